@@ -1,0 +1,3 @@
+"""syncgui: a desktop sync manager for contacts, built on Sync Framework style knowledge."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,70 @@
+"""What the engine needs to know about item data, without knowing it is a vCard.
+
+Providers hand the engine raw bytes together with an :class:`ItemFormat` that can name an
+item, give it a UID and merge two edited copies against their common base. The vCard
+implementation lives in ``syncgui.providers.vcard``; the engine never parses data itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Side = Literal["ours", "theirs"]
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInfo:
+    """Identity and name of one item, read from its data."""
+
+    uid: str | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class FieldClash:
+    """One field changed differently on both sides (display text, not raw lines)."""
+
+    field: str
+    base: str | None
+    ours: str | None
+    theirs: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class MergeOutcome:
+    """Result of a three-way merge: merged bytes when nothing clashed."""
+
+    data: bytes | None
+    clashes: tuple[FieldClash, ...]
+
+
+class ItemFormat(Protocol):
+    """Data-format operations the engine needs (implemented per content type)."""
+
+    def describe(self, data: bytes) -> ItemInfo:
+        """UID and label of ``data``; raises :class:`~syncgui.engine.errors.BadItem`."""
+        ...
+
+    def with_uid(self, data: bytes, uid: str) -> bytes:
+        """``data`` with a UID line added if it has none; otherwise ``data`` unchanged."""
+        ...
+
+    def as_copy(self, data: bytes, uid: str, origin: str) -> bytes:
+        """A marked copy of ``data`` with a new ``uid`` (the keep-both policy)."""
+        ...
+
+    def same(self, a: bytes, b: bytes) -> bool:
+        """True when ``a`` and ``b`` carry the same content (ignoring encoding details)."""
+        ...
+
+    def merge(self, base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:
+        """Three-way merge; ``ours`` lines stay byte-identical where untouched."""
+        ...
+
+    def merge_choosing(
+        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side]
+    ) -> bytes:
+        """Merge, settling each clashing field by ``prefer`` (default: ``ours``)."""
+        ...

@@ -1,0 +1,107 @@
+"""The simple-provider interface: what a store adapter implements.
+
+A simple provider (as in the Sync Framework) only lists its items with cheap version fields,
+reads, writes and deletes them; the engine keeps every piece of sync metadata for it in a
+:class:`~syncgui.engine.metadata.MetadataStore`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from syncgui.engine.errors import ItemProblem
+from syncgui.engine.format import ItemFormat
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One item as listed by a store.
+
+    ``stamp`` holds the cheap version fields (size, mtime, inode, ETag or a hash): an equal
+    stamp means "unchanged" and the engine does not read the item. A provider that had to
+    read the bytes anyway (one ``.vcf`` file) passes them in ``data``.
+    """
+
+    key: str
+    stamp: str
+    data: bytes | None = None
+    mtime: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """Result of :meth:`SimpleStore.list`.
+
+    ``entries`` is None when the whole store is unchanged since ``token`` was handed out,
+    so there is nothing to compare. ``problems`` names items that could not be listed; the
+    engine keeps their last known state (an unreadable item is never taken as deleted).
+    """
+
+    entries: Sequence[Entry] | None
+    token: str | None
+    problems: Sequence[ItemProblem] = field(default_factory=tuple)
+    # keys whose bytes could not be used; never treated as deleted
+    unreadable: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where and as what an item was written: its key and its new stamp."""
+
+    key: str
+    stamp: str
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a store can do; the engine guards these in one place."""
+
+    read_only: bool = False
+    can_delete: bool = True
+    # Largest batch worth committing at once; None: the engine's default.
+    # A store that rewrites one file per commit asks for "everything at once" (0).
+    batch_size: int | None = None
+
+
+class SimpleStore(Protocol):
+    """A store adapter. All methods may raise :class:`StoreUnavailable`; per-item methods
+    raise :class:`BadItem`, :class:`ItemUnreadable`, :class:`ItemRejected` or
+    :class:`ItemVanished` for one item, and the session goes on with the others."""
+
+    @property
+    def name(self) -> str:
+        """Short human name, e.g. the folder or file name."""
+        ...
+
+    @property
+    def identity(self) -> str:
+        """Canonical spec (``vdir:/abs/path``); one identity is one replica."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    @property
+    def format(self) -> ItemFormat: ...
+
+    def list(self, token: str | None) -> Listing:
+        """Every item with its stamp; raises StoreUnavailable if the store is not there."""
+        ...
+
+    def read(self, key: str) -> bytes: ...
+
+    def create(self, uid: str, data: bytes) -> Written:
+        """Store a new item; the provider picks a free key derived from ``uid``."""
+        ...
+
+    def update(self, key: str, data: bytes) -> Written: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def commit(self) -> str | None:
+        """Make every write since the last commit durable; return the new listing token.
+
+        The engine records knowledge only after this returns."""
+        ...
