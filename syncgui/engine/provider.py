@@ -42,8 +42,11 @@ class Listing:
     entries: Sequence[Entry] | None
     token: str | None
     problems: Sequence[ItemProblem] = field(default_factory=tuple)
-    # keys whose bytes could not be used; never treated as deleted
+    # keys whose bytes could not be used: the engine keeps their last known state
     unreadable: frozenset[str] = frozenset()
+    # False when something could not be listed and its key is unknown: then no item
+    # missing from ``entries`` may be taken as deleted in this listing
+    complete: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,117 @@
+"""Session settings, progress events, cancellation and results: the values that cross from
+the engine to the service, CLI and GUI."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from syncgui.engine.errors import ItemProblem
+
+
+class Direction(Enum):
+    TWO_WAY = "two-way"
+    A_TO_B = "a-to-b"
+    B_TO_A = "b-to-a"
+
+
+class Policy(Enum):
+    """How a concurrency conflict is settled."""
+
+    MERGE = "merge"
+    A_WINS = "a-wins"
+    B_WINS = "b-wins"
+    NEWEST = "newest"
+    KEEP_BOTH = "keep-both"
+    ASK = "ask"
+
+
+class Status(Enum):
+    OK = "ok"
+    CONFLICTS = "conflicts"
+    FAILED = "failed"
+    BLOCKED = "blocked"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class SessionSettings:
+    """One partnership run's settings."""
+
+    partnership: str
+    direction: Direction = Direction.TWO_WAY
+    policy: Policy = Policy.MERGE
+    dry_run: bool = False
+    allow_mass_delete: bool = False
+    guard_ratio: float = 0.5
+    guard_minimum: int = 5
+    batch_size: int = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Stage of a session; ``done``/``total`` count items while applying."""
+
+    partnership: str
+    stage: str  # "detecting", "planning", "applying", "finished"
+    direction: str | None = None  # "a->b" or "b->a"
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictFound:
+    """A concurrency conflict and how it was settled."""
+
+    partnership: str
+    direction: str
+    gid: bytes
+    item: str
+    kind: str
+    # "converged" (same content), "merged", "kept-update", "a", "b", "both" or "deferred"
+    resolution: str
+
+
+Event = Progress | ConflictFound
+EventSink = Callable[[Event], None]
+
+
+class CancelToken:
+    """Cooperative cancellation, checked between items."""
+
+    def __init__(self) -> None:
+        self._flag = threading.Event()
+
+    def cancel(self) -> None:
+        self._flag.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._flag.is_set()
+
+
+@dataclass(slots=True)
+class PassCounts:
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+
+
+@dataclass(slots=True)
+class SessionResult:
+    """What one run of a partnership did (or, in a dry run, would do)."""
+
+    partnership: str
+    status: Status = Status.OK
+    dry_run: bool = False
+    to_a: PassCounts = field(default_factory=PassCounts)
+    to_b: PassCounts = field(default_factory=PassCounts)
+    conflicts: int = 0
+    merged: int = 0
+    errors: list[ItemProblem] = field(default_factory=list)
+    # when blocked by the mass-deletion guard: the store and the items it would delete
+    blocked_store: str | None = None
+    blocked_items: list[str] = field(default_factory=list)
+    recovered: bool = False  # a full enumeration replaced incremental sync

@@ -1,0 +1,216 @@
+"""The in-memory reference replica: a *custom* provider that keeps its own metadata.
+
+It is the reference the contract tests compare the other stores with, and the fast replica
+of the property tests. Local edits go through :meth:`MemoryReplica.put` and
+:meth:`MemoryReplica.remove`, which version them at once (no change detection needed)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from syncgui.engine.errors import BadItem, ItemProblem, ItemRejected
+from syncgui.engine.format import ItemFormat
+from syncgui.engine.ids import Version, gid_for_uid, new_replica_id, synthesize_uid
+from syncgui.engine.items import Action, Adopt, Deferred, Forget, ItemMeta, Put, Remove, StoredConflict
+from syncgui.engine.clock import ClockVector
+from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.provider import Capabilities
+from syncgui.engine.replica import BatchOutcome, DetectReport, HistoryRecord, HistorySink
+
+
+@dataclass(slots=True)
+class _Item:
+    meta: ItemMeta
+    data: bytes | None
+
+
+class MemoryReplica:
+    """A replica held in dictionaries; ``reject`` names uids whose writes fail (tests)."""
+
+    def __init__(self, name: str, fmt: ItemFormat, replica_id: bytes | None = None) -> None:
+        self._name = name
+        self._format = fmt
+        self._id = replica_id or new_replica_id()
+        self._tick = 0
+        self._knowledge = Knowledge.empty()
+        self._forgotten = Knowledge.empty()
+        self._items: dict[bytes, _Item] = {}
+        self._conflicts: dict[tuple[bytes, str], StoredConflict] = {}
+        self.reject: set[str] = set()
+
+    # -- identity -------------------------------------------------------------------------
+
+    @property
+    def replica_id(self) -> bytes:
+        return self._id
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def identity(self) -> str:
+        return f"memory:{self._name}"
+
+    @property
+    def format(self) -> ItemFormat:
+        return self._format
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    # -- local edits ----------------------------------------------------------------------
+
+    def _next(self) -> Version:
+        self._tick += 1
+        self._knowledge = self._knowledge.with_local_tick(self._id, self._tick)
+        return Version(self._id, self._tick)
+
+    def put(self, data: bytes) -> bytes:
+        """Create or edit the item whose UID ``data`` carries; returns its global id."""
+        info = self._format.describe(data)
+        uid = info.uid or synthesize_uid(self._id + data)
+        gid = gid_for_uid(uid)
+        item = self._items.get(gid)
+        version = self._next()
+        created = item.meta.created if item and not item.meta.deleted else version
+        meta = ItemMeta(gid, uid, info.label, created, version, False, time.time())
+        self._items[gid] = _Item(meta, data)
+        return gid
+
+    def remove(self, gid: bytes) -> None:
+        m = self._items[gid].meta
+        tomb = ItemMeta(m.gid, m.uid, m.label, m.created, self._next(), True, time.time())
+        self._items[gid] = _Item(tomb, None)
+
+    def data(self, gid: bytes) -> bytes | None:
+        item = self._items.get(gid)
+        return None if item is None else item.data
+
+    def live(self) -> dict[bytes, bytes]:
+        """Every live item's data by global id."""
+        return {g: i.data for g, i in self._items.items() if i.data is not None}
+
+    # -- the Replica protocol -------------------------------------------------------------
+
+    def detect(self) -> DetectReport:
+        return DetectReport()
+
+    def knowledge(self) -> Knowledge:
+        return self._knowledge
+
+    def forgotten(self) -> Knowledge:
+        return self._forgotten
+
+    def changes_for(self, dest: Knowledge, skip: Iterable[bytes] = ()) -> list[ItemMeta]:
+        held = set(skip)
+        return [
+            i.meta
+            for g, i in sorted(self._items.items())
+            if g not in held and not dest.contains(g, i.meta.version)
+        ]
+
+    def all_items(self) -> list[ItemMeta]:
+        return [i.meta for _g, i in sorted(self._items.items())]
+
+    def lookup(self, gids: Iterable[bytes]) -> dict[bytes, ItemMeta]:
+        return {g: self._items[g].meta for g in gids if g in self._items}
+
+    def load(self, gid: bytes) -> bytes:
+        item = self._items.get(gid)
+        if item is None or item.data is None:
+            raise BadItem("the item is no longer in the store", item=gid.hex())
+        return item.data
+
+    def count_live(self) -> int:
+        return sum(1 for i in self._items.values() if i.data is not None)
+
+    def conflicts(self, partnership: str | None = None) -> list[StoredConflict]:
+        return [c for (_g, p), c in self._conflicts.items() if partnership in (None, p)]
+
+    def conflict_gids(self, partnership: str) -> set[bytes]:
+        return {g for (g, p) in self._conflicts if p == partnership}
+
+    def cleanup_tombstones(self, older_than: float) -> int:
+        old = [i.meta for i in self._items.values() if i.meta.deleted and i.meta.changed_at < older_than]
+        ticks: dict[bytes, int] = {}
+        for m in old:
+            ticks[m.version.replica] = max(ticks.get(m.version.replica, 0), m.version.tick)
+            del self._items[m.gid]
+        if ticks:
+            self._forgotten = self._forgotten.union(Knowledge.from_scope(ClockVector(ticks)))
+        return len(old)
+
+    def apply(
+        self,
+        actions: Sequence[Action],
+        learned: Knowledge,
+        *,
+        partnership: str,
+        history: HistorySink | None,
+    ) -> BatchOutcome:
+        out = BatchOutcome()
+        for action in actions:
+            gid = action.meta.gid
+            if isinstance(action, Put) and action.meta.uid in self.reject:
+                out.failed.add(gid)
+                out.problems.append(ItemProblem(action.meta.label, ItemRejected.title))
+                continue
+            self._keep(action, partnership, history)
+            self._apply_one(action, partnership, out)
+        excluded = out.failed | {a.meta.gid for a in actions if isinstance(a, Deferred)}
+        self._knowledge = self._knowledge.union(learned.exclude_items(excluded))
+        return out
+
+    def _keep(self, action: Action, partnership: str, history: HistorySink | None) -> None:
+        item = self._items.get(action.meta.gid)
+        if history is None or item is None or item.data is None:
+            return
+        if isinstance(action, Put) and self._format.same(item.data, action.data):
+            return
+        if isinstance(action, (Put, Remove, Forget)):
+            m = item.meta
+            reason = "overwritten" if isinstance(action, Put) else "deleted"
+            history.keep([HistoryRecord(self.identity, self._name, partnership, m.gid, m.uid,
+                                        m.label, item.data, reason, time.time())])
+
+    def _apply_one(self, action: Action, partnership: str, out: BatchOutcome) -> None:
+        gid = action.meta.gid
+        if isinstance(action, Deferred):
+            self._conflicts[(gid, partnership)] = action.conflict
+            return
+        self._conflicts.pop((gid, partnership), None)
+        item = self._items.get(gid)
+        live = item is not None and item.data is not None
+        if isinstance(action, Forget):
+            self._items.pop(gid, None)
+            out.deleted += int(live)
+            return
+        m = action.meta
+        version = action.version if action.version is not None else self._next()
+        out.versions[gid] = version
+        if isinstance(action, Put):
+            data = self._format.with_uid(action.data, m.uid)
+            created = action.created or (item.meta.created if item and live else version)
+            self._items[gid] = _Item(ItemMeta(gid, m.uid, m.label, created, version, False,
+                                              m.changed_at), data)
+            out.agreed[gid] = data
+            if not live:
+                out.created += 1
+            elif item is not None and item.data != data:
+                out.updated += 1
+        elif isinstance(action, Remove):
+            created = item.meta.created if item else m.created
+            self._items[gid] = _Item(ItemMeta(gid, m.uid, m.label, created, version, True,
+                                              m.changed_at), None)
+            out.deleted += int(live)
+        elif isinstance(action, Adopt) and item is not None:
+            r = item.meta
+            self._items[gid] = _Item(ItemMeta(gid, r.uid, r.label, r.created, version, r.deleted,
+                                              m.changed_at), item.data)

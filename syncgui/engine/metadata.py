@@ -1,0 +1,248 @@
+"""The metadata store: one SQLite database per replica.
+
+It keeps the replica id, tick counter, knowledge and forgotten knowledge, one row per item
+(global id, the provider's key, creation and change versions, tombstone flag, the stamp and
+hash seen last) and the conflicts deferred for the user. Every batch is one transaction, so
+knowledge is never saved without the item rows it covers.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from syncgui.engine.ids import Version, new_replica_id
+from syncgui.engine.items import ItemMeta, StoredConflict
+from syncgui.engine.knowledge import Knowledge
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS replica(
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    id BLOB NOT NULL, identity TEXT NOT NULL, tick INTEGER NOT NULL,
+    knowledge BLOB NOT NULL, forgotten BLOB NOT NULL, token TEXT,
+    schema INTEGER NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS item(
+    gid BLOB PRIMARY KEY, key TEXT, uid TEXT NOT NULL, label TEXT NOT NULL,
+    cre_rep BLOB NOT NULL, cre_tick INTEGER NOT NULL,
+    chg_rep BLOB NOT NULL, chg_tick INTEGER NOT NULL,
+    deleted INTEGER NOT NULL, changed_at REAL NOT NULL,
+    stamp TEXT, hash TEXT) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS item_key ON item(key);
+CREATE TABLE IF NOT EXISTS conflict(
+    id TEXT PRIMARY KEY, gid BLOB NOT NULL, partnership TEXT NOT NULL, kind TEXT NOT NULL,
+    source_side TEXT NOT NULL, source_name TEXT NOT NULL,
+    uid TEXT NOT NULL, label TEXT NOT NULL,
+    cre_rep BLOB NOT NULL, cre_tick INTEGER NOT NULL,
+    chg_rep BLOB NOT NULL, chg_tick INTEGER NOT NULL,
+    deleted INTEGER NOT NULL, changed_at REAL NOT NULL,
+    data BLOB, knowledge BLOB NOT NULL, detected_at REAL NOT NULL,
+    UNIQUE (gid, partnership));
+"""
+
+_ITEM_COLS = "gid, key, uid, label, cre_rep, cre_tick, chg_rep, chg_tick, deleted, changed_at"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRow:
+    """An item row: the engine's metadata plus the provider's key, stamp and hash."""
+
+    meta: ItemMeta
+    key: str | None
+    stamp: str | None
+    hash: str | None
+
+
+def _meta(row: Sequence[object]) -> ItemMeta:
+    gid, _key, uid, label, cre_rep, cre_tick, chg_rep, chg_tick, deleted, changed_at = row[:10]
+    return ItemMeta(
+        gid=bytes(gid),  # type: ignore[arg-type]
+        uid=str(uid),
+        label=str(label),
+        created=Version(bytes(cre_rep), int(cre_tick)),  # type: ignore[arg-type,call-overload]
+        version=Version(bytes(chg_rep), int(chg_tick)),  # type: ignore[arg-type,call-overload]
+        deleted=bool(deleted),
+        changed_at=float(changed_at),  # type: ignore[arg-type]
+    )
+
+
+def _item_row(row: Sequence[object]) -> ItemRow:
+    key, stamp, digest = row[1], row[10], row[11]
+    return ItemRow(
+        _meta(row),
+        None if key is None else str(key),
+        None if stamp is None else str(stamp),
+        None if digest is None else str(digest),
+    )
+
+
+class MetadataStore:
+    """SQLite-backed metadata of one replica (WAL; one transaction per batch)."""
+
+    def __init__(self, path: Path | str, identity: str) -> None:
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.executescript(_SCHEMA)
+        self._in_tx = False
+        row = self._db.execute(
+            "SELECT id, tick, knowledge, forgotten, token FROM replica"
+        ).fetchone()
+        if row is None:
+            self.replica_id = new_replica_id()
+            self.tick = 0
+            self.knowledge = Knowledge.empty()
+            self.forgotten = Knowledge.empty()
+            self.token: str | None = None
+            self._db.execute(
+                "INSERT INTO replica VALUES (1, ?, ?, 0, ?, ?, NULL, ?, ?)",
+                (self.replica_id, identity, self.knowledge.serialize(),
+                 self.forgotten.serialize(), SCHEMA_VERSION, time.time()),
+            )
+        else:
+            self.replica_id = bytes(row[0])
+            self.tick = int(row[1])
+            self.knowledge = Knowledge.deserialize(bytes(row[2]))
+            self.forgotten = Knowledge.deserialize(bytes(row[3]))
+            self.token = row[4]
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic unit: item rows, conflicts and replica state commit together.
+
+        On an exception everything is rolled back, including the in-memory state."""
+        saved = (self.tick, self.knowledge, self.forgotten, self.token)
+        self._db.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield
+            self._db.execute(
+                "UPDATE replica SET tick=?, knowledge=?, forgotten=?, token=?",
+                (self.tick, self.knowledge.serialize(), self.forgotten.serialize(), self.token),
+            )
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            self.tick, self.knowledge, self.forgotten, self.token = saved
+            raise
+        finally:
+            self._in_tx = False
+
+    def next_version(self) -> Version:
+        """A fresh local version; the knowledge learns it at once (own changes are known)."""
+        self.tick += 1
+        self.knowledge = self.knowledge.with_local_tick(self.replica_id, self.tick)
+        return Version(self.replica_id, self.tick)
+
+    # -- items ----------------------------------------------------------------------------
+
+    def live_rows_by_key(self) -> dict[str, ItemRow]:
+        cur = self._db.execute(
+            f"SELECT {_ITEM_COLS}, stamp, hash FROM item WHERE deleted=0 AND key IS NOT NULL"
+        )
+        return {str(r[1]): _item_row(r) for r in cur}
+
+    def rows(self, gids: Iterable[bytes]) -> dict[bytes, ItemRow]:
+        found: dict[bytes, ItemRow] = {}
+        ids = list(gids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            cur = self._db.execute(
+                f"SELECT {_ITEM_COLS}, stamp, hash FROM item WHERE gid IN ({marks})", chunk
+            )
+            for r in cur:
+                found[bytes(r[0])] = _item_row(r)
+        return found
+
+    def row(self, gid: bytes) -> ItemRow | None:
+        return self.rows([gid]).get(gid)
+
+    def iter_items(self) -> Iterator[ItemMeta]:
+        """Every item (live and tombstones) in ascending global id order."""
+        yield from (_meta(r) for r in self._db.execute(f"SELECT {_ITEM_COLS} FROM item ORDER BY gid"))
+
+    def count_live(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM item WHERE deleted=0").fetchone()[0])
+
+    def save(self, row: ItemRow) -> None:
+        m = row.meta
+        self._db.execute(
+            "INSERT OR REPLACE INTO item VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            (m.gid, row.key, m.uid, m.label, m.created.replica, m.created.tick,
+             m.version.replica, m.version.tick, int(m.deleted), m.changed_at,
+             row.stamp, row.hash),
+        )
+
+    def set_stamp(self, gid: bytes, stamp: str) -> None:
+        self._db.execute("UPDATE item SET stamp=? WHERE gid=?", (stamp, gid))
+
+    def drop(self, gid: bytes) -> None:
+        self._db.execute("DELETE FROM item WHERE gid=?", (gid,))
+
+    def tombstones_before(self, when: float) -> list[ItemMeta]:
+        cur = self._db.execute(
+            f"SELECT {_ITEM_COLS} FROM item WHERE deleted=1 AND changed_at < ?", (when,)
+        )
+        return [_meta(r) for r in cur]
+
+    # -- conflicts ------------------------------------------------------------------------
+
+    def save_conflict(self, c: StoredConflict) -> None:
+        s = c.source
+        self._db.execute("DELETE FROM conflict WHERE gid=? AND partnership=?", (c.gid, c.partnership))
+        self._db.execute(
+            "INSERT INTO conflict VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (c.id, c.gid, c.partnership, c.kind, c.source_side, c.source_name, s.uid, s.label,
+             s.created.replica, s.created.tick, s.version.replica, s.version.tick,
+             int(s.deleted), s.changed_at, c.data, c.knowledge.serialize(), c.detected_at),
+        )
+
+    def drop_conflicts(self, gid: bytes, partnership: str | None = None) -> None:
+        if partnership is None:
+            self._db.execute("DELETE FROM conflict WHERE gid=?", (gid,))
+        else:
+            self._db.execute(
+                "DELETE FROM conflict WHERE gid=? AND partnership=?", (gid, partnership)
+            )
+
+    def drop_conflict(self, conflict_id: str) -> None:
+        self._db.execute("DELETE FROM conflict WHERE id=?", (conflict_id,))
+
+    def conflicts(self, partnership: str | None = None) -> list[StoredConflict]:
+        sql = (
+            "SELECT id, gid, partnership, kind, source_side, source_name, uid, label, cre_rep,"
+            " cre_tick, chg_rep, chg_tick, deleted, changed_at, data, knowledge, detected_at"
+            " FROM conflict"
+        )
+        args: tuple[str, ...] = ()
+        if partnership is not None:
+            sql += " WHERE partnership=?"
+            args = (partnership,)
+        out = []
+        for r in self._db.execute(sql + " ORDER BY detected_at, id", args):
+            source = _meta((r[1], None, *r[6:14]))
+            out.append(
+                StoredConflict(
+                    id=str(r[0]), gid=bytes(r[1]), partnership=str(r[2]), kind=str(r[3]),
+                    source_side=str(r[4]), source_name=str(r[5]), source=source,
+                    data=None if r[14] is None else bytes(r[14]),
+                    knowledge=Knowledge.deserialize(bytes(r[15])), detected_at=float(r[16]),
+                )
+            )
+        return out
+
+    def conflict_gids(self, partnership: str) -> set[bytes]:
+        cur = self._db.execute("SELECT gid FROM conflict WHERE partnership=?", (partnership,))
+        return {bytes(r[0]) for r in cur}

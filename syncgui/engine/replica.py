@@ -1,0 +1,127 @@
+"""What a session needs of each side: the :class:`Replica` protocol.
+
+Two implementations exist, as in the Sync Framework: :class:`~syncgui.engine.simple.SimpleReplica`
+keeps all metadata for a simple provider in a metadata store, and the in-memory reference
+:class:`~syncgui.engine.memory.MemoryReplica` is a custom provider that keeps its own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from syncgui.engine.errors import ItemProblem
+from syncgui.engine.format import ItemFormat
+from syncgui.engine.ids import Version
+from syncgui.engine.items import Action, ItemMeta, StoredConflict
+from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.provider import Capabilities
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRecord:
+    """A version of an item that a sync overwrote or deleted, kept for restore."""
+
+    store: str
+    store_name: str
+    partnership: str
+    gid: bytes
+    uid: str
+    label: str
+    data: bytes
+    reason: str  # "overwritten" or "deleted"
+    at: float
+
+
+class HistorySink(Protocol):
+    """Where overwritten and deleted versions go before the sync replaces them."""
+
+    def keep(self, records: Sequence[HistoryRecord]) -> None: ...
+
+
+@dataclass(slots=True)
+class DetectReport:
+    """What change detection found: how many local changes, and which items it could not
+    read (those keep their last known state)."""
+
+    changes: int = 0
+    problems: list[ItemProblem] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """What applying one batch did at the destination."""
+
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    failed: set[bytes] = field(default_factory=set)
+    problems: list[ItemProblem] = field(default_factory=list)
+    # item data as now held by the destination, for the partnership's merge base
+    agreed: dict[bytes, bytes] = field(default_factory=dict)
+    versions: dict[bytes, Version] = field(default_factory=dict)
+
+
+class Replica(Protocol):
+    """One store as the engine sees it."""
+
+    @property
+    def replica_id(self) -> bytes: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def identity(self) -> str: ...
+
+    @property
+    def format(self) -> ItemFormat: ...
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    def detect(self) -> DetectReport:
+        """Find local changes made by other programs (full enumeration)."""
+        ...
+
+    def knowledge(self) -> Knowledge: ...
+
+    def forgotten(self) -> Knowledge: ...
+
+    def changes_for(self, dest: Knowledge, skip: Iterable[bytes] = ()) -> list[ItemMeta]:
+        """Items whose versions ``dest`` does not contain, ascending by global id."""
+        ...
+
+    def all_items(self) -> list[ItemMeta]:
+        """Every item and tombstone, ascending by global id (recovery sync)."""
+        ...
+
+    def lookup(self, gids: Iterable[bytes]) -> dict[bytes, ItemMeta]: ...
+
+    def load(self, gid: bytes) -> bytes:
+        """The item's bytes; raises a per-item SyncError when it cannot be read."""
+        ...
+
+    def count_live(self) -> int: ...
+
+    def apply(
+        self,
+        actions: Sequence[Action],
+        learned: Knowledge,
+        *,
+        partnership: str,
+        history: HistorySink | None,
+    ) -> BatchOutcome:
+        """Apply a batch durably, then learn ``learned`` minus the items that failed or
+        were deferred, in one transaction with the item metadata."""
+        ...
+
+    def conflicts(self, partnership: str | None = None) -> list[StoredConflict]: ...
+
+    def conflict_gids(self, partnership: str) -> set[bytes]: ...
+
+    def cleanup_tombstones(self, older_than: float) -> int:
+        """Drop tombstones older than ``older_than`` (a time); returns how many."""
+        ...
+
+    def close(self) -> None: ...

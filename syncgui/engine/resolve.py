@@ -1,0 +1,127 @@
+"""Conflict policies: turn one detected concurrency conflict into destination actions.
+
+Every resolution that keeps data different from the source's gets a fresh local version
+(``version=None``), which dominates both conflicting versions, so no other replica raises the
+same conflict again. Two sides that already hold the same content simply agree on the
+source's version: there is nothing to resolve."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from syncgui.engine.bases import BaseStore
+from syncgui.engine.events import Policy
+from syncgui.engine.ids import gid_for_uid, synthesize_uid
+from syncgui.engine.items import (
+    Action,
+    Adopt,
+    ConflictKind,
+    Deferred,
+    ItemMeta,
+    Put,
+    Remove,
+    StoredConflict,
+)
+from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.replica import Replica
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    actions: list[Action]
+    outcome: str  # see events.ConflictFound.resolution
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictContext:
+    """Everything a policy needs about one pass."""
+
+    partnership: str
+    policy: Policy
+    source_side: str  # "a" or "b"
+    source: Replica
+    dest: Replica
+    bases: BaseStore
+    made_with: Knowledge
+
+
+def resolve(
+    ctx: ConflictContext, change: ItemMeta, local: ItemMeta, kind: ConflictKind
+) -> Resolution:
+    """Settle one conflict by the partnership's policy. May raise a per-item SyncError
+    when either side's data cannot be read (the item is then skipped)."""
+    theirs = None if change.deleted else ctx.source.load(change.gid)
+    ours = None if local.deleted else ctx.dest.load(local.gid)
+    if theirs is not None and ours is not None and ctx.dest.format.same(ours, theirs):
+        return Resolution([Adopt(change, change.version)], "converged")
+    policy = ctx.policy
+    if policy is Policy.ASK:
+        return defer(ctx, change, kind, theirs)
+    if policy in (Policy.A_WINS, Policy.B_WINS, Policy.NEWEST):
+        return _winner(ctx, change, local, theirs)
+    if kind is not ConflictKind.UPDATE_UPDATE:
+        return _keep_update(change, local, theirs)
+    assert theirs is not None and ours is not None
+    if policy is Policy.KEEP_BOTH:
+        return _keep_both(ctx, change, local, theirs)
+    merged = ctx.dest.format.merge(ctx.bases.get(change.gid), ours, theirs)
+    if merged.data is None:
+        return defer(ctx, change, kind, theirs)
+    return Resolution([Put(change, merged.data, None)], "merged")
+
+
+def defer(
+    ctx: ConflictContext, change: ItemMeta, kind: ConflictKind, theirs: bytes | None
+) -> Resolution:
+    conflict = StoredConflict(
+        id=secrets.token_hex(4),
+        gid=change.gid,
+        partnership=ctx.partnership,
+        kind=kind.value,
+        source_side=ctx.source_side,
+        source_name=ctx.source.name,
+        source=change,
+        data=theirs,
+        knowledge=ctx.made_with.project_items([change.gid]),
+        detected_at=time.time(),
+    )
+    return Resolution([Deferred(conflict)], "deferred")
+
+
+def _winner(
+    ctx: ConflictContext, change: ItemMeta, local: ItemMeta, theirs: bytes | None
+) -> Resolution:
+    dest_side = "b" if ctx.source_side == "a" else "a"
+    if ctx.policy is Policy.NEWEST:
+        if change.changed_at == local.changed_at:
+            winner = "a"
+        else:
+            winner = ctx.source_side if change.changed_at > local.changed_at else dest_side
+    else:
+        winner = "a" if ctx.policy is Policy.A_WINS else "b"
+    if winner == dest_side:
+        return Resolution([Adopt(local, None)], winner)
+    if theirs is None:
+        return Resolution([Remove(change, None)], winner)
+    return Resolution([Put(change, theirs, None, created=change.created)], winner)
+
+
+def _keep_update(change: ItemMeta, local: ItemMeta, theirs: bytes | None) -> Resolution:
+    """An edit against a delete: keep the edited contact (never lose an edit)."""
+    if theirs is None:  # the destination edited, the source deleted: keep ours everywhere
+        return Resolution([Adopt(local, None)], "kept-update")
+    return Resolution([Put(change, theirs, None, created=change.created)], "kept-update")
+
+
+def _keep_both(
+    ctx: ConflictContext, change: ItemMeta, local: ItemMeta, theirs: bytes
+) -> Resolution:
+    uid = synthesize_uid(change.gid + change.version.replica + str(change.version.tick).encode())
+    copy_meta = ItemMeta(
+        gid_for_uid(uid), uid, change.label, change.created, change.version, False,
+        change.changed_at,
+    )
+    copy = ctx.dest.format.as_copy(theirs, uid, ctx.source.name)
+    return Resolution([Adopt(local, None), Put(copy_meta, copy, None)], "both")

@@ -1,0 +1,150 @@
+"""A sync session: change detection on both sides, then one or two one-way passes.
+
+Two-way sessions run A->B then B->A. Before anything is written, both passes are planned
+and checked against the mass-deletion guard; a dry run stops after planning.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from syncgui.engine.bases import BaseStore
+from syncgui.engine.events import (
+    CancelToken,
+    Direction,
+    Event,
+    EventSink,
+    PassCounts,
+    Progress,
+    SessionResult,
+    SessionSettings,
+    Status,
+)
+from syncgui.engine.planner import Decision
+from syncgui.engine.replica import HistorySink, Replica
+from syncgui.engine.transfer import OneWayPass, PassReport, Plan
+
+log = logging.getLogger(__name__)
+
+
+def _drop(_event: Event) -> None:
+    """The default event sink: nobody listens."""
+
+
+@dataclass(slots=True)
+class SyncSession:
+    """Runs one partnership between replicas ``a`` and ``b``."""
+
+    a: Replica
+    b: Replica
+    settings: SessionSettings
+    bases: BaseStore
+    history: HistorySink | None = None
+    emit: EventSink = _drop
+    cancel: CancelToken | None = None
+
+    def run(self) -> SessionResult:
+        s = self.settings
+        result = SessionResult(s.partnership, dry_run=s.dry_run)
+        self.emit(Progress(s.partnership, "detecting"))
+        for replica in (self.a, self.b):
+            result.errors.extend(replica.detect().problems)
+        passes = self._passes()
+        self.emit(Progress(s.partnership, "planning"))
+        plans = [p.plan() for p in passes]
+        if s.dry_run:
+            self._report_dry_run(passes, plans, result)
+        elif not self._guard(passes, plans, result):
+            for i, one in enumerate(passes):
+                plan = plans[i] if i == 0 else one.plan()
+                if i and self._guard([one], [plan], result):
+                    break
+                report = one.apply(plan)
+                self._merge_report(one, report, result)
+                result.recovered |= plan.recovery
+                if report.cancelled:
+                    result.status = Status.CANCELLED
+                    break
+        self._finish(result)
+        self.emit(Progress(s.partnership, "finished"))
+        return result
+
+    def _passes(self) -> list[OneWayPass]:
+        s = self.settings
+        cancel = self.cancel or CancelToken()
+
+        def make(source: Replica, dest: Replica, side: str) -> OneWayPass:
+            size = dest.capabilities.batch_size
+            return OneWayPass(source, dest, side, s.partnership, s.policy, self.bases,
+                              self.history, self.emit, cancel,
+                              s.batch_size if size is None else size)
+
+        forward = make(self.a, self.b, "a")
+        backward = make(self.b, self.a, "b")
+        if s.direction is Direction.A_TO_B:
+            return [forward]
+        if s.direction is Direction.B_TO_A:
+            return [backward]
+        return [forward, backward]
+
+    def _guard(self, passes: list[OneWayPass], plans: list[Plan], result: SessionResult) -> bool:
+        """True (and the result marked blocked) when a pass would delete too much."""
+        s = self.settings
+        if s.allow_mass_delete:
+            return False
+        for one, plan in zip(passes, plans, strict=True):
+            doomed = plan.deletes
+            live = one.dest.count_live()
+            if len(doomed) >= s.guard_minimum and len(doomed) > s.guard_ratio * live:
+                result.status = Status.BLOCKED
+                result.blocked_store = one.dest.name
+                result.blocked_items = sorted(m.label for m in doomed)
+                log.warning("%s: would delete %d of %d items in %s; stopped",
+                            s.partnership, len(doomed), live, one.dest.name)
+                return True
+        return False
+
+    def _report_dry_run(
+        self, passes: list[OneWayPass], plans: list[Plan], result: SessionResult
+    ) -> None:
+        seen_conflicts: set[bytes] = set()
+        for one, plan in zip(passes, plans, strict=True):
+            counts = result.to_b if one.source_side == "a" else result.to_a
+            for change, local, verdict in plan.steps:
+                d = verdict.decision
+                if d is Decision.CONFLICT and change.gid not in seen_conflicts:
+                    seen_conflicts.add(change.gid)
+                    result.conflicts += 1
+                elif d is Decision.CREATE or (d is Decision.UPDATE and local and local.deleted):
+                    counts.created += 1
+                elif d is Decision.UPDATE:
+                    counts.updated += 1
+                elif d is Decision.DELETE and local and not local.deleted:
+                    counts.deleted += 1
+            counts.deleted += len(plan.forget)
+        self._guard(passes, plans, result)
+
+    @staticmethod
+    def _merge_report(one: OneWayPass, report: PassReport, result: SessionResult) -> None:
+        counts: PassCounts = result.to_b if one.source_side == "a" else result.to_a
+        counts.created += report.counts.created
+        counts.updated += report.counts.updated
+        counts.deleted += report.counts.deleted
+        result.conflicts += report.conflicts
+        result.merged += report.merged
+        result.errors.extend(report.problems)
+
+    def _finish(self, result: SessionResult) -> None:
+        if result.status in (Status.BLOCKED, Status.CANCELLED):
+            return
+        pending = len(self.a.conflicts(self.settings.partnership)) + len(
+            self.b.conflicts(self.settings.partnership)
+        )
+        if not result.dry_run:
+            result.conflicts = pending
+        if result.errors:
+            result.status = Status.FAILED
+        elif result.conflicts:
+            result.status = Status.CONFLICTS
+

@@ -1,0 +1,303 @@
+"""A replica over a simple provider: the engine keeps every piece of metadata for it.
+
+Change detection is full enumeration (the store is edited by other programs): each listed
+item's stamp is compared with the one seen last; only when it differs is the item read and
+hashed, and only a different hash is a change, which gets a fresh local version.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+
+from syncgui.engine.errors import BadItem, ItemProblem, SyncError
+from syncgui.engine.format import ItemFormat
+from syncgui.engine.ids import Version, content_hash, gid_for_uid, synthesize_uid
+from syncgui.engine.items import Action, Adopt, Deferred, Forget, ItemMeta, Put, Remove, StoredConflict
+from syncgui.engine.clock import ClockVector
+from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.metadata import ItemRow, MetadataStore
+from syncgui.engine.provider import Capabilities, Entry, SimpleStore, Written
+from syncgui.engine.replica import BatchOutcome, DetectReport, HistoryRecord, HistorySink
+
+log = logging.getLogger(__name__)
+
+
+class SimpleReplica:
+    """:class:`~syncgui.engine.replica.Replica` for a :class:`SimpleStore`."""
+
+    def __init__(self, store: SimpleStore, meta: MetadataStore) -> None:
+        self.store = store
+        self.meta = meta
+
+    @property
+    def replica_id(self) -> bytes:
+        return self.meta.replica_id
+
+    @property
+    def name(self) -> str:
+        return self.store.name
+
+    @property
+    def identity(self) -> str:
+        return self.store.identity
+
+    @property
+    def format(self) -> ItemFormat:
+        return self.store.format
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.store.capabilities
+
+    def knowledge(self) -> Knowledge:
+        return self.meta.knowledge
+
+    def forgotten(self) -> Knowledge:
+        return self.meta.forgotten
+
+    def close(self) -> None:
+        self.meta.close()
+
+    # -- change detection -----------------------------------------------------------------
+
+    def detect(self) -> DetectReport:
+        listing = self.store.list(self.meta.token)
+        report = DetectReport(problems=list(listing.problems))
+        if listing.entries is None:
+            return report
+        known = self.meta.live_rows_by_key()
+        seen: set[str] = set(listing.unreadable)
+        with self.meta.transaction():
+            for entry in listing.entries:
+                seen.add(entry.key)
+                row = known.get(entry.key)
+                if row is not None and row.stamp == entry.stamp:
+                    continue
+                try:
+                    if self._detect_one(entry, row):
+                        report.changes += 1
+                except SyncError as err:
+                    report.problems.append(ItemProblem(err.item or entry.key, err.message))
+            if listing.complete:
+                report.changes += self._detect_deletes(known, seen)
+            self.meta.token = None if report.problems else listing.token
+        return report
+
+    def _detect_one(self, entry: Entry, row: ItemRow | None) -> bool:
+        data = entry.data if entry.data is not None else self.store.read(entry.key)
+        digest = content_hash(data)
+        if row is not None and row.hash == digest:
+            self.meta.set_stamp(row.meta.gid, entry.stamp)
+            return False
+        try:
+            info = self.format.describe(data)
+        except BadItem as err:
+            raise BadItem(f"{entry.key}: {err.message}", item=entry.key) from err
+        when = entry.mtime if entry.mtime is not None else time.time()
+        if row is not None:
+            meta = ItemMeta(row.meta.gid, row.meta.uid, info.label, row.meta.created,
+                            self.meta.next_version(), False, when)
+        else:
+            meta = self._new_item(entry.key, info.uid, info.label, when)
+        self.meta.save(ItemRow(meta, entry.key, entry.stamp, digest))
+        return True
+
+    def _new_item(self, key: str, uid: str | None, label: str, when: float) -> ItemMeta:
+        uid = uid or synthesize_uid(self.replica_id + key.encode())
+        gid = gid_for_uid(uid)
+        existing = self.meta.row(gid)
+        if existing is not None and not existing.meta.deleted:
+            log.warning("%s: %s has the same UID as %s; kept as separate items",
+                        self.name, key, existing.key)
+            gid = gid_for_uid(f"{uid}\x00{self.identity}\x00{key}")
+        version = self.meta.next_version()
+        # A card that comes back after a delete is a new creation, so that replicas that
+        # cleaned up their tombstone do not take it for the deleted one.
+        return ItemMeta(gid, uid, label, version, version, False, when)
+
+    def _detect_deletes(self, known: dict[str, ItemRow], seen: set[str]) -> int:
+        gone = [row for key, row in known.items() if key not in seen]
+        now = time.time()
+        for row in gone:
+            m = row.meta
+            tomb = ItemMeta(m.gid, m.uid, m.label, m.created, self.meta.next_version(), True, now)
+            self.meta.save(ItemRow(tomb, None, None, None))
+        return len(gone)
+
+    # -- as a source ----------------------------------------------------------------------
+
+    def changes_for(self, dest: Knowledge, skip: Iterable[bytes] = ()) -> list[ItemMeta]:
+        if dest.contains_knowledge(self.meta.knowledge):
+            return []
+        skipped = set(skip)
+        return [
+            m
+            for m in self.meta.iter_items()
+            if not dest.contains(m.gid, m.version) and m.gid not in skipped
+        ]
+
+    def all_items(self) -> list[ItemMeta]:
+        return list(self.meta.iter_items())
+
+    def lookup(self, gids: Iterable[bytes]) -> dict[bytes, ItemMeta]:
+        return {gid: row.meta for gid, row in self.meta.rows(gids).items()}
+
+    def load(self, gid: bytes) -> bytes:
+        row = self.meta.row(gid)
+        if row is None or row.key is None or row.meta.deleted:
+            raise BadItem("the item is no longer in the store", item=gid.hex())
+        return self.store.read(row.key)
+
+    def count_live(self) -> int:
+        return self.meta.count_live()
+
+    def conflicts(self, partnership: str | None = None) -> list[StoredConflict]:
+        return self.meta.conflicts(partnership)
+
+    def conflict_gids(self, partnership: str) -> set[bytes]:
+        return self.meta.conflict_gids(partnership)
+
+    def cleanup_tombstones(self, older_than: float) -> int:
+        old = self.meta.tombstones_before(older_than)
+        if not old:
+            return 0
+        with self.meta.transaction():
+            ticks: dict[bytes, int] = {}
+            for m in old:
+                ticks[m.version.replica] = max(ticks.get(m.version.replica, 0), m.version.tick)
+                self.meta.drop(m.gid)
+            self.meta.forgotten = self.meta.forgotten.union(Knowledge.from_scope(ClockVector(ticks)))
+        return len(old)
+
+    # -- as a destination -----------------------------------------------------------------
+
+    def apply(
+        self,
+        actions: Sequence[Action],
+        learned: Knowledge,
+        *,
+        partnership: str,
+        history: HistorySink | None,
+    ) -> BatchOutcome:
+        out = BatchOutcome()
+        rows = self.meta.rows(a.meta.gid for a in actions)
+        old = self._keep_history(actions, rows, partnership, history, out)
+        written: dict[bytes, tuple[Written | None, str | None]] = {}
+        for action in actions:
+            gid = action.meta.gid
+            if gid in out.failed:
+                continue
+            try:
+                written[gid] = self._write(action, rows.get(gid), old.get(gid), out)
+            except SyncError as err:
+                out.failed.add(gid)
+                out.problems.append(ItemProblem(action.meta.label, err.message))
+        token = self.store.commit()
+        with self.meta.transaction():
+            for action in actions:
+                if action.meta.gid in written:
+                    self._record(action, rows.get(action.meta.gid), written[action.meta.gid],
+                                 partnership, out)
+            excluded = out.failed | {a.meta.gid for a in actions if isinstance(a, Deferred)}
+            self.meta.knowledge = self.meta.knowledge.union(learned.exclude_items(excluded))
+            if token is not None:
+                self.meta.token = token
+        return out
+
+    def _keep_history(
+        self,
+        actions: Sequence[Action],
+        rows: dict[bytes, ItemRow],
+        partnership: str,
+        history: HistorySink | None,
+        out: BatchOutcome,
+    ) -> dict[bytes, bytes]:
+        """Read what will be overwritten or deleted and keep it before anything is written.
+
+        An item that cannot be read here is never overwritten or deleted."""
+        old: dict[bytes, bytes] = {}
+        records = []
+        now = time.time()
+        for action in actions:
+            row = rows.get(action.meta.gid)
+            if not isinstance(action, (Put, Remove, Forget)) or row is None:
+                continue
+            if row.meta.deleted or row.key is None:
+                continue
+            try:
+                data = self.store.read(row.key)
+            except SyncError as err:
+                out.failed.add(row.meta.gid)
+                out.problems.append(ItemProblem(row.key, f"{err.message}; left untouched"))
+                continue
+            old[row.meta.gid] = data
+            reason = "overwritten" if isinstance(action, Put) else "deleted"
+            if isinstance(action, Put) and self.format.same(data, action.data):
+                continue  # nothing would be lost
+            records.append(HistoryRecord(self.identity, self.name, partnership, row.meta.gid,
+                                         row.meta.uid, row.meta.label, data, reason, now))
+        if records and history is not None:
+            history.keep(records)
+        return old
+
+    def _write(
+        self, action: Action, row: ItemRow | None, old: bytes | None, out: BatchOutcome
+    ) -> tuple[Written | None, str | None]:
+        live = row is not None and not row.meta.deleted and row.key is not None
+        if isinstance(action, Put):
+            data = self.format.with_uid(action.data, action.meta.uid)
+            digest = content_hash(data)
+            out.agreed[action.meta.gid] = data
+            if live and row is not None and row.key is not None:
+                if old is not None and (old == data or digest == row.hash):
+                    return Written(row.key, row.stamp or ""), digest
+                out.updated += 1
+                return self.store.update(row.key, data), digest
+            out.created += 1
+            return self.store.create(action.meta.uid, data), digest
+        if isinstance(action, (Remove, Forget)) and live and row is not None and row.key:
+            self.store.delete(row.key)
+            out.deleted += 1
+        return None, None
+
+    def _record(
+        self,
+        action: Action,
+        row: ItemRow | None,
+        result: tuple[Written | None, str | None],
+        partnership: str,
+        out: BatchOutcome,
+    ) -> None:
+        gid = action.meta.gid
+        if isinstance(action, Deferred):
+            self.meta.save_conflict(action.conflict)
+            return
+        self.meta.drop_conflicts(gid, partnership)
+        if isinstance(action, Forget):
+            self.meta.drop(gid)
+            return
+        m = action.meta
+        version = self._version(action)
+        out.versions[gid] = version
+        if isinstance(action, Put):
+            written, digest = result
+            created = action.created or (
+                row.meta.created if row is not None and not row.meta.deleted else version
+            )
+            meta = ItemMeta(gid, m.uid, m.label, created, version, False, m.changed_at)
+            key = written.key if written else None
+            self.meta.save(ItemRow(meta, key, written.stamp if written else None, digest))
+        elif isinstance(action, Remove):
+            created = row.meta.created if row is not None else m.created
+            meta = ItemMeta(gid, m.uid, m.label, created, version, True, m.changed_at)
+            self.meta.save(ItemRow(meta, None, None, None))
+        elif row is not None:  # Adopt: a new version, same data
+            r = row.meta
+            meta = ItemMeta(gid, r.uid, r.label, r.created, version, r.deleted, m.changed_at)
+            self.meta.save(ItemRow(meta, row.key, row.stamp, row.hash))
+
+    def _version(self, action: Put | Remove | Adopt) -> Version:
+        given = action.version
+        return given if given is not None else self.meta.next_version()

@@ -1,0 +1,200 @@
+"""One one-way pass of a session: plan (pure, metadata only), then apply in batches.
+
+Each batch is an ordered group of changes by ascending global id; the destination learns the
+source's made-with knowledge projected onto the batch's id range, minus the items that
+failed or were deferred, in the same transaction as the item metadata. A pass interrupted
+at any point (cancel, crash) leaves knowledge that covers exactly what was written, and the
+next sync sends only the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from syncgui.engine.bases import BaseStore
+from syncgui.engine.errors import ItemProblem, SyncError
+from syncgui.engine.events import (
+    CancelToken,
+    ConflictFound,
+    EventSink,
+    PassCounts,
+    Policy,
+    Progress,
+)
+from syncgui.engine.items import Action, Forget, ItemMeta, Put, Remove
+from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.planner import Decision, Verdict, decide
+from syncgui.engine.replica import HistorySink, Replica
+from syncgui.engine.resolve import ConflictContext, resolve
+
+log = logging.getLogger(__name__)
+
+_DELETING = (Decision.DELETE,)
+
+
+@dataclass(slots=True)
+class Plan:
+    """What a pass would do, decided from metadata alone."""
+
+    made_with: Knowledge
+    steps: list[tuple[ItemMeta, ItemMeta | None, Verdict]]
+    forget: list[ItemMeta] = field(default_factory=list)
+    recovery: bool = False
+    # items with a conflict pending in this partnership: neither sent nor learned
+    held: frozenset[bytes] = frozenset()
+
+    def count(self, *decisions: Decision) -> int:
+        return sum(1 for _c, _l, v in self.steps if v.decision in decisions)
+
+    @property
+    def deletes(self) -> list[ItemMeta]:
+        gone = [local for _c, local, v in self.steps if v.decision in _DELETING and local]
+        return [m for m in gone if not m.deleted] + self.forget
+
+
+@dataclass(slots=True)
+class PassReport:
+    counts: PassCounts = field(default_factory=PassCounts)
+    conflicts: int = 0
+    merged: int = 0
+    problems: list[ItemProblem] = field(default_factory=list)
+    cancelled: bool = False
+
+
+@dataclass(slots=True)
+class OneWayPass:
+    """Sends what ``source`` has and ``dest`` lacks, from ``source`` to ``dest``."""
+
+    source: Replica
+    dest: Replica
+    source_side: str  # "a" or "b"
+    partnership: str
+    policy: Policy
+    bases: BaseStore
+    history: HistorySink | None
+    emit: EventSink
+    cancel: CancelToken
+    batch_size: int = 500
+
+    @property
+    def label(self) -> str:
+        return "a->b" if self.source_side == "a" else "b->a"
+
+    def plan(self) -> Plan:
+        dest_knowledge = self.dest.knowledge()
+        made_with = self.source.knowledge()
+        skip = self.source.conflict_gids(self.partnership)
+        recovery = not dest_knowledge.contains_knowledge(self.source.forgotten())
+        if recovery:
+            log.info("%s: %s missed deletes it can no longer be told about; comparing every item",
+                     self.partnership, self.dest.name)
+            changes = [m for m in self.source.all_items() if m.gid not in skip]
+        else:
+            changes = self.source.changes_for(dest_knowledge, skip)
+        locals_ = self.dest.lookup(m.gid for m in changes)
+        steps = [
+            (c, locals_.get(c.gid), decide(c, dest_knowledge, locals_.get(c.gid), made_with))
+            for c in changes
+        ]
+        plan = Plan(made_with, steps, recovery=recovery, held=frozenset(skip))
+        if recovery:
+            plan.forget = self._forgotten_deletes(changes, made_with, skip)
+        return plan
+
+    def _forgotten_deletes(
+        self, listed: Sequence[ItemMeta], made_with: Knowledge, skip: set[bytes]
+    ) -> list[ItemMeta]:
+        """Destination items the source saw and no longer lists: deleted there."""
+        present = {m.gid for m in listed} | skip
+        return [
+            m
+            for m in self.dest.all_items()
+            if not m.deleted and m.gid not in present and made_with.contains(m.gid, m.version)
+        ]
+
+    def apply(self, plan: Plan) -> PassReport:
+        report = PassReport()
+        ctx = ConflictContext(self.partnership, self.policy, self.source_side, self.source,
+                              self.dest, self.bases, plan.made_with)
+        total = len(plan.steps) + len(plan.forget)
+        done = 0
+        lower = b""
+        for batch, last in _batches(plan.steps, self.batch_size):
+            actions: list[Action] = []
+            unlearned: set[bytes] = set(plan.held)
+            upper: bytes | None = None if last else batch[-1][0].gid
+            for i, (change, local, verdict) in enumerate(batch):
+                if self.cancel.cancelled:
+                    report.cancelled = True
+                    upper = batch[i - 1][0].gid if i else None
+                    batch = batch[:i]
+                    break
+                try:
+                    actions.extend(self._act(ctx, change, local, verdict, report))
+                except SyncError as err:
+                    unlearned.add(change.gid)
+                    report.problems.append(ItemProblem(err.item or change.label, err.message))
+            if last and not report.cancelled:
+                actions.extend(Forget(m) for m in plan.forget)
+            if report.cancelled and not batch:
+                break
+            learned = plan.made_with.project_range(lower, upper).exclude_items(unlearned)
+            self._commit(actions, learned, report)
+            done += len(batch) + (len(plan.forget) if last else 0)
+            self.emit(Progress(self.partnership, "applying", self.label, done, total))
+            if report.cancelled or upper is None:
+                break
+            lower = upper + b"\x00"
+        return report
+
+    def _commit(self, actions: list[Action], learned: Knowledge, report: PassReport) -> None:
+        if not actions and self.dest.knowledge().contains_knowledge(learned):
+            return  # nothing to write or learn (a no-op sync writes nothing)
+        outcome = self.dest.apply(actions, learned, partnership=self.partnership,
+                                  history=self.history)
+        report.counts.created += outcome.created
+        report.counts.updated += outcome.updated
+        report.counts.deleted += outcome.deleted
+        report.problems.extend(outcome.problems)
+        if outcome.agreed:
+            self.bases.put_many(outcome.agreed.items())
+
+    def _act(
+        self,
+        ctx: ConflictContext,
+        change: ItemMeta,
+        local: ItemMeta | None,
+        verdict: Verdict,
+        report: PassReport,
+    ) -> list[Action]:
+        d = verdict.decision
+        if d in (Decision.CREATE, Decision.UPDATE):
+            data = self.source.load(change.gid)
+            return [Put(change, data, change.version, created=change.created)]
+        if d is Decision.DELETE:
+            return [Remove(change, change.version)]
+        if d is not Decision.CONFLICT or local is None or verdict.kind is None:
+            return []
+        resolution = resolve(ctx, change, local, verdict.kind)
+        if resolution.outcome == "deferred":
+            report.conflicts += 1
+        elif resolution.outcome == "merged":
+            report.merged += 1
+        self.emit(ConflictFound(self.partnership, self.label, change.gid, change.label,
+                                verdict.kind.value, resolution.outcome))
+        return resolution.actions
+
+
+def _batches(
+    steps: list[tuple[ItemMeta, ItemMeta | None, Verdict]], size: int
+) -> Iterator[tuple[list[tuple[ItemMeta, ItemMeta | None, Verdict]], bool]]:
+    """Split into batches; ``size`` 0 means one batch. Always yields at least one (possibly
+    empty) last batch, so knowledge is learned even when nothing needs sending."""
+    if size <= 0 or len(steps) <= size:
+        yield steps, True
+        return
+    for start in range(0, len(steps), size):
+        yield steps[start : start + size], start + size >= len(steps)
+

@@ -1,0 +1,427 @@
+"""Content-line model of one vCard that keeps the card's original bytes.
+
+:func:`parse_card` splits a card into logical lines without decoding any value: each
+:class:`ContentLine` holds the exact bytes it was read from (folds, quoted-printable soft
+line breaks and its line ending included), so lines nobody changed are written back
+byte-identical. Values are decoded only when asked for (:meth:`ContentLine.text`).
+
+Handles vCard 2.1 (quoted-printable with soft line breaks and unindented continuation
+lines, ``CHARSET``, bare types such as ``TEL;CELL;VOICE``, base64 blocks ended by a blank
+line), 3.0 (``itemN.`` groups) and 4.0. Does not import vobject.
+"""
+
+from __future__ import annotations
+
+import binascii
+import codecs
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from syncgui.engine.errors import BadItem
+
+# A logical line ends at a line feed that is not followed by a space or tab (a fold).
+_LOGICAL_SPLIT = re.compile(rb"\n(?![ \t])")
+_HEAD = re.compile(rb"(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_-]+)([;:])")
+_NAME_CACHE: dict[bytes, str] = {}
+_FOLD = re.compile(rb"\r?\n[ \t]")
+_SOFT_BREAK = re.compile(rb"=\r?\n")
+_BASE64_LINE = re.compile(rb"[A-Za-z0-9+/=]+\r?\n?")
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_BOM = b"\xef\xbb\xbf"
+
+# vCard 2.1 bare parameters that are not types
+_BARE_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT", "B"})
+_BARE_VALUES = frozenset({"INLINE", "URL", "URI", "CONTENT-ID", "CID"})
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """One parameter as written. A vCard 2.1 bare parameter (``TEL;CELL``) has ``bare``
+    set and the name it stands for: TYPE, ENCODING (``QUOTED-PRINTABLE``) or VALUE."""
+
+    name: str
+    value: str
+    bare: bool = False
+
+    def values(self) -> tuple[str, ...]:
+        """The comma-separated values (``TYPE=HOME,WORK``), quotes removed."""
+        return tuple(v.strip('"') for v in _split_outside_quotes(self.value, ","))
+
+
+class ContentLine:
+    """One logical line of a card: parsed name, undecoded value, original bytes."""
+
+    __slots__ = ("_params", "colon", "group", "name", "raw", "semi")
+
+    def __init__(self, raw: bytes, colon: int, semi: int, group: str | None, name: str) -> None:
+        self.raw = raw  # original bytes, including folds and the line ending
+        self.colon = colon  # offset of the separating colon in ``raw``
+        self.semi = semi  # offset of the first ";" in the unfolded header, or -1
+        self.group = group  # as written, e.g. "item1"
+        self.name = name  # upper-cased property name
+        self._params: tuple[Param, ...] | None = None
+
+    def __repr__(self) -> str:
+        return f"ContentLine({self.raw[:60]!r})"
+
+    def header(self) -> str:
+        """Everything before the colon, unfolded: ``group.NAME;params``."""
+        head = self.raw[: self.colon]
+        if b"\n" in head:
+            head = _FOLD.sub(b"", head)
+        return head.decode("utf-8", errors="replace")
+
+    @property
+    def params(self) -> tuple[Param, ...]:
+        if self._params is None:
+            text = self.header()[self.semi + 1 :] if self.semi >= 0 else ""
+            self._params = _parse_params(text) if text else ()
+        return self._params
+
+    def param(self, name: str) -> tuple[str, ...]:
+        """All values of parameter ``name`` (upper case), bare 2.1 parameters included."""
+        return tuple(v for p in self.params if p.name == name for v in p.values())
+
+    @property
+    def encoding(self) -> str | None:
+        found = self.param("ENCODING")
+        return found[0].upper() if found else None
+
+    @property
+    def charset(self) -> str | None:
+        found = self.param("CHARSET")
+        return found[0] if found else None
+
+    @property
+    def is_qp(self) -> bool:
+        return self.semi >= 0 and self.encoding in ("QUOTED-PRINTABLE", "QUOTED")
+
+    @property
+    def value(self) -> bytes:
+        """The raw value: unfolded and without soft line breaks, still encoded."""
+        value = self.raw[self.colon + 1 :].rstrip(b"\r\n")
+        if b"\n" not in value:
+            return value
+        if self.is_qp:
+            value = _SOFT_BREAK.sub(b"", value)
+        return _FOLD.sub(b"", value).replace(b"\r", b"").replace(b"\n", b"")
+
+    def raw_text(self) -> str:
+        """The value decoded from quoted-printable and its charset, escapes kept."""
+        value = self.value
+        if self.is_qp:
+            value = binascii.a2b_qp(value)
+        return decode_bytes(value, self.charset)
+
+    def text(self) -> str:
+        """The decoded value with backslash escapes resolved (components not split)."""
+        return unescape(self.raw_text())
+
+    def components(self, sep: str = ";") -> tuple[str, ...]:
+        """A structured value (N, ADR, ORG) split at unescaped ``sep`` and unescaped."""
+        return tuple(unescape(part) for part in split_escaped(self.raw_text(), sep))
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One parsed card. ``prefix + b"".join(line.raw) + suffix`` is the original data."""
+
+    data: bytes
+    lines: tuple[ContentLine, ...]  # BEGIN:VCARD .. END:VCARD, both included
+    prefix: bytes  # whitespace (or a byte order mark) before BEGIN:VCARD
+    suffix: bytes  # whitespace after END:VCARD
+    version: str  # "2.1", "3.0" or "4.0"
+    eol: bytes  # line ending of the BEGIN line: b"\r\n" or b"\n"
+
+    def find(self, name: str) -> Iterator[ContentLine]:
+        """Lines named ``name`` (upper case), in card order, whatever their group."""
+        return (line for line in self.lines if line.name == name)
+
+    def first(self, name: str) -> ContentLine | None:
+        return next(self.find(name), None)
+
+    def index_of(self, name: str) -> int | None:
+        for i, line in enumerate(self.lines):
+            if line.name == name:
+                return i
+        return None
+
+
+def decode_bytes(value: bytes, charset: str | None) -> str:
+    """Decode a value in ``charset`` (default UTF-8). Undeclared non-UTF-8 text is read as
+    Windows-1252, an unknown charset as UTF-8 with replacement characters."""
+    try:
+        return value.decode(charset or "utf-8")
+    except LookupError:
+        return value.decode("utf-8", errors="replace")
+    except UnicodeDecodeError:
+        if charset and codecs.lookup(charset).name != "utf-8":
+            return value.decode(charset, errors="replace")
+        return value.decode("cp1252", errors="replace")
+
+
+def unescape(text: str) -> str:
+    r"""Resolve ``\n``, ``\N``, ``\,``, ``\;``, ``\\`` (and, leniently, any ``\x``)."""
+    if "\\" not in text:
+        return text
+    return _UNESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
+
+
+def split_escaped(text: str, sep: str) -> list[str]:
+    """Split at ``sep`` characters not preceded by an escaping backslash (escapes kept)."""
+    if "\\" not in text:
+        return text.split(sep)
+    parts: list[str] = []
+    start = 0
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == sep:
+            parts.append(text[start:i])
+            start = i + 1
+        i += 1
+    parts.append(text[start:])
+    return parts
+
+
+def parse_card(data: bytes, *, what: str = "The card") -> Card:
+    """Parse one card; raise :class:`BadItem` naming what is wrong (``what`` starts it)."""
+    if not data.strip():
+        raise BadItem(f"{what} is empty.")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise BadItem(f"{what} is UTF-16 encoded; only UTF-8 vCards are supported.")
+    if b"\0" in data:
+        raise BadItem(f"{what} is not a vCard: it holds binary data.")
+    if b"\n" not in data.rstrip() and b"\r" in data.rstrip():
+        raise BadItem(f"{what} uses old Mac line endings (CR only); they are not supported.")
+    utf8 = data.isascii() or _is_utf8(data)
+    return _Parser(data, what, utf8).run()
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+class _Parser:
+    """Walks the logical lines of one card (keeps what error messages need)."""
+
+    def __init__(self, data: bytes, what: str, utf8: bool) -> None:
+        self.data = data
+        self.what = what
+        self.utf8 = utf8
+        self.lines: list[ContentLine] = []
+        self.prefix = b""
+        # logical lines with their line feed; the last one may have none
+        chunks = _LOGICAL_SPLIT.split(data)
+        last = chunks.pop()
+        self.chunks = [chunk + b"\n" for chunk in chunks]
+        if last:
+            self.chunks.append(last)
+
+    def fail(self, problem: str) -> BadItem:
+        consumed = len(self.prefix) + sum(len(line.raw) for line in self.lines)
+        number = self.data.count(b"\n", 0, consumed) + 1
+        return BadItem(f"{self.what} is broken: line {number} {problem}.")
+
+    def run(self) -> Card:
+        chunks = self.chunks
+        i = self._skip_prefix()
+        lines = self.lines
+        match = _HEAD.match
+        names = _NAME_CACHE
+        count = len(chunks)
+        while i < count:
+            chunk = chunks[i]
+            i += 1
+            found = match(chunk)
+            if found is None:
+                self._irregular(chunk)
+                continue
+            group, bname, sep = found.groups()
+            name = names.get(bname)
+            if name is None:
+                name = _remember_name(bname)
+            end = found.end()
+            if sep == b":":
+                line = ContentLine(chunk, end - 1, -1, group and group.decode(), name)
+            else:
+                line = self._with_params(chunk, end, group, name)
+            if chunk.endswith((b"=\r\n", b"=\n")) and line.is_qp:
+                line, i = self._soft_breaks(line, i)
+            if not self.utf8:
+                self._check_bytes(line)
+            if name == "END" and line.value.strip().upper() == b"VCARD":
+                lines.append(line)
+                return self._finish(chunks[i:])
+            if name == "BEGIN" and lines and line.value.strip().upper() == b"VCARD":
+                raise self.fail("starts a nested BEGIN:VCARD (a card inside a card)")
+            lines.append(line)
+        raise BadItem(f"{self.what} is truncated: it has no END:VCARD line.")
+
+    def _skip_prefix(self) -> int:
+        """Keep whitespace (and a byte order mark) before BEGIN:VCARD as the prefix."""
+        chunks = self.chunks
+        for i, chunk in enumerate(chunks):
+            stripped = chunk.removeprefix(_BOM).lstrip()
+            if not stripped:
+                self.prefix += chunk
+                continue
+            lead = len(chunk) - len(stripped)
+            self.prefix += chunk[:lead]
+            chunks[i] = stripped
+            if stripped.split(b"\n", 1)[0].rstrip().upper() != b"BEGIN:VCARD":
+                if not self.utf8:
+                    raise BadItem(f"{self.what} is not a vCard: it holds binary data.")
+                raise BadItem(f"{self.what} is not a vCard: it does not start with BEGIN:VCARD.")
+            return i
+        raise BadItem(f"{self.what} is empty.")  # pragma: no cover - data.strip() was checked
+
+    def _with_params(self, chunk: bytes, end: int, group: bytes | None, name: str) -> ContentLine:
+        colon = chunk.find(b":", end)
+        if colon < 0:
+            raise self.fail("has no colon (it is not a property)")
+        if chunk.find(b'"', end, colon) >= 0:
+            colon = self._quoted_colon(chunk, end)
+        return ContentLine(chunk, colon, end - 1, group and group.decode(), name)
+
+    def _irregular(self, chunk: bytes) -> None:
+        """A chunk the fast path did not take: a blank line (kept with the line before
+        it), an unindented continuation of a vCard 2.1 base64 block, a header folded
+        inside its name; anything else is an error."""
+        lines = self.lines
+        if lines and (not chunk.strip() or self._base64_continuation(chunk)):
+            last = lines[-1]
+            lines[-1] = ContentLine(last.raw + chunk, last.colon, last.semi, last.group, last.name)
+            return
+        colon = chunk.find(b":")
+        if colon < 0:
+            raise self.fail("has no colon (it is not a property)")
+        found = _HEAD.match(_FOLD.sub(b"", chunk[: colon + 1]))
+        if found is None:
+            raise self.fail("has no valid property name before its colon")
+        group, bname, sep = found.groups()
+        name = _remember_name(bname)
+        semi = -1 if sep == b":" else found.end() - 1
+        lines.append(ContentLine(chunk, colon, semi, group and group.decode(), name))
+
+    def _base64_continuation(self, chunk: bytes) -> bool:
+        last = self.lines[-1]
+        return (
+            last.semi >= 0
+            and last.encoding in ("BASE64", "B")
+            and not last.raw.endswith((b"\n\n", b"\n\r\n"))
+            and _BASE64_LINE.fullmatch(chunk) is not None
+        )
+
+    def _quoted_colon(self, chunk: bytes, start: int) -> int:
+        quoted = False
+        for i in range(start, len(chunk)):
+            byte = chunk[i]
+            if byte == 0x22:  # '"'
+                quoted = not quoted
+            elif byte == 0x3A and not quoted:  # ':'
+                return i
+        raise self.fail("has an unterminated quoted parameter value")
+
+    def _soft_breaks(self, line: ContentLine, i: int) -> tuple[ContentLine, int]:
+        """Join the physical lines that follow a quoted-printable soft line break."""
+        raw = line.raw
+        chunks = self.chunks
+        while raw.endswith((b"=\r\n", b"=\n")) and i < len(chunks):
+            following = chunks[i]
+            if following.strip().upper() == b"END:VCARD":
+                break
+            raw += following
+            i += 1
+        return ContentLine(raw, line.colon, line.semi, line.group, line.name), i
+
+    def _check_bytes(self, line: ContentLine) -> None:
+        raw = line.raw
+        if raw.isascii():
+            return
+        try:
+            raw[: line.colon].decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.fail("has undecodable bytes in its name or parameters") from None
+        if line.is_qp or line.charset:
+            return
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self.fail(f"({line.name}) is not valid UTF-8 and names no CHARSET") from None
+
+    def _finish(self, rest: list[bytes]) -> Card:
+        suffix = b"".join(rest)
+        if suffix.strip():
+            if suffix.lstrip().upper().startswith(b"BEGIN:VCARD"):
+                raise BadItem(f"{self.what} holds more than one card.")
+            raise BadItem(f"{self.what} is broken: there is content after END:VCARD.")
+        lines = tuple(self.lines)
+        eol = b"\r\n" if lines[0].raw.endswith(b"\r\n") else b"\n"
+        version = "3.0"
+        for line in lines:
+            if line.name == "VERSION":
+                version = normalize_version(line.value.strip().decode("ascii", "replace"))
+                break
+        return Card(self.data, lines, self.prefix, suffix, version, eol)
+
+
+def _remember_name(bname: bytes) -> str:
+    name = bname.decode("ascii").upper()
+    if len(_NAME_CACHE) < 2000:
+        _NAME_CACHE[bname] = name
+    return name
+
+
+def normalize_version(text: str) -> str:
+    if text.startswith("2"):
+        return "2.1"
+    if text.startswith("4"):
+        return "4.0"
+    return "3.0"
+
+
+def _split_outside_quotes(text: str, sep: str) -> list[str]:
+    if '"' not in text:
+        return text.split(sep)
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == sep and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
+def _parse_params(text: str) -> tuple[Param, ...]:
+    params: list[Param] = []
+    for item in _split_outside_quotes(text, ";"):
+        name, eq, value = item.partition("=")
+        name = name.strip()
+        if eq:
+            params.append(Param(name.upper(), value))
+            continue
+        if not name:
+            continue
+        upper = name.upper()
+        if upper in _BARE_ENCODINGS:
+            params.append(Param("ENCODING", name, bare=True))
+        elif upper in _BARE_VALUES:
+            params.append(Param("VALUE", name, bare=True))
+        else:
+            params.append(Param("TYPE", name, bare=True))
+    return tuple(params)
