@@ -1,0 +1,53 @@
+"""The sync engine: knowledge, metadata, change detection, planning, conflicts, sessions.
+
+Standard library only; no I/O of its own beyond the SQLite metadata files it is handed.
+The names below are the public API the service, the CLI and the GUI use."""
+
+from __future__ import annotations
+
+from syncgui.engine.bases import BaseStore
+from syncgui.engine.clock import ClockVector
+from syncgui.engine.conflicts import ConflictGone, Keep, resolve_stored
+from syncgui.engine.errors import (
+    BadItem,
+    ItemProblem,
+    ItemRejected,
+    ItemUnreadable,
+    ItemVanished,
+    StoreUnavailable,
+    SyncCancelled,
+    SyncError,
+)
+from syncgui.engine.events import (
+    CancelToken,
+    ConflictFound,
+    Direction,
+    Event,
+    PassCounts,
+    Policy,
+    Progress,
+    SessionResult,
+    SessionSettings,
+    Status,
+)
+from syncgui.engine.format import FieldClash, ItemFormat, ItemInfo, MergeOutcome
+from syncgui.engine.ids import Version
+from syncgui.engine.items import ConflictKind, ItemMeta, StoredConflict
+from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.memory import MemoryReplica
+from syncgui.engine.metadata import MetadataStore
+from syncgui.engine.provider import Capabilities, Entry, Listing, SimpleStore, Written
+from syncgui.engine.replica import HistoryRecord, HistorySink, Replica
+from syncgui.engine.session import SyncSession
+from syncgui.engine.simple import SimpleReplica
+
+__all__ = [
+    "BadItem", "BaseStore", "CancelToken", "Capabilities", "ClockVector", "ConflictFound",
+    "ConflictGone", "ConflictKind", "Direction", "Entry", "Event", "FieldClash",
+    "HistoryRecord", "HistorySink", "ItemFormat", "ItemInfo", "ItemMeta", "ItemProblem",
+    "ItemRejected", "ItemUnreadable", "ItemVanished", "Keep", "Knowledge", "Listing",
+    "MemoryReplica", "MergeOutcome", "MetadataStore", "PassCounts", "Policy", "Progress",
+    "Replica", "SessionResult", "SessionSettings", "SimpleReplica", "SimpleStore", "Status",
+    "StoreUnavailable", "StoredConflict", "SyncCancelled", "SyncError", "SyncSession",
+    "Version", "Written", "resolve_stored",
+]

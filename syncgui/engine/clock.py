@@ -127,6 +127,10 @@ class ClockVector:
     def __bool__(self) -> bool:
         return bool(self._items)
 
+    def __reduce__(self) -> tuple[type[ClockVector], tuple[dict[bytes, int]]]:
+        # Rebuild on unpickling: the cached hash of bytes differs between processes.
+        return (ClockVector, (dict(self._ticks),))
+
     def __repr__(self) -> str:
         inner = ", ".join(f"{replica.hex()[:8]}:{tick}" for replica, tick in self._items)
         return f"ClockVector({inner})"

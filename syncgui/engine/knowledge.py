@@ -24,7 +24,7 @@ then converts back to the canonical form.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TypeVar
@@ -106,7 +106,7 @@ class Knowledge:
         """Whether every version ``other`` contains, for any item, is contained here."""
         if self._fast is not None and other._fast is not None:
             return self.scope.dominates(other.scope)
-        return all(a.dominates(b) for _, a, b in _zip((list(self._starts), list(self._vectors)), _flat(other)))
+        return all(a.dominates(b) for _, a, b in _zip(_flat(self), _flat(other)))
 
     def max_tick(self, replica: bytes) -> int:
         """The highest tick of ``replica`` in any vector (scope, ranges or items)."""
@@ -261,6 +261,10 @@ class Knowledge:
             h = hash((self._starts, self._vectors, frozenset(self._items.items())))
             object.__setattr__(self, "_hash", h)
         return h
+
+    def __reduce__(self) -> tuple[Callable[[bytes], Knowledge], tuple[bytes]]:
+        # Rebuild on unpickling: the cached hash of bytes differs between processes.
+        return (Knowledge.deserialize, (self.serialize(),))
 
     def __repr__(self) -> str:
         if self._fast is not None:
@@ -453,4 +457,3 @@ class _Reader:
     def finish(self) -> None:
         if self._pos != len(self._data):
             raise ValueError("trailing bytes after knowledge")
-

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from syncgui.engine.ids import Version, new_replica_id
@@ -58,20 +59,20 @@ class ItemRow:
     hash: str | None
 
 
-def _meta(row: Sequence[object]) -> ItemMeta:
+def _meta(row: Sequence[Any]) -> ItemMeta:
     gid, _key, uid, label, cre_rep, cre_tick, chg_rep, chg_tick, deleted, changed_at = row[:10]
     return ItemMeta(
-        gid=bytes(gid),  # type: ignore[arg-type]
+        gid=bytes(gid),
         uid=str(uid),
         label=str(label),
-        created=Version(bytes(cre_rep), int(cre_tick)),  # type: ignore[arg-type,call-overload]
-        version=Version(bytes(chg_rep), int(chg_tick)),  # type: ignore[arg-type,call-overload]
+        created=Version(bytes(cre_rep), int(cre_tick)),
+        version=Version(bytes(chg_rep), int(chg_tick)),
         deleted=bool(deleted),
-        changed_at=float(changed_at),  # type: ignore[arg-type]
+        changed_at=float(changed_at),
     )
 
 
-def _item_row(row: Sequence[object]) -> ItemRow:
+def _item_row(row: Sequence[Any]) -> ItemRow:
     key, stamp, digest = row[1], row[10], row[11]
     return ItemRow(
         _meta(row),

@@ -1,37 +1,55 @@
 """Content-line model of one vCard that keeps the card's original bytes.
 
-:func:`parse_card` splits a card into logical lines without decoding any value: each
-:class:`ContentLine` holds the exact bytes it was read from (folds, quoted-printable soft
-line breaks and its line ending included), so lines nobody changed are written back
-byte-identical. Values are decoded only when asked for (:meth:`ContentLine.text`).
+:func:`parse_card` validates a card and splits it into logical lines without decoding any
+value: each :class:`ContentLine` holds the exact bytes it was read from (folds,
+quoted-printable soft line breaks and its line ending included), so lines nobody changed
+are written back byte-identical. Values are decoded only when asked for.
 
 Handles vCard 2.1 (quoted-printable with soft line breaks and unindented continuation
 lines, ``CHARSET``, bare types such as ``TEL;CELL;VOICE``, base64 blocks ended by a blank
 line), 3.0 (``itemN.`` groups) and 4.0. Does not import vobject.
+
+Speed: a plain card (UTF-8, no quoted-printable, no quoted parameters) is checked with a
+few regular-expression scans and its lines are split only when :attr:`Card.lines` is
+first used; :meth:`Card.first` finds single lines without splitting the rest. Every other
+card goes through the line-by-line parser at once.
 """
 
 from __future__ import annotations
 
 import binascii
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem
+from syncgui.providers.vcard.values import decode_bytes, split_escaped, unescape
 
+_NAME = rb"(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_-]+)"
 # A logical line ends at a line feed that is not followed by a space or tab (a fold).
 _LOGICAL_SPLIT = re.compile(rb"\n(?![ \t])")
-_HEAD = re.compile(rb"(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_-]+)([;:])")
-_NAME_CACHE: dict[bytes, str] = {}
+_HEAD = re.compile(_NAME + rb"([;:])")
 _FOLD = re.compile(rb"\r?\n[ \t]")
 _SOFT_BREAK = re.compile(rb"=\r?\n")
 _BASE64_LINE = re.compile(rb"[A-Za-z0-9+/=]+\r?\n?")
-_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_BLANK_LINES = re.compile(rb"(?:\r?\n)*")
 _BOM = b"\xef\xbb\xbf"
+# Fast path: a card body in which every line start is a fold, a blank line or a simple
+# property whose colon is on the same physical line (no quotes in its parameters), no
+# line ends with "=" before an unindented line (a possible quoted-printable soft break),
+# and no BEGIN:VCARD or END:VCARD occurs inside.
+_FAST_START = re.compile(rb"((?:\xef\xbb\xbf)?\s*)(?i:BEGIN:VCARD)(\r?\n)")
+_FAST_END = re.compile(rb"\n(?i:END:VCARD)(?:\r?\n)*\Z")
+_FAST_SUSPECT = re.compile(
+    rb"\n(?![ \t]|\r?\n|(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+(?:;[^:\r\n\"]*)?:)"
+    rb"|=\r?\n(?![ \t])"
+    rb"|\n(?i:BEGIN|END):(?i:VCARD)"
+)
+_NAME_CACHE: dict[bytes, str] = {}
+_FINDERS: dict[tuple[str, ...], re.Pattern[bytes]] = {}
 
 # vCard 2.1 bare parameters that are not types
-_BARE_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "BASE64", "8BIT", "7BIT", "B"})
+_BARE_ENCODINGS = frozenset({"QUOTED-PRINTABLE", "QUOTED", "BASE64", "8BIT", "7BIT", "B"})
 _BARE_VALUES = frozenset({"INLINE", "URL", "URI", "CONTENT-ID", "CID"})
 
 
@@ -98,6 +116,10 @@ class ContentLine:
         return self.semi >= 0 and self.encoding in ("QUOTED-PRINTABLE", "QUOTED")
 
     @property
+    def line_ending(self) -> bytes:
+        return b"\r\n" if self.raw.endswith(b"\r\n") else b"\n" if self.raw.endswith(b"\n") else b""
+
+    @property
     def value(self) -> bytes:
         """The raw value: unfolded and without soft line breaks, still encoded."""
         value = self.raw[self.colon + 1 :].rstrip(b"\r\n")
@@ -123,69 +145,61 @@ class ContentLine:
         return tuple(unescape(part) for part in split_escaped(self.raw_text(), sep))
 
 
-@dataclass(frozen=True, slots=True)
 class Card:
-    """One parsed card. ``prefix + b"".join(line.raw) + suffix`` is the original data."""
+    """One valid card. ``prefix + b"".join(line.raw for line in lines) + suffix`` is the
+    original data; ``lines`` runs from BEGIN:VCARD to END:VCARD, both included."""
 
-    data: bytes
-    lines: tuple[ContentLine, ...]  # BEGIN:VCARD .. END:VCARD, both included
-    prefix: bytes  # whitespace (or a byte order mark) before BEGIN:VCARD
-    suffix: bytes  # whitespace after END:VCARD
-    version: str  # "2.1", "3.0" or "4.0"
-    eol: bytes  # line ending of the BEGIN line: b"\r\n" or b"\n"
+    __slots__ = ("_lines", "data", "eol", "prefix", "suffix", "version", "what")
+
+    def __init__(
+        self,
+        data: bytes,
+        prefix: bytes,
+        suffix: bytes,
+        eol: bytes,
+        lines: tuple[ContentLine, ...] | None,
+        what: str,
+    ) -> None:
+        self.data = data
+        self.prefix = prefix  # whitespace (or a byte order mark) before BEGIN:VCARD
+        self.suffix = suffix  # whitespace after END:VCARD
+        self.eol = eol  # line ending of the BEGIN line: b"\r\n" or b"\n"
+        self.what = what
+        self._lines = lines
+        version = self.first("VERSION")
+        self.version = normalize_version(version.value.strip()) if version else "3.0"
+
+    @property
+    def lines(self) -> tuple[ContentLine, ...]:
+        if self._lines is None:
+            self._lines = _Parser(self.data, self.what, True).run().lines
+        return self._lines
 
     def find(self, name: str) -> Iterator[ContentLine]:
         """Lines named ``name`` (upper case), in card order, whatever their group."""
         return (line for line in self.lines if line.name == name)
 
-    def first(self, name: str) -> ContentLine | None:
-        return next(self.find(name), None)
+    def first(self, *names: str) -> ContentLine | None:
+        """The first line named one of ``names`` (upper case), whatever its group."""
+        if self._lines is not None:
+            return next((line for line in self._lines if line.name in names), None)
+        finder = _FINDERS.get(names) or _finder(names)
+        found = finder.search(self.data)
+        return None if found is None else _line_at(self.data, found)
 
     def index_of(self, name: str) -> int | None:
-        for i, line in enumerate(self.lines):
-            if line.name == name:
-                return i
-        return None
+        return next((i for i, line in enumerate(self.lines) if line.name == name), None)
 
 
-def decode_bytes(value: bytes, charset: str | None) -> str:
-    """Decode a value in ``charset`` (default UTF-8). Undeclared non-UTF-8 text is read as
-    Windows-1252, an unknown charset as UTF-8 with replacement characters."""
-    try:
-        return value.decode(charset or "utf-8")
-    except LookupError:
-        return value.decode("utf-8", errors="replace")
-    except UnicodeDecodeError:
-        if charset and codecs.lookup(charset).name != "utf-8":
-            return value.decode(charset, errors="replace")
-        return value.decode("cp1252", errors="replace")
-
-
-def unescape(text: str) -> str:
-    r"""Resolve ``\n``, ``\N``, ``\,``, ``\;``, ``\\`` (and, leniently, any ``\x``)."""
-    if "\\" not in text:
-        return text
-    return _UNESCAPE.sub(lambda m: "\n" if m.group(1) in "nN" else m.group(1), text)
-
-
-def split_escaped(text: str, sep: str) -> list[str]:
-    """Split at ``sep`` characters not preceded by an escaping backslash (escapes kept)."""
-    if "\\" not in text:
-        return text.split(sep)
-    parts: list[str] = []
-    start = 0
-    i = 0
-    while i < len(text):
-        char = text[i]
-        if char == "\\":
-            i += 2
-            continue
-        if char == sep:
-            parts.append(text[start:i])
-            start = i + 1
-        i += 1
-    parts.append(text[start:])
-    return parts
+def normalize_version(text: bytes | str) -> str:
+    """``"2.1"``, ``"3.0"`` or ``"4.0"`` from a VERSION value (3.0 when unknown)."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", errors="replace")
+    if text.startswith("2"):
+        return "2.1"
+    if text.startswith("4"):
+        return "4.0"
+    return "3.0"
 
 
 def parse_card(data: bytes, *, what: str = "The card") -> Card:
@@ -199,7 +213,14 @@ def parse_card(data: bytes, *, what: str = "The card") -> Card:
     if b"\n" not in data.rstrip() and b"\r" in data.rstrip():
         raise BadItem(f"{what} uses old Mac line endings (CR only); they are not supported.")
     utf8 = data.isascii() or _is_utf8(data)
-    return _Parser(data, what, utf8).run()
+    if utf8:
+        start = _FAST_START.match(data)
+        end = _FAST_END.search(data)
+        if start and end and not _FAST_SUSPECT.search(data, start.end() - 1, end.start()):
+            rest = data[end.start() + 10 :]
+            suffix = rest[2:] if rest.startswith(b"\r\n") else rest[1:]
+            return Card(data, start.group(1), suffix, start.group(2), None, what)
+    return _Parser(data, what, utf8).card()
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -208,6 +229,43 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _remember_name(bname: bytes) -> str:
+    name = bname.decode("ascii").upper()
+    if len(_NAME_CACHE) < 2000:
+        _NAME_CACHE[bname] = name
+    return name
+
+
+def _finder(names: tuple[str, ...]) -> re.Pattern[bytes]:
+    alternatives = b"|".join(re.escape(name.encode("ascii")) for name in names)
+    pattern = re.compile(rb"\n" + rb"(?:([A-Za-z0-9_-]+)\.)?(?i:(" + alternatives + rb"))([;:])")
+    if len(_FINDERS) < 200:
+        _FINDERS[names] = pattern
+    return pattern
+
+
+def _line_at(data: bytes, found: re.Match[bytes]) -> ContentLine:
+    """The fast-path line whose header ``found`` matched (its blank lines attached)."""
+    start = found.start() + 1
+    after = _LOGICAL_SPLIT.search(data, found.end())
+    end = after.end() if after else len(data)
+    end = _BLANK_LINES.match(data, end).end()  # type: ignore[union-attr]  # always matches
+    raw = data[start:end]
+    group, bname, sep = found.groups()
+    head = found.end() - start
+    colon = head - 1 if sep == b":" else raw.index(b":", head)
+    name = _NAME_CACHE.get(bname) or _remember_name(bname)
+    return ContentLine(raw, colon, -1 if sep == b":" else head - 1, group and group.decode(), name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    lines: tuple[ContentLine, ...]
+    prefix: bytes
+    suffix: bytes
+    eol: bytes
 
 
 class _Parser:
@@ -231,37 +289,31 @@ class _Parser:
         number = self.data.count(b"\n", 0, consumed) + 1
         return BadItem(f"{self.what} is broken: line {number} {problem}.")
 
-    def run(self) -> Card:
+    def card(self) -> Card:
+        parsed = self.run()
+        return Card(self.data, parsed.prefix, parsed.suffix, parsed.eol, parsed.lines, self.what)
+
+    def run(self) -> _Parsed:
         chunks = self.chunks
         i = self._skip_prefix()
         lines = self.lines
-        match = _HEAD.match
-        names = _NAME_CACHE
         count = len(chunks)
         while i < count:
             chunk = chunks[i]
             i += 1
-            found = match(chunk)
+            found = _HEAD.match(chunk)
             if found is None:
                 self._irregular(chunk)
                 continue
-            group, bname, sep = found.groups()
-            name = names.get(bname)
-            if name is None:
-                name = _remember_name(bname)
-            end = found.end()
-            if sep == b":":
-                line = ContentLine(chunk, end - 1, -1, group and group.decode(), name)
-            else:
-                line = self._with_params(chunk, end, group, name)
+            line = self._line(chunk, found)
             if chunk.endswith((b"=\r\n", b"=\n")) and line.is_qp:
                 line, i = self._soft_breaks(line, i)
             if not self.utf8:
                 self._check_bytes(line)
-            if name == "END" and line.value.strip().upper() == b"VCARD":
+            if line.name == "END" and line.value.strip().upper() == b"VCARD":
                 lines.append(line)
                 return self._finish(chunks[i:])
-            if name == "BEGIN" and lines and line.value.strip().upper() == b"VCARD":
+            if line.name == "BEGIN" and lines and line.value.strip().upper() == b"VCARD":
                 raise self.fail("starts a nested BEGIN:VCARD (a card inside a card)")
             lines.append(line)
         raise BadItem(f"{self.what} is truncated: it has no END:VCARD line.")
@@ -284,7 +336,12 @@ class _Parser:
             return i
         raise BadItem(f"{self.what} is empty.")  # pragma: no cover - data.strip() was checked
 
-    def _with_params(self, chunk: bytes, end: int, group: bytes | None, name: str) -> ContentLine:
+    def _line(self, chunk: bytes, found: re.Match[bytes]) -> ContentLine:
+        group, bname, sep = found.groups()
+        name = _NAME_CACHE.get(bname) or _remember_name(bname)
+        end = found.end()
+        if sep == b":":
+            return ContentLine(chunk, end - 1, -1, group and group.decode(), name)
         colon = chunk.find(b":", end)
         if colon < 0:
             raise self.fail("has no colon (it is not a property)")
@@ -308,9 +365,9 @@ class _Parser:
         if found is None:
             raise self.fail("has no valid property name before its colon")
         group, bname, sep = found.groups()
-        name = _remember_name(bname)
         semi = -1 if sep == b":" else found.end() - 1
-        lines.append(ContentLine(chunk, colon, semi, group and group.decode(), name))
+        line = ContentLine(chunk, colon, semi, group and group.decode(), _remember_name(bname))
+        lines.append(line)
 
     def _base64_continuation(self, chunk: bytes) -> bool:
         last = self.lines[-1]
@@ -358,7 +415,7 @@ class _Parser:
         except UnicodeDecodeError:
             raise self.fail(f"({line.name}) is not valid UTF-8 and names no CHARSET") from None
 
-    def _finish(self, rest: list[bytes]) -> Card:
+    def _finish(self, rest: list[bytes]) -> _Parsed:
         suffix = b"".join(rest)
         if suffix.strip():
             if suffix.lstrip().upper().startswith(b"BEGIN:VCARD"):
@@ -366,27 +423,7 @@ class _Parser:
             raise BadItem(f"{self.what} is broken: there is content after END:VCARD.")
         lines = tuple(self.lines)
         eol = b"\r\n" if lines[0].raw.endswith(b"\r\n") else b"\n"
-        version = "3.0"
-        for line in lines:
-            if line.name == "VERSION":
-                version = normalize_version(line.value.strip().decode("ascii", "replace"))
-                break
-        return Card(self.data, lines, self.prefix, suffix, version, eol)
-
-
-def _remember_name(bname: bytes) -> str:
-    name = bname.decode("ascii").upper()
-    if len(_NAME_CACHE) < 2000:
-        _NAME_CACHE[bname] = name
-    return name
-
-
-def normalize_version(text: str) -> str:
-    if text.startswith("2"):
-        return "2.1"
-    if text.startswith("4"):
-        return "4.0"
-    return "3.0"
+        return _Parsed(lines, self.prefix, suffix, eol)
 
 
 def _split_outside_quotes(text: str, sep: str) -> list[str]:
@@ -414,14 +451,12 @@ def _parse_params(text: str) -> tuple[Param, ...]:
         name = name.strip()
         if eq:
             params.append(Param(name.upper(), value))
-            continue
-        if not name:
-            continue
-        upper = name.upper()
-        if upper in _BARE_ENCODINGS:
-            params.append(Param("ENCODING", name, bare=True))
-        elif upper in _BARE_VALUES:
-            params.append(Param("VALUE", name, bare=True))
-        else:
-            params.append(Param("TYPE", name, bare=True))
+        elif name:
+            upper = name.upper()
+            if upper in _BARE_ENCODINGS:
+                params.append(Param("ENCODING", name, bare=True))
+            elif upper in _BARE_VALUES:
+                params.append(Param("VALUE", name, bare=True))
+            else:
+                params.append(Param("TYPE", name, bare=True))
     return tuple(params)

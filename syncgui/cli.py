@@ -1,0 +1,306 @@
+"""syncgui-cli: headless sync over the same service the desktop app uses.
+
+Exit codes: 0 done; 1 failed or some items failed; 2 usage or configuration error;
+3 done with conflicts left for you; 4 stopped by a safety guard, nothing written."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+from types import FrameType
+from typing import Any
+
+from syncgui.engine.errors import SyncError
+from syncgui.engine.events import CancelToken, Direction, Policy, SessionResult, Status
+from syncgui.service import demo
+from syncgui.service.errors import ConfigError
+from syncgui.service.facade import ConflictView, SyncService
+from syncgui.service.logs import setup_logging
+from syncgui.service.paths import resolve_paths
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFLICTS, EXIT_BLOCKED = 0, 1, 2, 3, 4
+
+_EPILOG = """\
+store specs:
+  vdir:PATH   a folder with one contact per .vcf file (khard, vdirsyncer, Evolution)
+  vcf:PATH    one .vcf file holding many contacts (Google, iCloud and phone exports)
+
+examples:
+  syncgui-cli partnership add phone vdir:~/contacts vcf:~/Downloads/contacts.vcf
+  syncgui-cli sync phone --dry-run      # see what would happen, write nothing
+  syncgui-cli sync --all
+  syncgui-cli conflicts                 # what needs your decision
+  syncgui-cli resolve 3f2a9c1b --keep a
+
+exit codes: 0 done, 1 failed (or some items failed), 2 usage or configuration error,
+            3 done with conflicts left for you, 4 stopped by the deletion guard
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="syncgui-cli", description="Keep contacts in step between stores.",
+                epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--config-dir", help="settings folder (default: SYNCGUI_CONFIG_DIR or the "
+                   "platform's config folder)")
+    p.add_argument("--data-dir", help="state folder (default: SYNCGUI_DATA_DIR or the "
+                   "platform's data folder)")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="say more (-vv: debug)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                           parser_class=_Parser)
+
+    part = sub.add_parser("partnership", help="add, list or remove partnerships")
+    psub = part.add_subparsers(dest="action", required=True, metavar="ACTION",
+                               parser_class=_Parser)
+    add = psub.add_parser("add", help="pair two stores", epilog=_EPILOG,
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    add.add_argument("name", help="a name for the partnership, e.g. phone")
+    add.add_argument("a", help="store A, e.g. vdir:~/contacts")
+    add.add_argument("b", help="store B, e.g. vcf:~/contacts.vcf")
+    add.add_argument("--direction", choices=[d.value for d in Direction], default="two-way",
+                     help="two-way (default), or one way: a-to-b, b-to-a")
+    add.add_argument("--policy", choices=[x.value for x in Policy], default="merge",
+                     help="how conflicts are settled (default merge: field by field, asking "
+                     "only when the same field changed on both sides)")
+    lst = psub.add_parser("list", help="show partnerships")
+    lst.add_argument("--json", action="store_true")
+    rm = psub.add_parser("remove", help="forget a partnership (stores are not touched)")
+    rm.add_argument("name")
+
+    sy = sub.add_parser("sync", help="sync partnerships now")
+    sy.add_argument("names", nargs="*", metavar="NAME")
+    sy.add_argument("--all", action="store_true", help="sync every partnership")
+    sy.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    sy.add_argument("--yes", action="store_true",
+                    help="go ahead even when a sync would delete more than half of a store")
+    sy.add_argument("--json", action="store_true")
+
+    co = sub.add_parser("conflicts", help="list conflicts waiting for your decision")
+    co.add_argument("name", nargs="?", metavar="NAME")
+    co.add_argument("--json", action="store_true")
+    rs = sub.add_parser("resolve", help="settle a conflict; the next sync spreads the result")
+    rs.add_argument("conflict_id", metavar="CONFLICT_ID")
+    rs.add_argument("--keep", required=True, choices=["a", "b", "both", "merged"],
+                    help="a or b: that side's version; both: keep a copy of each; merged: "
+                    "combine both (A's value where the same field differs)")
+
+    hi = sub.add_parser("history", help="versions that syncs overwrote or deleted")
+    hi.add_argument("name", nargs="?", metavar="NAME")
+    hi.add_argument("--json", action="store_true")
+    re_ = sub.add_parser("restore", help="put a version from history back (it then syncs)")
+    re_.add_argument("history_id", type=int, metavar="HISTORY_ID")
+
+    dv = sub.add_parser("devices", help="list connected phones and devices")
+    dv.add_argument("--json", action="store_true")
+    de = sub.add_parser("demo", help="create two sample address books and sync them")
+    de.add_argument("--dir", help="where to create them (default: a new temporary folder)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    paths = resolve_paths(args.config_dir, args.data_dir)
+    setup_logging(paths.log_dir, args.verbose)
+    service = SyncService(paths)
+    try:
+        return int(_dispatch(service, args))
+    except ConfigError as err:
+        print(f"syncgui-cli: {err.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except SyncError as err:
+        where = f"{err.item}: " if err.item else ""
+        print(f"syncgui-cli: {where}{err.message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
+    cmd = args.command
+    if cmd == "partnership":
+        return _partnership(service, args)
+    if cmd == "sync":
+        return _sync(service, args)
+    if cmd == "conflicts":
+        return _conflicts(service, args)
+    if cmd == "resolve":
+        view = service.resolve(args.conflict_id, args.keep)
+        print(f"Resolved {view.item!r} in {view.partnership}: kept {args.keep}. "
+              f"The next sync of {view.partnership} carries it to both stores.")
+        return EXIT_OK
+    if cmd == "history":
+        return _history(service, args)
+    if cmd == "restore":
+        entry = service.restore(args.history_id)
+        r = entry.record
+        print(f"Restored {r.label!r} in {r.store_name}; the next sync carries it on.")
+        return EXIT_OK
+    if cmd == "devices":
+        if args.json:
+            print("[]")
+        else:
+            print("No phones or devices found.")
+        return EXIT_OK
+    return demo.run_demo(args.dir, print)
+
+
+def _partnership(service: SyncService, args: argparse.Namespace) -> int:
+    if args.action == "add":
+        p, notes = service.add_partnership(args.name, args.a, args.b, Direction(args.direction),
+                                           Policy(args.policy))
+        for note in notes:
+            print(f"Note: {note}.")
+        print(f"Added {p.name}: A = {p.a}, B = {p.b} ({p.direction.value}, policy "
+              f"{p.policy.value}). Run `syncgui-cli sync {p.name} --dry-run` to preview.")
+    elif args.action == "remove":
+        service.remove_partnership(args.name)
+        print(f"Removed {args.name}. The stores themselves were not touched.")
+    else:
+        items = service.partnerships()
+        if args.json:
+            print(json.dumps([p.to_json() for p in items], indent=2))
+        elif not items:
+            print("No partnerships yet. Add one with `syncgui-cli partnership add NAME A B`.")
+        for p in [] if args.json else items:
+            print(f"{p.name}: {p.a}  <->  {p.b}  ({p.direction.value}, {p.policy.value})")
+    return EXIT_OK
+
+
+def _sync(service: SyncService, args: argparse.Namespace) -> int:
+    names = [p.name for p in service.partnerships()] if args.all else list(args.names)
+    if not names:
+        known = ", ".join(p.name for p in service.partnerships()) or "none yet"
+        raise ConfigError(f"name the partnerships to sync, or use --all (partnerships: {known})")
+    cancel = CancelToken()
+
+    def on_interrupt(_sig: int, _frame: FrameType | None) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        print("Stopping after the current item (Ctrl-C again to abort)...", file=sys.stderr)
+        cancel.cancel()
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        results = service.sync(names, dry_run=args.dry_run, allow_mass_delete=args.yes,
+                               cancel=cancel)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if args.json:
+        print(json.dumps([_result_json(r) for r in results], indent=2, ensure_ascii=False))
+    else:
+        for r in results:
+            _print_result(r)
+    return _exit_code(results)
+
+
+def _exit_code(results: Sequence[SessionResult]) -> int:
+    statuses = {r.status for r in results}
+    if statuses & {Status.FAILED, Status.CANCELLED}:
+        return EXIT_FAILED
+    if Status.BLOCKED in statuses:
+        return EXIT_BLOCKED
+    if Status.CONFLICTS in statuses:
+        return EXIT_CONFLICTS
+    return EXIT_OK
+
+
+def _result_json(r: SessionResult) -> dict[str, Any]:
+    status = "failed" if r.status is Status.CANCELLED else r.status.value
+    errors = [{"item": e.item, "message": e.message} for e in r.errors]
+    if r.status is Status.CANCELLED:
+        errors.append({"item": r.partnership, "message": "cancelled; the next sync resumes"})
+    if r.status is Status.BLOCKED:
+        errors.append({"item": r.blocked_store or r.partnership, "message": _blocked_text(r)})
+    return {
+        "partnership": r.partnership, "status": status, "dry_run": r.dry_run,
+        "to_a": {"created": r.to_a.created, "updated": r.to_a.updated, "deleted": r.to_a.deleted},
+        "to_b": {"created": r.to_b.created, "updated": r.to_b.updated, "deleted": r.to_b.deleted},
+        "conflicts": r.conflicts, "merged": r.merged, "errors": errors,
+    }
+
+
+def _blocked_text(r: SessionResult) -> str:
+    return (f"would delete {len(r.blocked_items)} contacts from {r.blocked_store}; nothing was "
+            "written. Check the other store (was a folder moved or a file emptied?), then run "
+            "again with --yes if this is what you want")
+
+
+def _print_result(r: SessionResult) -> None:
+    head = f"{r.partnership}: " + ("would change" if r.dry_run else "synced")
+    def counts(c: Any) -> str:
+        return f"{c.created} added, {c.updated} changed, {c.deleted} deleted"
+    if r.status is Status.BLOCKED:
+        print(f"{r.partnership}: stopped: {_blocked_text(r)}.")
+        for label in r.blocked_items[:20]:
+            print(f"  - {label}")
+        if len(r.blocked_items) > 20:
+            print(f"  ... and {len(r.blocked_items) - 20} more")
+        return
+    print(f"{head}: A {counts(r.to_a)}; B {counts(r.to_b)}"
+          + (f"; {r.merged} merged" if r.merged else ""))
+    for e in r.errors:
+        print(f"  ! {e.item}: {e.message}")
+    if r.status is Status.CANCELLED:
+        print("  Cancelled; what was done is kept and the next sync resumes.")
+    if r.conflicts:
+        print(f"  {r.conflicts} conflict(s) wait for you: `syncgui-cli conflicts {r.partnership}`")
+
+
+def _conflicts(service: SyncService, args: argparse.Namespace) -> int:
+    views = service.conflicts(args.name)
+    if args.json:
+        print(json.dumps([_conflict_json(v) for v in views], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not views:
+        print("No conflicts.")
+    for v in views:
+        when = datetime.fromtimestamp(v.detected_at).strftime("%Y-%m-%d %H:%M")
+        print(f"{v.id}  {v.partnership}  {v.item}  ({v.kind}, found {when})")
+        print(f"    A {v.a_name}: {'deleted' if v.a is None else 'changed'}; "
+              f"B {v.b_name}: {'deleted' if v.b is None else 'changed'}")
+    if views:
+        print("Settle one with `syncgui-cli resolve ID --keep a|b|both|merged`.")
+    return EXIT_OK
+
+
+def _text(data: bytes | None) -> dict[str, str | None]:
+    return {"vcard": None if data is None else data.decode("utf-8", errors="replace")}
+
+
+def _conflict_json(v: ConflictView) -> dict[str, Any]:
+    return {"id": v.id, "partnership": v.partnership, "kind": v.kind, "item": v.item,
+            "uid": v.uid, "a": _text(v.a), "b": _text(v.b)}
+
+
+def _history(service: SyncService, args: argparse.Namespace) -> int:
+    entries = service.history(args.name)
+    if args.json:
+        print(json.dumps([{
+            "id": e.id, "partnership": e.record.partnership, "store": e.record.store,
+            "item": e.record.label, "uid": e.record.uid, "reason": e.record.reason,
+            "at": datetime.fromtimestamp(e.record.at).astimezone().isoformat(timespec="seconds"),
+        } for e in entries], indent=2, ensure_ascii=False))
+        return EXIT_OK
+    if not entries:
+        print("Nothing in history yet: no sync has overwritten or deleted anything.")
+    for e in entries:
+        r = e.record
+        when = datetime.fromtimestamp(r.at).strftime("%Y-%m-%d %H:%M")
+        print(f"{e.id:>5}  {when}  {r.partnership}  {r.label} ({r.reason} in {r.store_name})")
+    if entries:
+        print("Put one back with `syncgui-cli restore ID`.")
+    return EXIT_OK
+
+
+
+
+if __name__ == "__main__":
+    sys.exit(main())

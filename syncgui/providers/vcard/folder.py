@@ -1,0 +1,376 @@
+"""A folder of ``.vcf`` files, one card per file (a vdir, as khard, vdirsyncer and Evolution's
+file backend keep them).
+
+The stamp of a card is its file's ``size:mtime_ns:inode``, so an unchanged folder is listed
+without opening a single file. Writes are atomic: a hidden temporary file in the same folder
+is written and fsynced, then linked or renamed into place; :meth:`VCardFolderProvider.commit`
+fsyncs the folder so that the renames survive a crash. Files that are not ours (other
+extensions, dot-files, subfolders, symbolic links) are never listed, read or touched.
+
+The small file helpers here are shared with :mod:`syncgui.providers.vcard.file`.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import re
+import secrets
+import stat
+import sys
+import time
+
+from syncgui.engine.errors import (
+    BadItem,
+    ItemProblem,
+    ItemRejected,
+    ItemUnreadable,
+    ItemVanished,
+    StoreUnavailable,
+)
+from syncgui.engine.format import ItemFormat
+from syncgui.engine.provider import Capabilities, Entry, Listing, Written
+from syncgui.providers.vcard.format import VCardFormat
+from syncgui.providers.vcard.split import single_card_problem
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".syncgui-tmp-"
+# Our temporary files older than this are leftovers of a crash and are removed.
+STALE_TEMP_SECONDS = 60.0
+_SAFE_UID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,119}")
+_WINDOWS_RESERVED = frozenset(
+    {"CON", "PRN", "AUX", "NUL"}
+    | {f"COM{i}" for i in range(1, 10)}
+    | {f"LPT{i}" for i in range(1, 10)}
+)
+_MAX_SUFFIX = 10_000
+
+
+# -- file helpers (shared with the single-file store) ---------------------------------------
+
+
+def stat_stamp(st: os.stat_result) -> str:
+    """The cheap version of a file: ``size:mtime_ns:inode``."""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def write_temp(folder: str, data: bytes, mode: int = 0o600) -> tuple[str, os.stat_result]:
+    """Write ``data`` durably to a new hidden temporary file in ``folder``.
+
+    Returns its path and its stat taken before close (a rename keeps size, mtime and inode,
+    so this is the stat the file will have in place). Raises OSError; leaves nothing behind."""
+    path = os.path.join(folder, TEMP_PREFIX + secrets.token_hex(8))
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            if hasattr(os, "fchmod"):
+                os.fchmod(out.fileno(), mode)
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+            st = os.fstat(out.fileno())
+    except BaseException:
+        remove_quietly(path)
+        raise
+    return path, st
+
+
+def place_new(temp: str, target: str) -> None:
+    """Move ``temp`` to ``target`` without ever replacing an existing file.
+
+    A hard link fails if the name is taken; where links are not supported (FAT, some network
+    shares) an existence check followed by a rename is the fallback. Raises FileExistsError."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        raise
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS,
+                             errno.EMLINK, errno.EXDEV, errno.EINVAL):
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "File exists", target) from err
+        os.replace(temp, target)
+        return
+    remove_quietly(temp)
+
+
+def fsync_folder(folder: str) -> None:
+    """Make renames in ``folder`` durable (POSIX only; Windows has no folder fsync)."""
+    if sys.platform == "win32":
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    except OSError as err:  # some file systems refuse fsync on a folder
+        log.debug("fsync of folder %s failed: %s", folder, err)
+    finally:
+        os.close(fd)
+
+
+def remove_quietly(path: str) -> None:
+    """Remove ``path`` if it is there; a failure is only logged."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except OSError as err:
+        log.warning("Could not remove %s: %s", path, err)
+
+
+def remove_stale_temp(entry: os.DirEntry[str], now: float) -> None:
+    """Remove ``entry`` if it is one of our temporary files and older than a minute."""
+    if not entry.name.startswith(TEMP_PREFIX):
+        return
+    try:
+        st = entry.stat(follow_symlinks=False)
+    except OSError:
+        return
+    if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_TEMP_SECONDS:
+        log.info("Removing a leftover temporary file %s", entry.path)
+        remove_quietly(entry.path)
+
+
+def file_name_for(uid: str) -> str:
+    """The file name stem for a card with ``uid``: the UID itself when it is a safe, portable
+    name, otherwise a 32-digit hex hash of it."""
+    if _SAFE_UID.fullmatch(uid) and uid.split(".")[0].upper() not in _WINDOWS_RESERVED:
+        return uid
+    return hashlib.sha256(uid.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
+
+
+def os_message(err: OSError) -> str:
+    """A short user-facing reason for ``err``."""
+    if isinstance(err, PermissionError):
+        return "permission denied"
+    if err.errno == errno.ENOSPC:
+        return "the disk is full"
+    if err.errno == errno.EROFS:
+        return "the disk is read-only"
+    return err.strerror or str(err)
+
+
+# -- the store --------------------------------------------------------------------------------
+
+
+class VCardFolderProvider:
+    """A :class:`~syncgui.engine.provider.SimpleStore` over a folder of ``.vcf`` files."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._identity = "vdir:" + os.path.realpath(path)
+        self._name = os.path.basename(os.path.normpath(path)) or path
+        self._format = VCardFormat()
+        self._dirty = False
+
+    def __repr__(self) -> str:
+        return f"VCardFolderProvider({self._path!r})"
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def identity(self) -> str:
+        return self._identity
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities()
+
+    @property
+    def format(self) -> ItemFormat:
+        return self._format
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def list(self, token: str | None) -> Listing:
+        """Every ``.vcf`` file with its stamp; no file is opened. ``token`` is not used."""
+        entries: list[Entry] = []
+        problems: list[ItemProblem] = []
+        unreadable: set[str] = set()
+        now = time.time()
+        for entry in self._scan():
+            if entry.name.startswith("."):
+                remove_stale_temp(entry, now)
+            elif entry.name.lower().endswith(".vcf"):
+                item = self._entry(entry, problems)
+                if isinstance(item, Entry):
+                    entries.append(item)
+                elif item is not None:
+                    unreadable.add(item)
+        log.debug("%s: %d cards listed, %d problems", self._name, len(entries), len(problems))
+        return Listing(entries, None, tuple(problems), frozenset(unreadable))
+
+    def _scan(self) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(self._path) as found:
+                return list(found)
+        except FileNotFoundError:
+            raise StoreUnavailable(
+                f"The folder {self._path} does not exist; was it moved or is the disk unmounted?"
+            ) from None
+        except NotADirectoryError:
+            raise StoreUnavailable(f"{self._path} is not a folder.") from None
+        except OSError as err:
+            raise StoreUnavailable(
+                f"The folder {self._path} cannot be read: {os_message(err)}."
+            ) from err
+
+    def _entry(self, entry: os.DirEntry[str], problems: list[ItemProblem]) -> Entry | str | None:
+        """The listing entry for one ``.vcf`` name; its key alone when it is unusable;
+        None when it is not a card file (or has just gone)."""
+        name = entry.name
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = name.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
+            problems.append(ItemProblem(shown, f"{shown}: the file name is not valid UTF-8"))
+            return None
+        try:
+            st = entry.stat(follow_symlinks=False)
+            inode = entry.inode()
+        except FileNotFoundError:
+            return None
+        except OSError as err:
+            problems.append(ItemProblem(name, f"{name}: cannot be examined: {os_message(err)}"))
+            return name
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size == 0:
+            problems.append(ItemProblem(name, f"{name}: the file is empty"))
+            return name
+        return Entry(name, f"{st.st_size}:{st.st_mtime_ns}:{inode}", None, st.st_mtime)
+
+    # -- items --------------------------------------------------------------------------------
+
+    def _item_path(self, key: str, error: type[ItemUnreadable | ItemRejected]) -> str:
+        """The path of the file ``key``; refuses anything but a plain card file name."""
+        bad = (
+            not key
+            or key.startswith(".")
+            or "/" in key
+            or "\\" in key
+            or "\x00" in key
+            or (os.altsep is not None and os.altsep in key)
+            or not key.lower().endswith(".vcf")
+        )
+        if bad:
+            raise error(f"{key!r} is not the name of a card file in {self._name}", item=key)
+        return os.path.join(self._path, key)
+
+    def read(self, key: str) -> bytes:
+        """The bytes of ``key``; BadItem when they cannot be a vCard (empty, binary, cut off)."""
+        data = self._read_raw(key, ItemUnreadable)
+        problem = single_card_problem(data)
+        if problem is not None:
+            raise BadItem(f"{key}: {problem}", item=key)
+        return data
+
+    def _read_raw(self, key: str, error: type[ItemUnreadable | ItemRejected]) -> bytes:
+        path = self._item_path(key, error)
+        try:
+            with open(path, "rb") as src:
+                return src.read()
+        except FileNotFoundError:
+            raise ItemVanished(f"{key} was removed by another program", item=key) from None
+        except OSError as err:
+            raise error(f"{key} cannot be read: {os_message(err)}", item=key) from err
+
+    def create(self, uid: str, data: bytes) -> Written:
+        """Write a new file named after ``uid``; an existing file is never replaced."""
+        stem = file_name_for(uid)
+        temp, st = self._write_temp(stem + ".vcf", data, 0o600)
+        try:
+            for n in range(1, _MAX_SUFFIX):
+                name = f"{stem}.vcf" if n == 1 else f"{stem}-{n}.vcf"
+                try:
+                    place_new(temp, os.path.join(self._path, name))
+                except FileExistsError:
+                    continue
+                self._dirty = True
+                return Written(name, stat_stamp(st))
+        except OSError as err:
+            raise ItemRejected(f"{stem}.vcf cannot be written: {os_message(err)}",
+                               item=stem + ".vcf") from err
+        finally:
+            remove_quietly(temp)
+        raise ItemRejected(f"No free file name for {stem}.vcf", item=stem + ".vcf")
+
+    def update(self, key: str, data: bytes) -> Written:
+        """Replace the file ``key`` atomically, keeping its permissions.
+
+        A damaged file (empty, cut off, not a vCard) is refused: it is left for the user."""
+        path = self._item_path(key, ItemRejected)
+        self._refuse_damaged(key)
+        try:
+            mode = stat.S_IMODE(os.lstat(path).st_mode)
+        except FileNotFoundError:
+            raise ItemVanished(f"{key} was removed by another program", item=key) from None
+        except OSError as err:
+            raise ItemRejected(f"{key} cannot be written: {os_message(err)}", item=key) from err
+        temp, st = self._write_temp(key, data, mode)
+        try:
+            os.replace(temp, path)
+        except OSError as err:
+            remove_quietly(temp)
+            raise ItemRejected(f"{key} cannot be written: {os_message(err)}", item=key) from err
+        self._dirty = True
+        return Written(key, stat_stamp(st))
+
+    def delete(self, key: str) -> None:
+        """Remove the file ``key``; one that is already gone is fine, a damaged one is kept."""
+        path = self._item_path(key, ItemRejected)
+        try:
+            self._refuse_damaged(key)
+        except ItemVanished:
+            return
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            return
+        except OSError as err:
+            raise ItemRejected(f"{key} cannot be deleted: {os_message(err)}", item=key) from err
+        self._dirty = True
+
+    def commit(self) -> str | None:
+        """Fsync the folder so that every rename and removal since the last commit is durable."""
+        if self._dirty:
+            try:
+                fsync_folder(self._path)
+            except FileNotFoundError:
+                raise StoreUnavailable(
+                    f"The folder {self._path} disappeared during the sync."
+                ) from None
+            except OSError as err:
+                raise ItemRejected(
+                    f"The changes in {self._path} could not be saved: {os_message(err)}"
+                ) from err
+            self._dirty = False
+        return None
+
+    def _refuse_damaged(self, key: str) -> None:
+        problem = single_card_problem(self._read_raw(key, ItemRejected))
+        if problem is not None:
+            raise ItemRejected(f"{key} is damaged ({problem}); it is left untouched", item=key)
+
+    def _write_temp(self, name: str, data: bytes, mode: int) -> tuple[str, os.stat_result]:
+        try:
+            return write_temp(self._path, data, mode)
+        except FileNotFoundError:
+            raise StoreUnavailable(
+                f"The folder {self._path} does not exist; was it moved or is the disk unmounted?"
+            ) from None
+        except OSError as err:
+            raise ItemRejected(f"{name} cannot be written: {os_message(err)}", item=name) from err
+
+
+def open_folder_store(location: str) -> VCardFolderProvider:
+    """The store for ``vdir:<location>`` (``~`` is expanded)."""
+    if not location.strip():
+        raise StoreUnavailable("No folder was given for the vCard folder store.")
+    return VCardFolderProvider(os.path.expanduser(location))

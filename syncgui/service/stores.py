@@ -1,0 +1,86 @@
+"""Store specs (``vdir:PATH``, ``vcf:PATH``, ...) and the provider registry.
+
+Providers register under the ``syncgui.providers`` entry-point group and are imported only
+when a store of theirs is opened, so native libraries load only when used."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from syncgui.engine.provider import SimpleStore
+from syncgui.service.errors import ConfigError
+
+Factory = Callable[[str], SimpleStore]
+
+# Built in, so a source checkout works without installed entry points.
+_BUILTIN = {
+    "vdir": "syncgui.providers.vcard.folder:open_folder_store",
+    "vcf": "syncgui.providers.vcard.file:open_file_store",
+}
+_LATER = {
+    "mtp": "phones over MTP are not supported yet",
+    "virtual": "the virtual device is not supported yet",
+    "carddav": "CardDAV address books are not supported yet",
+}
+_PATH_SCHEMES = {"vdir", "vcf", "virtual"}
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSpec:
+    scheme: str
+    location: str
+
+    def __str__(self) -> str:
+        return f"{self.scheme}:{self.location}"
+
+
+def parse_spec(text: str) -> StoreSpec:
+    """Parse and canonicalise a store spec; paths become absolute."""
+    scheme, sep, location = text.partition(":")
+    known_scheme = scheme in _BUILTIN or scheme in _LATER or scheme in _plugins()
+    if not sep or not location or not known_scheme:
+        known = ", ".join(f"{s}:PATH" for s in sorted(_BUILTIN))
+        raise ConfigError(f"{text!r} is not a store spec; use one of {known}")
+    if scheme in _PATH_SCHEMES:
+        location = os.path.abspath(os.path.expanduser(location))
+    return StoreSpec(scheme, location)
+
+
+def _plugins() -> set[str]:
+    return {ep.name for ep in entry_points(group="syncgui.providers")}
+
+
+def open_store(spec: StoreSpec) -> SimpleStore:
+    """The provider for ``spec`` (imported now, not before)."""
+    if spec.scheme in _LATER:
+        raise ConfigError(f"{spec}: {_LATER[spec.scheme]}")
+    target = _BUILTIN.get(spec.scheme)
+    if target is None:
+        found = [ep for ep in entry_points(group="syncgui.providers") if ep.name == spec.scheme]
+        if not found:
+            raise ConfigError(f"no provider is installed for {spec.scheme}: stores")
+        factory: Factory = found[0].load()
+        return factory(spec.location)
+    module, _, name = target.partition(":")
+    factory = getattr(importlib.import_module(module), name)
+    return factory(spec.location)
+
+
+def prepare_store(spec: StoreSpec) -> str | None:
+    """Create an empty store for a new partnership when its place is free; returns a note
+    saying what was created, or None."""
+    path = Path(spec.location)
+    if spec.scheme == "vdir" and not path.exists():
+        path.mkdir(parents=True)
+        return f"created the empty folder {path}"
+    if spec.scheme == "vcf" and not path.exists():
+        if not path.parent.is_dir():
+            raise ConfigError(f"{spec}: the folder {path.parent} does not exist")
+        path.write_bytes(b"")
+        return f"created the empty file {path}"
+    return None
