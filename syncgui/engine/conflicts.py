@@ -16,6 +16,7 @@ from syncgui.engine.format import Side
 from syncgui.engine.ids import gid_for_uid, synthesize_uid
 from syncgui.engine.items import Action, Adopt, ItemMeta, Put, Remove, StoredConflict
 from syncgui.engine.replica import HistorySink, Replica
+from syncgui.engine.resolve import relabel
 
 Keep = Literal["a", "b", "both", "merged"]
 
@@ -71,7 +72,8 @@ def _actions(
     if keep == "both":
         uid = synthesize_uid(conflict.gid + conflict.id.encode())
         s = conflict.source
-        copy = ItemMeta(gid_for_uid(uid), uid, s.label, s.created, s.version, False, s.changed_at)
+        copy = ItemMeta(gid_for_uid(uid), uid, f"{s.label} (conflict copy)", s.created, s.version,
+                        False, s.changed_at)
         return [*keep_ours, Put(copy, dest.format.as_copy(theirs, uid, conflict.source_name), None)]
     sides: dict[str, Side] = {source_side: "theirs", ("b" if source_side == "a" else "a"): "ours"}
     choice = {field: sides[side] for field, side in prefer.items()}
@@ -80,4 +82,4 @@ def _actions(
     for clash in merged.clashes:
         choice.setdefault(clash.field, default)
     data = dest.format.merge_choosing(bases.get(conflict.gid), ours, theirs, choice)
-    return [Put(local, data, None)]
+    return [Put(relabel(dest, local, data), data, None)]

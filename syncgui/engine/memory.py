@@ -6,6 +6,7 @@ of the property tests. Local edits go through :meth:`MemoryReplica.put` and
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -183,7 +184,11 @@ class MemoryReplica:
     def _apply_one(self, action: Action, partnership: str, out: BatchOutcome) -> None:
         gid = action.meta.gid
         if isinstance(action, Deferred):
-            self._conflicts[(gid, partnership)] = action.conflict
+            old = self._conflicts.get((gid, partnership))
+            conflict = action.conflict
+            if old is not None:  # detected again: keep the id the user may have seen
+                conflict = dataclasses.replace(conflict, id=old.id)
+            self._conflicts[(gid, partnership)] = conflict
             return
         self._conflicts.pop((gid, partnership), None)
         item = self._items.get(gid)

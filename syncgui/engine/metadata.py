@@ -8,6 +8,7 @@ knowledge is never saved without the item rows it covers.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -201,6 +202,12 @@ class MetadataStore:
     # -- conflicts ------------------------------------------------------------------------
 
     def save_conflict(self, c: StoredConflict) -> None:
+        """Store a conflict; one detected again keeps the id the user may have seen."""
+        old = self._db.execute(
+            "SELECT id FROM conflict WHERE gid=? AND partnership=?", (c.gid, c.partnership)
+        ).fetchone()
+        if old is not None:
+            c = dataclasses.replace(c, id=str(old[0]))
         s = c.source
         self._db.execute("DELETE FROM conflict WHERE gid=? AND partnership=?", (c.gid, c.partnership))
         self._db.execute(

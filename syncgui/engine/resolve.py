@@ -7,11 +7,13 @@ source's version: there is nothing to resolve."""
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from dataclasses import dataclass
 
 from syncgui.engine.bases import BaseStore
+from syncgui.engine.errors import SyncError
 from syncgui.engine.events import Policy
 from syncgui.engine.ids import gid_for_uid, synthesize_uid
 from syncgui.engine.items import (
@@ -69,7 +71,33 @@ def resolve(
     merged = ctx.dest.format.merge(ctx.bases.get(change.gid), ours, theirs)
     if merged.data is None:
         return defer(ctx, change, kind, theirs)
-    return Resolution([Put(change, merged.data, None)], "merged")
+    return Resolution([Put(relabel(ctx.dest, change, merged.data), merged.data, None)], "merged")
+
+
+def resolve_forgotten_delete(ctx: ConflictContext, change: ItemMeta) -> Resolution:
+    """An edit of an item this replica deleted so long ago that it forgot the tombstone.
+
+    The edit was concurrent with the delete (an edit made after seeing the delete would be
+    a delete too), so this is a delete-update conflict whose delete details are gone. A
+    winner policy that picks this side deletes the item again with a fresh version, which
+    carries the delete back; every other policy keeps the edited contact."""
+    dest_side = "b" if ctx.source_side == "a" else "a"
+    delete_wins = (ctx.policy is Policy.A_WINS and dest_side == "a") or (
+        ctx.policy is Policy.B_WINS and dest_side == "b"
+    )
+    if delete_wins:
+        return Resolution([Remove(change, None)], dest_side)
+    theirs = ctx.source.load(change.gid)
+    return Resolution([Put(change, theirs, None, created=change.created)], "kept-update")
+
+
+def relabel(dest: Replica, meta: ItemMeta, data: bytes) -> ItemMeta:
+    """``meta`` with the label of ``data`` (a merge may have renamed the contact)."""
+    try:
+        label = dest.format.describe(data).label
+    except SyncError:
+        return meta
+    return dataclasses.replace(meta, label=label)
 
 
 def defer(
@@ -120,7 +148,7 @@ def _keep_both(
 ) -> Resolution:
     uid = synthesize_uid(change.gid + change.version.replica + str(change.version.tick).encode())
     copy_meta = ItemMeta(
-        gid_for_uid(uid), uid, change.label, change.created, change.version, False,
+        gid_for_uid(uid), uid, f"{change.label} (conflict copy)", change.created, change.version, False,
         change.changed_at,
     )
     copy = ctx.dest.format.as_copy(theirs, uid, ctx.source.name)

@@ -21,7 +21,10 @@ from syncgui.engine.events import (
     SessionSettings,
     Status,
 )
-from syncgui.engine.planner import Decision
+from syncgui.engine.errors import ItemProblem, SyncError
+from syncgui.engine.items import ItemMeta
+from syncgui.engine.planner import Decision, Verdict
+from syncgui.engine.resolve import ConflictContext, resolve
 from syncgui.engine.replica import HistorySink, Replica
 from syncgui.engine.transfer import OneWayPass, PassReport, Plan
 
@@ -108,6 +111,8 @@ class SyncSession:
     def _report_dry_run(
         self, passes: list[OneWayPass], plans: list[Plan], result: SessionResult
     ) -> None:
+        """Count what the passes would do; conflicts are settled by the policy on paper
+        (reading both sides), so a silent field merge is not reported as a conflict."""
         seen_conflicts: set[bytes] = set()
         for one, plan in zip(passes, plans, strict=True):
             counts = result.to_b if one.source_side == "a" else result.to_a
@@ -115,7 +120,7 @@ class SyncSession:
                 d = verdict.decision
                 if d is Decision.CONFLICT and change.gid not in seen_conflicts:
                     seen_conflicts.add(change.gid)
-                    result.conflicts += 1
+                    self._predict_conflict(one, plan, change, local, verdict, result)
                 elif d is Decision.CREATE or (d is Decision.UPDATE and local and local.deleted):
                     counts.created += 1
                 elif d is Decision.UPDATE:
@@ -124,6 +129,29 @@ class SyncSession:
                     counts.deleted += 1
             counts.deleted += len(plan.forget)
         self._guard(passes, plans, result)
+
+    def _predict_conflict(
+        self, one: OneWayPass, plan: Plan, change: ItemMeta, local: ItemMeta | None,
+        verdict: Verdict, result: SessionResult,
+    ) -> None:
+        if local is None or verdict.kind is None:
+            return
+        ctx = ConflictContext(self.settings.partnership, self.settings.policy, one.source_side,
+                              one.source, one.dest, self.bases, plan.made_with)
+        try:
+            outcome = resolve(ctx, change, local, verdict.kind).outcome
+        except SyncError as err:
+            result.errors.append(ItemProblem(err.item or change.label, err.message))
+            return
+        if outcome == "deferred":
+            result.conflicts += 1
+        elif outcome == "merged":
+            result.merged += 1
+            result.to_a.updated += 1
+            result.to_b.updated += 1
+        elif outcome != "converged":
+            counts = result.to_b if one.source_side == "a" else result.to_a
+            counts.updated += 1
 
     @staticmethod
     def _merge_report(one: OneWayPass, report: PassReport, result: SessionResult) -> None:

@@ -194,7 +194,15 @@ class SimpleReplica:
             except SyncError as err:
                 out.failed.add(gid)
                 out.problems.append(ItemProblem(action.meta.label, err.message))
-        token = self.store.commit()
+        try:
+            token = self.store.commit()
+        except SyncError as err:
+            for action in actions:
+                out.failed.add(action.meta.gid)
+            out.problems.append(ItemProblem(err.item or self.name, err.message))
+            out.created = out.updated = out.deleted = 0
+            out.agreed.clear()
+            return out
         with self.meta.transaction():
             for action in actions:
                 if action.meta.gid in written:

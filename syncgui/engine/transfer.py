@@ -23,11 +23,11 @@ from syncgui.engine.events import (
     Policy,
     Progress,
 )
-from syncgui.engine.items import Action, Forget, ItemMeta, Put, Remove
+from syncgui.engine.items import Action, ConflictKind, Forget, ItemMeta, Put, Remove
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.planner import Decision, Verdict, decide
 from syncgui.engine.replica import HistorySink, Replica
-from syncgui.engine.resolve import ConflictContext, resolve
+from syncgui.engine.resolve import ConflictContext, resolve, resolve_forgotten_delete
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,8 @@ class OneWayPass:
         for batch, last in _batches(plan.steps, self.batch_size):
             actions: list[Action] = []
             unlearned: set[bytes] = set(plan.held)
+            if not last:  # the forgotten deletes are applied with the last batch
+                unlearned.update(m.gid for m in plan.forget)
             upper: bytes | None = None if last else batch[-1][0].gid
             for i, (change, local, verdict) in enumerate(batch):
                 if self.cancel.cancelled:
@@ -175,15 +177,20 @@ class OneWayPass:
             return [Put(change, data, change.version, created=change.created)]
         if d is Decision.DELETE:
             return [Remove(change, change.version)]
-        if d is not Decision.CONFLICT or local is None or verdict.kind is None:
+        if d is Decision.DELETED_HERE:
+            resolution = resolve_forgotten_delete(ctx, change)
+            kind = ConflictKind.DELETE_UPDATE
+        elif d is Decision.CONFLICT and local is not None and verdict.kind is not None:
+            resolution = resolve(ctx, change, local, verdict.kind)
+            kind = verdict.kind
+        else:
             return []
-        resolution = resolve(ctx, change, local, verdict.kind)
         if resolution.outcome == "deferred":
             report.conflicts += 1
         elif resolution.outcome == "merged":
             report.merged += 1
         self.emit(ConflictFound(self.partnership, self.label, change.gid, change.label,
-                                verdict.kind.value, resolution.outcome))
+                                kind.value, resolution.outcome))
         return resolution.actions
 
 

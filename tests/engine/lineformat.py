@@ -59,7 +59,7 @@ class LineFormat:
             bv, ov, tv = b.get(key), o.get(key), t.get(key)
             if key == "UID" and (ov is None or tv is None):
                 value = ov or tv
-            elif ov == tv or tv == bv:
+            elif tv in (ov, bv):
                 value = ov
             elif ov == bv:
                 value = tv

@@ -32,7 +32,7 @@ POINTS = tuple(sorted(BOUNDARIES | set(BETWEEN)))
 # Real ticks start at 1; a tick-0 "version" is contained everywhere (checked separately).
 VERSIONS = tuple(Version(r, t) for r in REPLICAS for t in range(1, MAX_T + 2))
 
-PROPS = settings(max_examples=1500, deadline=None)
+PROPS = settings(max_examples=120, deadline=None)
 
 Model = dict[bytes, ClockVector]
 Pair = tuple[Knowledge, Model]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import binascii
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem
@@ -34,6 +34,7 @@ _SOFT_BREAK = re.compile(rb"=\r?\n")
 _BASE64_LINE = re.compile(rb"[A-Za-z0-9+/=]+\r?\n?")
 _BLANK_LINES = re.compile(rb"(?:\r?\n)*")
 _BOM = b"\xef\xbb\xbf"
+_SOFT_ENDS = (b"=\r\n", b"=\n")
 # Fast path: a card body in which every line start is a fold, a blank line or a simple
 # property whose colon is on the same physical line (no quotes in its parameters), no
 # line ends with "=" before an unindented line (a possible quoted-printable soft break),
@@ -41,10 +42,10 @@ _BOM = b"\xef\xbb\xbf"
 _FAST_START = re.compile(rb"((?:\xef\xbb\xbf)?\s*)(?i:BEGIN:VCARD)(\r?\n)")
 _FAST_END = re.compile(rb"\n(?i:END:VCARD)(?:\r?\n)*\Z")
 _FAST_SUSPECT = re.compile(
-    rb"\n(?![ \t]|\r?\n|(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+(?:;[^:\r\n\"]*)?:)"
-    rb"|=\r?\n(?![ \t])"
-    rb"|\n(?i:BEGIN|END):(?i:VCARD)"
+    rb"\n(?:(?i:BEGIN|END):(?i:VCARD)"
+    rb"|(?![ \t]|\r?\n|(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+(?:;[^:\r\n\"]*)?:))"
 )
+_FAST_SOFT_BREAK = re.compile(rb"=\r?\n(?![ \t])")
 _NAME_CACHE: dict[bytes, str] = {}
 _FINDERS: dict[tuple[str, ...], re.Pattern[bytes]] = {}
 
@@ -63,8 +64,8 @@ class Param:
     bare: bool = False
 
     def values(self) -> tuple[str, ...]:
-        """The comma-separated values (``TYPE=HOME,WORK``), quotes removed."""
-        return tuple(v.strip('"') for v in _split_outside_quotes(self.value, ","))
+        """The comma-separated values (``TYPE=HOME,WORK``, ``TYPE="home,work"``)."""
+        return tuple(self.value.replace('"', "").split(","))
 
 
 class ContentLine:
@@ -82,6 +83,11 @@ class ContentLine:
 
     def __repr__(self) -> str:
         return f"ContentLine({self.raw[:60]!r})"
+
+    @property
+    def key(self) -> str:
+        """``GROUP.NAME`` in upper case, or NAME for a line without group."""
+        return f"{self.group.upper()}.{self.name}" if self.group else self.name
 
     def header(self) -> str:
         """Everything before the colon, unfolded: ``group.NAME;params``."""
@@ -130,10 +136,11 @@ class ContentLine:
         return _FOLD.sub(b"", value).replace(b"\r", b"").replace(b"\n", b"")
 
     def raw_text(self) -> str:
-        """The value decoded from quoted-printable and its charset, escapes kept."""
+        """The value decoded from quoted-printable and its charset, escapes kept (a
+        quoted-printable CRLF becomes a plain newline)."""
         value = self.value
         if self.is_qp:
-            value = binascii.a2b_qp(value)
+            value = binascii.a2b_qp(value).replace(b"\r\n", b"\n")
         return decode_bytes(value, self.charset)
 
     def text(self) -> str:
@@ -154,6 +161,7 @@ class Card:
     def __init__(
         self,
         data: bytes,
+        *,
         prefix: bytes,
         suffix: bytes,
         eol: bytes,
@@ -190,6 +198,21 @@ class Card:
     def index_of(self, name: str) -> int | None:
         return next((i for i, line in enumerate(self.lines) if line.name == name), None)
 
+    def rebuild(
+        self,
+        replace: Mapping[int, Sequence[bytes]],
+        after: Mapping[int, Sequence[bytes]] | None = None,
+    ) -> bytes:
+        """The card's bytes with line ``i`` replaced by ``replace[i]`` (an empty sequence
+        drops it) and ``after[i]`` inserted after line ``i``; all else byte-identical."""
+        after = after or {}
+        out = [self.prefix]
+        for i, line in enumerate(self.lines):
+            out.extend(replace.get(i, (line.raw,)))
+            out.extend(after.get(i, ()))
+        out.append(self.suffix)
+        return b"".join(out)
+
 
 def normalize_version(text: bytes | str) -> str:
     """``"2.1"``, ``"3.0"`` or ``"4.0"`` from a VERSION value (3.0 when unknown)."""
@@ -204,22 +227,26 @@ def normalize_version(text: bytes | str) -> str:
 
 def parse_card(data: bytes, *, what: str = "The card") -> Card:
     """Parse one card; raise :class:`BadItem` naming what is wrong (``what`` starts it)."""
-    if not data.strip():
+    if not data or data.isspace():
         raise BadItem(f"{what} is empty.")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise BadItem(f"{what} is UTF-16 encoded; only UTF-8 vCards are supported.")
     if b"\0" in data:
         raise BadItem(f"{what} is not a vCard: it holds binary data.")
-    if b"\n" not in data.rstrip() and b"\r" in data.rstrip():
-        raise BadItem(f"{what} uses old Mac line endings (CR only); they are not supported.")
     utf8 = data.isascii() or _is_utf8(data)
     if utf8:
         start = _FAST_START.match(data)
-        end = _FAST_END.search(data)
-        if start and end and not _FAST_SUSPECT.search(data, start.end() - 1, end.start()):
+        end = _FAST_END.search(data, max(0, len(data) - 1024))
+        if (
+            start
+            and end
+            and not _FAST_SUSPECT.search(data, start.end() - 1, end.start())
+            and not _FAST_SOFT_BREAK.search(data, start.end() - 1, end.start())
+        ):
             rest = data[end.start() + 10 :]
             suffix = rest[2:] if rest.startswith(b"\r\n") else rest[1:]
-            return Card(data, start.group(1), suffix, start.group(2), None, what)
+            prefix, eol = start.group(1), start.group(2)
+            return Card(data, prefix=prefix, suffix=suffix, eol=eol, lines=None, what=what)
     return _Parser(data, what, utf8).card()
 
 
@@ -257,7 +284,9 @@ def _line_at(data: bytes, found: re.Match[bytes]) -> ContentLine:
     head = found.end() - start
     colon = head - 1 if sep == b":" else raw.index(b":", head)
     name = _NAME_CACHE.get(bname) or _remember_name(bname)
-    return ContentLine(raw, colon, -1 if sep == b":" else head - 1, group and group.decode(), name)
+    return ContentLine(
+        raw, colon, -1 if sep == b":" else head - 1, group.decode() if group else None, name
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,29 +320,44 @@ class _Parser:
 
     def card(self) -> Card:
         parsed = self.run()
-        return Card(self.data, parsed.prefix, parsed.suffix, parsed.eol, parsed.lines, self.what)
+        return Card(
+            self.data,
+            prefix=parsed.prefix,
+            suffix=parsed.suffix,
+            eol=parsed.eol,
+            lines=parsed.lines,
+            what=self.what,
+        )
 
     def run(self) -> _Parsed:
         chunks = self.chunks
         i = self._skip_prefix()
         lines = self.lines
         count = len(chunks)
-        while i < count:
+        match = _HEAD.match
+        names = _NAME_CACHE
+        while i < count:  # the hot loop: keep it flat
             chunk = chunks[i]
             i += 1
-            found = _HEAD.match(chunk)
+            found = match(chunk)
             if found is None:
                 self._irregular(chunk)
                 continue
-            line = self._line(chunk, found)
-            if chunk.endswith((b"=\r\n", b"=\n")) and line.is_qp:
+            group, bname, sep = found.groups()
+            name = names.get(bname) or _remember_name(bname)
+            if sep == b":":
+                group_name = group.decode() if group else None
+                line = ContentLine(chunk, found.end() - 1, -1, group_name, name)
+            else:
+                line = self._with_params(chunk, found.end(), group, name)
+            if chunk.endswith(_SOFT_ENDS) and line.is_qp:
                 line, i = self._soft_breaks(line, i)
             if not self.utf8:
                 self._check_bytes(line)
-            if line.name == "END" and line.value.strip().upper() == b"VCARD":
+            if name == "END" and line.value.strip().upper() == b"VCARD":
                 lines.append(line)
                 return self._finish(chunks[i:])
-            if line.name == "BEGIN" and lines and line.value.strip().upper() == b"VCARD":
+            if name == "BEGIN" and lines and line.value.strip().upper() == b"VCARD":
                 raise self.fail("starts a nested BEGIN:VCARD (a card inside a card)")
             lines.append(line)
         raise BadItem(f"{self.what} is truncated: it has no END:VCARD line.")
@@ -329,25 +373,23 @@ class _Parser:
             lead = len(chunk) - len(stripped)
             self.prefix += chunk[:lead]
             chunks[i] = stripped
-            if stripped.split(b"\n", 1)[0].rstrip().upper() != b"BEGIN:VCARD":
+            first = stripped.split(b"\n", 1)[0].rstrip()
+            if first.upper() != b"BEGIN:VCARD":
+                if first.upper().startswith(b"BEGIN:VCARD\r"):
+                    raise BadItem(f"{self.what} uses old Mac line endings (CR only).")
                 if not self.utf8:
                     raise BadItem(f"{self.what} is not a vCard: it holds binary data.")
                 raise BadItem(f"{self.what} is not a vCard: it does not start with BEGIN:VCARD.")
             return i
         raise BadItem(f"{self.what} is empty.")  # pragma: no cover - data.strip() was checked
 
-    def _line(self, chunk: bytes, found: re.Match[bytes]) -> ContentLine:
-        group, bname, sep = found.groups()
-        name = _NAME_CACHE.get(bname) or _remember_name(bname)
-        end = found.end()
-        if sep == b":":
-            return ContentLine(chunk, end - 1, -1, group and group.decode(), name)
+    def _with_params(self, chunk: bytes, end: int, group: bytes | None, name: str) -> ContentLine:
         colon = chunk.find(b":", end)
         if colon < 0:
             raise self.fail("has no colon (it is not a property)")
         if chunk.find(b'"', end, colon) >= 0:
             colon = self._quoted_colon(chunk, end)
-        return ContentLine(chunk, colon, end - 1, group and group.decode(), name)
+        return ContentLine(chunk, colon, end - 1, group.decode() if group else None, name)
 
     def _irregular(self, chunk: bytes) -> None:
         """A chunk the fast path did not take: a blank line (kept with the line before
@@ -366,7 +408,9 @@ class _Parser:
             raise self.fail("has no valid property name before its colon")
         group, bname, sep = found.groups()
         semi = -1 if sep == b":" else found.end() - 1
-        line = ContentLine(chunk, colon, semi, group and group.decode(), _remember_name(bname))
+        line = ContentLine(
+            chunk, colon, semi, group.decode() if group else None, _remember_name(bname)
+        )
         lines.append(line)
 
     def _base64_continuation(self, chunk: bytes) -> bool:
@@ -392,7 +436,7 @@ class _Parser:
         """Join the physical lines that follow a quoted-printable soft line break."""
         raw = line.raw
         chunks = self.chunks
-        while raw.endswith((b"=\r\n", b"=\n")) and i < len(chunks):
+        while raw.endswith(_SOFT_ENDS) and i < len(chunks):
             following = chunks[i]
             if following.strip().upper() == b"END:VCARD":
                 break
@@ -404,14 +448,14 @@ class _Parser:
         raw = line.raw
         if raw.isascii():
             return
-        try:
-            raw[: line.colon].decode("utf-8")
+        try:  # unfolded: a fold may split a UTF-8 sequence
+            _FOLD.sub(b"", raw[: line.colon]).decode("utf-8")
         except UnicodeDecodeError:
             raise self.fail("has undecodable bytes in its name or parameters") from None
         if line.is_qp or line.charset:
             return
         try:
-            raw.decode("utf-8")
+            line.value.decode("utf-8")
         except UnicodeDecodeError:
             raise self.fail(f"({line.name}) is not valid UTF-8 and names no CHARSET") from None
 

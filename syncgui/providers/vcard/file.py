@@ -86,20 +86,25 @@ class _Parser:
         self.problems: list[ItemProblem] = []
         self.complete = True
 
-    def parse(
-        self, data: bytes, st: os.stat_result, spans: list[Span]
-    ) -> tuple[_State, Listing]:
+    def parse(self, data: bytes, st: os.stat_result, spans: list[Span]) -> tuple[_State, Listing]:
         pos = 0
         for n, span in enumerate(spans, 1):
             self._gap(data[pos : span.start], f"before card {n}")
             self._card(data[span.start : span.end], n, span.problem, st.st_mtime)
             pos = span.end
         self._gap(data[pos:], "at the end of the file")
-        state = _State(stat_stamp(st), stat.S_IMODE(st.st_mode), line_break(data), self.parts,
-                       self.cards, had_problems=bool(self.problems) or not self.complete)
+        state = _State(
+            stat_stamp(st),
+            stat.S_IMODE(st.st_mode),
+            line_break(data),
+            self.parts,
+            self.cards,
+            had_problems=bool(self.problems) or not self.complete,
+        )
         unreadable = frozenset(k for k, c in self.cards.items() if c.problem is not None)
-        listing = Listing(self.entries, state.token, tuple(self.problems), unreadable,
-                          self.complete)
+        listing = Listing(
+            self.entries, state.token, tuple(self.problems), unreadable, self.complete
+        )
         return state, listing
 
     def _gap(self, gap: bytes, where: str) -> None:
@@ -108,11 +113,13 @@ class _Parser:
         self.parts.append(gap)
         if cardlike(gap):
             self.complete = False
-            self.problems.append(ItemProblem(
-                f"{self.name}, {where}",
-                f"{self.name}, {where}: damaged or binary data that may hide cards; "
-                "it is kept as it is",
-            ))
+            self.problems.append(
+                ItemProblem(
+                    f"{self.name}, {where}",
+                    f"{self.name}, {where}: damaged or binary data that may hide cards; "
+                    "it is kept as it is",
+                )
+            )
 
     def _card(self, raw: bytes, n: int, broken: str | None, mtime: float) -> None:
         stamp = content_hash(raw)
@@ -265,8 +272,13 @@ class VCardFileProvider:
         state, listing = parser.parse(data, st, spans)
         self._known = parser.fresh
         self._state, self._listing = state, listing
-        log.debug("%s: %d cards parsed in %.2f s, %d problems", self._name,
-                  len(parser.entries), time.perf_counter() - started, len(listing.problems))
+        log.debug(
+            "%s: %d cards parsed in %.2f s, %d problems",
+            self._name,
+            len(parser.entries),
+            time.perf_counter() - started,
+            len(listing.problems),
+        )
         return state, listing
 
     def _ensure_state(self) -> _State:
@@ -357,29 +369,42 @@ class VCardFileProvider:
         state = self._state
         if state is None or not state.dirty:
             return None
-        target = os.path.realpath(self._path)
-        folder = os.path.dirname(target)
         self._check_unchanged(state)
+        try:
+            st = self._replace(state)
+        except BaseException:
+            self._rollback()
+            raise
+        token = stat_stamp(st)
+        self._state, self._listing, self._listed = None, None, token
+        log.info("%s written (%d bytes)", self._name, st.st_size)
+        return None if state.had_problems else token
+
+    def _replace(self, state: _State) -> os.stat_result:
+        """Replace the file atomically by its new content; the new file's stat."""
+        target = os.path.realpath(self._path)  # a symbolic link stays a link
+        folder = os.path.dirname(target)
         self._remove_stale_temps(folder)
         try:
             temp, st = write_temp(folder, _assemble(state), state.mode)
         except OSError as err:
-            self._rollback()
             raise ItemRejected(
                 f"{self._name} could not be written: {os_message(err)}; nothing was written"
             ) from err
         try:
             self._check_unchanged(state)
             os.replace(temp, target)
-        except BaseException:
-            remove_quietly(temp)
-            self._rollback()
-            raise
-        fsync_folder(folder)
-        token = stat_stamp(st)
-        self._state, self._listing, self._listed = None, None, token
-        log.info("%s written (%d bytes)", self._name, st.st_size)
-        return None if state.had_problems else token
+        except OSError as err:
+            raise ItemRejected(
+                f"{self._name} could not be replaced: {os_message(err)}; nothing was written"
+            ) from err
+        finally:
+            remove_quietly(temp)  # gone after a successful replace
+        try:
+            fsync_folder(folder)
+        except OSError as err:
+            log.warning("Could not flush the folder of %s: %s", self._name, err)
+        return st
 
     def _check_unchanged(self, state: _State) -> None:
         try:

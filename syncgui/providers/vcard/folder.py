@@ -47,6 +47,10 @@ _WINDOWS_RESERVED = frozenset(
     | {f"LPT{i}" for i in range(1, 10)}
 )
 _MAX_SUFFIX = 10_000
+# os.link failures that mean "hard links are not supported here" (FAT, exFAT, some shares)
+_NO_LINK_ERRNOS = frozenset(
+    {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EMLINK, errno.EINVAL}
+)
 
 
 # -- file helpers (shared with the single-file store) ---------------------------------------
@@ -57,17 +61,19 @@ def stat_stamp(st: os.stat_result) -> str:
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
 
 
-def write_temp(folder: str, data: bytes, mode: int = 0o600) -> tuple[str, os.stat_result]:
+def write_temp(folder: str, data: bytes, mode: int | None = None) -> tuple[str, os.stat_result]:
     """Write ``data`` durably to a new hidden temporary file in ``folder``.
 
-    Returns its path and its stat taken before close (a rename keeps size, mtime and inode,
-    so this is the stat the file will have in place). Raises OSError; leaves nothing behind."""
+    ``mode``: the permissions to give it (those of the file it will replace); None for a new
+    file: what the user's umask allows, as for any file a program creates. Returns its path
+    and its stat taken before close (a rename keeps size, mtime and inode, so this is the
+    stat the file will have in place). Raises OSError; leaves nothing behind."""
     path = os.path.join(folder, TEMP_PREFIX + secrets.token_hex(8))
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags, 0o600)
+    fd = os.open(path, flags, 0o600 if mode is not None else 0o666)
     try:
         with os.fdopen(fd, "wb") as out:
-            if hasattr(os, "fchmod"):
+            if mode is not None and hasattr(os, "fchmod"):
                 os.fchmod(out.fileno(), mode)
             out.write(data)
             out.flush()
@@ -89,8 +95,7 @@ def place_new(temp: str, target: str) -> None:
     except FileExistsError:
         raise
     except OSError as err:
-        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS,
-                             errno.EMLINK, errno.EXDEV, errno.EINVAL):
+        if err.errno not in _NO_LINK_ERRNOS:
             raise
         if os.path.lexists(target):
             raise FileExistsError(errno.EEXIST, "File exists", target) from err
@@ -138,7 +143,7 @@ def remove_stale_temp(entry: os.DirEntry[str], now: float) -> None:
 def file_name_for(uid: str) -> str:
     """The file name stem for a card with ``uid``: the UID itself when it is a safe, portable
     name, otherwise a 32-digit hex hash of it."""
-    if _SAFE_UID.fullmatch(uid) and uid.split(".")[0].upper() not in _WINDOWS_RESERVED:
+    if _SAFE_UID.fullmatch(uid) and uid.split(".", maxsplit=1)[0].upper() not in _WINDOWS_RESERVED:
         return uid
     return hashlib.sha256(uid.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
 
@@ -152,6 +157,47 @@ def os_message(err: OSError) -> str:
     if err.errno == errno.EROFS:
         return "the disk is read-only"
     return err.strerror or str(err)
+
+
+def _scan(path: str) -> list[os.DirEntry[str]]:
+    """The entries of the folder ``path``; StoreUnavailable when it cannot be listed."""
+    try:
+        with os.scandir(path) as found:
+            return list(found)
+    except FileNotFoundError:
+        raise StoreUnavailable(
+            f"The folder {path} does not exist; was it moved or is the disk unmounted?"
+        ) from None
+    except NotADirectoryError:
+        raise StoreUnavailable(f"{path} is not a folder.") from None
+    except OSError as err:
+        raise StoreUnavailable(f"The folder {path} cannot be read: {os_message(err)}.") from err
+
+
+def _card_entry(entry: os.DirEntry[str], problems: list[ItemProblem]) -> Entry | str | None:
+    """The listing entry for one ``.vcf`` name; its key alone when it is unusable (a problem
+    is added); None when it is not a card file after all, or has just gone."""
+    name = entry.name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
+        problems.append(ItemProblem(shown, f"{shown}: the file name is not valid UTF-8"))
+        return None
+    try:
+        st = entry.stat(follow_symlinks=False)
+        inode = entry.inode()
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        problems.append(ItemProblem(name, f"{name}: cannot be examined: {os_message(err)}"))
+        return name
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    if st.st_size == 0:
+        problems.append(ItemProblem(name, f"{name}: the file is empty"))
+        return name
+    return Entry(name, f"{st.st_size}:{st.st_mtime_ns}:{inode}", None, st.st_mtime)
 
 
 # -- the store --------------------------------------------------------------------------------
@@ -194,57 +240,17 @@ class VCardFolderProvider:
         problems: list[ItemProblem] = []
         unreadable: set[str] = set()
         now = time.time()
-        for entry in self._scan():
+        for entry in _scan(self._path):
             if entry.name.startswith("."):
                 remove_stale_temp(entry, now)
             elif entry.name.lower().endswith(".vcf"):
-                item = self._entry(entry, problems)
+                item = _card_entry(entry, problems)
                 if isinstance(item, Entry):
                     entries.append(item)
                 elif item is not None:
                     unreadable.add(item)
         log.debug("%s: %d cards listed, %d problems", self._name, len(entries), len(problems))
         return Listing(entries, None, tuple(problems), frozenset(unreadable))
-
-    def _scan(self) -> list[os.DirEntry[str]]:
-        try:
-            with os.scandir(self._path) as found:
-                return list(found)
-        except FileNotFoundError:
-            raise StoreUnavailable(
-                f"The folder {self._path} does not exist; was it moved or is the disk unmounted?"
-            ) from None
-        except NotADirectoryError:
-            raise StoreUnavailable(f"{self._path} is not a folder.") from None
-        except OSError as err:
-            raise StoreUnavailable(
-                f"The folder {self._path} cannot be read: {os_message(err)}."
-            ) from err
-
-    def _entry(self, entry: os.DirEntry[str], problems: list[ItemProblem]) -> Entry | str | None:
-        """The listing entry for one ``.vcf`` name; its key alone when it is unusable;
-        None when it is not a card file (or has just gone)."""
-        name = entry.name
-        try:
-            name.encode("utf-8")
-        except UnicodeEncodeError:
-            shown = name.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
-            problems.append(ItemProblem(shown, f"{shown}: the file name is not valid UTF-8"))
-            return None
-        try:
-            st = entry.stat(follow_symlinks=False)
-            inode = entry.inode()
-        except FileNotFoundError:
-            return None
-        except OSError as err:
-            problems.append(ItemProblem(name, f"{name}: cannot be examined: {os_message(err)}"))
-            return name
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        if st.st_size == 0:
-            problems.append(ItemProblem(name, f"{name}: the file is empty"))
-            return name
-        return Entry(name, f"{st.st_size}:{st.st_mtime_ns}:{inode}", None, st.st_mtime)
 
     # -- items --------------------------------------------------------------------------------
 
@@ -284,7 +290,7 @@ class VCardFolderProvider:
     def create(self, uid: str, data: bytes) -> Written:
         """Write a new file named after ``uid``; an existing file is never replaced."""
         stem = file_name_for(uid)
-        temp, st = self._write_temp(stem + ".vcf", data, 0o600)
+        temp, st = self._write_temp(stem + ".vcf", data, None)
         try:
             for n in range(1, _MAX_SUFFIX):
                 name = f"{stem}.vcf" if n == 1 else f"{stem}-{n}.vcf"
@@ -295,8 +301,9 @@ class VCardFolderProvider:
                 self._dirty = True
                 return Written(name, stat_stamp(st))
         except OSError as err:
-            raise ItemRejected(f"{stem}.vcf cannot be written: {os_message(err)}",
-                               item=stem + ".vcf") from err
+            raise ItemRejected(
+                f"{stem}.vcf cannot be written: {os_message(err)}", item=stem + ".vcf"
+            ) from err
         finally:
             remove_quietly(temp)
         raise ItemRejected(f"No free file name for {stem}.vcf", item=stem + ".vcf")
@@ -358,7 +365,7 @@ class VCardFolderProvider:
         if problem is not None:
             raise ItemRejected(f"{key} is damaged ({problem}); it is left untouched", item=key)
 
-    def _write_temp(self, name: str, data: bytes, mode: int) -> tuple[str, os.stat_result]:
+    def _write_temp(self, name: str, data: bytes, mode: int | None) -> tuple[str, os.stat_result]:
         try:
             return write_temp(self._path, data, mode)
         except FileNotFoundError:

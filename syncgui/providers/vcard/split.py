@@ -7,6 +7,7 @@ back the exact bytes. The scan works on bytes with one regular expression, in li
 
 from __future__ import annotations
 
+import binascii
 import re
 from dataclasses import dataclass
 
@@ -19,7 +20,9 @@ _FIRST = re.compile(rb"(?:\xef\xbb\xbf)?(BEGIN|END):VCARD[ \t]*\r?$", re.IGNOREC
 _AGENT = re.compile(rb"(?:[A-Za-z0-9-]+\.)?AGENT(?:;[^:\r\n]*)?:[ \t]*\r?\n\Z", re.IGNORECASE)
 # Anything in a gap that looks like part of a card (or binary data that may hide cards).
 _CARDLIKE = re.compile(rb"(?:BEGIN|END)[ \t]*:[ \t]*VCARD|\x00", re.IGNORECASE)
-_FOLD = re.compile(rb"\r?\n[ \t]")
+_QP_PARAM = re.compile(r";(?:ENCODING=)?(?:QUOTED-PRINTABLE|QUOTED)(?=[;:]|$)")
+_CHARSET_PARAM = re.compile(r";CHARSET=([^;:]+)")
+_ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 
 NO_END = "no END:VCARD line (the card is cut off)"
 
@@ -102,18 +105,51 @@ def line_break(data: bytes) -> bytes:
 
 
 def find_value(raw: bytes, prop: str) -> str | None:
-    """The first value of property ``prop`` in ``raw`` (unfolded, unescaped), if any.
+    """The first value of property ``prop`` in ``raw`` decoded as the vCard codec decodes it
+    (folds, quoted-printable, CHARSET, backslash escapes), stripped; None if absent.
 
-    A line scan for damaged cards that the vCard codec refuses: good enough to recover
-    a UID or a name for a message."""
-    pattern = rb"(?im)^(?:[A-Za-z0-9-]+\.)?" + re.escape(prop.encode("ascii"))
-    pattern += rb"(?:;[^:\r\n]*)?:(.*?)\r?$"
-    m = re.search(pattern, _FOLD.sub(b"", raw))
+    A line scan for damaged cards the codec refuses, to recover their UID or name. None as
+    well when the value cannot be decoded with certainty."""
+    head = re.compile(
+        rb"^(?:[A-Za-z0-9_-]+\.)?" + re.escape(prop.encode("ascii")) + rb"((?:;[^:\r\n]*)?):",
+        re.IGNORECASE | re.MULTILINE,
+    )
+    m = head.search(raw)
     if m is None:
         return None
-    value = m.group(1).decode("utf-8", errors="replace").strip()
-    value = re.sub(r"\\([\\,;:nN])", lambda e: "\n" if e.group(1) in "nN" else e.group(1), value)
-    return value or None
+    params = m.group(1).decode("ascii", errors="replace").upper()
+    qp = _QP_PARAM.search(params) is not None
+    value = _logical_value(raw, m.end(), qp)
+    if qp:
+        value = binascii.a2b_qp(value)
+    charset = _CHARSET_PARAM.search(params)
+    try:
+        text = value.decode(charset.group(1) if charset else "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return None
+    return _ESCAPED.sub(lambda e: "\n" if e.group(1) in "nN" else e.group(1), text).strip() or None
+
+
+def _logical_value(raw: bytes, start: int, qp: bool) -> bytes:
+    """The value from ``start`` to the end of its logical line: folds (a line break and one
+    space or tab) removed, and quoted-printable soft line breaks ("=" at the end)."""
+    pieces: list[bytes] = []
+    pos = start
+    while True:
+        end = raw.find(b"\n", pos)
+        line = raw[pos:] if end < 0 else raw[pos:end]
+        line = line.removesuffix(b"\r")
+        soft = qp and line.endswith(b"=")
+        pieces.append(line[:-1] if soft else line)
+        if end < 0:
+            break
+        pos = end + 1
+        if soft:
+            continue
+        if raw[pos : pos + 1] not in (b" ", b"\t"):
+            break
+        pos += 1
+    return b"".join(pieces)
 
 
 def single_card_problem(data: bytes) -> str | None:

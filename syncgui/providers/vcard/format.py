@@ -1,0 +1,110 @@
+"""The vCard :class:`~syncgui.engine.format.ItemFormat`: names, UIDs, copies and merges.
+
+Every operation keeps the card's original bytes except for the lines it must change:
+:meth:`VCardFormat.with_uid` adds exactly one line, :meth:`VCardFormat.as_copy` changes
+the UID line and adds one marker line. Importing this module does not import vobject.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from syncgui.engine.format import ItemInfo, MergeOutcome, Side
+from syncgui.providers.vcard.card import Card, parse_card
+from syncgui.providers.vcard.merge import merge_cards, merge_cards_choosing, same_cards
+from syncgui.providers.vcard.values import display, text_line
+
+COPY_MARKER = "X-SYNCGUI-CONFLICT-COPY"
+UNNAMED = "(unnamed card)"
+
+
+def describe_card(raw: bytes) -> ItemInfo:
+    """UID (decoded, or None) and a label for ``raw``; raises BadItem."""
+    card = parse_card(raw)
+    return ItemInfo(card_uid(card), card_label(card))
+
+
+def card_uid(card: Card) -> str | None:
+    """The decoded UID value (quoted-printable and folded UIDs included), or None."""
+    line = card.first("UID")
+    if line is None:
+        return None
+    return line.text().strip() or None
+
+
+def card_label(card: Card) -> str:
+    """FN, else N as "Given Family", else ORG, else the first EMAIL or TEL."""
+    line = card.first("FN")
+    if line is not None and (text := " ".join(line.text().split())):
+        return text
+    line = card.first("N")
+    if line is not None:
+        parts = [*line.components(";"), "", ""]
+        name = " ".join(p.strip() for p in (parts[1], parts[0]) if p.strip())
+        if name or (name := " ".join(display(line).split())):
+            return name
+    for names in (("ORG",), ("EMAIL", "TEL")):
+        line = card.first(*names)
+        if line is not None and (text := " ".join(display(line).split())):
+            return text
+    return UNNAMED
+
+
+def with_uid(data: bytes, uid: str) -> bytes:
+    """``data`` unchanged (the same object) if it has a UID; otherwise with one line
+    ``UID:<uid>`` after VERSION (an empty UID line is filled in place instead)."""
+    card = parse_card(data)
+    if card_uid(card) is not None:
+        return data
+    line = text_line("UID", uid, card.version, card.eol)
+    empty = card.index_of("UID")
+    if empty is not None:
+        return card.rebuild({empty: [line]})
+    return card.rebuild({}, {_uid_position(card): [line]})
+
+
+def as_copy(data: bytes, uid: str, origin: str) -> bytes:
+    """A marked copy: the UID replaced (or added) and ``X-SYNCGUI-CONFLICT-COPY:<origin>``
+    added before END:VCARD (an existing marker is replaced); all else byte-identical."""
+    card = parse_card(data)
+    uid_line = text_line("UID", uid, card.version, card.eol)
+    marker = text_line(COPY_MARKER, origin, card.version, card.eol)
+    replace: dict[int, list[bytes]] = {}
+    after: dict[int, list[bytes]] = {}
+    for name, new in (("UID", uid_line), (COPY_MARKER, marker)):
+        found = [i for i, line in enumerate(card.lines) if line.name == name]
+        for i in found:
+            replace[i] = [new] if i == found[0] else []
+        if not found:
+            position = _uid_position(card) if name == "UID" else len(card.lines) - 2
+            after.setdefault(position, []).append(new)
+    return card.rebuild(replace, after)
+
+
+def _uid_position(card: Card) -> int:
+    version = card.index_of("VERSION")
+    return 0 if version is None else version
+
+
+class VCardFormat:
+    """:class:`~syncgui.engine.format.ItemFormat` for vCard 2.1, 3.0 and 4.0 data."""
+
+    def describe(self, data: bytes) -> ItemInfo:
+        return describe_card(data)
+
+    def with_uid(self, data: bytes, uid: str) -> bytes:
+        return with_uid(data, uid)
+
+    def as_copy(self, data: bytes, uid: str, origin: str) -> bytes:
+        return as_copy(data, uid, origin)
+
+    def same(self, a: bytes, b: bytes) -> bool:
+        return same_cards(a, b)
+
+    def merge(self, base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:
+        return merge_cards(base, ours, theirs)
+
+    def merge_choosing(
+        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side]
+    ) -> bytes:
+        return merge_cards_choosing(base, ours, theirs, prefer)

@@ -1,0 +1,473 @@
+"""The engine over a simple provider: :class:`SimpleReplica` with a dictionary-backed store
+and a real SQLite :class:`MetadataStore`. Change detection, unreadable and half-listed
+stores, cards without UID, restarts and crashes between the store and the metadata."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncgui.engine.conflicts import resolve_stored
+from syncgui.engine.errors import ItemProblem, ItemRejected, ItemUnreadable, StoreUnavailable
+from syncgui.engine.events import CancelToken, Event, Progress, Status
+from syncgui.engine.format import ItemFormat
+from syncgui.engine.ids import gid_for_uid
+from syncgui.engine.metadata import MetadataStore
+from syncgui.engine.provider import Capabilities, Entry, Listing, Written
+from syncgui.engine.replica import Replica
+from syncgui.engine.simple import SimpleReplica
+from tests.engine.lineformat import parse
+from tests.engine.support import FMT, Net, card, quiet
+
+# -- a dictionary-backed simple store ---------------------------------------------------------
+
+
+_GONE = None
+
+
+class DictStore:
+    def __init__(self, name: str, fmt: ItemFormat) -> None:
+        self._name = name
+        self._format = fmt
+        self._stamp = 0
+        self.items: dict[str, tuple[bytes, str]] = {}  # key -> (data, stamp)
+        self._staged: dict[str, tuple[bytes, str] | None] = {}
+        self.reads = 0
+        self.commits = 0
+        # faults
+        self.unreadable: set[str] = set()  # read() raises ItemUnreadable
+        self.unlistable: set[str] = set()  # listed as unreadable (known key)
+        self.omitted: set[str] = set()  # missing from the listing, which is then incomplete
+        self.refuse_delete: set[str] = set()
+        self.fail_commit_at: int | None = None  # the n-th commit (1-based) raises
+        self.keep_writes_on_failure = False
+
+    # -- the SimpleStore protocol ---------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def identity(self) -> str:
+        return f"dict:{self._name}"
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities()
+
+    @property
+    def format(self) -> ItemFormat:
+        return self._format
+
+    def list(self, token: str | None) -> Listing:
+        entries = [
+            Entry(key, stamp)
+            for key, (_data, stamp) in sorted(self.items.items())
+            if key not in self.unlistable and key not in self.omitted
+        ]
+        problems = [ItemProblem(key, "could not be listed") for key in sorted(self.unlistable)]
+        return Listing(
+            entries, None, problems, frozenset(self.unlistable), complete=not self.omitted
+        )
+
+    def read(self, key: str) -> bytes:
+        self.reads += 1
+        if key in self.unreadable:
+            raise ItemUnreadable("permission denied", item=key)
+        if key not in self.items:
+            raise ItemUnreadable("no such item", item=key)
+        return self.items[key][0]
+
+    def create(self, uid: str, data: bytes) -> Written:
+        key = f"{uid}.card"
+        n = 1
+        while key in self.items or key in self._staged:
+            n += 1
+            key = f"{uid}-{n}.card"
+        return self._stage(key, data)
+
+    def update(self, key: str, data: bytes) -> Written:
+        return self._stage(key, data)
+
+    def delete(self, key: str) -> None:
+        if key in self.refuse_delete:
+            raise ItemRejected("the store refused the delete", item=key)
+        self._staged[key] = _GONE
+
+    def commit(self) -> str | None:
+        self.commits += 1
+        staged, self._staged = self._staged, {}
+        if self.fail_commit_at == self.commits:
+            if self.keep_writes_on_failure:
+                self._publish(staged)
+            raise StoreUnavailable("the store went away while saving")
+        self._publish(staged)
+        return None
+
+    # -- "another program" ----------------------------------------------------------------
+
+    def add(self, key: str, data: bytes) -> None:
+        self.items[key] = (data, self._next())
+
+    def edit(self, key: str, data: bytes) -> None:
+        self.add(key, data)
+
+    def touch(self, key: str) -> None:
+        self.items[key] = (self.items[key][0], self._next())
+
+    def drop(self, key: str) -> None:
+        del self.items[key]
+
+    def data(self) -> dict[str, bytes]:
+        return {key: data for key, (data, _stamp) in self.items.items()}
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _next(self) -> str:
+        self._stamp += 1
+        return f"s{self._stamp}"
+
+    def _stage(self, key: str, data: bytes) -> Written:
+        stamp = self._next()
+        self._staged[key] = (data, stamp)
+        return Written(key, stamp)
+
+    def _publish(self, staged: dict[str, tuple[bytes, str] | None]) -> None:
+        for key, value in staged.items():
+            if value is None:
+                self.items.pop(key, None)
+            else:
+                self.items[key] = value
+
+
+# -- fixtures and helpers ---------------------------------------------------------------------
+
+
+class Bench:
+    """Simple replicas with their metadata databases under one directory."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.net = Net()
+        self.open_replicas: list[SimpleReplica] = []
+
+    def open(self, name: str, store: DictStore | None = None) -> SimpleReplica:
+        store = store or DictStore(name, FMT)
+        meta = MetadataStore(self.root / f"{name}.sqlite", store.identity)
+        replica = SimpleReplica(store, meta)
+        self.open_replicas.append(replica)
+        return replica
+
+    def reopen(self, replica: SimpleReplica) -> SimpleReplica:
+        """The same store and metadata file, as after a restart."""
+        replica.close()
+        self.open_replicas.remove(replica)
+        assert isinstance(replica.store, DictStore)
+        return self.open(replica.name, replica.store)
+
+    def close(self) -> None:
+        for replica in self.open_replicas:
+            replica.close()
+        self.net.close()
+
+
+@pytest.fixture
+def bench(tmp_path: Path) -> Iterator[Bench]:
+    b = Bench(tmp_path)
+    yield b
+    b.close()
+
+
+def store_of(replica: SimpleReplica) -> DictStore:
+    assert isinstance(replica.store, DictStore)
+    return replica.store
+
+
+def contacts(replica: SimpleReplica) -> dict[str, dict[str, str]]:
+    """Each card in the store by UID; a UID seen twice is a duplicate and fails here."""
+    out: dict[str, dict[str, str]] = {}
+    for data in store_of(replica).data().values():
+        fields = parse(data)
+        assert fields["UID"] not in out, f"duplicate card {fields['UID']}"
+        out[fields["UID"]] = fields
+    return out
+
+
+def synced(bench: Bench, *uids: str) -> tuple[SimpleReplica, SimpleReplica]:
+    a, b = bench.open("A"), bench.open("B")
+    for uid in uids:
+        store_of(a).add(f"{uid}.card", card(uid, f"Person {uid}", tel="1"))
+    assert bench.net.sync(a, b).status is Status.OK
+    assert contacts(a) == contacts(b)
+    return a, b
+
+
+def assert_knowledge_backed(source: Replica, dest: SimpleReplica) -> None:
+    """Every source version the destination's knowledge claims is in the destination store."""
+    known = dest.knowledge()
+    held = contacts(dest)
+    for m in source.all_items():
+        if not known.contains(m.gid, m.version):
+            continue
+        if m.deleted:
+            assert m.uid not in held, f"{m.label}: deleted at the source, still here"
+        else:
+            assert m.uid in held, f"{m.label}: claimed by knowledge, not in the store"
+            assert FMT.same(card_bytes(held[m.uid]), source.load(m.gid))
+
+
+def card_bytes(fields: dict[str, str]) -> bytes:
+    return "".join(f"{k}:{v}\n" for k, v in sorted(fields.items())).encode()
+
+
+# -- the engine end to end ---------------------------------------------------------------------
+
+
+def test_two_simple_replicas_sync_creates_merges_and_deletes(bench: Bench) -> None:
+    a, b = bench.open("A"), bench.open("B")
+    store_of(a).add("x.card", card("x", "Ada Lovelace", tel="1"))
+    store_of(a).add("y.card", card("y", "Grace Hopper"))
+    store_of(b).add("z.card", card("z", "Alan Turing"))
+
+    first = bench.net.sync(a, b)
+    assert (first.status, first.to_b.created, first.to_a.created) == (Status.OK, 2, 1)
+
+    store_of(a).edit("x.card", card("x", "Ada Lovelace", tel="2"))
+    store_of(b).edit("x.card", card("x", "Ada Lovelace", tel="1", email="ada@example.org"))
+    store_of(b).drop("y.card")
+    second = bench.net.sync(a, b)
+
+    assert (second.status, second.merged, second.to_a.deleted) == (Status.OK, 1, 1)
+    assert contacts(a) == contacts(b)
+    assert sorted(contacts(a)) == ["x", "z"]
+    assert contacts(a)["x"]["TEL"] == "2"
+    assert contacts(a)["x"]["EMAIL"] == "ada@example.org"
+    assert quiet(bench.net.sync(a, b))
+
+
+# -- change detection --------------------------------------------------------------------------
+
+
+def test_an_edit_by_another_program_gets_a_new_version(bench: Bench) -> None:
+    a, b = synced(bench, "x", "y")
+    gid = gid_for_uid("x")
+    before = a.lookup([gid])[gid].version
+
+    store_of(a).edit("x.card", card("x", "Person x", tel="2"))
+    report = a.detect()
+
+    after = a.lookup([gid])[gid].version
+    assert report.changes == 1
+    assert after.replica == a.replica_id
+    assert after.tick > before.tick
+    assert a.knowledge().contains(gid, after)
+    result = bench.net.sync(a, b)
+    assert result.to_b.updated == 1
+    assert contacts(b)["x"]["TEL"] == "2"
+
+
+def test_touching_an_item_without_changing_its_bytes_is_not_a_change(bench: Bench) -> None:
+    a, b = synced(bench, "x", "y")
+    gid = gid_for_uid("x")
+    version, knowledge = a.lookup([gid])[gid].version, a.knowledge()
+    store = store_of(a)
+
+    store.touch("x.card")
+    store.reads = 0
+    report = a.detect()
+
+    assert report.changes == 0
+    assert store.reads == 1  # the new stamp made it look
+    assert a.lookup([gid])[gid].version == version
+    assert a.knowledge() == knowledge
+    store.reads = 0
+    assert quiet(bench.net.sync(a, b))
+    assert store.reads == 0  # the new stamp was remembered
+
+
+def test_a_no_op_sync_reads_nothing(bench: Bench) -> None:
+    a, b = synced(bench, *(f"p{i}" for i in range(5)))
+    store_of(a).reads = store_of(b).reads = 0
+
+    assert a.detect().changes == 0
+    result = bench.net.sync(a, b)
+
+    assert quiet(result)
+    assert store_of(a).reads == store_of(b).reads == 0
+
+
+# -- stores that cannot tell everything --------------------------------------------------------
+
+
+def test_an_item_listed_as_unreadable_keeps_its_state_and_is_not_deleted_elsewhere(
+    bench: Bench,
+) -> None:
+    a, b = synced(bench, "x", "y")
+    store_of(a).unlistable = {"x.card"}
+
+    result = bench.net.sync(a, b)
+
+    assert [e.item for e in result.errors] == ["x.card"]
+    assert sorted(contacts(b)) == ["x", "y"]
+    assert not a.lookup([gid_for_uid("x")])[gid_for_uid("x")].deleted
+
+    store_of(a).unlistable = set()
+    assert bench.net.sync(a, b).status is Status.OK
+    assert sorted(contacts(b)) == ["x", "y"]
+
+
+def test_an_item_that_cannot_be_read_is_neither_deleted_nor_overwritten(bench: Bench) -> None:
+    a, b = synced(bench, "x", "y")
+    store_of(a).edit("x.card", card("x", "Person x", tel="2"))  # new stamp, unreadable bytes
+    store_of(a).unreadable = {"x.card"}
+
+    blocked = bench.net.sync(a, b)
+
+    assert [e.item for e in blocked.errors] == ["x.card"]
+    assert contacts(b)["x"]["TEL"] == "1"  # B keeps its copy
+
+    store_of(b).drop("x.card")  # B's user deletes it meanwhile
+    refused = bench.net.sync(a, b)
+
+    assert "x.card" in store_of(a).items  # never deleted because it could not be read
+    assert any(e.item == "x.card" for e in refused.errors)
+
+    store_of(a).unreadable = set()
+    healed = bench.net.sync(a, b)
+    assert healed.status is Status.OK
+    assert contacts(a) == contacts(b)
+    assert contacts(a)["x"]["TEL"] == "2"  # the edit nobody could read wins over the delete
+
+
+def test_an_incomplete_listing_infers_no_deletes(bench: Bench) -> None:
+    a, b = synced(bench, "x", "y")
+    store_of(a).omitted = {"x.card"}
+
+    result = bench.net.sync(a, b)
+
+    assert result.status is Status.OK
+    assert sorted(contacts(b)) == ["x", "y"]
+    assert result.to_b.deleted == 0
+
+    store_of(a).omitted = set()
+    store_of(a).drop("x.card")  # a real delete, in a complete listing
+    assert bench.net.sync(a, b).to_b.deleted == 1
+    assert sorted(contacts(b)) == ["y"]
+
+
+# -- identity and persistence ------------------------------------------------------------------
+
+
+def test_a_card_without_uid_keeps_one_identity_across_runs(bench: Bench) -> None:
+    a, b = bench.open("A"), bench.open("B")
+    store_of(a).add("nouid.card", b"FN:No Uid\nTEL:1\n")
+
+    bench.net.sync(a, b)
+    [uid] = contacts(b)
+    a = bench.reopen(a)
+    b = bench.reopen(b)
+
+    assert quiet(bench.net.sync(a, b))
+    store_of(a).edit("nouid.card", b"FN:No Uid\nTEL:2\n")
+    a = bench.reopen(a)
+    result = bench.net.sync(a, b)
+
+    assert result.to_b.updated == 1
+    assert list(contacts(b)) == [uid]
+    assert contacts(b)[uid]["TEL"] == "2"
+    assert len(store_of(a).items) == 1
+
+
+def test_reopened_metadata_has_the_same_replica_knowledge_items_and_conflicts(
+    bench: Bench,
+) -> None:
+    a, b = synced(bench, "x", "y", "z")
+    store_of(a).edit("x.card", card("x", "Person x", tel="2"))
+    store_of(b).edit("x.card", card("x", "Person x", tel="3"))
+    store_of(b).drop("z.card")
+    assert bench.net.sync(a, b).status is Status.CONFLICTS
+    saved = (b.replica_id, b.knowledge(), b.forgotten(), b.all_items(), b.conflicts())
+
+    b = bench.reopen(b)
+
+    assert (b.replica_id, b.knowledge(), b.forgotten(), b.all_items(), b.conflicts()) == saved
+    [conflict] = b.conflicts("A-B")
+    resolve_stored(conflict, b, "b", bench.net.base(a, b), None)
+    after = bench.net.sync(a, b)
+    assert after.status is Status.OK
+    assert contacts(a) == contacts(b)
+    assert contacts(a)["x"]["TEL"] == "3"
+
+
+# -- crashes between the store and the metadata ------------------------------------------------
+
+
+@pytest.mark.parametrize("writes_survive", [False, True], ids=["writes-lost", "writes-kept"])
+def test_a_crash_before_the_metadata_commit_resumes_without_duplicates(
+    bench: Bench, writes_survive: bool
+) -> None:
+    a, b = bench.open("A"), bench.open("B")
+    for i in range(6):
+        store_of(a).add(f"p{i}.card", card(f"p{i}", f"Person {i}"))
+    store_of(b).fail_commit_at = 2  # the second batch never reaches the metadata
+    store_of(b).keep_writes_on_failure = writes_survive
+
+    failed = bench.net.sync(a, b, batch_size=2)
+    assert failed.status is Status.FAILED
+    assert any("went away" in e.message for e in failed.errors)
+
+    b = bench.reopen(b)
+    assert_knowledge_backed(a, b)
+    assert len(contacts(b)) == (6 if writes_survive else 4)
+
+    result = bench.net.sync(a, b, batch_size=2)
+
+    assert result.status is Status.OK
+    assert sorted(contacts(b)) == [f"p{i}" for i in range(6)]
+    assert len(store_of(b).items) == 6
+    assert contacts(a) == contacts(b)
+    assert_knowledge_backed(a, b)
+    assert quiet(bench.net.sync(a, b))
+
+
+def _uid_below(bound: bytes) -> str:
+    return next(u for u in (f"y{i}" for i in range(10_000)) if gid_for_uid(u) < bound)
+
+
+def test_a_recovery_sync_cut_short_still_deletes_what_the_source_forgot(bench: Bench) -> None:
+    net = bench.net
+    a, b = net.replica("A"), net.replica("B")
+    people = [f"p{i}" for i in range(6)]
+    for uid in people:
+        a.put(card(uid, f"Person {uid}"))
+    y = _uid_below(sorted(gid_for_uid(u) for u in people)[1])  # inside the first batch
+    a.put(card(y, "Forgotten Person"))
+    c = bench.open("C")
+    net.sync(a, b)
+    net.sync(b, c)
+    a.remove(gid_for_uid(y))
+    net.sync(a, b)
+    store_of(c).refuse_delete = {f"{y}.card"}
+    assert net.sync(b, c).errors  # C could not delete it: its knowledge excludes it
+    store_of(c).refuse_delete = set()
+    assert a.cleanup_tombstones(time.time() + 1) == 1
+    token = CancelToken()
+
+    def cancel_after_first_batch(event: Event) -> None:
+        if isinstance(event, Progress) and event.stage == "applying":
+            token.cancel()
+
+    cut = net.sync(a, c, emit=cancel_after_first_batch, cancel=token, batch_size=2)
+    assert cut.recovered
+    assert cut.status is Status.CANCELLED
+    tomb = b.lookup([gid_for_uid(y)])[gid_for_uid(y)]
+    assert tomb.deleted
+    assert not (c.knowledge().contains(tomb.gid, tomb.version) and y in contacts(c))
+
+    for one, two in ((a, c), (b, c), (a, c)):
+        net.sync(one, two, batch_size=2)
+    assert y not in contacts(c)

@@ -1,0 +1,205 @@
+"""Three replicas of different kinds in one temporary folder, edited as a user would.
+
+* ``mem``: a :class:`MemoryReplica`; local edits go through ``put``/``remove``;
+* ``vdir``: a folder of ``.vcf`` files (:class:`VCardFolderProvider` + metadata store);
+* ``vcf``: one ``.vcf`` file with many cards (:class:`VCardFileProvider` + metadata store).
+
+The folder and the file are edited the way another program would: a card file is written,
+rewritten or removed, the ``.vcf`` file is rewritten whole with one card changed, added or
+removed. The engine finds these edits by change detection at its next sync.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+from syncgui.engine.bases import BaseStore
+from syncgui.engine.events import Event, Policy, SessionResult, SessionSettings
+from syncgui.engine.ids import gid_for_uid
+from syncgui.engine.memory import MemoryReplica
+from syncgui.engine.metadata import MetadataStore
+from syncgui.engine.replica import Replica
+from syncgui.engine.session import SyncSession
+from syncgui.engine.simple import SimpleReplica
+from syncgui.providers.vcard.file import open_file_store
+from syncgui.providers.vcard.folder import open_folder_store
+from syncgui.providers.vcard.format import VCardFormat
+from tests.sync_model import Fields
+
+NAMES = ("mem", "vdir", "vcf")
+# Each partnership has fixed sides: (a, b).
+PAIRS = (("mem", "vdir"), ("vdir", "vcf"), ("vcf", "mem"))
+FMT = VCardFormat()
+
+_CARD = re.compile(rb"BEGIN:VCARD\r?\n.*?END:VCARD\r?\n", re.DOTALL)
+_MULTI = frozenset({"TEL", "EMAIL"})
+
+
+def partnership(a: str, b: str) -> str:
+    return f"{a}-{b}"
+
+
+def render(uid: str, fields: Fields) -> bytes:
+    """A vCard 3.0 with CRLF line breaks; multi-valued fields hold one value each."""
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}"]
+    values = dict(fields)
+    name = values.get("FN", uid)
+    lines += [f"FN:{name}", f"N:{name};;;;"]
+    lines += [f"{key}:{value}" for key, value in fields if key != "FN"]
+    lines.append("END:VCARD")
+    return ("\r\n".join(lines) + "\r\n").encode()
+
+
+def parse(data: bytes) -> tuple[str, Fields]:
+    """UID and content of a card written by :func:`render` (or by the engine from one):
+    every property but the structure, UID and N; a multi-valued property keeps all values
+    (joined by ``|``), so a duplicated TEL shows."""
+    text = re.sub(r"\r?\n[ \t]", "", data.decode())
+    uid = ""
+    found: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        key = key.split(";")[0].upper()
+        if key == "UID":
+            uid = value
+        elif key not in ("BEGIN", "END", "VERSION", "N", ""):
+            found.setdefault(key, []).append(value)
+    fields = tuple(sorted((k, "|".join(sorted(v))) for k, v in found.items()))
+    return uid, fields
+
+
+class Stores:
+    """The three replicas, a merge base per partnership, and direct access to their data."""
+
+    def __init__(self) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix="syncgui-stateful-"))
+        self.folder = self.root / "contacts"
+        self.folder.mkdir()
+        (self.root / "file").mkdir()
+        self.file = self.root / "file" / "contacts.vcf"
+        self.file.write_bytes(b"")
+        self._stamp = time.time_ns() + 10**15  # fake mtimes for edits "by another program"
+        self._names = 0
+        folder_store = open_folder_store(str(self.folder))
+        file_store = open_file_store(str(self.file))
+        self.metas = [
+            MetadataStore(self.root / "vdir.sqlite", folder_store.identity),
+            MetadataStore(self.root / "vcf.sqlite", file_store.identity),
+        ]
+        self.mem = MemoryReplica("mem", FMT)
+        self.replicas: dict[str, Replica] = {
+            "mem": self.mem,
+            "vdir": SimpleReplica(folder_store, self.metas[0]),
+            "vcf": SimpleReplica(file_store, self.metas[1]),
+        }
+        self.bases = {
+            partnership(a, b): BaseStore(self.root / f"base-{a}-{b}.sqlite") for a, b in PAIRS
+        }
+
+    def close(self) -> None:
+        for meta in self.metas:
+            meta.close()
+        for base in self.bases.values():
+            base.close()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def sync(self, a: str, b: str, settings: SessionSettings) -> tuple[SessionResult, list[Event]]:
+        events: list[Event] = []
+        session = SyncSession(
+            self.replicas[a], self.replicas[b], settings, self.bases[partnership(a, b)],
+            emit=events.append,
+        )
+        return session.run(), events
+
+    @staticmethod
+    def settings(a: str, b: str, policy: Policy, **extra: object) -> SessionSettings:
+        return SessionSettings(partnership(a, b), policy=policy, allow_mass_delete=True,
+                               **extra)  # type: ignore[arg-type]
+
+    # -- what a user sees -----------------------------------------------------------------
+
+    def cards(self, name: str) -> list[bytes]:
+        """Every card the store holds, as bytes."""
+        if name == "mem":
+            return list(self.mem.live().values())
+        if name == "vdir":
+            return [p.read_bytes() for p in sorted(self.folder.glob("*.vcf"))]
+        return _CARD.findall(self.file.read_bytes())
+
+    def contents(self, name: str) -> dict[str, list[bytes]]:
+        """The cards by UID (a list, so that a duplicate shows)."""
+        out: dict[str, list[bytes]] = {}
+        for data in self.cards(name):
+            out.setdefault(parse(data)[0], []).append(data)
+        return out
+
+    # -- edits by the user or another program ---------------------------------------------
+
+    def write(self, name: str, uid: str, fields: Fields | None) -> None:
+        """Create, change (``fields``) or delete (None) the card ``uid`` in store ``name``."""
+        if name == "mem":
+            if fields is None:
+                self.mem.remove(gid_for_uid(uid))
+            else:
+                self.mem.put(render(uid, fields))
+        elif name == "vdir":
+            self._write_folder(uid, fields)
+        else:
+            self._write_file(uid, fields)
+
+    def _touch(self, path: Path) -> None:
+        """Give ``path`` an mtime no sync could have given it.
+
+        The stores notice an edit by size, mtime and inode; a program that rewrites a card
+        with the same size within one timestamp tick would go unnoticed (as with any
+        mtime-based scanner), which is not what these tests are about."""
+        self._stamp += 1_000_000_000
+        os.utime(path, ns=(self._stamp, self._stamp))
+
+    def _write_folder(self, uid: str, fields: Fields | None) -> None:
+        path = next((p for p in self.folder.glob("*.vcf") if parse(p.read_bytes())[0] == uid),
+                    None)
+        if fields is None:
+            assert path is not None, uid
+            path.unlink()
+            return
+        if path is None:
+            self._names += 1
+            path = self.folder / f"external-{self._names}.vcf"
+        path.write_bytes(render(uid, fields))
+        self._touch(path)
+
+    def _write_file(self, uid: str, fields: Fields | None) -> None:
+        data = self.file.read_bytes()
+        cards = _CARD.findall(data)
+        assert b"".join(cards) == data, "the .vcf file holds something else than cards"
+        at = [i for i, c in enumerate(cards) if parse(c)[0] == uid]
+        assert len(at) <= 1, f"{uid} is twice in the file"
+        if fields is None:
+            del cards[at[0]]
+        elif at:
+            cards[at[0]] = render(uid, fields)
+        else:
+            cards.append(render(uid, fields))
+        temp = self.file.with_name("contacts.vcf.new")
+        temp.write_bytes(b"".join(cards))
+        os.replace(temp, self.file)
+        self._touch(self.file)
+
+
+def same_content(cards: Mapping[str, list[bytes]], other: Mapping[str, list[bytes]]) -> bool:
+    """Both stores hold the same UIDs, once each, with cards of the same meaning."""
+    if cards.keys() != other.keys():
+        return False
+    return all(
+        len(cards[u]) == 1 and len(other[u]) == 1 and FMT.same(cards[u][0], other[u][0])
+        for u in cards
+    )
