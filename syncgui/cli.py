@@ -49,29 +49,46 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="syncgui-cli", description="Keep contacts in step between stores.",
-                epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config-dir", help="settings folder (default: SYNCGUI_CONFIG_DIR or the "
-                   "platform's config folder)")
-    p.add_argument("--data-dir", help="state folder (default: SYNCGUI_DATA_DIR or the "
-                   "platform's data folder)")
+    p = _Parser(
+        prog="syncgui-cli",
+        description="Keep contacts in step between stores.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--config-dir",
+        help="settings folder (default: SYNCGUI_CONFIG_DIR or the platform's config folder)",
+    )
+    p.add_argument(
+        "--data-dir", help="state folder (default: SYNCGUI_DATA_DIR or the platform's data folder)"
+    )
     p.add_argument("-v", "--verbose", action="count", default=0, help="say more (-vv: debug)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                           parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     part = sub.add_parser("partnership", help="add, list or remove partnerships")
-    psub = part.add_subparsers(dest="action", required=True, metavar="ACTION",
-                               parser_class=_Parser)
-    add = psub.add_parser("add", help="pair two stores", epilog=_EPILOG,
-                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    psub = part.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+    add = psub.add_parser(
+        "add",
+        help="pair two stores",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     add.add_argument("name", help="a name for the partnership, e.g. phone")
     add.add_argument("a", help="store A, e.g. vdir:~/contacts")
     add.add_argument("b", help="store B, e.g. vcf:~/contacts.vcf")
-    add.add_argument("--direction", choices=[d.value for d in Direction], default="two-way",
-                     help="two-way (default), or one way: a-to-b, b-to-a")
-    add.add_argument("--policy", choices=[x.value for x in Policy], default="merge",
-                     help="how conflicts are settled (default merge: field by field, asking "
-                     "only when the same field changed on both sides)")
+    add.add_argument(
+        "--direction",
+        choices=[d.value for d in Direction],
+        default="two-way",
+        help="two-way (default), or one way: a-to-b, b-to-a",
+    )
+    add.add_argument(
+        "--policy",
+        choices=[x.value for x in Policy],
+        default="merge",
+        help="how conflicts are settled (default merge: field by field, asking "
+        "only when the same field changed on both sides)",
+    )
     lst = psub.add_parser("list", help="show partnerships")
     lst.add_argument("--json", action="store_true")
     rm = psub.add_parser("remove", help="forget a partnership (stores are not touched)")
@@ -81,8 +98,11 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("names", nargs="*", metavar="NAME")
     sy.add_argument("--all", action="store_true", help="sync every partnership")
     sy.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
-    sy.add_argument("--yes", action="store_true",
-                    help="go ahead even when a sync would delete more than half of a store")
+    sy.add_argument(
+        "--yes",
+        action="store_true",
+        help="go ahead even when a sync would delete more than half of a store",
+    )
     sy.add_argument("--json", action="store_true")
 
     co = sub.add_parser("conflicts", help="list conflicts waiting for your decision")
@@ -90,9 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     co.add_argument("--json", action="store_true")
     rs = sub.add_parser("resolve", help="settle a conflict; the next sync spreads the result")
     rs.add_argument("conflict_id", metavar="CONFLICT_ID")
-    rs.add_argument("--keep", required=True, choices=["a", "b", "both", "merged"],
-                    help="a or b: that side's version; both: keep a copy of each; merged: "
-                    "combine both (A's value where the same field differs)")
+    rs.add_argument(
+        "--keep",
+        required=True,
+        choices=["a", "b", "both", "merged"],
+        help="a or b: that side's version; both: keep a copy of each; merged: "
+        "combine both (A's value where the same field differs)",
+    )
 
     hi = sub.add_parser("history", help="versions that syncs overwrote or deleted")
     hi.add_argument("name", nargs="?", metavar="NAME")
@@ -133,8 +157,10 @@ def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
         return _conflicts(service, args)
     if cmd == "resolve":
         view = service.resolve(args.conflict_id, args.keep)
-        print(f"Resolved {view.item!r} in {view.partnership}: kept {args.keep}. "
-              f"The next sync of {view.partnership} carries it to both stores.")
+        print(
+            f"Resolved {view.item!r} in {view.partnership}: kept {args.keep}. "
+            f"The next sync of {view.partnership} carries it to both stores."
+        )
         return EXIT_OK
     if cmd == "history":
         return _history(service, args)
@@ -154,12 +180,15 @@ def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
 
 def _partnership(service: SyncService, args: argparse.Namespace) -> int:
     if args.action == "add":
-        p, notes = service.add_partnership(args.name, args.a, args.b, Direction(args.direction),
-                                           Policy(args.policy))
+        p, notes = service.add_partnership(
+            args.name, args.a, args.b, Direction(args.direction), Policy(args.policy)
+        )
         for note in notes:
             print(f"Note: {note}.")
-        print(f"Added {p.name}: A = {p.a}, B = {p.b} ({p.direction.value}, policy "
-              f"{p.policy.value}). Run `syncgui-cli sync {p.name} --dry-run` to preview.")
+        print(
+            f"Added {p.name}: A = {p.a}, B = {p.b} ({p.direction.value}, policy "
+            f"{p.policy.value}). Run `syncgui-cli sync {p.name} --dry-run` to preview."
+        )
     elif args.action == "remove":
         service.remove_partnership(args.name)
         print(f"Removed {args.name}. The stores themselves were not touched.")
@@ -189,8 +218,9 @@ def _sync(service: SyncService, args: argparse.Namespace) -> int:
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
     try:
-        results = service.sync(names, dry_run=args.dry_run, allow_mass_delete=args.yes,
-                               cancel=cancel)
+        results = service.sync(
+            names, dry_run=args.dry_run, allow_mass_delete=args.yes, cancel=cancel
+        )
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:
@@ -220,23 +250,31 @@ def _result_json(r: SessionResult) -> dict[str, Any]:
     if r.status is Status.BLOCKED:
         errors.append({"item": r.blocked_store or r.partnership, "message": _blocked_text(r)})
     return {
-        "partnership": r.partnership, "status": status, "dry_run": r.dry_run,
+        "partnership": r.partnership,
+        "status": status,
+        "dry_run": r.dry_run,
         "to_a": {"created": r.to_a.created, "updated": r.to_a.updated, "deleted": r.to_a.deleted},
         "to_b": {"created": r.to_b.created, "updated": r.to_b.updated, "deleted": r.to_b.deleted},
-        "conflicts": r.conflicts, "merged": r.merged, "errors": errors,
+        "conflicts": r.conflicts,
+        "merged": r.merged,
+        "errors": errors,
     }
 
 
 def _blocked_text(r: SessionResult) -> str:
-    return (f"would delete {len(r.blocked_items)} contacts from {r.blocked_store}; nothing was "
-            "written. Check the other store (was a folder moved or a file emptied?), then run "
-            "again with --yes if this is what you want")
+    return (
+        f"would delete {len(r.blocked_items)} contacts from {r.blocked_store}; nothing was "
+        "written. Check the other store (was a folder moved or a file emptied?), then run "
+        "again with --yes if this is what you want"
+    )
 
 
 def _print_result(r: SessionResult) -> None:
     head = f"{r.partnership}: " + ("would change" if r.dry_run else "synced")
+
     def counts(c: Any) -> str:
         return f"{c.created} added, {c.updated} changed, {c.deleted} deleted"
+
     if r.status is Status.BLOCKED:
         print(f"{r.partnership}: stopped: {_blocked_text(r)}.")
         for label in r.blocked_items[:20]:
@@ -244,8 +282,10 @@ def _print_result(r: SessionResult) -> None:
         if len(r.blocked_items) > 20:
             print(f"  ... and {len(r.blocked_items) - 20} more")
         return
-    print(f"{head}: A {counts(r.to_a)}; B {counts(r.to_b)}"
-          + (f"; {r.merged} merged" if r.merged else ""))
+    print(
+        f"{head}: A {counts(r.to_a)}; B {counts(r.to_b)}"
+        + (f"; {r.merged} merged" if r.merged else "")
+    )
     for e in r.errors:
         print(f"  ! {e.item}: {e.message}")
     if r.status is Status.CANCELLED:
@@ -264,8 +304,10 @@ def _conflicts(service: SyncService, args: argparse.Namespace) -> int:
     for v in views:
         when = datetime.fromtimestamp(v.detected_at).strftime("%Y-%m-%d %H:%M")
         print(f"{v.id}  {v.partnership}  {v.item}  ({v.kind}, found {when})")
-        print(f"    A {v.a_name}: {'deleted' if v.a is None else 'changed'}; "
-              f"B {v.b_name}: {'deleted' if v.b is None else 'changed'}")
+        print(
+            f"    A {v.a_name}: {'deleted' if v.a is None else 'changed'}; "
+            f"B {v.b_name}: {'deleted' if v.b is None else 'changed'}"
+        )
     if views:
         print("Settle one with `syncgui-cli resolve ID --keep a|b|both|merged`.")
     return EXIT_OK
@@ -276,18 +318,40 @@ def _text(data: bytes | None) -> dict[str, str | None]:
 
 
 def _conflict_json(v: ConflictView) -> dict[str, Any]:
-    return {"id": v.id, "partnership": v.partnership, "kind": v.kind, "item": v.item,
-            "uid": v.uid, "a": _text(v.a), "b": _text(v.b)}
+    return {
+        "id": v.id,
+        "partnership": v.partnership,
+        "kind": v.kind,
+        "item": v.item,
+        "uid": v.uid,
+        "a": _text(v.a),
+        "b": _text(v.b),
+    }
 
 
 def _history(service: SyncService, args: argparse.Namespace) -> int:
     entries = service.history(args.name)
     if args.json:
-        print(json.dumps([{
-            "id": e.id, "partnership": e.record.partnership, "store": e.record.store,
-            "item": e.record.label, "uid": e.record.uid, "reason": e.record.reason,
-            "at": datetime.fromtimestamp(e.record.at).astimezone().isoformat(timespec="seconds"),
-        } for e in entries], indent=2, ensure_ascii=False))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": e.id,
+                        "partnership": e.record.partnership,
+                        "store": e.record.store,
+                        "item": e.record.label,
+                        "uid": e.record.uid,
+                        "reason": e.record.reason,
+                        "at": datetime.fromtimestamp(e.record.at)
+                        .astimezone()
+                        .isoformat(timespec="seconds"),
+                    }
+                    for e in entries
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return EXIT_OK
     if not entries:
         print("Nothing in history yet: no sync has overwritten or deleted anything.")
@@ -298,8 +362,6 @@ def _history(service: SyncService, args: argparse.Namespace) -> int:
     if entries:
         print("Put one back with `syncgui-cli restore ID`.")
     return EXIT_OK
-
-
 
 
 if __name__ == "__main__":

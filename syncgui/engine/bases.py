@@ -18,7 +18,9 @@ class BaseStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA busy_timeout=10000")
-        self._db.execute("CREATE TABLE IF NOT EXISTS base(gid BLOB PRIMARY KEY, data BLOB NOT NULL)")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS base(gid BLOB PRIMARY KEY, data BLOB NOT NULL)"
+        )
 
     def get(self, gid: bytes) -> bytes | None:
         row = self._db.execute("SELECT data FROM base WHERE gid=?", (gid,)).fetchone()

@@ -72,8 +72,15 @@ def _actions(
     if keep == "both":
         uid = synthesize_uid(conflict.gid + conflict.id.encode())
         s = conflict.source
-        copy = ItemMeta(gid_for_uid(uid), uid, f"{s.label} (conflict copy)", s.created, s.version,
-                        False, s.changed_at)
+        copy = ItemMeta(
+            gid_for_uid(uid),
+            uid,
+            f"{s.label} (conflict copy)",
+            s.created,
+            s.version,
+            False,
+            s.changed_at,
+        )
         return [*keep_ours, Put(copy, dest.format.as_copy(theirs, uid, conflict.source_name), None)]
     sides: dict[str, Side] = {source_side: "theirs", ("b" if source_side == "a" else "a"): "ours"}
     choice = {field: sides[side] for field, side in prefer.items()}

@@ -11,11 +11,20 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from syncgui.engine.clock import ClockVector
 from syncgui.engine.errors import BadItem, ItemProblem, ItemRejected
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.ids import Version, gid_for_uid, new_replica_id, synthesize_uid
-from syncgui.engine.items import Action, Adopt, Deferred, Forget, ItemMeta, Put, Remove, StoredConflict
-from syncgui.engine.clock import ClockVector
+from syncgui.engine.items import (
+    Action,
+    Adopt,
+    Deferred,
+    Forget,
+    ItemMeta,
+    Put,
+    Remove,
+    StoredConflict,
+)
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.provider import Capabilities
 from syncgui.engine.replica import BatchOutcome, DetectReport, HistoryRecord, HistorySink
@@ -139,7 +148,11 @@ class MemoryReplica:
         return {g for (g, p) in self._conflicts if p == partnership}
 
     def cleanup_tombstones(self, older_than: float) -> int:
-        old = [i.meta for i in self._items.values() if i.meta.deleted and i.meta.changed_at < older_than]
+        old = [
+            i.meta
+            for i in self._items.values()
+            if i.meta.deleted and i.meta.changed_at < older_than
+        ]
         ticks: dict[bytes, int] = {}
         for m in old:
             ticks[m.version.replica] = max(ticks.get(m.version.replica, 0), m.version.tick)
@@ -178,8 +191,21 @@ class MemoryReplica:
         if isinstance(action, (Put, Remove, Forget)):
             m = item.meta
             reason = "overwritten" if isinstance(action, Put) else "deleted"
-            history.keep([HistoryRecord(self.identity, self._name, partnership, m.gid, m.uid,
-                                        m.label, item.data, reason, time.time())])
+            history.keep(
+                [
+                    HistoryRecord(
+                        self.identity,
+                        self._name,
+                        partnership,
+                        m.gid,
+                        m.uid,
+                        m.label,
+                        item.data,
+                        reason,
+                        time.time(),
+                    )
+                ]
+            )
 
     def _apply_one(self, action: Action, partnership: str, out: BatchOutcome) -> None:
         gid = action.meta.gid
@@ -203,8 +229,9 @@ class MemoryReplica:
         if isinstance(action, Put):
             data = self._format.with_uid(action.data, m.uid)
             created = action.created or (item.meta.created if item and live else version)
-            self._items[gid] = _Item(ItemMeta(gid, m.uid, m.label, created, version, False,
-                                              m.changed_at), data)
+            self._items[gid] = _Item(
+                ItemMeta(gid, m.uid, m.label, created, version, False, m.changed_at), data
+            )
             out.agreed[gid] = data
             if not live:
                 out.created += 1
@@ -212,10 +239,13 @@ class MemoryReplica:
                 out.updated += 1
         elif isinstance(action, Remove):
             created = item.meta.created if item else m.created
-            self._items[gid] = _Item(ItemMeta(gid, m.uid, m.label, created, version, True,
-                                              m.changed_at), None)
+            self._items[gid] = _Item(
+                ItemMeta(gid, m.uid, m.label, created, version, True, m.changed_at), None
+            )
             out.deleted += int(live)
         elif isinstance(action, Adopt) and item is not None:
             r = item.meta
-            self._items[gid] = _Item(ItemMeta(gid, r.uid, r.label, r.created, version, r.deleted,
-                                              m.changed_at), item.data)
+            self._items[gid] = _Item(
+                ItemMeta(gid, r.uid, r.label, r.created, version, r.deleted, m.changed_at),
+                item.data,
+            )

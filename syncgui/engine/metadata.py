@@ -14,8 +14,8 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from syncgui.engine.ids import Version, new_replica_id
 from syncgui.engine.items import ItemMeta, StoredConflict
@@ -104,8 +104,14 @@ class MetadataStore:
             self.token: str | None = None
             self._db.execute(
                 "INSERT INTO replica VALUES (1, ?, ?, 0, ?, ?, NULL, ?, ?)",
-                (self.replica_id, identity, self.knowledge.serialize(),
-                 self.forgotten.serialize(), SCHEMA_VERSION, time.time()),
+                (
+                    self.replica_id,
+                    identity,
+                    self.knowledge.serialize(),
+                    self.forgotten.serialize(),
+                    SCHEMA_VERSION,
+                    time.time(),
+                ),
             )
         else:
             self.replica_id = bytes(row[0])
@@ -173,7 +179,9 @@ class MetadataStore:
 
     def iter_items(self) -> Iterator[ItemMeta]:
         """Every item (live and tombstones) in ascending global id order."""
-        yield from (_meta(r) for r in self._db.execute(f"SELECT {_ITEM_COLS} FROM item ORDER BY gid"))
+        yield from (
+            _meta(r) for r in self._db.execute(f"SELECT {_ITEM_COLS} FROM item ORDER BY gid")
+        )
 
     def count_live(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM item WHERE deleted=0").fetchone()[0])
@@ -182,9 +190,20 @@ class MetadataStore:
         m = row.meta
         self._db.execute(
             "INSERT OR REPLACE INTO item VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (m.gid, row.key, m.uid, m.label, m.created.replica, m.created.tick,
-             m.version.replica, m.version.tick, int(m.deleted), m.changed_at,
-             row.stamp, row.hash),
+            (
+                m.gid,
+                row.key,
+                m.uid,
+                m.label,
+                m.created.replica,
+                m.created.tick,
+                m.version.replica,
+                m.version.tick,
+                int(m.deleted),
+                m.changed_at,
+                row.stamp,
+                row.hash,
+            ),
         )
 
     def set_stamp(self, gid: bytes, stamp: str) -> None:
@@ -209,12 +228,30 @@ class MetadataStore:
         if old is not None:
             c = dataclasses.replace(c, id=str(old[0]))
         s = c.source
-        self._db.execute("DELETE FROM conflict WHERE gid=? AND partnership=?", (c.gid, c.partnership))
+        self._db.execute(
+            "DELETE FROM conflict WHERE gid=? AND partnership=?", (c.gid, c.partnership)
+        )
         self._db.execute(
             "INSERT INTO conflict VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (c.id, c.gid, c.partnership, c.kind, c.source_side, c.source_name, s.uid, s.label,
-             s.created.replica, s.created.tick, s.version.replica, s.version.tick,
-             int(s.deleted), s.changed_at, c.data, c.knowledge.serialize(), c.detected_at),
+            (
+                c.id,
+                c.gid,
+                c.partnership,
+                c.kind,
+                c.source_side,
+                c.source_name,
+                s.uid,
+                s.label,
+                s.created.replica,
+                s.created.tick,
+                s.version.replica,
+                s.version.tick,
+                int(s.deleted),
+                s.changed_at,
+                c.data,
+                c.knowledge.serialize(),
+                c.detected_at,
+            ),
         )
 
     def drop_conflicts(self, gid: bytes, partnership: str | None = None) -> None:
@@ -243,10 +280,16 @@ class MetadataStore:
             source = _meta((r[1], None, *r[6:14]))
             out.append(
                 StoredConflict(
-                    id=str(r[0]), gid=bytes(r[1]), partnership=str(r[2]), kind=str(r[3]),
-                    source_side=str(r[4]), source_name=str(r[5]), source=source,
+                    id=str(r[0]),
+                    gid=bytes(r[1]),
+                    partnership=str(r[2]),
+                    kind=str(r[3]),
+                    source_side=str(r[4]),
+                    source_name=str(r[5]),
+                    source=source,
                     data=None if r[14] is None else bytes(r[14]),
-                    knowledge=Knowledge.deserialize(bytes(r[15])), detected_at=float(r[16]),
+                    knowledge=Knowledge.deserialize(bytes(r[15])),
+                    detected_at=float(r[16]),
                 )
             )
         return out

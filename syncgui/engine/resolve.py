@@ -148,7 +148,12 @@ def _keep_both(
 ) -> Resolution:
     uid = synthesize_uid(change.gid + change.version.replica + str(change.version.tick).encode())
     copy_meta = ItemMeta(
-        gid_for_uid(uid), uid, f"{change.label} (conflict copy)", change.created, change.version, False,
+        gid_for_uid(uid),
+        uid,
+        f"{change.label} (conflict copy)",
+        change.created,
+        change.version,
+        False,
         change.changed_at,
     )
     copy = ctx.dest.format.as_copy(theirs, uid, ctx.source.name)

@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 
 from syncgui.engine.bases import BaseStore
+from syncgui.engine.errors import ItemProblem, SyncError
 from syncgui.engine.events import (
     CancelToken,
     Direction,
@@ -21,11 +22,10 @@ from syncgui.engine.events import (
     SessionSettings,
     Status,
 )
-from syncgui.engine.errors import ItemProblem, SyncError
 from syncgui.engine.items import ItemMeta
 from syncgui.engine.planner import Decision, Verdict
-from syncgui.engine.resolve import ConflictContext, resolve
 from syncgui.engine.replica import HistorySink, Replica
+from syncgui.engine.resolve import ConflictContext, resolve
 from syncgui.engine.transfer import OneWayPass, PassReport, Plan
 
 log = logging.getLogger(__name__)
@@ -79,9 +79,18 @@ class SyncSession:
 
         def make(source: Replica, dest: Replica, side: str) -> OneWayPass:
             size = dest.capabilities.batch_size
-            return OneWayPass(source, dest, side, s.partnership, s.policy, self.bases,
-                              self.history, self.emit, cancel,
-                              s.batch_size if size is None else size)
+            return OneWayPass(
+                source,
+                dest,
+                side,
+                s.partnership,
+                s.policy,
+                self.bases,
+                self.history,
+                self.emit,
+                cancel,
+                s.batch_size if size is None else size,
+            )
 
         forward = make(self.a, self.b, "a")
         backward = make(self.b, self.a, "b")
@@ -103,8 +112,13 @@ class SyncSession:
                 result.status = Status.BLOCKED
                 result.blocked_store = one.dest.name
                 result.blocked_items = sorted(m.label for m in doomed)
-                log.warning("%s: would delete %d of %d items in %s; stopped",
-                            s.partnership, len(doomed), live, one.dest.name)
+                log.warning(
+                    "%s: would delete %d of %d items in %s; stopped",
+                    s.partnership,
+                    len(doomed),
+                    live,
+                    one.dest.name,
+                )
                 return True
         return False
 
@@ -131,13 +145,25 @@ class SyncSession:
         self._guard(passes, plans, result)
 
     def _predict_conflict(
-        self, one: OneWayPass, plan: Plan, change: ItemMeta, local: ItemMeta | None,
-        verdict: Verdict, result: SessionResult,
+        self,
+        one: OneWayPass,
+        plan: Plan,
+        change: ItemMeta,
+        local: ItemMeta | None,
+        verdict: Verdict,
+        result: SessionResult,
     ) -> None:
         if local is None or verdict.kind is None:
             return
-        ctx = ConflictContext(self.settings.partnership, self.settings.policy, one.source_side,
-                              one.source, one.dest, self.bases, plan.made_with)
+        ctx = ConflictContext(
+            self.settings.partnership,
+            self.settings.policy,
+            one.source_side,
+            one.source,
+            one.dest,
+            self.bases,
+            plan.made_with,
+        )
         try:
             outcome = resolve(ctx, change, local, verdict.kind).outcome
         except SyncError as err:
@@ -175,4 +201,3 @@ class SyncSession:
             result.status = Status.FAILED
         elif result.conflicts:
             result.status = Status.CONFLICTS
-

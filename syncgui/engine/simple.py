@@ -11,11 +11,20 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
+from syncgui.engine.clock import ClockVector
 from syncgui.engine.errors import BadItem, ItemProblem, SyncError
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.ids import Version, content_hash, gid_for_uid, synthesize_uid
-from syncgui.engine.items import Action, Adopt, Deferred, Forget, ItemMeta, Put, Remove, StoredConflict
-from syncgui.engine.clock import ClockVector
+from syncgui.engine.items import (
+    Action,
+    Adopt,
+    Deferred,
+    Forget,
+    ItemMeta,
+    Put,
+    Remove,
+    StoredConflict,
+)
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow, MetadataStore
 from syncgui.engine.provider import Capabilities, Entry, SimpleStore, Written
@@ -97,8 +106,15 @@ class SimpleReplica:
             raise BadItem(f"{entry.key}: {err.message}", item=entry.key) from err
         when = entry.mtime if entry.mtime is not None else time.time()
         if row is not None:
-            meta = ItemMeta(row.meta.gid, row.meta.uid, info.label, row.meta.created,
-                            self.meta.next_version(), False, when)
+            meta = ItemMeta(
+                row.meta.gid,
+                row.meta.uid,
+                info.label,
+                row.meta.created,
+                self.meta.next_version(),
+                False,
+                when,
+            )
         else:
             meta = self._new_item(entry.key, info.uid, info.label, when)
         self.meta.save(ItemRow(meta, entry.key, entry.stamp, digest))
@@ -109,8 +125,12 @@ class SimpleReplica:
         gid = gid_for_uid(uid)
         existing = self.meta.row(gid)
         if existing is not None and not existing.meta.deleted:
-            log.warning("%s: %s has the same UID as %s; kept as separate items",
-                        self.name, key, existing.key)
+            log.warning(
+                "%s: %s has the same UID as %s; kept as separate items",
+                self.name,
+                key,
+                existing.key,
+            )
             gid = gid_for_uid(f"{uid}\x00{self.identity}\x00{key}")
         version = self.meta.next_version()
         # A card that comes back after a delete is a new creation, so that replicas that
@@ -168,7 +188,9 @@ class SimpleReplica:
             for m in old:
                 ticks[m.version.replica] = max(ticks.get(m.version.replica, 0), m.version.tick)
                 self.meta.drop(m.gid)
-            self.meta.forgotten = self.meta.forgotten.union(Knowledge.from_scope(ClockVector(ticks)))
+            self.meta.forgotten = self.meta.forgotten.union(
+                Knowledge.from_scope(ClockVector(ticks))
+            )
         return len(old)
 
     # -- as a destination -----------------------------------------------------------------
@@ -206,8 +228,13 @@ class SimpleReplica:
         with self.meta.transaction():
             for action in actions:
                 if action.meta.gid in written:
-                    self._record(action, rows.get(action.meta.gid), written[action.meta.gid],
-                                 partnership, out)
+                    self._record(
+                        action,
+                        rows.get(action.meta.gid),
+                        written[action.meta.gid],
+                        partnership,
+                        out,
+                    )
             excluded = out.failed | {a.meta.gid for a in actions if isinstance(a, Deferred)}
             self.meta.knowledge = self.meta.knowledge.union(learned.exclude_items(excluded))
             if token is not None:
@@ -244,8 +271,19 @@ class SimpleReplica:
             reason = "overwritten" if isinstance(action, Put) else "deleted"
             if isinstance(action, Put) and self.format.same(data, action.data):
                 continue  # nothing would be lost
-            records.append(HistoryRecord(self.identity, self.name, partnership, row.meta.gid,
-                                         row.meta.uid, row.meta.label, data, reason, now))
+            records.append(
+                HistoryRecord(
+                    self.identity,
+                    self.name,
+                    partnership,
+                    row.meta.gid,
+                    row.meta.uid,
+                    row.meta.label,
+                    data,
+                    reason,
+                    now,
+                )
+            )
         if records and history is not None:
             history.keep(records)
         return old

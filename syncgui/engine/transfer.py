@@ -88,8 +88,11 @@ class OneWayPass:
         skip = self.source.conflict_gids(self.partnership)
         recovery = not dest_knowledge.contains_knowledge(self.source.forgotten())
         if recovery:
-            log.info("%s: %s missed deletes it can no longer be told about; comparing every item",
-                     self.partnership, self.dest.name)
+            log.info(
+                "%s: %s missed deletes it can no longer be told about; comparing every item",
+                self.partnership,
+                self.dest.name,
+            )
             changes = [m for m in self.source.all_items() if m.gid not in skip]
         else:
             changes = self.source.changes_for(dest_knowledge, skip)
@@ -116,12 +119,20 @@ class OneWayPass:
 
     def apply(self, plan: Plan) -> PassReport:
         report = PassReport()
-        ctx = ConflictContext(self.partnership, self.policy, self.source_side, self.source,
-                              self.dest, self.bases, plan.made_with)
+        ctx = ConflictContext(
+            self.partnership,
+            self.policy,
+            self.source_side,
+            self.source,
+            self.dest,
+            self.bases,
+            plan.made_with,
+        )
         total = len(plan.steps) + len(plan.forget)
         done = 0
         lower = b""
-        for batch, last in _batches(plan.steps, self.batch_size):
+        for full_batch, last in _batches(plan.steps, self.batch_size):
+            batch = full_batch
             actions: list[Action] = []
             unlearned: set[bytes] = set(plan.held)
             if not last:  # the forgotten deletes are applied with the last batch
@@ -154,8 +165,9 @@ class OneWayPass:
     def _commit(self, actions: list[Action], learned: Knowledge, report: PassReport) -> None:
         if not actions and self.dest.knowledge().contains_knowledge(learned):
             return  # nothing to write or learn (a no-op sync writes nothing)
-        outcome = self.dest.apply(actions, learned, partnership=self.partnership,
-                                  history=self.history)
+        outcome = self.dest.apply(
+            actions, learned, partnership=self.partnership, history=self.history
+        )
         report.counts.created += outcome.created
         report.counts.updated += outcome.updated
         report.counts.deleted += outcome.deleted
@@ -189,8 +201,16 @@ class OneWayPass:
             report.conflicts += 1
         elif resolution.outcome == "merged":
             report.merged += 1
-        self.emit(ConflictFound(self.partnership, self.label, change.gid, change.label,
-                                kind.value, resolution.outcome))
+        self.emit(
+            ConflictFound(
+                self.partnership,
+                self.label,
+                change.gid,
+                change.label,
+                kind.value,
+                resolution.outcome,
+            )
+        )
         return resolution.actions
 
 
@@ -204,4 +224,3 @@ def _batches(
         return
     for start in range(0, len(steps), size):
         yield steps[start : start + size], start + size >= len(steps)
-

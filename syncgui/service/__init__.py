@@ -11,6 +11,12 @@ from syncgui.service.history import HistoryEntry
 from syncgui.service.paths import Paths, resolve_paths
 
 __all__ = [
-    "AlreadySyncing", "ConfigError", "ConflictView", "HistoryEntry", "Partnership", "Paths",
-    "SyncService", "resolve_paths",
+    "AlreadySyncing",
+    "ConfigError",
+    "ConflictView",
+    "HistoryEntry",
+    "Partnership",
+    "Paths",
+    "SyncService",
+    "resolve_paths",
 ]

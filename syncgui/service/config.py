@@ -40,8 +40,13 @@ class Partnership:
 
     @classmethod
     def from_json(cls, d: dict[str, str]) -> Partnership:
-        return cls(d["name"], d["a"], d["b"], Direction(d.get("direction", "two-way")),
-                   Policy(d.get("policy", "merge")))
+        return cls(
+            d["name"],
+            d["a"],
+            d["b"],
+            Direction(d.get("direction", "two-way")),
+            Policy(d.get("policy", "merge")),
+        )
 
 
 def check_name(name: str) -> str:

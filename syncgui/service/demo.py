@@ -64,9 +64,11 @@ def run_demo(where: str | None, say: Callable[[str], object]) -> int:
     say(f"  B = {phone}  (one .vcf file, like a phone export)")
     say("Syncing partnership 'demo' (two-way, policy merge)...")
     [result] = service.sync(["demo"])
-    say(f"  A: {result.to_a.created} added, {result.to_a.updated} changed; "
+    say(
+        f"  A: {result.to_a.created} added, {result.to_a.updated} changed; "
         f"B: {result.to_b.created} added, {result.to_b.updated} changed; "
-        f"{result.merged} merged field by field")
+        f"{result.merged} merged field by field"
+    )
     for view in service.conflicts("demo"):
         say(f"  Conflict {view.id}: {view.item!r}: the same field was changed on both sides")
     cli = f"syncgui-cli --config-dir '{paths.config_dir}' --data-dir '{paths.data_dir}'"

@@ -73,7 +73,11 @@ class SyncService:
         return self.book.load()
 
     def add_partnership(
-        self, name: str, a: str, b: str, direction: Direction = Direction.TWO_WAY,
+        self,
+        name: str,
+        a: str,
+        b: str,
+        direction: Direction = Direction.TWO_WAY,
         policy: Policy = Policy.MERGE,
     ) -> tuple[Partnership, list[str]]:
         """Add a partnership; returns it and notes on stores created for it."""
@@ -120,8 +124,12 @@ class SyncService:
         return [self._sync_one(p, dry_run, allow_mass_delete, emit, cancel) for p in chosen]
 
     def _sync_one(
-        self, p: Partnership, dry_run: bool, allow_mass_delete: bool,
-        emit: EventSink | None, cancel: CancelToken | None,
+        self,
+        p: Partnership,
+        dry_run: bool,
+        allow_mass_delete: bool,
+        emit: EventSink | None,
+        cancel: CancelToken | None,
     ) -> SessionResult:
         settings = SessionSettings(p.name, p.direction, p.policy, dry_run, allow_mass_delete)
         started = time.monotonic()
@@ -129,8 +137,15 @@ class SyncService:
             with self._locked(p), self._replicas(p) as (a, b), self._bases(p.name) as bases:
                 history = HistoryLog(self.paths.history_db)
                 try:
-                    session = SyncSession(a, b, settings, bases, history, cancel=cancel,
-                                          **({"emit": emit} if emit else {}))
+                    session = SyncSession(
+                        a,
+                        b,
+                        settings,
+                        bases,
+                        history,
+                        cancel=cancel,
+                        **({"emit": emit} if emit else {}),
+                    )
                     result = session.run()
                 finally:
                     history.close()
@@ -147,11 +162,13 @@ class SyncService:
     @contextmanager
     def _locked(self, p: Partnership) -> Iterator[None]:
         self.paths.ensure()
-        with locks([
-            (self.paths.lock_file("partnership:" + p.name), f"partnership {p.name!r}"),
-            (self.paths.lock_file(p.a), p.a),
-            (self.paths.lock_file(p.b), p.b),
-        ]):
+        with locks(
+            [
+                (self.paths.lock_file("partnership:" + p.name), f"partnership {p.name!r}"),
+                (self.paths.lock_file(p.a), p.a),
+                (self.paths.lock_file(p.b), p.b),
+            ]
+        ):
             yield
 
     @contextmanager
@@ -203,9 +220,19 @@ class SyncService:
         kind = c.kind  # stored from the holder's point of view; shown from A's
         if side == "b" and kind != "update-update":
             kind = "delete-update" if kind == "update-delete" else "update-delete"
-        return ConflictView(c.id, p.name, kind, c.source.label, c.source.uid,
-                            "a" if side == "a" else "b", a, b, p.spec_a.location,
-                            p.spec_b.location, c.detected_at)
+        return ConflictView(
+            c.id,
+            p.name,
+            kind,
+            c.source.label,
+            c.source.uid,
+            "a" if side == "a" else "b",
+            a,
+            b,
+            p.spec_a.location,
+            p.spec_b.location,
+            c.detected_at,
+        )
 
     def resolve(
         self, conflict_id: str, keep: Keep, prefer: Mapping[str, Literal["a", "b"]] | None = None
@@ -257,8 +284,12 @@ class SyncService:
                     replica.detect()
                     dummy = Version(replica.replica_id, 0)
                     meta = ItemMeta(r.gid, r.uid, r.label, dummy, dummy, False, time.time())
-                    replica.apply([Put(meta, r.data, None)], Knowledge.empty(),
-                                  partnership=owners[0].name if owners else "", history=log_)
+                    replica.apply(
+                        [Put(meta, r.data, None)],
+                        Knowledge.empty(),
+                        partnership=owners[0].name if owners else "",
+                        history=log_,
+                    )
                 finally:
                     replica.close()
             return entry

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from syncgui.engine.replica import HistoryRecord
 
@@ -35,8 +35,10 @@ class HistoryLog:
         self._db.executescript(_SCHEMA)
 
     def keep(self, records: Sequence[HistoryRecord]) -> None:
-        rows = [(r.at, r.store, r.store_name, r.partnership, r.gid, r.uid, r.label, r.reason,
-                 r.data) for r in records]
+        rows = [
+            (r.at, r.store, r.store_name, r.partnership, r.gid, r.uid, r.label, r.reason, r.data)
+            for r in records
+        ]
         self._db.execute("BEGIN")
         self._db.executemany(
             "INSERT INTO history(at, store, store_name, partnership, gid, uid, label, reason,"
@@ -46,7 +48,10 @@ class HistoryLog:
         self._db.execute("COMMIT")
 
     def entries(self, partnership: str | None = None) -> list[HistoryEntry]:
-        sql = "SELECT id, at, store, store_name, partnership, gid, uid, label, reason, data FROM history"
+        sql = (
+            "SELECT id, at, store, store_name, partnership, gid, uid, label, reason, data"
+            " FROM history"
+        )
         args: tuple[str, ...] = ()
         if partnership is not None:
             sql += " WHERE partnership=?"
@@ -67,7 +72,14 @@ class HistoryLog:
 
 def _entry(r: Sequence[Any]) -> HistoryEntry:
     rec = HistoryRecord(
-        store=str(r[2]), store_name=str(r[3]), partnership=str(r[4]), gid=bytes(r[5]),
-        uid=str(r[6]), label=str(r[7]), data=bytes(r[9]), reason=str(r[8]), at=float(r[1]),
+        store=str(r[2]),
+        store_name=str(r[3]),
+        partnership=str(r[4]),
+        gid=bytes(r[5]),
+        uid=str(r[6]),
+        label=str(r[7]),
+        data=bytes(r[9]),
+        reason=str(r[8]),
+        at=float(r[1]),
     )
     return HistoryEntry(int(r[0]), rec)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from contextlib import ExitStack, contextmanager
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from syncgui.service.errors import AlreadySyncing
@@ -19,8 +19,9 @@ def file_lock(path: Path, what: str) -> Iterator[None]:
     try:
         if not _try_lock(fd):
             holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "another process"
-            raise AlreadySyncing(f"{what} is being synced already (process {holder}); "
-                                 "wait for it to finish")
+            raise AlreadySyncing(
+                f"{what} is being synced already (process {holder}); wait for it to finish"
+            )
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield

@@ -40,8 +40,13 @@ class Paths:
         return self.data_dir / "locks" / f"{_digest(what)}.lock"
 
     def ensure(self) -> None:
-        for d in (self.config_dir, self.data_dir / "replicas", self.data_dir / "partnerships",
-                  self.data_dir / "locks", self.log_dir):
+        for d in (
+            self.config_dir,
+            self.data_dir / "replicas",
+            self.data_dir / "partnerships",
+            self.data_dir / "locks",
+            self.log_dir,
+        ):
             d.mkdir(parents=True, exist_ok=True)
 
 
@@ -49,7 +54,9 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
-def resolve_paths(config_dir: str | Path | None = None, data_dir: str | Path | None = None) -> Paths:
+def resolve_paths(
+    config_dir: str | Path | None = None, data_dir: str | Path | None = None
+) -> Paths:
     """The directories to use, from flags, environment or platform defaults."""
     config = config_dir or os.environ.get("SYNCGUI_CONFIG_DIR") or platformdirs.user_config_dir(APP)
     data = data_dir or os.environ.get("SYNCGUI_DATA_DIR") or platformdirs.user_data_dir(APP)

@@ -30,8 +30,15 @@ class Cli:
     def __call__(self, *args: str) -> tuple[int, str, str]:
         self.capsys.readouterr()
         try:
-            code = main(["--config-dir", str(self.root / "config"),
-                         "--data-dir", str(self.root / "data"), *args])
+            code = main(
+                [
+                    "--config-dir",
+                    str(self.root / "config"),
+                    "--data-dir",
+                    str(self.root / "data"),
+                    *args,
+                ]
+            )
         except SystemExit as exit_:
             code = int(exit_.code or 0)
         out, err = self.capsys.readouterr()

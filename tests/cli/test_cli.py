@@ -17,15 +17,27 @@ def _pair(cli: Cli, stores: tuple[Path, Path], *extra: str) -> None:
 
 
 def _uids(export: Path) -> list[str]:
-    return [line.split(":", 1)[1] for line in export.read_text().splitlines()
-            if line.startswith("UID:")]
+    return [
+        line.split(":", 1)[1] for line in export.read_text().splitlines() if line.startswith("UID:")
+    ]
 
 
 def test_help_explains_commands_and_exit_codes() -> None:
-    run = subprocess.run([sys.executable, "-m", "syncgui.cli", "--help"], capture_output=True,
-                         text=True, check=True)
-    for word in ("partnership", "sync", "conflicts", "resolve", "history", "restore",
-                 "devices", "vdir:PATH", "vcf:PATH", "exit codes"):
+    run = subprocess.run(
+        [sys.executable, "-m", "syncgui.cli", "--help"], capture_output=True, text=True, check=True
+    )
+    for word in (
+        "partnership",
+        "sync",
+        "conflicts",
+        "resolve",
+        "history",
+        "restore",
+        "devices",
+        "vdir:PATH",
+        "vcf:PATH",
+        "exit codes",
+    ):
         assert word in run.stdout
 
 
@@ -33,8 +45,15 @@ def test_partnership_add_list_remove(cli: Cli, stores: tuple[Path, Path]) -> Non
     _pair(cli, stores, "--policy", "ask", "--direction", "a-to-b")
     code, items = cli.json("partnership", "list")
     assert code == 0
-    assert items == [{"name": "phone", "a": f"vdir:{stores[0]}", "b": f"vcf:{stores[1]}",
-                      "direction": "a-to-b", "policy": "ask"}]
+    assert items == [
+        {
+            "name": "phone",
+            "a": f"vdir:{stores[0]}",
+            "b": f"vcf:{stores[1]}",
+            "direction": "a-to-b",
+            "policy": "ask",
+        }
+    ]
     code, _out, err = cli("partnership", "add", "phone", f"vdir:{stores[0]}", f"vcf:{stores[1]}")
     assert code == 2 and "exists already" in err
     assert cli("partnership", "remove", "phone")[0] == 0
@@ -68,14 +87,17 @@ def test_second_sync_of_same_partnership_is_refused(cli: Cli, stores: tuple[Path
 
 
 def test_add_creates_missing_stores(cli: Cli, tmp_path: Path) -> None:
-    code, out, _ = cli("partnership", "add", "new", f"vdir:{tmp_path / 'fresh'}",
-                       f"vcf:{tmp_path / 'out.vcf'}")
+    code, out, _ = cli(
+        "partnership", "add", "new", f"vdir:{tmp_path / 'fresh'}", f"vcf:{tmp_path / 'out.vcf'}"
+    )
     assert code == 0
     assert (tmp_path / "fresh").is_dir() and (tmp_path / "out.vcf").exists()
     assert "created the empty folder" in out
 
 
-def test_sync_copies_both_ways_and_second_sync_is_a_no_op(cli: Cli, stores: tuple[Path, Path]) -> None:
+def test_sync_copies_both_ways_and_second_sync_is_a_no_op(
+    cli: Cli, stores: tuple[Path, Path]
+) -> None:
     book, export = stores
     _pair(cli, stores)
     code, [result] = cli.json("sync", "phone")
@@ -88,7 +110,7 @@ def test_sync_copies_both_ways_and_second_sync_is_a_no_op(cli: Cli, stores: tupl
     assert code == 0
     assert again["to_a"] == again["to_b"] == {"created": 0, "updated": 0, "deleted": 0}
     # untouched cards in the folder keep their bytes
-    assert (book / "ann.vcf").read_text(newline="") == card("ann", "Ann Example", "TEL:+1 555 0100")
+    assert (book / "ann.vcf").read_bytes().decode() == card("ann", "Ann Example", "TEL:+1 555 0100")
 
 
 def test_sync_text_output_reports_what_happened(cli: Cli, stores: tuple[Path, Path]) -> None:
@@ -112,7 +134,7 @@ def test_conflict_listed_resolved_and_synced(cli: Cli, stores: tuple[Path, Path]
     _pair(cli, stores, "--policy", "ask")
     cli("sync", "phone")
     (book / "ann.vcf").write_text(card("ann", "Ann Example", "TEL:+1 555 0199"), newline="")
-    text = export.read_text(newline="")
+    text = export.read_bytes().decode()
     export.write_text(text.replace("TEL:+1 555 0100", "TEL:+1 555 0177"), newline="")
     code, [result] = cli.json("sync", "phone")
     assert code == 3 and result["status"] == "conflicts" and result["conflicts"] == 1
@@ -120,7 +142,7 @@ def test_conflict_listed_resolved_and_synced(cli: Cli, stores: tuple[Path, Path]
     assert conflict["partnership"] == "phone" and conflict["kind"] == "update-update"
     assert conflict["item"] == "Ann Example"
     assert "0199" in conflict["a"]["vcard"] and "0177" in conflict["b"]["vcard"]
-    code, out, _ = cli("resolve", conflict["id"], "--keep", "b")
+    code, _out, _ = cli("resolve", conflict["id"], "--keep", "b")
     assert code == 0
     assert cli.json("conflicts") == (0, [])
     code, [after] = cli.json("sync", "phone")
@@ -172,7 +194,10 @@ def test_broken_card_is_reported_skipped_and_kept(cli: Cli, stores: tuple[Path, 
     assert code == 1 and result["status"] == "failed"
     assert any("broken.vcf" in e["item"] or "broken.vcf" in e["message"] for e in result["errors"])
     assert result["to_b"]["created"] == 3
+    assert export.read_text().count("BEGIN:VCARD") == 3
     assert (book / "broken.vcf").read_bytes() == b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Half a card\r\n"
+    code, [again] = cli.json("sync", "phone")  # still reported until the user fixes it
+    assert code == 1 and again["errors"]
 
 
 def test_missing_store_fails_without_deleting(cli: Cli, stores: tuple[Path, Path]) -> None:
@@ -192,14 +217,31 @@ def test_devices_lists_json(cli: Cli) -> None:
 
 
 def test_env_overrides_locations(tmp_path: Path, stores: tuple[Path, Path]) -> None:
-    env = {**os.environ, "SYNCGUI_CONFIG_DIR": str(tmp_path / "c"),
-           "SYNCGUI_DATA_DIR": str(tmp_path / "d")}
+    env = {
+        **os.environ,
+        "SYNCGUI_CONFIG_DIR": str(tmp_path / "c"),
+        "SYNCGUI_DATA_DIR": str(tmp_path / "d"),
+    }
     book, export = stores
-    subprocess.run([sys.executable, "-m", "syncgui.cli", "partnership", "add", "p",
-                    f"vdir:{book}", f"vcf:{export}"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "syncgui.cli",
+            "partnership",
+            "add",
+            "p",
+            f"vdir:{book}",
+            f"vcf:{export}",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     assert (tmp_path / "c" / "partnerships.json").exists()
-    subprocess.run([sys.executable, "-m", "syncgui.cli", "sync", "p"], env=env, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "syncgui.cli", "sync", "p"], env=env, check=True, capture_output=True
+    )
     assert list((tmp_path / "d" / "replicas").glob("*.sqlite"))
 
 

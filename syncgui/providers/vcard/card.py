@@ -119,7 +119,9 @@ class ContentLine:
 
     @property
     def is_qp(self) -> bool:
-        return self.semi >= 0 and self.encoding in ("QUOTED-PRINTABLE", "QUOTED")
+        if self.semi < 0 or b"QUOTED" not in self.raw[self.semi : self.colon].upper():
+            return False  # cheap test first: this is asked while splitting lines
+        return self.encoding in ("QUOTED-PRINTABLE", "QUOTED")
 
     @property
     def line_ending(self) -> bytes:

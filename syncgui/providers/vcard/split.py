@@ -3,6 +3,8 @@
 A ``.vcf`` file is split into card spans (``BEGIN:VCARD`` … ``END:VCARD`` with the END line's
 line break) and the gaps around them; nothing is normalised, so joining the pieces again gives
 back the exact bytes. The scan works on bytes with one regular expression, in linear time.
+:func:`find_value` recovers a UID or a name from a card the codec refuses, and
+:func:`single_card_problem` is the cheap check that one file holds exactly one card.
 """
 
 from __future__ import annotations
