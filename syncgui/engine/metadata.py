@@ -155,11 +155,13 @@ class MetadataStore:
 
     # -- items ----------------------------------------------------------------------------
 
-    def live_rows_by_key(self) -> dict[str, ItemRow]:
+    def live_stamps(self) -> dict[str, tuple[str, bytes, str | None, str | None]]:
+        """``key -> (key, gid, stamp, hash)`` of every live item: all change detection needs
+        to skip an unchanged item, without building full metadata for each."""
         cur = self._db.execute(
-            f"SELECT {_ITEM_COLS}, stamp, hash FROM item WHERE deleted=0 AND key IS NOT NULL"
+            "SELECT key, gid, stamp, hash FROM item WHERE deleted=0 AND key IS NOT NULL"
         )
-        return {str(r[1]): _item_row(r) for r in cur}
+        return {r[0]: r for r in cur}
 
     def rows(self, gids: Iterable[bytes]) -> dict[bytes, ItemRow]:
         found: dict[bytes, ItemRow] = {}

@@ -76,14 +76,15 @@ class SimpleReplica:
         report = DetectReport(problems=list(listing.problems))
         if listing.entries is None:
             return report
-        known = self.meta.live_rows_by_key()
+        known = self.meta.live_stamps()
         seen: set[str] = set(listing.unreadable)
         with self.meta.transaction():
             for entry in listing.entries:
                 seen.add(entry.key)
-                row = known.get(entry.key)
-                if row is not None and row.stamp == entry.stamp:
+                brief = known.get(entry.key)
+                if brief is not None and brief[2] == entry.stamp:
                     continue
+                row = None if brief is None else self.meta.row(brief[1])
                 try:
                     if self._detect_one(entry, row):
                         report.changes += 1
@@ -137,10 +138,12 @@ class SimpleReplica:
         # cleaned up their tombstone do not take it for the deleted one.
         return ItemMeta(gid, uid, label, version, version, False, when)
 
-    def _detect_deletes(self, known: dict[str, ItemRow], seen: set[str]) -> int:
-        gone = [row for key, row in known.items() if key not in seen]
+    def _detect_deletes(
+        self, known: dict[str, tuple[str, bytes, str | None, str | None]], seen: set[str]
+    ) -> int:
+        gone = self.meta.rows(brief[1] for key, brief in known.items() if key not in seen)
         now = time.time()
-        for row in gone:
+        for row in gone.values():
             m = row.meta
             tomb = ItemMeta(m.gid, m.uid, m.label, m.created, self.meta.next_version(), True, now)
             self.meta.save(ItemRow(tomb, None, None, None))

@@ -9,7 +9,6 @@ import importlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 
 from syncgui.engine.provider import SimpleStore
@@ -52,6 +51,8 @@ def parse_spec(text: str) -> StoreSpec:
 
 
 def _plugins() -> set[str]:
+    from importlib.metadata import entry_points  # slow to import; only for unknown schemes
+
     return {ep.name for ep in entry_points(group="syncgui.providers")}
 
 
@@ -61,6 +62,8 @@ def open_store(spec: StoreSpec) -> SimpleStore:
         raise ConfigError(f"{spec}: {_LATER[spec.scheme]}")
     target = _BUILTIN.get(spec.scheme)
     if target is None:
+        from importlib.metadata import entry_points
+
         found = [ep for ep in entry_points(group="syncgui.providers") if ep.name == spec.scheme]
         if not found:
             raise ConfigError(f"no provider is installed for {spec.scheme}: stores")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -89,7 +88,9 @@ def test_removed_on_one_side_and_changed_on_the_other_clashes() -> None:
 
 
 def test_set_merge_of_tel_and_email() -> None:
-    ours = BASE.replace(b"EMAIL:ann@example.com", b"EMAIL:ann@example.com\r\nEMAIL:ann@work.example")
+    ours = BASE.replace(
+        b"EMAIL:ann@example.com", b"EMAIL:ann@example.com\r\nEMAIL:ann@work.example"
+    )
     theirs = BASE.replace(b"TEL;TYPE=HOME:+1 555 0002\r\n", b"").replace(
         b"TEL;TYPE=CELL:+1 555 0001", b"TEL;TYPE=CELL:+1 555 0001\r\nTEL;TYPE=WORK:+1 555 0003"
     )
@@ -150,19 +151,21 @@ def test_apple_label_change_keeps_both_values_rather_than_losing_one() -> None:
 
 def test_untouched_lines_stay_byte_identical_and_in_place() -> None:
     ours = (
-        b"BEGIN:VCARD\nVERSION:3.0\nUID:u-1\nFN:Ann\nNOTE:a long note that was folded by on\n e writer"
-        b"\nX-CUSTOM;x-param=\"Q\":odd\\,escaping\nTEL:1\nEND:VCARD\n"
+        b"BEGIN:VCARD\nVERSION:3.0\nUID:u-1\nFN:Ann\n"
+        b"NOTE:a long note that was folded by on\n e writer\n"
+        b'X-CUSTOM;x-param="Q":odd\\,escaping\nTEL:1\nEND:VCARD\n'
     )
     base = ours
     theirs = (
         b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:u-1\r\nFN:Ann Other\r\n"
-        b"NOTE:a long note that was folded by one writer\r\nX-CUSTOM;X-PARAM=\"Q\":odd\\,escaping\r\n"
+        b'NOTE:a long note that was folded by one writer\r\nX-CUSTOM;X-PARAM="Q":odd\\,escaping\r\n'
         b"TEL:1\r\nTEL:2\r\nEND:VCARD\r\n"
     )
     result = merged(base, ours, theirs)
     assert result == (
-        b"BEGIN:VCARD\nVERSION:3.0\nUID:u-1\nFN:Ann Other\nNOTE:a long note that was folded by on\n e writer"
-        b"\nX-CUSTOM;x-param=\"Q\":odd\\,escaping\nTEL:1\nTEL:2\nEND:VCARD\n"
+        b"BEGIN:VCARD\nVERSION:3.0\nUID:u-1\nFN:Ann Other\n"
+        b"NOTE:a long note that was folded by on\n e writer\n"
+        b'X-CUSTOM;x-param="Q":odd\\,escaping\nTEL:1\nTEL:2\nEND:VCARD\n'
     )
 
 
@@ -337,7 +340,7 @@ def _escape(text: str, version: str) -> str:
 def _line(name: str, value: str, version: str, raw: bool = False) -> str:
     if version == "2.1" and (not value.isascii() or "\n" in value):
         encoded = "".join(
-            c if c.isascii() and c.isalnum() or c in " ,;\\" else f"={b:02X}"
+            c if (c.isascii() and c.isalnum()) or c in " ,;\\" else f"={b:02X}"
             for c in value.replace("\n", "\r\n")
             for b in c.encode()
         )
@@ -414,4 +417,3 @@ def test_merge_keeps_every_added_multi_value(
             value for name, value in base[1] if name == "TEL"
         }
         assert added <= tels
-

@@ -9,10 +9,11 @@ Handles vCard 2.1 (quoted-printable with soft line breaks and unindented continu
 lines, ``CHARSET``, bare types such as ``TEL;CELL;VOICE``, base64 blocks ended by a blank
 line), 3.0 (``itemN.`` groups) and 4.0. Does not import vobject.
 
-Speed: a plain card (UTF-8, no quoted-printable, no quoted parameters) is checked with a
-few regular-expression scans and its lines are split only when :attr:`Card.lines` is
-first used; :meth:`Card.first` finds single lines without splitting the rest. Every other
-card goes through the line-by-line parser at once.
+Speed: a plain card (UTF-8, no quoted-printable soft breaks, no colon inside a quoted
+parameter value, no header folded before its colon) is checked with a few regular-expression
+scans and its lines are split only when :attr:`Card.lines` is first used; :meth:`Card.first`
+finds single lines without splitting the rest. Every other card goes through the
+line-by-line parser at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem
-from syncgui.providers.vcard.values import decode_bytes, split_escaped, unescape
+from syncgui.providers.vcard.values import (
+    decode_bytes,
+    split_escaped,
+    split_outside_quotes,
+    unescape,
+)
 
 _NAME = rb"(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_-]+)"
 # A logical line ends at a line feed that is not followed by a space or tab (a fold).
@@ -36,14 +42,14 @@ _BLANK_LINES = re.compile(rb"(?:\r?\n)*")
 _BOM = b"\xef\xbb\xbf"
 _SOFT_ENDS = (b"=\r\n", b"=\n")
 # Fast path: a card body in which every line start is a fold, a blank line or a simple
-# property whose colon is on the same physical line (no quotes in its parameters), no
+# property whose colon is on the same physical line (no colon in quoted parameters), no
 # line ends with "=" before an unindented line (a possible quoted-printable soft break),
 # and no BEGIN:VCARD or END:VCARD occurs inside.
 _FAST_START = re.compile(rb"((?:\xef\xbb\xbf)?\s*)(?i:BEGIN:VCARD)(\r?\n)")
 _FAST_END = re.compile(rb"\n(?i:END:VCARD)(?:\r?\n)*\Z")
 _FAST_SUSPECT = re.compile(
     rb"\n(?:(?i:BEGIN|END):(?i:VCARD)"
-    rb"|(?![ \t]|\r?\n|(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+(?:;[^:\r\n\"]*)?:))"
+    rb"|(?![ \t]|\r?\n|(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+(?:;(?:[^:\r\n\"]|\"[^\"\r\n:]*\")*)?:))"
 )
 _FAST_SOFT_BREAK = re.compile(rb"=\r?\n(?![ \t])")
 _NAME_CACHE: dict[bytes, str] = {}
@@ -472,27 +478,9 @@ class _Parser:
         return _Parsed(lines, self.prefix, suffix, eol)
 
 
-def _split_outside_quotes(text: str, sep: str) -> list[str]:
-    if '"' not in text:
-        return text.split(sep)
-    parts: list[str] = []
-    current: list[str] = []
-    quoted = False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        if char == sep and not quoted:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
 def _parse_params(text: str) -> tuple[Param, ...]:
     params: list[Param] = []
-    for item in _split_outside_quotes(text, ";"):
+    for item in split_outside_quotes(text, ";"):
         name, eq, value = item.partition("=")
         name = name.strip()
         if eq:

@@ -89,6 +89,25 @@ def split_escaped(text: str, sep: str) -> list[str]:
     return parts
 
 
+def split_outside_quotes(text: str, sep: str) -> list[str]:
+    """Split at ``sep`` characters outside double quotes (quotes kept)."""
+    if '"' not in text:
+        return text.split(sep)
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == sep and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
+
 def binary_value(line: ContentLine) -> tuple[str, str] | None:
     """``(media type, base64 text)`` of an inline PHOTO/LOGO/SOUND/KEY, else None."""
     if line.name not in BINARY:
