@@ -111,8 +111,7 @@ class Vdirsyncer:
         state.mkdir(parents=True)
         self.config = state / "config"
         storages = "".join(
-            f'[storage bench_{side}]\ntype = "filesystem"\npath = "{path}/"\n'
-            'fileext = ".vcf"\n\n'
+            f'[storage bench_{side}]\ntype = "filesystem"\npath = "{path}/"\nfileext = ".vcf"\n\n'
             for side, path in (("a", a), ("b", b))
         )
         self.config.write_text(
@@ -121,14 +120,15 @@ class Vdirsyncer:
             'conflict_resolution = "a wins"\n\n' + storages,
             "utf-8",
         )
+        # vdirsyncer wants its pair discovered once, even with collections = null.
+        discover = [self.program, "-c", str(self.config), "discover", "bench"]
+        subprocess.run(discover, check=True, capture_output=True, stdin=subprocess.DEVNULL)
 
     def sync_command(self) -> list[str]:
         return [self.program, "-c", str(self.config), "sync"]
 
 
-def bench_tool(
-    tool: Tool, size: int, runs: int, work: Path, report: Callable[[Run], None]
-) -> None:
+def bench_tool(tool: Tool, size: int, runs: int, work: Path, report: Callable[[Run], None]) -> None:
     """All three scenarios for one tool at one size, in a fresh folder under ``work``."""
     contacts = cards.generate(size, seed=size)
     a, b, state = work / "a", work / "b", work / "state"

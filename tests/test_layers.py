@@ -51,3 +51,25 @@ def test_no_op_sync_loads_neither_qt_nor_vobject(tmp_path: Path) -> None:
     loaded = _modules_after(prelude + "main(base + ['sync', 'p'])")
     assert "vobject" not in loaded
     assert not {m for m in loaded if m.startswith("PySide6")}
+
+
+def test_each_third_party_library_is_imported_by_exactly_one_module() -> None:
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "syncgui"
+    stdlib = sys.stdlib_module_names
+    importers: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top not in stdlib and top != "syncgui":
+                    importers.setdefault(top, set()).add(str(path.relative_to(root)))
+    assert importers, "expected at least platformdirs"
+    for library, modules in importers.items():
+        assert len(modules) == 1, f"{library} is imported by {sorted(modules)}"

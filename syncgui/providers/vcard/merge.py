@@ -158,7 +158,8 @@ class _Merge:
     def __init__(
         self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side] | None
     ) -> None:
-        self.base = fields_of(parse_card(base, what="The base card")) if base else None
+        base_card = parse_card(base, what="The base card") if base is not None else None
+        self.base = fields_of(base_card) if base_card is not None else None
         self.ours = fields_of(parse_card(ours, what="Our card"))
         self.theirs = fields_of(parse_card(theirs, what="Their card"))
         self.prefer = prefer
@@ -166,8 +167,8 @@ class _Merge:
         self.after: dict[int, list[bytes]] = {}
         self.clashes: list[FieldClash] = []
         self.labels = {line.group.lower() for line in self.ours.card.lines if line.group}
-        self.last_of = {
-            line.name: i for i, line in enumerate(self.ours.card.lines) if not line.group
+        self.last_of = {  # the last ours line of each kind, for placing added lines
+            _GROUPED if line.group else line.name: i for i, line in enumerate(self.ours.card.lines)
         }
         self.ours_meanings: dict[tuple[bool, Meaning], int] | None = None
 

@@ -1,9 +1,10 @@
 """Property values: decoding, meaning (for comparison), display text and re-encoding.
 
-Everything here uses the standard library (``binascii`` for quoted-printable and base64,
-``codecs`` for charsets); vobject is not used: it cannot write vCard 4.0, drops 2.1 bare
-types and cuts values at unescaped commas, and the few conversions a merge needs between
-vCard 2.1 and 3.0/4.0 lines are simple to do exactly.
+Only the standard library is used (``binascii.a2b_qp`` in :mod:`.card` and the encoder
+here for quoted-printable, ``codecs`` for charsets; base64 stays text, it is never decoded).
+vobject is not used: it cannot write vCard 4.0, drops 2.1 bare types, cuts values at
+unescaped commas and is slow, and the few conversions a merge needs between vCard 2.1 and
+3.0/4.0 lines are simple to do exactly.
 
 A line's *meaning* is what it says independent of how it is written: quoted-printable,
 charset, backslash escapes, folding, line endings, parameter order and case, bare 2.1
