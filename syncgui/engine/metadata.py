@@ -185,27 +185,44 @@ class MetadataStore:
             _meta(r) for r in self._db.execute(f"SELECT {_ITEM_COLS} FROM item ORDER BY gid")
         )
 
+    def iter_items_above(self, floor: dict[bytes, int]) -> Iterator[ItemMeta]:
+        """Items whose change version is above ``floor`` for its replica, by global id.
+
+        ``floor`` is a clock vector every region of some knowledge dominates, so the items
+        skipped here are certainly known to it; SQLite does the filtering, Python builds
+        metadata only for the rest."""
+        cases = " ".join("WHEN ? THEN ?" for _ in floor)
+        where = f"chg_tick > CASE chg_rep {cases} ELSE 0 END" if floor else "1"
+        args = [x for pair in floor.items() for x in pair]
+        sql = f"SELECT {_ITEM_COLS} FROM item WHERE {where} ORDER BY gid"
+        yield from (_meta(r) for r in self._db.execute(sql, args))
+
     def count_live(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM item WHERE deleted=0").fetchone()[0])
 
     def save(self, row: ItemRow) -> None:
-        m = row.meta
-        self._db.execute(
+        self.save_many([row])
+
+    def save_many(self, rows: Iterable[ItemRow]) -> None:
+        self._db.executemany(
             "INSERT OR REPLACE INTO item VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                m.gid,
-                row.key,
-                m.uid,
-                m.label,
-                m.created.replica,
-                m.created.tick,
-                m.version.replica,
-                m.version.tick,
-                int(m.deleted),
-                m.changed_at,
-                row.stamp,
-                row.hash,
-            ),
+            [
+                (
+                    r.meta.gid,
+                    r.key,
+                    r.meta.uid,
+                    r.meta.label,
+                    r.meta.created.replica,
+                    r.meta.created.tick,
+                    r.meta.version.replica,
+                    r.meta.version.tick,
+                    int(r.meta.deleted),
+                    r.meta.changed_at,
+                    r.stamp,
+                    r.hash,
+                )
+                for r in rows
+            ],
         )
 
     def set_stamp(self, gid: bytes, stamp: str) -> None:

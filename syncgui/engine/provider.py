@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from syncgui.engine.errors import ItemProblem
 from syncgui.engine.format import ItemFormat
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One item as listed by a store.
+class Entry(NamedTuple):
+    """One item as listed by a store (a named tuple: stores list thousands of these).
 
     ``stamp`` holds the cheap version fields (size, mtime, inode, ETag or a hash): an equal
     stamp means "unchanged" and the engine does not read the item. A provider that had to

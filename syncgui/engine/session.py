@@ -7,7 +7,6 @@ and checked against the mass-deletion guard; a dry run stops after planning.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from syncgui.engine.bases import BaseStore
@@ -52,11 +51,8 @@ class SyncSession:
         s = self.settings
         result = SessionResult(s.partnership, dry_run=s.dry_run)
         self.emit(Progress(s.partnership, "detecting"))
-        # Both sides at once: listing a store is mostly waiting for the file system.
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="detect") as pool:
-            reports = list(pool.map(lambda replica: replica.detect(), (self.a, self.b)))
-        for report in reports:
-            result.errors.extend(report.problems)
+        for replica in (self.a, self.b):
+            result.errors.extend(replica.detect().problems)
         passes = self._passes()
         self.emit(Progress(s.partnership, "planning"))
         plans = [p.plan() for p in passes]

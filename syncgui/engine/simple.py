@@ -77,60 +77,80 @@ class SimpleReplica:
         if listing.entries is None:
             return report
         known = self.meta.live_stamps()
-        seen: set[str] = set(listing.unreadable)
+        listed = {e.key for e in listing.entries} | set(listing.unreadable)
+        owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
+        pending: list[ItemRow] = []
         with self.meta.transaction():
             for entry in listing.entries:
-                seen.add(entry.key)
                 brief = known.get(entry.key)
                 if brief is not None and brief[2] == entry.stamp:
                     continue
                 row = None if brief is None else self.meta.row(brief[1])
                 try:
-                    if self._detect_one(entry, row):
-                        report.changes += 1
+                    found = self._detect_one(entry, row, owners, listed)
                 except SyncError as err:
                     report.problems.append(ItemProblem(err.item or entry.key, err.message))
+                    continue
+                if found is not None:
+                    pending.append(found)
+                    report.changes += found.meta.version.replica == self.replica_id
+            self.meta.save_many(pending)
             if listing.complete:
-                report.changes += self._detect_deletes(known, seen)
+                moved = {row.meta.gid for row in pending}
+                report.changes += self._detect_deletes(known, listed, moved)
             self.meta.token = None if report.problems else listing.token
         return report
 
-    def _detect_one(self, entry: Entry, row: ItemRow | None) -> bool:
+    def _detect_one(
+        self, entry: Entry, row: ItemRow | None, owners: dict[bytes, str], listed: set[str]
+    ) -> ItemRow | None:
+        """The new row for a listed item whose stamp changed, or None if only touched."""
         data = entry.data if entry.data is not None else self.store.read(entry.key)
         digest = content_hash(data)
         if row is not None and row.hash == digest:
             self.meta.set_stamp(row.meta.gid, entry.stamp)
-            return False
+            return None
         try:
             info = self.format.describe(data)
         except BadItem as err:
             raise BadItem(f"{entry.key}: {err.message}", item=entry.key) from err
         when = entry.mtime if entry.mtime is not None else time.time()
+        if row is None:
+            row = self._renamed(entry.key, info.uid, owners, listed)
+            if row is not None and row.hash == digest:  # moved, not edited
+                return ItemRow(row.meta, entry.key, entry.stamp, digest)
         if row is not None:
-            meta = ItemMeta(
-                row.meta.gid,
-                row.meta.uid,
-                info.label,
-                row.meta.created,
-                self.meta.next_version(),
-                False,
-                when,
-            )
+            r = row.meta
+            version = self.meta.next_version()
+            meta = ItemMeta(r.gid, r.uid, info.label, r.created, version, False, when)
         else:
-            meta = self._new_item(entry.key, info.uid, info.label, when)
-        self.meta.save(ItemRow(meta, entry.key, entry.stamp, digest))
-        return True
+            meta = self._new_item(entry.key, info.uid, info.label, when, owners)
+        owners[meta.gid] = entry.key
+        return ItemRow(meta, entry.key, entry.stamp, digest)
 
-    def _new_item(self, key: str, uid: str | None, label: str, when: float) -> ItemMeta:
+    def _renamed(
+        self, key: str, uid: str | None, owners: dict[bytes, str], listed: set[str]
+    ) -> ItemRow | None:
+        """The row of a card that another program renamed to ``key`` (same UID, old name
+        gone), so a rename is not taken for a delete and a create."""
+        if uid is None:
+            return None
+        old_key = owners.get(gid_for_uid(uid))
+        if old_key is None or old_key in listed:
+            return None
+        return self.meta.row(gid_for_uid(uid))
+
+    def _new_item(
+        self, key: str, uid: str | None, label: str, when: float, owners: dict[bytes, str]
+    ) -> ItemMeta:
         uid = uid or synthesize_uid(self.replica_id + key.encode())
         gid = gid_for_uid(uid)
-        existing = self.meta.row(gid)
-        if existing is not None and not existing.meta.deleted:
+        if gid in owners:
             log.warning(
                 "%s: %s has the same UID as %s; kept as separate items",
                 self.name,
                 key,
-                existing.key,
+                owners[gid],
             )
             gid = gid_for_uid(f"{uid}\x00{self.identity}\x00{key}")
         version = self.meta.next_version()
@@ -139,9 +159,13 @@ class SimpleReplica:
         return ItemMeta(gid, uid, label, version, version, False, when)
 
     def _detect_deletes(
-        self, known: dict[str, tuple[str, bytes, str | None, str | None]], seen: set[str]
+        self,
+        known: dict[str, tuple[str, bytes, str | None, str | None]],
+        listed: set[str],
+        moved: set[bytes],
     ) -> int:
-        gone = self.meta.rows(brief[1] for key, brief in known.items() if key not in seen)
+        gone_gids = (b[1] for key, b in known.items() if key not in listed and b[1] not in moved)
+        gone = self.meta.rows(gone_gids)
         now = time.time()
         for row in gone.values():
             m = row.meta
@@ -157,7 +181,7 @@ class SimpleReplica:
         skipped = set(skip)
         return [
             m
-            for m in self.meta.iter_items()
+            for m in self.meta.iter_items_above(_floor(dest))
             if not dest.contains(m.gid, m.version) and m.gid not in skipped
         ]
 
@@ -229,15 +253,18 @@ class SimpleReplica:
             out.agreed.clear()
             return out
         with self.meta.transaction():
+            pending = self.meta.conflict_gids(partnership)
+            new_rows: list[ItemRow] = []
             for action in actions:
-                if action.meta.gid in written:
-                    self._record(
-                        action,
-                        rows.get(action.meta.gid),
-                        written[action.meta.gid],
-                        partnership,
-                        out,
-                    )
+                gid = action.meta.gid
+                if gid not in written:
+                    continue
+                if gid in pending and not isinstance(action, Deferred):
+                    self.meta.drop_conflicts(gid, partnership)
+                new_row = self._record(action, rows.get(gid), written[gid], out)
+                if new_row is not None:
+                    new_rows.append(new_row)
+            self.meta.save_many(new_rows)
             excluded = out.failed | {a.meta.gid for a in actions if isinstance(a, Deferred)}
             self.meta.knowledge = self.meta.knowledge.union(learned.exclude_items(excluded))
             if token is not None:
@@ -316,17 +343,16 @@ class SimpleReplica:
         action: Action,
         row: ItemRow | None,
         result: tuple[Written | None, str | None],
-        partnership: str,
         out: BatchOutcome,
-    ) -> None:
+    ) -> ItemRow | None:
+        """The item row after ``action`` (None: nothing to save)."""
         gid = action.meta.gid
         if isinstance(action, Deferred):
             self.meta.save_conflict(action.conflict)
-            return
-        self.meta.drop_conflicts(gid, partnership)
+            return None
         if isinstance(action, Forget):
             self.meta.drop(gid)
-            return
+            return None
         m = action.meta
         version = self._version(action)
         out.versions[gid] = version
@@ -337,16 +363,26 @@ class SimpleReplica:
             )
             meta = ItemMeta(gid, m.uid, m.label, created, version, False, m.changed_at)
             key = written.key if written else None
-            self.meta.save(ItemRow(meta, key, written.stamp if written else None, digest))
-        elif isinstance(action, Remove):
+            return ItemRow(meta, key, written.stamp if written else None, digest)
+        if isinstance(action, Remove):
             created = row.meta.created if row is not None else m.created
             meta = ItemMeta(gid, m.uid, m.label, created, version, True, m.changed_at)
-            self.meta.save(ItemRow(meta, None, None, None))
-        elif row is not None:  # Adopt: a new version, same data
-            r = row.meta
-            meta = ItemMeta(gid, r.uid, r.label, r.created, version, r.deleted, m.changed_at)
-            self.meta.save(ItemRow(meta, row.key, row.stamp, row.hash))
+            return ItemRow(meta, None, None, None)
+        if row is None:
+            return None
+        r = row.meta  # Adopt: a new version, same data
+        meta = ItemMeta(gid, r.uid, r.label, r.created, version, r.deleted, m.changed_at)
+        return ItemRow(meta, row.key, row.stamp, row.hash)
 
     def _version(self, action: Put | Remove | Adopt) -> Version:
         given = action.version
         return given if given is not None else self.meta.next_version()
+
+
+def _floor(knowledge: Knowledge) -> dict[bytes, int]:
+    """Per replica, the lowest tick ``knowledge`` knows anywhere in the id space."""
+    vectors = [cv for _start, cv in knowledge.segments()]
+    vectors += [cv for _gid, cv in knowledge.item_exceptions()]
+    replicas = {r for cv in vectors for r in cv.replicas()}
+    floor = {r: min(cv.get(r) for cv in vectors) for r in replicas}
+    return {r: t for r, t in floor.items() if t > 0}

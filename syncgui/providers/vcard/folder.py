@@ -33,7 +33,7 @@ from syncgui.engine.errors import (
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
 from syncgui.providers.vcard.format import VCardFormat
-from syncgui.providers.vcard.split import single_card_problem
+from syncgui.providers.vcard.split import quick_card_problem
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,14 @@ def _scan(path: str) -> list[os.DirEntry[str]]:
         raise StoreUnavailable(f"The folder {path} cannot be read: {os_message(err)}.") from err
 
 
+def _quick_stat(entry: os.DirEntry[str]) -> os.stat_result | None:
+    """The entry's own stat, or None when anything is unusual (the careful path decides)."""
+    try:
+        return entry.stat(follow_symlinks=False)
+    except OSError:
+        return None
+
+
 def _card_entry(entry: os.DirEntry[str], problems: list[ItemProblem]) -> Entry | str | None:
     """The listing entry for one ``.vcf`` name; its key alone when it is unusable (a problem
     is added); None when it is not a card file after all, or has just gone."""
@@ -186,7 +194,6 @@ def _card_entry(entry: os.DirEntry[str], problems: list[ItemProblem]) -> Entry |
         return None
     try:
         st = entry.stat(follow_symlinks=False)
-        inode = entry.inode()
     except FileNotFoundError:
         return None
     except OSError as err:
@@ -197,7 +204,7 @@ def _card_entry(entry: os.DirEntry[str], problems: list[ItemProblem]) -> Entry |
     if st.st_size == 0:
         problems.append(ItemProblem(name, f"{name}: the file is empty"))
         return name
-    return Entry(name, f"{st.st_size}:{st.st_mtime_ns}:{inode}", None, st.st_mtime)
+    return Entry(name, stat_stamp(st), None, st.st_mtime)
 
 
 # -- the store --------------------------------------------------------------------------------
@@ -235,20 +242,32 @@ class VCardFolderProvider:
     # -- listing ------------------------------------------------------------------------------
 
     def list(self, token: str | None) -> Listing:
-        """Every ``.vcf`` file with its stamp; no file is opened. ``token`` is not used."""
+        """Every ``.vcf`` file with its stamp; no file is opened. ``token`` is not used.
+
+        This loop is the whole cost of a no-op sync, so the common case (a plain regular
+        file with a UTF-8 name) is kept tight; anything unusual goes the careful way."""
         entries: list[Entry] = []
         problems: list[ItemProblem] = []
         unreadable: set[str] = set()
         now = time.time()
+        is_regular = stat.S_ISREG
         for entry in _scan(self._path):
-            if entry.name.startswith("."):
+            name = entry.name
+            if name[:1] == ".":
                 remove_stale_temp(entry, now)
-            elif entry.name.lower().endswith(".vcf"):
-                item = _card_entry(entry, problems)
-                if isinstance(item, Entry):
-                    entries.append(item)
-                elif item is not None:
-                    unreadable.add(item)
+                continue
+            if name[-4:].lower() != ".vcf":
+                continue
+            st = None if not name.isascii() else _quick_stat(entry)
+            if st is not None and is_regular(st.st_mode) and st.st_size:
+                stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+                entries.append(Entry(name, stamp, None, st.st_mtime))
+                continue
+            item = _card_entry(entry, problems)
+            if isinstance(item, Entry):
+                entries.append(item)
+            elif item is not None:
+                unreadable.add(item)
         log.debug("%s: %d cards listed, %d problems", self._name, len(entries), len(problems))
         return Listing(entries, None, tuple(problems), frozenset(unreadable))
 
@@ -272,7 +291,7 @@ class VCardFolderProvider:
     def read(self, key: str) -> bytes:
         """The bytes of ``key``; BadItem when they cannot be a vCard (empty, binary, cut off)."""
         data = self._read_raw(key, ItemUnreadable)
-        problem = single_card_problem(data)
+        problem = quick_card_problem(data)
         if problem is not None:
             raise BadItem(f"{key}: {problem}", item=key)
         return data
@@ -291,6 +310,7 @@ class VCardFolderProvider:
         """Write a new file named after ``uid``; an existing file is never replaced."""
         stem = file_name_for(uid)
         temp, st = self._write_temp(stem + ".vcf", data, None)
+        placed = False
         try:
             for n in range(1, _MAX_SUFFIX):
                 name = f"{stem}.vcf" if n == 1 else f"{stem}-{n}.vcf"
@@ -298,6 +318,7 @@ class VCardFolderProvider:
                     place_new(temp, os.path.join(self._path, name))
                 except FileExistsError:
                     continue
+                placed = True
                 self._dirty = True
                 return Written(name, stat_stamp(st))
         except OSError as err:
@@ -305,7 +326,8 @@ class VCardFolderProvider:
                 f"{stem}.vcf cannot be written: {os_message(err)}", item=stem + ".vcf"
             ) from err
         finally:
-            remove_quietly(temp)
+            if not placed:
+                remove_quietly(temp)
         raise ItemRejected(f"No free file name for {stem}.vcf", item=stem + ".vcf")
 
     def update(self, key: str, data: bytes) -> Written:
@@ -361,7 +383,7 @@ class VCardFolderProvider:
         return None
 
     def _refuse_damaged(self, key: str) -> None:
-        problem = single_card_problem(self._read_raw(key, ItemRejected))
+        problem = quick_card_problem(self._read_raw(key, ItemRejected))
         if problem is not None:
             raise ItemRejected(f"{key} is damaged ({problem}); it is left untouched", item=key)
 

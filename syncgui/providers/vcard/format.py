@@ -7,6 +7,7 @@ the UID line and adds one marker line. Importing this module does not import vob
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from syncgui.engine.format import ItemInfo, MergeOutcome, Side
@@ -50,9 +51,15 @@ def card_label(card: Card) -> str:
     return UNNAMED
 
 
+# A UID line with a value, at the start of a line (folded lines start with a blank).
+_HAS_UID = re.compile(rb"(?im)^(?:[a-z0-9-]+\.)?UID(?:;[^:\r\n]*)?:[ \t]*[^\s]")
+
+
 def with_uid(data: bytes, uid: str) -> bytes:
     """``data`` unchanged (the same object) if it has a UID; otherwise with one line
     ``UID:<uid>`` after VERSION (an empty UID line is filled in place instead)."""
+    if _HAS_UID.search(data):  # every card written by a sync goes through here: be quick
+        return data
     card = parse_card(data)
     if card_uid(card) is not None:
         return data

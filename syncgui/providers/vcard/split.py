@@ -154,6 +154,25 @@ def _logical_value(raw: bytes, start: int, qp: bool) -> bytes:
     return b"".join(pieces)
 
 
+_BEGIN = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*BEGIN:VCARD\s*$", re.I | re.M)
+_END = re.compile(rb"^END:VCARD\s*\Z", re.I | re.M)
+
+
+def quick_card_problem(data: bytes) -> str | None:
+    """Why ``data`` cannot be a vCard, by its ends alone (None: it may well be one).
+
+    For reads on the sync's hot path; full validation is the codec's, at change detection."""
+    if not data.strip():
+        return "the file is empty"
+    if b"\x00" in data:
+        return "binary data, not a vCard"
+    if not _BEGIN.match(data[:64]):
+        return "not a vCard (no BEGIN:VCARD line)"
+    if not _END.search(data[-64:]):
+        return "no END:VCARD line (the card is cut off)"
+    return None
+
+
 def single_card_problem(data: bytes) -> str | None:
     """Why ``data`` is not exactly one complete vCard (None when it is).
 
