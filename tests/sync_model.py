@@ -16,9 +16,16 @@ MSF notes reads when "knowledge" is taken to be the set of seen events:
   ``"converged"`` resolution, no new event); else the policy's winner is kept under a new
   event made at dst whose history is the union of both.
 
+Versions, not whole histories, decide (as in the engine and in MSF): a replica that
+converged on another's equal content, or that keeps its own tombstone next to another's
+delete, knows an event of its own that is not in its version's past; a change made after
+seeing the version it holds still replaces it without a conflict. Both events meant the same
+state, so nothing is lost, where comparing whole histories would report a false conflict.
+
 The model does not distinguish "holds a tombstone" from "learned a delete without ever
-holding the contact" (a *ghost*): both are "deleted, with this history". The engine stores
-nothing for a ghost, and :func:`one_way` reports where that shows (:data:`GHOST_BUG`).
+holding the contact" (a *ghost*): both are "deleted, with this history", which is what an
+engine that stores a tombstone for such a delete does. This engine stores nothing for a
+ghost, and :func:`one_way` reports where that shows (:data:`GHOST_BUG`).
 """
 
 from __future__ import annotations
@@ -42,6 +49,9 @@ class Event:
     kind: str  # "create", "edit", "delete", "restore" or "resolve"
     content: Fields | None  # None: the contact is deleted
     past: frozenset[int]
+    # the create or restore event of the incarnation this event changed or deleted
+    # (its own id for a create or restore)
+    incarnation: int = 0
 
     def __repr__(self) -> str:
         return f"e{self.id}:{self.kind}@{self.replica}"
@@ -89,9 +99,18 @@ class Clock:
         self.count = 0
         self.events: dict[int, Event] = {}
 
-    def event(self, replica: str, kind: str, content: Fields | None, past: Iterable[int]) -> Event:
+    def event(
+        self,
+        replica: str,
+        kind: str,
+        content: Fields | None,
+        past: Iterable[int],
+        incarnation: int | None = None,
+    ) -> Event:
+        """A new event; ``incarnation`` None starts a new incarnation (create, restore)."""
         self.count += 1
-        made = Event(self.count, replica, kind, content, frozenset(past))
+        made = Event(self.count, replica, kind, content, frozenset(past),
+                     self.count if incarnation is None else incarnation)
         self.events[made.id] = made
         return made
 
@@ -110,7 +129,8 @@ class ReplicaModel:
         """A change made here (create, edit, delete or restore) that the engine sees now."""
         before = self.held.get(uid)
         past = before.known if before else frozenset()
-        made = clock.event(self.name, kind, content, past)
+        same = before.created.incarnation if before and kind in ("edit", "delete") else None
+        made = clock.event(self.name, kind, content, past, same)
         self.record_local(uid, made, [made])
         return made
 
@@ -161,10 +181,17 @@ def one_way(
             dst.held[uid] = Held(s.version, s.known, s.created, ghost=not s.live)
             out.created += s.live
             continue
-        if d.ghost and s.live and (d.version.id not in s.known or s.created.id in d.known):
-            # The engine keeps no row here, so it cannot see this conflict (it re-creates
-            # the contact when it does not know src's creation) and it drops a change that
-            # knew the delete when it knows that creation (planner DELETED_HERE).
+        if s.ghost and not d.ghost and (d.live or d.version.id in s.known):
+            # src keeps no row, so the engine sends nothing, yet dst learns src's knowledge:
+            # a live dst never gets the delete (and no longer accepts it from anyone else),
+            # a tombstone at dst keeps its own version.
+            out.ghosted.append(uid)
+            continue
+        if d.ghost and s.live and (d.version.id in s.known) == (s.created.id in d.known):
+            # The engine keeps no row here. It takes a change that knew the delete for an
+            # edit concurrent with a forgotten delete when it knows the change's creation
+            # (planner DELETED_HERE: a false conflict), and it re-creates the contact without
+            # a conflict when it does not (a missed one).
             out.ghosted.append(uid)
             continue
         known = d.known | s.known
@@ -177,10 +204,14 @@ def one_way(
             dst.held[uid] = Held(s.version, known, d.created)
         else:
             kept = d if winner == dst_side else s
-            made = clock.event(dst.name, "resolve", kept.version.content, known)
+            incarnation = (kept.created if kept.live else kept.version).incarnation
+            made = clock.event(dst.name, "resolve", kept.version.content, known, incarnation)
             created = s.created if kept is s and s.live else d.created
-            out.conflicts.append(Conflict(direction, uid, kind_of(d.live, s.live), winner))
-            _take(dst, uid, d, made, known | {made.id}, created, out)
+            # A conflict with a delete the engine holds no tombstone for is settled by
+            # resolve_forgotten_delete, which names a winning edit "kept-update".
+            label = "kept-update" if d.ghost and kept is s else winner
+            out.conflicts.append(Conflict(direction, uid, kind_of(d.live, s.live), label))
+            _take(dst, uid, d, made, known | {made.id}, created, out, ghost=False)
     return out
 
 
@@ -192,9 +223,11 @@ def _take(
     known: frozenset[int],
     created: Event,
     out: PassOutcome,
+    *,
+    ghost: bool = True,
 ) -> None:
     after = Held(version, known, created if version.content is not None else before.created,
-                 ghost=before.ghost and version.content is None)
+                 ghost=ghost and before.ghost and version.content is None)
     dst.held[uid] = after
     if before.live and not after.live:
         out.deleted += 1

@@ -172,10 +172,24 @@ class Stores:
             path.unlink()
             return
         if path is None:
-            self._names += 1
-            path = self.folder / f"external-{self._names}.vcf"
+            # A card put back before the sync noticed it was gone comes back under its old
+            # name (from a backup, say): a card that changes its file name between two syncs
+            # is another case, see rename().
+            gid = gid_for_uid(uid)
+            old = [key for key, brief in self.metas[0].live_stamps().items() if brief[1] == gid]
+            if old:
+                path = self.folder / old[0]
+            else:
+                self._names += 1
+                path = self.folder / f"external-{self._names}.vcf"
         path.write_bytes(render(uid, fields))
         self._touch(path)
+
+    def rename(self, uid: str) -> None:
+        """Another program gives the card file of ``uid`` a new name (content unchanged)."""
+        path = next(p for p in self.folder.glob("*.vcf") if parse(p.read_bytes())[0] == uid)
+        self._names += 1
+        path.rename(self.folder / f"renamed-{self._names}.vcf")
 
     def _write_file(self, uid: str, fields: Fields | None) -> None:
         data = self.file.read_bytes()

@@ -249,3 +249,14 @@ def test_demo_runs_and_leaves_a_conflict(cli: Cli, tmp_path: Path) -> None:
     code, out, _ = cli("demo", "--dir", str(tmp_path / "demo"))
     assert code == 3
     assert "Conflict" in out and "Grace Hopper" in out
+
+
+def test_a_renamed_file_is_not_a_delete_and_a_create(cli: Cli, stores: tuple[Path, Path]) -> None:
+    book, export = stores
+    _pair(cli, stores)
+    cli("sync", "phone")
+    (book / "ann.vcf").rename(book / "ann-renamed-by-khard.vcf")
+    code, [result] = cli.json("sync", "phone")
+    assert code == 0
+    assert result["to_a"] == result["to_b"] == {"created": 0, "updated": 0, "deleted": 0}
+    assert export.read_text().count("UID:ann") == 1

@@ -39,7 +39,7 @@ COUNT = 3_000
 # Kill points as fractions of the uninterrupted run's duration. A folder B is written card
 # by card, so every point counts; a file B is written once at the end, so fewer do there.
 FRACTIONS = {
-    "vdir": (0.1, 0.2, 0.35, 0.5, 0.6, 0.7, 0.85, 0.95),
+    "vdir": (0.1, 0.25, 0.4, 0.55, 0.7, 0.85, 0.95),
     "vcf": (0.15, 0.4, 0.6, 0.75, 0.9, 0.97),
 }
 # An incremental sync is short and mostly start-up.
@@ -49,7 +49,7 @@ RUN_TIMEOUT = 120
 
 _UNFOLD = re.compile(rb"\r?\n[ \t]")
 _UID = re.compile(rb"^UID(?:;[^:\r\n]*)?:[ \t]*(.*?)[ \t]*\r?$", re.IGNORECASE | re.MULTILINE)
-_FN = re.compile(rb"^FN[;:](.*?)\r?$", re.MULTILINE)
+_FN = re.compile(rb"^FN(?:;[^:\r\n]*)?:(.*?)\r?$", re.MULTILINE)
 _CARD = re.compile(rb"BEGIN:VCARD\r?\n.*?\nEND:VCARD\r?\n", re.DOTALL)
 
 
