@@ -36,11 +36,10 @@ from syncgui.service.errors import AlreadySyncing, ConfigError
 from syncgui.service.history import HistoryEntry, HistoryLog
 from syncgui.service.locks import locks
 from syncgui.service.paths import Paths
+from syncgui.service.settings import load_settings
 from syncgui.service.stores import StoreSpec, open_store, parse_spec, prepare_store
 
 log = logging.getLogger(__name__)
-
-TOMBSTONE_RETENTION = 90 * 24 * 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +130,16 @@ class SyncService:
         emit: EventSink | None,
         cancel: CancelToken | None,
     ) -> SessionResult:
-        settings = SessionSettings(p.name, p.direction, p.policy, dry_run, allow_mass_delete)
+        prefs = load_settings(self.paths.settings_file)
+        settings = SessionSettings(
+            p.name,
+            p.direction,
+            p.policy,
+            dry_run,
+            allow_mass_delete,
+            prefs.guard_ratio,
+            prefs.guard_minimum,
+        )
         started = time.monotonic()
         try:
             with self._locked(p), self._replicas(p) as (a, b), self._bases(p.name) as bases:
@@ -150,7 +158,7 @@ class SyncService:
                 finally:
                     history.close()
                 if not dry_run:
-                    horizon = time.time() - TOMBSTONE_RETENTION
+                    horizon = time.time() - prefs.tombstone_seconds
                     a.cleanup_tombstones(horizon)
                     b.cleanup_tombstones(horizon)
         except (StoreUnavailable, AlreadySyncing) as err:

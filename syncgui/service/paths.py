@@ -26,6 +26,10 @@ class Paths:
         return self.config_dir / "partnerships.json"
 
     @property
+    def settings_file(self) -> Path:
+        return self.config_dir / "settings.json"
+
+    @property
     def history_db(self) -> Path:
         return self.data_dir / "history.sqlite"
 
