@@ -68,5 +68,5 @@ def test_tombstones_are_cleaned_up_after_the_set_age(tmp_path: Path) -> None:
 def test_bad_settings_are_refused_with_the_file_named(tmp_path: Path, text: str) -> None:
     path = tmp_path / "settings.json"
     path.write_text(text)
-    with pytest.raises(ConfigError, match="settings.json"):
+    with pytest.raises(ConfigError, match=r"settings\.json"):
         load_settings(path)
