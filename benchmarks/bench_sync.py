@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -54,24 +53,72 @@ class Run:
     rss_mib: float  # peak resident set size
 
 
-def measure(command: Sequence[str], log: Path) -> tuple[float, float, float]:
-    """Run ``command`` once; its wall time, user+sys CPU time and peak RSS in MiB.
+def child_env(work: Path) -> dict[str, str]:
+    """The environment for every timed process: bytecode cached (in ``work``, so that no
+    source tree is written to), as an installed program has it. Without this a checkout
+    run with PYTHONDONTWRITEBYTECODE recompiles every module of its own at each start."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
 
-    Output goes to ``log``; a non-zero exit status raises RuntimeError with the log's tail."""
-    with log.open("wb") as out:
+
+# Times one command per request line and answers with one JSON line. It runs as a small
+# process of its own because a child's ru_maxrss includes the high-water RSS of the address
+# space that its exec replaced, i.e. that of the process that forked it: measured from here,
+# which holds N generated contacts in memory, every run would seem at least this big.
+_TIMER = """
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    with open(job["log"], "wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=out)
+        proc = subprocess.Popen(job["command"], stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=out, env=job["env"])
         _pid, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        tail = log.read_text("utf-8", errors="replace")[-2000:]
-        raise RuntimeError(f"{command[0]} exited with {code}:\n{tail}")
-    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # KiB on Linux
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    print(json.dumps([proc.returncode, wall, cpu, usage.ru_maxrss]), flush=True)
+"""
+
+
+class Timer:
+    """Runs commands from a lean helper process (see ``_TIMER``); start it before
+    generating any data."""
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", _TIMER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def measure(
+        self, command: Sequence[str], log: Path, env: dict[str, str]
+    ) -> tuple[float, float, float]:
+        """Run ``command`` once; its wall time, user+sys CPU time and peak RSS in MiB.
+
+        Output goes to ``log``; a non-zero exit status raises RuntimeError with its tail."""
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        job = {"command": list(command), "log": str(log), "env": env}
+        self._proc.stdin.write(json.dumps(job) + "\n")
+        self._proc.stdin.flush()
+        code, wall, cpu, rss_kib = json.loads(self._proc.stdout.readline())
+        if code != 0:
+            tail = log.read_text("utf-8", errors="replace")[-2000:]
+            raise RuntimeError(f"{command[0]} exited with {code}:\n{tail}")
+        return wall, cpu, rss_kib / 1024  # ru_maxrss is in KiB on Linux
+
+    def close(self) -> None:
+        if self._proc.stdin is not None:
+            self._proc.stdin.close()
+        self._proc.wait()
 
 
 class Tool(Protocol):
     name: str
+    env: dict[str, str]
 
     def prepare(self, a: Path, b: Path, state: Path) -> None:
         """Pair ``a`` with ``b``, both as they are, with no sync state in ``state``."""
@@ -83,8 +130,9 @@ class Tool(Protocol):
 class Syncgui:
     name = "syncgui"
 
-    def __init__(self, cli: str) -> None:
+    def __init__(self, cli: str, env: dict[str, str]) -> None:
         self.cli = cli
+        self.env = env
         self.state = Path()
 
     def _base(self) -> list[str]:
@@ -94,7 +142,7 @@ class Syncgui:
     def prepare(self, a: Path, b: Path, state: Path) -> None:
         self.state = state
         add = [*self._base(), "partnership", "add", "bench", f"vdir:{a}", f"vdir:{b}"]
-        subprocess.run(add, check=True, capture_output=True)
+        subprocess.run(add, check=True, capture_output=True, env=self.env)
 
     def sync_command(self) -> list[str]:
         return [*self._base(), "sync", "bench"]
@@ -103,8 +151,9 @@ class Syncgui:
 class Vdirsyncer:
     name = "vdirsyncer"
 
-    def __init__(self, program: str) -> None:
+    def __init__(self, program: str, env: dict[str, str]) -> None:
         self.program = program
+        self.env = env
         self.config = Path()
 
     def prepare(self, a: Path, b: Path, state: Path) -> None:
@@ -122,13 +171,17 @@ class Vdirsyncer:
         )
         # vdirsyncer wants its pair discovered once, even with collections = null.
         discover = [self.program, "-c", str(self.config), "discover", "bench"]
-        subprocess.run(discover, check=True, capture_output=True, stdin=subprocess.DEVNULL)
+        subprocess.run(
+            discover, check=True, capture_output=True, stdin=subprocess.DEVNULL, env=self.env
+        )
 
     def sync_command(self) -> list[str]:
         return [self.program, "-c", str(self.config), "sync"]
 
 
-def bench_tool(tool: Tool, size: int, runs: int, work: Path, report: Callable[[Run], None]) -> None:
+def bench_tool(
+    tool: Tool, size: int, runs: int, work: Path, timer: Timer, report: Callable[[Run], None]
+) -> None:
     """All three scenarios for one tool at one size, in a fresh folder under ``work``."""
     contacts = cards.generate(size, seed=size)
     a, b, state = work / "a", work / "b", work / "state"
@@ -136,7 +189,7 @@ def bench_tool(tool: Tool, size: int, runs: int, work: Path, report: Callable[[R
     log = work / "last-run.log"
 
     def one(scenario: str, n: int) -> None:
-        wall, cpu, rss = measure(tool.sync_command(), log)
+        wall, cpu, rss = timer.measure(tool.sync_command(), log, tool.env)
         report(Run(tool.name, size, scenario, n, wall, cpu, rss))
 
     for n in range(1, runs + 1):
@@ -246,6 +299,27 @@ def rss_verdicts(summaries: Sequence[Summary]) -> list[str]:
 # -- command line ---------------------------------------------------------------------------
 
 
+def _commit() -> str:
+    """The checkout's commit, with "+changes" when the work tree differs from it."""
+    top = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(top), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(top), "status", "--porcelain", "--untracked-files=no", "syncgui"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+changes" if dirty else "")  # fmt: skip
+
+
 def default_dir() -> Path:
     shm = Path("/dev/shm")
     base = shm if shm.is_dir() and os.access(shm, os.W_OK) else Path(tempfile.gettempdir())
@@ -274,13 +348,21 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     work: Path = args.dir or default_dir()
-    tools: list[Tool] = [Syncgui(args.syncgui)]
-    if args.vdirsyncer:
-        tools.append(Vdirsyncer(args.vdirsyncer))
+    timer = Timer()  # first, while this process is small
+    env = child_env(work)
+    tools: list[Tool] = [Syncgui(args.syncgui, env)]
+    if args.vdirsyncer and shutil.which(args.vdirsyncer) is None:
+        print(
+            f"# vdirsyncer not found at {args.vdirsyncer}: skipped. Install it with "
+            "`python3 -m venv /tmp/vds && /tmp/vds/bin/pip install 'vdirsyncer==0.21.*'`."
+        )
+    elif args.vdirsyncer:
+        tools.append(Vdirsyncer(args.vdirsyncer, env))
     machine = {
         "nproc": os.cpu_count(),
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "syncgui commit": _commit(),
     }
     started = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"# {started}, {machine}, data in {work}")
@@ -295,15 +377,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
 
     try:
+        for tool in tools:  # fills the bytecode cache; not reported
+            warm = work / f"warm-up-{tool.name}"
+            shutil.rmtree(warm, ignore_errors=True)
+            warm.mkdir(parents=True)
+            bench_tool(tool, 50, 1, warm, timer, lambda _run: None)
+            shutil.rmtree(warm, ignore_errors=True)
         for size in args.sizes:
             for tool in tools:
                 folder = work / f"{size}-{tool.name}"
                 shutil.rmtree(folder, ignore_errors=True)
                 folder.mkdir(parents=True)
-                bench_tool(tool, size, args.runs, folder, report)
+                bench_tool(tool, size, args.runs, folder, timer, report)
                 if not args.keep:
                     shutil.rmtree(folder, ignore_errors=True)
     finally:
+        timer.close()
         summaries = summarize(runs)
         print()
         print(table(summaries))

@@ -16,7 +16,6 @@ from typing import Any
 
 from syncgui.engine.errors import SyncError
 from syncgui.engine.events import CancelToken, Direction, Policy, SessionResult, Status
-from syncgui.service import demo
 from syncgui.service.errors import ConfigError
 from syncgui.service.facade import ConflictView, SyncService
 from syncgui.service.logs import setup_logging
@@ -175,6 +174,8 @@ def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
         else:
             print("No phones or devices found.")
         return EXIT_OK
+    from syncgui.service import demo
+
     return demo.run_demo(args.dir, print)
 
 

@@ -93,6 +93,8 @@ class MetadataStore:
         self._db.execute("PRAGMA busy_timeout=10000")
         self._db.executescript(_SCHEMA)
         self._in_tx = False
+        self._knowledge = Knowledge.empty()
+        self._knows_tick = True
         row = self._db.execute(
             "SELECT id, tick, knowledge, forgotten, token FROM replica"
         ).fetchone()
@@ -150,8 +152,21 @@ class MetadataStore:
     def next_version(self) -> Version:
         """A fresh local version; the knowledge learns it at once (own changes are known)."""
         self.tick += 1
-        self.knowledge = self.knowledge.with_local_tick(self.replica_id, self.tick)
+        self._knows_tick = False
         return Version(self.replica_id, self.tick)
+
+    @property
+    def knowledge(self) -> Knowledge:
+        """The replica's knowledge, always including every local version handed out."""
+        if not self._knows_tick:
+            self._knowledge = self._knowledge.with_local_tick(self.replica_id, self.tick)
+            self._knows_tick = True
+        return self._knowledge
+
+    @knowledge.setter
+    def knowledge(self, value: Knowledge) -> None:
+        self._knowledge = value
+        self._knows_tick = value.scope.get(self.replica_id) >= self.tick and value.is_scope_only
 
     # -- items ----------------------------------------------------------------------------
 
@@ -162,6 +177,11 @@ class MetadataStore:
             "SELECT key, gid, stamp, hash FROM item WHERE deleted=0 AND key IS NOT NULL"
         )
         return {r[0]: r for r in cur}
+
+    def live_keys(self) -> dict[bytes, str]:
+        """``gid -> key`` of every live item."""
+        cur = self._db.execute("SELECT gid, key FROM item WHERE deleted=0 AND key IS NOT NULL")
+        return {bytes(r[0]): str(r[1]) for r in cur}
 
     def rows(self, gids: Iterable[bytes]) -> dict[bytes, ItemRow]:
         found: dict[bytes, ItemRow] = {}

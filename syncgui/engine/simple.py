@@ -36,9 +36,17 @@ log = logging.getLogger(__name__)
 class SimpleReplica:
     """:class:`~syncgui.engine.replica.Replica` for a :class:`SimpleStore`."""
 
+    # Bytes read by change detection are kept for the session's passes up to this much, so
+    # a first sync does not read every new card twice (photos are mostly left out).
+    CACHE_BYTES = 24 * 1024 * 1024
+    CACHE_ITEM_BYTES = 16 * 1024
+
     def __init__(self, store: SimpleStore, meta: MetadataStore) -> None:
         self.store = store
         self.meta = meta
+        self._keys: dict[bytes, str] | None = None  # live gid -> key, for loads
+        self._cache: dict[bytes, bytes] = {}
+        self._cached = 0
 
     @property
     def replica_id(self) -> bytes:
@@ -92,8 +100,10 @@ class SimpleReplica:
                     report.problems.append(ItemProblem(err.item or entry.key, err.message))
                     continue
                 if found is not None:
-                    pending.append(found)
-                    report.changes += found.meta.version.replica == self.replica_id
+                    new_row, data = found
+                    pending.append(new_row)
+                    self._remember(new_row.meta.gid, data)
+                    report.changes += new_row.meta.version.replica == self.replica_id
             self.meta.save_many(pending)
             if listing.complete:
                 moved = {row.meta.gid for row in pending}
@@ -101,10 +111,22 @@ class SimpleReplica:
             self.meta.token = None if report.problems else listing.token
         return report
 
+    def _forget_cached(self, gid: bytes) -> None:
+        dropped = self._cache.pop(gid, None)
+        if dropped is not None:
+            self._cached -= len(dropped)
+
+    def _remember(self, gid: bytes, data: bytes) -> None:
+        if len(data) <= self.CACHE_ITEM_BYTES and self._cached + len(data) <= self.CACHE_BYTES:
+            self._forget_cached(gid)
+            self._cache[gid] = data
+            self._cached += len(data)
+
     def _detect_one(
         self, entry: Entry, row: ItemRow | None, owners: dict[bytes, str], listed: set[str]
-    ) -> ItemRow | None:
-        """The new row for a listed item whose stamp changed, or None if only touched."""
+    ) -> tuple[ItemRow, bytes] | None:
+        """The new row (and the bytes read) for a listed item whose stamp changed, or None
+        when it was only touched."""
         data = entry.data if entry.data is not None else self.store.read(entry.key)
         digest = content_hash(data)
         if row is not None and row.hash == digest:
@@ -118,7 +140,7 @@ class SimpleReplica:
         if row is None:
             row = self._renamed(entry.key, info.uid, owners, listed)
             if row is not None and row.hash == digest:  # moved, not edited
-                return ItemRow(row.meta, entry.key, entry.stamp, digest)
+                return ItemRow(row.meta, entry.key, entry.stamp, digest), data
         if row is not None:
             r = row.meta
             version = self.meta.next_version()
@@ -126,7 +148,7 @@ class SimpleReplica:
         else:
             meta = self._new_item(entry.key, info.uid, info.label, when, owners)
         owners[meta.gid] = entry.key
-        return ItemRow(meta, entry.key, entry.stamp, digest)
+        return ItemRow(meta, entry.key, entry.stamp, digest), data
 
     def _renamed(
         self, key: str, uid: str | None, owners: dict[bytes, str], listed: set[str]
@@ -192,10 +214,16 @@ class SimpleReplica:
         return {gid: row.meta for gid, row in self.meta.rows(gids).items()}
 
     def load(self, gid: bytes) -> bytes:
-        row = self.meta.row(gid)
-        if row is None or row.key is None or row.meta.deleted:
+        cached = self._cache.pop(gid, None)
+        if cached is not None:
+            self._cached -= len(cached)
+            return cached
+        if self._keys is None:
+            self._keys = self.meta.live_keys()
+        key = self._keys.get(gid)
+        if key is None:
             raise BadItem("the item is no longer in the store", item=gid.hex())
-        return self.store.read(row.key)
+        return self.store.read(key)
 
     def count_live(self) -> int:
         return self.meta.count_live()
@@ -231,6 +259,9 @@ class SimpleReplica:
         history: HistorySink | None,
     ) -> BatchOutcome:
         out = BatchOutcome()
+        self._keys = None
+        for action in actions:
+            self._forget_cached(action.meta.gid)
         rows = self.meta.rows(a.meta.gid for a in actions)
         old = self._keep_history(actions, rows, partnership, history, out)
         written: dict[bytes, tuple[Written | None, str | None]] = {}
@@ -299,7 +330,7 @@ class SimpleReplica:
                 continue
             old[row.meta.gid] = data
             reason = "overwritten" if isinstance(action, Put) else "deleted"
-            if isinstance(action, Put) and self.format.same(data, action.data):
+            if isinstance(action, Put) and data == action.data:
                 continue  # nothing would be lost
             records.append(
                 HistoryRecord(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -76,6 +75,8 @@ class PartnershipBook:
     def save(self, items: list[Partnership]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"partnerships": [p.to_json() for p in items]}, indent=2)
+        import tempfile  # only when saving: keeps start-up light
+
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".partnerships-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text + "\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import logging.handlers
+import os
 from pathlib import Path
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -20,12 +20,27 @@ def setup_logging(log_dir: Path, verbosity: int = 0) -> None:
     root.addHandler(console)
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            log_dir / "syncgui.log", maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-        )
+        path = log_dir / "syncgui.log"
+        _rotate(path)
+        file_handler = logging.FileHandler(path, encoding="utf-8", delay=True)
     except OSError as err:
         logging.getLogger(__name__).warning("cannot write a log file in %s: %s", log_dir, err)
         return
     file_handler.setLevel(logging.INFO)
     file_handler.setFormatter(logging.Formatter(_FORMAT))
     root.addHandler(file_handler)
+
+
+def _rotate(path: Path, limit: int = 2_000_000, keep: int = 3) -> None:
+    """Start a new log file when the current one is over ``limit`` bytes, keeping ``keep``
+    old ones (rotating at start-up spares every run the import of logging.handlers)."""
+    try:
+        if path.stat().st_size < limit:
+            return
+    except FileNotFoundError:
+        return
+    for n in range(keep - 1, 0, -1):
+        older = path.with_name(f"{path.name}.{n}")
+        if older.exists():
+            os.replace(older, path.with_name(f"{path.name}.{n + 1}"))
+    os.replace(path, path.with_name(f"{path.name}.1"))

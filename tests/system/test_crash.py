@@ -98,23 +98,6 @@ def sync_to_completion(stores: Stores) -> subprocess.CompletedProcess[str]:
     return done
 
 
-def kill_after(stores: Stores, delay: float) -> bool:
-    """Start a sync, SIGKILL it after ``delay`` seconds; False if it finished first
-    (then it must have succeeded)."""
-    proc = subprocess.Popen(
-        stores.command("sync", "p"), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        proc.wait(timeout=delay)
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.communicate()
-        return True
-    out, err = proc.communicate()
-    assert proc.returncode == 0, f"sync exit {proc.returncode}\n{out!r}\n{err!r}"
-    return False
-
-
 def kill_when(stores: Stores, ready: Callable[[], bool]) -> bool:
     """Start a sync and SIGKILL it as soon as ``ready()`` holds (polled every millisecond);
     False if it finished first (then it must have succeeded)."""
@@ -131,6 +114,12 @@ def kill_when(stores: Stores, ready: Callable[[], bool]) -> bool:
     out, err = proc.communicate()
     assert proc.returncode == 0, f"sync exit {proc.returncode}\n{out!r}\n{err!r}"
     return False
+
+
+def kill_after(stores: Stores, delay: float) -> bool:
+    """Start a sync and SIGKILL it ``delay`` seconds later; False if it finished first."""
+    at = time.monotonic() + delay
+    return kill_when(stores, lambda: time.monotonic() >= at)
 
 
 def make_stores(root: Path, kind: str, contacts: Sequence[Contact]) -> Stores:
@@ -182,11 +171,9 @@ def _without_uid_line(card: bytes) -> tuple[bytes, int]:
 def cards_in_b(stores: Stores) -> list[bytes]:
     """The cards B holds; fails on anything in B that is neither a card nor a temp file."""
     entries = sorted(os.listdir(stores.b_dir))
-    strays = [
-        n for n in entries if not n.startswith(TEMP_PREFIX) and not n.lower().endswith(".vcf")
-    ]
-    assert not strays, f"unexpected files in B: {strays[:10]}"
     names = [n for n in entries if n.lower().endswith(".vcf") and not n.startswith(".")]
+    strays = [n for n in entries if n not in names and not n.startswith(TEMP_PREFIX)]
+    assert not strays, f"unexpected files in B: {strays[:10]}"
     if stores.kind == "vcf":
         assert names == [stores.b.name], f"B's folder holds {names[:10]}"
         data = stores.b.read_bytes()
