@@ -32,6 +32,8 @@ from syncgui.engine.replica import BatchOutcome, DetectReport, HistoryRecord, Hi
 
 log = logging.getLogger(__name__)
 
+_NO_STAMP: tuple[str, bytes, str | None, str | None] = ("", b"", None, None)
+
 
 class SimpleReplica:
     """:class:`~syncgui.engine.replica.Replica` for a :class:`SimpleStore`."""
@@ -85,14 +87,16 @@ class SimpleReplica:
         if listing.entries is None:
             return report
         known = self.meta.live_stamps()
+        changed = [e for e in listing.entries if known.get(e.key, _NO_STAMP)[2] != e.stamp]
+        unchanged = len(listing.entries) - len(changed)
+        if not changed and unchanged == len(known) and listing.token == self.meta.token:
+            return report  # the common case: nothing to read, nothing to write
         listed = {e.key for e in listing.entries} | set(listing.unreadable)
         owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
         pending: list[ItemRow] = []
         with self.meta.transaction():
-            for entry in listing.entries:
+            for entry in changed:
                 brief = known.get(entry.key)
-                if brief is not None and brief[2] == entry.stamp:
-                    continue
                 row = None if brief is None else self.meta.row(brief[1])
                 try:
                     found = self._detect_one(entry, row, owners, listed)
