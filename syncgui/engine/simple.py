@@ -91,6 +91,7 @@ class SimpleReplica:
         unchanged = len(listing.entries) - len(changed)
         if not changed and unchanged == len(known) and listing.token == self.meta.token:
             return report  # the common case: nothing to read, nothing to write
+        self._keys = None  # keys may change below
         listed = {e.key for e in listing.entries} | set(listing.unreadable)
         owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
         pending: list[ItemRow] = []
