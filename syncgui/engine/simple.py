@@ -47,6 +47,7 @@ class SimpleReplica:
         self.store = store
         self.meta = meta
         self._keys: dict[bytes, str] | None = None  # live gid -> key, for loads
+        self._loads = 0
         self._cache: dict[bytes, bytes] = {}
         self._cached = 0
 
@@ -223,9 +224,14 @@ class SimpleReplica:
         if cached is not None:
             self._cached -= len(cached)
             return cached
-        if self._keys is None:
+        self._loads += 1
+        if self._keys is None and self._loads > 64:  # many loads: one query for all keys
             self._keys = self.meta.live_keys()
-        key = self._keys.get(gid)
+        if self._keys is None:
+            row = self.meta.row(gid)
+            key = None if row is None or row.meta.deleted else row.key
+        else:
+            key = self._keys.get(gid)
         if key is None:
             raise BadItem("the item is no longer in the store", item=gid.hex())
         return self.store.read(key)
