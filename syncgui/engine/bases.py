@@ -5,19 +5,17 @@ silently and only a field changed differently on both sides is a conflict."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
+
+from syncgui.engine.sqlite import connect
 
 
 class BaseStore:
     """Last agreed content per item, one SQLite database per partnership."""
 
     def __init__(self, path: Path | str = ":memory:") -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = connect(path)
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS base(gid BLOB PRIMARY KEY, data BLOB NOT NULL)"
         )

@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from syncgui.engine.clock import ClockVector
 from syncgui.engine.errors import BadItem, ItemProblem, ItemRejected
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.ids import Version, gid_for_uid, new_replica_id, synthesize_uid
@@ -27,7 +26,13 @@ from syncgui.engine.items import (
 )
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.provider import Capabilities
-from syncgui.engine.replica import BatchOutcome, DetectReport, HistoryRecord, HistorySink
+from syncgui.engine.replica import (
+    BatchOutcome,
+    DetectReport,
+    HistoryRecord,
+    HistorySink,
+    forget_tombstones,
+)
 
 
 @dataclass(slots=True)
@@ -153,12 +158,9 @@ class MemoryReplica:
             for i in self._items.values()
             if i.meta.deleted and i.meta.changed_at < older_than
         ]
-        ticks: dict[bytes, int] = {}
         for m in old:
-            ticks[m.version.replica] = max(ticks.get(m.version.replica, 0), m.version.tick)
             del self._items[m.gid]
-        if ticks:
-            self._forgotten = self._forgotten.union(Knowledge.from_scope(ClockVector(ticks)))
+        self._forgotten = forget_tombstones(self._forgotten, old)
         return len(old)
 
     def apply(

@@ -9,7 +9,6 @@ knowledge is never saved without the item rows it covers.
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -20,6 +19,7 @@ from typing import Any
 from syncgui.engine.ids import Version, new_replica_id
 from syncgui.engine.items import ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.sqlite import connect
 
 SCHEMA_VERSION = 1
 
@@ -87,10 +87,7 @@ class MetadataStore:
     """SQLite-backed metadata of one replica (WAL; one transaction per batch)."""
 
     def __init__(self, path: Path | str, identity: str) -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = connect(path)
         self._db.executescript(_SCHEMA)
         self._in_tx = False
         self._knowledge = Knowledge.empty()

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from syncgui.engine.clock import ClockVector
 from syncgui.engine.errors import ItemProblem
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.ids import Version
@@ -125,3 +126,14 @@ class Replica(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+def forget_tombstones(forgotten: Knowledge, tombstones: Iterable[ItemMeta]) -> Knowledge:
+    """Forgotten knowledge after dropping ``tombstones``: every version up to the highest
+    dropped one of each replica may now be forgotten (an over-estimate, as in the Sync
+    Framework's ForgetToVersion). A peer whose knowledge does not contain it may have
+    missed a delete, and is brought up to date by full enumeration."""
+    ticks: dict[bytes, int] = {}
+    for m in tombstones:
+        ticks[m.version.replica] = max(ticks.get(m.version.replica, 0), m.version.tick)
+    return forgotten.union(Knowledge.from_scope(ClockVector(ticks))) if ticks else forgotten

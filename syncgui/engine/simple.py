@@ -11,7 +11,6 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from syncgui.engine.clock import ClockVector
 from syncgui.engine.errors import BadItem, ItemProblem, SyncError
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.ids import Version, content_hash, gid_for_uid, synthesize_uid
@@ -28,7 +27,13 @@ from syncgui.engine.items import (
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow, MetadataStore
 from syncgui.engine.provider import Capabilities, Entry, SimpleStore, Written
-from syncgui.engine.replica import BatchOutcome, DetectReport, HistoryRecord, HistorySink
+from syncgui.engine.replica import (
+    BatchOutcome,
+    DetectReport,
+    HistoryRecord,
+    HistorySink,
+    forget_tombstones,
+)
 
 log = logging.getLogger(__name__)
 
@@ -250,13 +255,9 @@ class SimpleReplica:
         if not old:
             return 0
         with self.meta.transaction():
-            ticks: dict[bytes, int] = {}
             for m in old:
-                ticks[m.version.replica] = max(ticks.get(m.version.replica, 0), m.version.tick)
                 self.meta.drop(m.gid)
-            self.meta.forgotten = self.meta.forgotten.union(
-                Knowledge.from_scope(ClockVector(ticks))
-            )
+            self.meta.forgotten = forget_tombstones(self.meta.forgotten, old)
         return len(old)
 
     # -- as a destination -----------------------------------------------------------------

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from syncgui.engine.replica import HistoryRecord
+from syncgui.engine.sqlite import connect
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS history(
@@ -29,9 +29,7 @@ class HistoryLog:
     """A :class:`~syncgui.engine.replica.HistorySink` in SQLite."""
 
     def __init__(self, path: Path | str) -> None:
-        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = connect(path)
         self._db.executescript(_SCHEMA)
 
     def keep(self, records: Sequence[HistoryRecord]) -> None:
