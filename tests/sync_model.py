@@ -24,8 +24,9 @@ state, so nothing is lost, where comparing whole histories would report a false 
 
 The model does not distinguish "holds a tombstone" from "learned a delete without ever
 holding the contact" (a *ghost*): both are "deleted, with this history", which is what an
-engine that stores a tombstone for such a delete does. This engine stores nothing for a
-ghost, and :func:`one_way` reports where that shows (:data:`GHOST_BUG`).
+engine that stores a tombstone for such a delete does, as this one now does. An earlier
+engine stored nothing for a ghost; :func:`one_way` still reports where that would show
+(:data:`GHOST_BUG`), and no replica is a ghost any more.
 """
 
 from __future__ import annotations
@@ -37,7 +38,9 @@ Fields = tuple[tuple[str, str], ...]
 """A contact's content: sorted ``(property, value)`` pairs."""
 
 GHOST_BUG = "ghost"
-"""A live change reaches a replica that learned the contact's delete without a tombstone."""
+"""A replica that learned a contact's delete without keeping a tombstone (a ghost) meets a
+version of that contact it cannot handle as if it had one (see test_ghost_* and
+test_delete_forgotten_in_recovery_* in tests.test_stateful_sync)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -89,7 +92,9 @@ class PassOutcome:
     updated: int = 0
     deleted: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
-    ghosted: list[str] = field(default_factory=list)  # UIDs that hit GHOST_BUG
+    # UIDs for which this engine cannot do what the model does (GHOST_BUG); the model
+    # goes on as an engine that keeps a tombstone for every delete it learns would
+    ghosted: list[str] = field(default_factory=list)
 
 
 class Clock:
@@ -109,8 +114,14 @@ class Clock:
     ) -> Event:
         """A new event; ``incarnation`` None starts a new incarnation (create, restore)."""
         self.count += 1
-        made = Event(self.count, replica, kind, content, frozenset(past),
-                     self.count if incarnation is None else incarnation)
+        made = Event(
+            self.count,
+            replica,
+            kind,
+            content,
+            frozenset(past),
+            self.count if incarnation is None else incarnation,
+        )
         self.events[made.id] = made
         return made
 
@@ -178,7 +189,9 @@ def one_way(
             dst.held[uid] = replace(d, known=d.known | s.known)
             continue
         if d is None:
-            dst.held[uid] = Held(s.version, s.known, s.created, ghost=not s.live)
+            # the engine keeps a tombstone for a delete it never held the contact for, so
+            # no replica is a ghost any more (GHOST_BUG stays as a check that it holds)
+            dst.held[uid] = Held(s.version, s.known, s.created, ghost=False)
             out.created += s.live
             continue
         if s.ghost and not d.ghost and (d.live or d.version.id in s.known):
@@ -186,19 +199,19 @@ def one_way(
             # a live dst never gets the delete (and no longer accepts it from anyone else),
             # a tombstone at dst keeps its own version.
             out.ghosted.append(uid)
-            continue
         if d.ghost and s.live and (d.version.id in s.known) == (s.created.id in d.known):
             # The engine keeps no row here. It takes a change that knew the delete for an
             # edit concurrent with a forgotten delete when it knows the change's creation
             # (planner DELETED_HERE: a false conflict), and it re-creates the contact without
             # a conflict when it does not (a missed one).
             out.ghosted.append(uid)
-            continue
         known = d.known | s.known
         if d.version.id in s.known:
             _take(dst, uid, d, s.version, known, s.created, out)
         elif not d.live and not s.live:
-            dst.held[uid] = replace(d, known=known)
+            # both deleted: dst takes src's tombstone version (as for equal live content),
+            # so a later change made without seeing that delete still meets a conflict
+            dst.held[uid] = replace(d, version=s.version, known=known)
         elif d.live and s.live and d.version.content == s.version.content:
             out.conflicts.append(Conflict(direction, uid, "update-update", "converged"))
             dst.held[uid] = Held(s.version, known, d.created)
@@ -209,7 +222,7 @@ def one_way(
             created = s.created if kept is s and s.live else d.created
             # A conflict with a delete the engine holds no tombstone for is settled by
             # resolve_forgotten_delete, which names a winning edit "kept-update".
-            label = "kept-update" if d.ghost and kept is s else winner
+            label = "kept-update" if d.ghost and kept is s and uid not in out.ghosted else winner
             out.conflicts.append(Conflict(direction, uid, kind_of(d.live, s.live), label))
             _take(dst, uid, d, made, known | {made.id}, created, out, ghost=False)
     return out
@@ -226,8 +239,12 @@ def _take(
     *,
     ghost: bool = True,
 ) -> None:
-    after = Held(version, known, created if version.content is not None else before.created,
-                 ghost=ghost and before.ghost and version.content is None)
+    after = Held(
+        version,
+        known,
+        created if version.content is not None else before.created,
+        ghost=ghost and before.ghost and version.content is None,
+    )
     dst.held[uid] = after
     if before.live and not after.live:
         out.deleted += 1

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from syncgui.engine.bases import BaseStore
-from syncgui.engine.events import Event, Policy, SessionResult, SessionSettings
+from syncgui.engine.events import Direction, Event, Policy, SessionResult, SessionSettings
 from syncgui.engine.ids import gid_for_uid
 from syncgui.engine.memory import MemoryReplica
 from syncgui.engine.metadata import MetadataStore
@@ -98,9 +98,8 @@ class Stores:
             "vdir": SimpleReplica(folder_store, self.metas[0]),
             "vcf": SimpleReplica(file_store, self.metas[1]),
         }
-        self.bases = {
-            partnership(a, b): BaseStore(self.root / f"base-{a}-{b}.sqlite") for a, b in PAIRS
-        }
+        shared = BaseStore(self.root / "bases.sqlite")  # one store, as the service has
+        self.bases = {partnership(a, b): shared for a, b in PAIRS}
 
     def close(self) -> None:
         for meta in self.metas:
@@ -114,15 +113,21 @@ class Stores:
     def sync(self, a: str, b: str, settings: SessionSettings) -> tuple[SessionResult, list[Event]]:
         events: list[Event] = []
         session = SyncSession(
-            self.replicas[a], self.replicas[b], settings, self.bases[partnership(a, b)],
+            self.replicas[a],
+            self.replicas[b],
+            settings,
+            self.bases[partnership(a, b)],
             emit=events.append,
         )
         return session.run(), events
 
     @staticmethod
-    def settings(a: str, b: str, policy: Policy, **extra: object) -> SessionSettings:
-        return SessionSettings(partnership(a, b), policy=policy, allow_mass_delete=True,
-                               **extra)  # type: ignore[arg-type]
+    def settings(
+        a: str, b: str, policy: Policy, direction: Direction = Direction.TWO_WAY
+    ) -> SessionSettings:
+        return SessionSettings(
+            partnership(a, b), direction=direction, policy=policy, allow_mass_delete=True
+        )
 
     # -- what a user sees -----------------------------------------------------------------
 
@@ -165,23 +170,14 @@ class Stores:
         os.utime(path, ns=(self._stamp, self._stamp))
 
     def _write_folder(self, uid: str, fields: Fields | None) -> None:
-        path = next((p for p in self.folder.glob("*.vcf") if parse(p.read_bytes())[0] == uid),
-                    None)
+        path = next((p for p in self.folder.glob("*.vcf") if parse(p.read_bytes())[0] == uid), None)
         if fields is None:
             assert path is not None, uid
             path.unlink()
             return
         if path is None:
-            # A card put back before the sync noticed it was gone comes back under its old
-            # name (from a backup, say): a card that changes its file name between two syncs
-            # is another case, see rename().
-            gid = gid_for_uid(uid)
-            old = [key for key, brief in self.metas[0].live_stamps().items() if brief[1] == gid]
-            if old:
-                path = self.folder / old[0]
-            else:
-                self._names += 1
-                path = self.folder / f"external-{self._names}.vcf"
+            self._names += 1
+            path = self.folder / f"external-{self._names}.vcf"
         path.write_bytes(render(uid, fields))
         self._touch(path)
 

@@ -13,97 +13,48 @@ the causal-history model of :mod:`tests.sync_model` (properties 7-15 of the MSF 
     another replica's version of a contact iff the model says it has seen that version.
 
 At the end every partnership in the ring syncs both ways twice; then all stores must hold the
-same cards and one more round must transfer nothing.
+same cards (compared with ``VCardFormat.same``) and one more round must transfer nothing.
 
-:class:`MergeMachine` does the same for the ``merge`` policy where each replica only edits
-its own field, so no edit should ever be lost to a merge and no merge should ever clash.
-
-The tests at the end pin the engine bugs the machines found, as minimal reproductions.
+The tests at the end pin the engine bugs the machine found, as minimal reproductions; the
+machine stops modelling a contact that runs into one (``SYNCGUI_STATEFUL_STRICT=1`` makes it
+fail instead). The ``merge`` policy has its own machine in :mod:`tests.test_stateful_merge`.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
+import time
 
-import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import event, target
 from hypothesis import strategies as st
-from hypothesis.stateful import (
-    RuleBasedStateMachine,
-    initialize,
-    invariant,
-    rule,
-)
+from hypothesis.stateful import initialize, invariant, rule
 
 from syncgui.engine.events import ConflictFound, Direction, Event, Policy, Status
 from syncgui.engine.ids import Version, gid_for_uid
-from syncgui.engine.replica import Replica
 from tests.sync_model import GHOST_BUG, Clock, Conflict, Fields, ReplicaModel, one_way
 from tests.sync_model import Event as Change
-from tests.sync_stores import NAMES, PAIRS, Stores, parse, same_content
-
-# Known engine bugs the machine steps around (each is pinned by an xfail test below): when a
-# step hits one, the contact concerned is no longer modelled. Set SYNCGUI_STATEFUL_STRICT=1 to
-# fail on them instead, e.g. to check a fix.
-SPLIT_BUG = "split"  # a card file that changes its name between two syncs (rename rule)
-TOLERATED = (
-    frozenset()
-    if os.environ.get("SYNCGUI_STATEFUL_STRICT")
-    else frozenset({GHOST_BUG, SPLIT_BUG})
+from tests.sync_stores import NAMES, PAIRS, parse, same_content
+from tests.sync_support import (
+    MODES,
+    PICK,
+    SESSIONS,
+    STRICT,
+    MemoryNet,
+    StoresMachine,
+    X,
+    machine_settings,
+    x_card,
+    x_fields,
 )
 
-# One session, or two one-way sessions in the reverse of the usual order.
-MODES = ("two-way", "two-way", "a-to-b", "b-to-a", "b-then-a")
-_SESSIONS = {
-    "two-way": (Direction.TWO_WAY,),
-    "a-to-b": (Direction.A_TO_B,),
-    "b-to-a": (Direction.B_TO_A,),
-    "b-then-a": (Direction.B_TO_A, Direction.A_TO_B),
-}
+TOLERATED = frozenset() if STRICT else frozenset({GHOST_BUG})
 WINNER_POLICIES = st.sampled_from([Policy.A_WINS, Policy.B_WINS])
-PICK = st.integers(min_value=0, max_value=1 << 16)
 
 
 def with_field(fields: Fields, key: str, value: str) -> Fields:
     return tuple(sorted({**dict(fields), key: value}.items()))
 
 
-class _Machine(RuleBasedStateMachine):
-    """What both machines share: the stores, a teardown that never leaves files behind, and
-    a flag that says whether the last step finished with every check passed."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stores = Stores()
-        self.uids: dict[bytes, str] = {}
-        self.made = 0
-        # Set at the start of each rule, cleared by the last check of the invariant: the
-        # end-of-run convergence check only runs when the run itself did not fail.
-        self.dirty = False
-
-    def new_uid(self) -> tuple[str, int]:
-        self.made += 1
-        uid = f"uid-{self.made}"
-        self.uids[gid_for_uid(uid)] = uid
-        return uid, self.made
-
-    def uid_of(self, gid: bytes) -> str:
-        assert gid in self.uids, f"the engine reports an item {gid.hex()} no store created"
-        return self.uids[gid]
-
-    def teardown(self) -> None:
-        try:
-            if not self.dirty:
-                self.converge()
-        finally:
-            self.stores.close()
-
-    def converge(self) -> None:
-        raise NotImplementedError
-
-
-class SyncMachine(_Machine):
+class SyncMachine(StoresMachine):
     """Create, edit, delete, restore and sync under a-wins/b-wins (see the module doc)."""
 
     def __init__(self) -> None:
@@ -118,13 +69,16 @@ class SyncMachine(_Machine):
         self.version_of: dict[int, Version] = {}
         self.syncs = 0
         self.steps = 0
+        self.conflicts = 0
 
     @initialize(
         policies=st.tuples(WINNER_POLICIES, WINNER_POLICIES, WINNER_POLICIES),
         start=st.lists(st.sampled_from(NAMES), max_size=6),
         spread=st.booleans(),
     )
-    def setup(self, policies: tuple[Policy, Policy, Policy], start: list[str], spread: bool) -> None:
+    def setup(
+        self, policies: tuple[Policy, Policy, Policy], start: list[str], spread: bool
+    ) -> None:
         """Fix each partnership's policy; create a few contacts and maybe sync them around,
         so that edits and conflicts can happen from the first steps."""
         self.dirty = True
@@ -182,15 +136,13 @@ class SyncMachine(_Machine):
             fields = (("FN", f"Person {n}"), ("NOTE", f"restored-{self.tick()}"))
             self.change(where, uid, "restore", fields)
 
-    if SPLIT_BUG not in TOLERATED:
-
-        @rule(pick=PICK)
-        def rename(self, pick: int) -> None:
-            """Another program renames a card file in the folder (see test_renamed_card_*)."""
-            self.dirty = True
-            uid = self.pick("vdir", pick, live=True)
-            if uid is not None:
-                self.stores.rename(uid)
+    @rule(pick=PICK)
+    def rename(self, pick: int) -> None:
+        """Another program renames a card file in the folder: not a change at all."""
+        self.dirty = True
+        uid = self.pick("vdir", pick, live=True)
+        if uid is not None:
+            self.stores.rename(uid)
 
     # One rule per partnership: rules with fewer arguments come first in Hypothesis's rule
     # order, and three of them make syncs as frequent as edits.
@@ -209,7 +161,7 @@ class SyncMachine(_Machine):
     def sync(self, pair: tuple[str, str], mode: str) -> None:
         self.dirty = True
         self.syncs += 1
-        for direction in _SESSIONS[mode]:
+        for direction in SESSIONS[mode]:
             self.session(*pair, direction)
 
     def tick(self) -> int:
@@ -242,27 +194,31 @@ class SyncMachine(_Machine):
 
     def session(self, a: str, b: str, direction: Direction) -> None:
         policy = self.policies[(a, b)]
-        result, events = self.stores.sync(a, b, self.stores.settings(a, b, policy,
-                                                                      direction=direction))
+        result, events = self.stores.sync(
+            a, b, self.stores.settings(a, b, policy, direction=direction)
+        )
         self.detect(a)
         self.detect(b)
         legs = {Direction.A_TO_B: [("a", a, b)], Direction.B_TO_A: [("b", b, a)]}
         expected: list[Conflict] = []
         counts = {}
         for side, src, dst in legs.get(direction, [("a", a, b), ("b", b, a)]):
-            out = one_way(self.models[src], self.models[dst], side,
-                          "a" if policy is Policy.A_WINS else "b", self.clock,
-                          skip=self.tainted.__contains__)
-            for uid in out.ghosted:
-                assert GHOST_BUG in TOLERATED, (
-                    f"{uid}: {src}->{dst} sends a live version to a replica that learned the "
-                    "delete without keeping a tombstone (see test_ghost_*)"
-                )
-                self.tainted.add(uid)
-                event("contact dropped from the model: known ghost bug")
+            out = one_way(
+                self.models[src],
+                self.models[dst],
+                side,
+                "a" if policy is Policy.A_WINS else "b",
+                self.clock,
+                skip=self.tainted.__contains__,
+            )
+            if GHOST_BUG in TOLERATED:
+                for uid in out.ghosted:
+                    self.tainted.add(uid)
+                    event("contact dropped from the model: known ghost bug")
             expected += out.conflicts
             for c in out.conflicts:
                 event(f"conflict {c.kind} -> {c.resolution}")
+            self.conflicts += len(out.conflicts)
             counts[dst] = (out.created, out.updated, out.deleted)
         assert result.status is Status.OK and not result.errors, (result.status, result.errors)
         self.check_conflicts(events, expected)
@@ -288,7 +244,8 @@ class SyncMachine(_Machine):
             if isinstance(e, ConflictFound) and (uid := self.uid_of(e.gid)) not in self.tainted
         )
         want = sorted(
-            (c.direction, c.uid, c.kind, c.resolution) for c in expected
+            (c.direction, c.uid, c.kind, c.resolution)
+            for c in expected
             if c.uid not in self.tainted
         )
         assert found == want, f"conflicts reported {found}, expected {want}"
@@ -389,10 +346,13 @@ class SyncMachine(_Machine):
                 held = model.held.get(uid)
                 seen = held is not None and self.versions[version] in held.known
                 has = knowledge.contains(gid_for_uid(uid), version)
-                assert has or not seen, f"{name} has seen {other}'s {uid} {version} " \
-                    "but its knowledge lacks it"
-                assert seen or not has, f"{name}'s knowledge contains {other}'s {uid} " \
+                assert has or not seen, (
+                    f"{name} has seen {other}'s {uid} {version} but its knowledge lacks it"
+                )
+                assert seen or not has, (
+                    f"{name}'s knowledge contains {other}'s {uid} "
                     f"{version} but it does not hold that version (knowledge ahead of data)"
+                )
 
     # -- the end: every pair in the ring syncs both ways twice ----------------------------
 
@@ -401,6 +361,7 @@ class SyncMachine(_Machine):
         event(f"modelled contacts dropped: {len(self.tainted)}")
         event(f"syncs: {self.syncs // 5 * 5}+")
         event(f"steps: {self.steps // 10 * 10}+")
+        target(float(self.conflicts), label="conflicts before the final round")
         for _ in range(2):
             for a, b in PAIRS:
                 self.session(a, b, Direction.TWO_WAY)
@@ -425,11 +386,57 @@ class SyncMachine(_Machine):
             assert result.status is Status.OK
 
 
-SYNC_SETTINGS = settings(
-    max_examples=60,
-    stateful_step_count=30,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
 TestSyncMachine = SyncMachine.TestCase
-TestSyncMachine.settings = SYNC_SETTINGS
+TestSyncMachine.settings = machine_settings(examples=200, steps=30)
+
+
+# -- minimal reproductions of what the machine found ------------------------------------------
+
+
+def test_ghost_delete_passed_on_by_a_replica_that_never_had_the_contact() -> None:
+    net = MemoryNet()
+    a, b, c = net.replicas("ABC")
+    a.put(x_card(NOTE="1"))
+    net.sync(a, b)
+    a.remove(X)
+    delete = a.lookup([X])[X].version
+    net.sync(a, c)  # C never had X: the delete is "ignored" and learned
+    net.sync(c, b)  # C sends nothing for X, B learns C's knowledge
+    # (d) knowledge ahead of data: B holds X live but its knowledge contains the delete
+    assert not (b.data(X) is not None and b.knowledge().contains(X, delete))
+    net.sync(a, b)  # A's delete is now "obsolete" at B
+    assert b.data(X) is None
+
+
+def test_ghost_undoes_a_revival_that_knew_the_delete() -> None:
+    net = MemoryNet()
+    a, b, c = net.replicas("ABC")
+    a.put(x_card(NOTE="1"))
+    net.sync(a, b)
+    a.remove(X)
+    b.put(x_card(NOTE="edited on B"))
+    net.sync(a, c)  # C learns the delete without a tombstone
+    settled = net.sync(a, b, Policy.B_WINS)  # B's edit wins: X lives on A and B
+    assert [(e.kind, e.resolution) for e in settled] == [("update-delete", "b")]
+    assert x_fields(a) == x_fields(b) == {"FN": "Ada", "NOTE": "edited on B"}
+
+    settled = net.sync(b, c, Policy.B_WINS)  # the revival knew the delete: no conflict
+
+    assert settled == []
+    assert x_fields(b) == x_fields(c) == {"FN": "Ada", "NOTE": "edited on B"}
+
+
+def test_delete_forgotten_in_recovery_still_reaches_a_stale_replica() -> None:
+    net = MemoryNet()
+    a, c, d = net.replicas("ACD")
+    a.put(x_card(NOTE="1"))
+    net.sync(a, c)
+    net.sync(a, d)
+    a.remove(X)
+    a.cleanup_tombstones(time.time() + 1)
+    net.sync(a, c)  # recovery: C forgets X
+    net.sync(c, d)  # D learns C's knowledge; C has no forgotten knowledge to force recovery
+    for _ in range(2):
+        for one, two in ((a, c), (c, d), (a, d)):
+            net.sync(one, two)
+    assert d.data(X) is None

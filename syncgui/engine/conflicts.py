@@ -81,12 +81,15 @@ def _actions(
             False,
             s.changed_at,
         )
-        return [*keep_ours, Put(copy, dest.format.as_copy(theirs, uid, conflict.source_name), None)]
+        data = dest.format.as_copy(theirs, uid, conflict.source_name)
+        return [*keep_ours, Put(copy, data, None, agreed=False)]
     sides: dict[str, Side] = {source_side: "theirs", ("b" if source_side == "a" else "a"): "ours"}
     choice = {field: sides[side] for field, side in prefer.items()}
     default = sides["a"]
-    merged = dest.format.merge(bases.get(conflict.gid), ours, theirs)
+    base = bases.get(conflict.gid, dest.knowledge(), conflict.knowledge)
+    merged = dest.format.merge(base, ours, theirs)
     for clash in merged.clashes:
         choice.setdefault(clash.field, default)
-    data = dest.format.merge_choosing(bases.get(conflict.gid), ours, theirs, choice)
-    return [Put(relabel(dest, local, data), data, None)]
+    data = dest.format.merge_choosing(base, ours, theirs, choice)
+    shared = (conflict.source.version, theirs)
+    return [Put(relabel(dest, local, data), data, None, merge_base=shared)]

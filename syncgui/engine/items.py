@@ -43,6 +43,19 @@ class Put:
     data: bytes
     version: Version | None
     created: Version | None = None  # None: keep (or, for a new item, make fresh)
+    # What the partnership's next three-way merge may take as the common base once this is
+    # written: the data itself (None), another version both sides descend from (a merge
+    # result descends from the source's data, which the source holds), or nothing at all
+    # (``agreed`` False: a copy only the destination has)
+    merge_base: tuple[Version, bytes] | None = None
+    agreed: bool = True
+
+    @property
+    def shared(self) -> tuple[Version, bytes] | None:
+        """The version and content both sides hold once this is written (see above)."""
+        if not self.agreed:
+            return None
+        return self.merge_base or (self.meta.version, self.data)
 
 
 @dataclass(frozen=True, slots=True)

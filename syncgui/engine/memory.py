@@ -170,6 +170,7 @@ class MemoryReplica:
         *,
         partnership: str,
         history: HistorySink | None,
+        forgotten: Knowledge | None = None,
     ) -> BatchOutcome:
         out = BatchOutcome()
         for action in actions:
@@ -182,6 +183,8 @@ class MemoryReplica:
             self._apply_one(action, partnership, out)
         excluded = out.failed | {a.meta.gid for a in actions if isinstance(a, Deferred)}
         self._knowledge = self._knowledge.union(learned.exclude_items(excluded))
+        if forgotten is not None and not out.failed:
+            self._forgotten = self._forgotten.union(forgotten)
         return out
 
     def _keep(self, action: Action, partnership: str, history: HistorySink | None) -> None:
@@ -234,7 +237,8 @@ class MemoryReplica:
             self._items[gid] = _Item(
                 ItemMeta(gid, m.uid, m.label, created, version, False, m.changed_at), data
             )
-            out.agreed[gid] = data
+            if action.shared is not None:
+                out.agreed[gid] = action.shared
             if not live:
                 out.created += 1
             elif item is not None and item.data != data:

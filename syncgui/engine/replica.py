@@ -58,8 +58,9 @@ class BatchOutcome:
     deleted: int = 0
     failed: set[bytes] = field(default_factory=set)
     problems: list[ItemProblem] = field(default_factory=list)
-    # item data as now held by the destination, for the partnership's merge base
-    agreed: dict[bytes, bytes] = field(default_factory=dict)
+    # versions both sides now hold (or descend from), for later merges: gid -> (version,
+    # content)
+    agreed: dict[bytes, tuple[Version, bytes]] = field(default_factory=dict)
     versions: dict[bytes, Version] = field(default_factory=dict)
 
 
@@ -112,9 +113,11 @@ class Replica(Protocol):
         *,
         partnership: str,
         history: HistorySink | None,
+        forgotten: Knowledge | None = None,
     ) -> BatchOutcome:
         """Apply a batch durably, then learn ``learned`` minus the items that failed or
-        were deferred, in one transaction with the item metadata."""
+        were deferred (and take on ``forgotten``), in one transaction with the item
+        metadata."""
         ...
 
     def conflicts(self, partnership: str | None = None) -> list[StoredConflict]: ...

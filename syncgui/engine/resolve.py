@@ -68,10 +68,13 @@ def resolve(
     assert theirs is not None and ours is not None
     if policy is Policy.KEEP_BOTH:
         return _keep_both(ctx, change, local, theirs)
-    merged = ctx.dest.format.merge(ctx.bases.get(change.gid), ours, theirs)
+    base = ctx.bases.get(change.gid, ctx.dest.knowledge(), ctx.made_with)
+    merged = ctx.dest.format.merge(base, ours, theirs)
     if merged.data is None:
         return defer(ctx, change, kind, theirs)
-    return Resolution([Put(relabel(ctx.dest, change, merged.data), merged.data, None)], "merged")
+    shared = (change.version, theirs)  # the merge result descends from the source's data
+    put = Put(relabel(ctx.dest, change, merged.data), merged.data, None, merge_base=shared)
+    return Resolution([put], "merged")
 
 
 def resolve_forgotten_delete(ctx: ConflictContext, change: ItemMeta) -> Resolution:
@@ -157,4 +160,4 @@ def _keep_both(
         change.changed_at,
     )
     copy = ctx.dest.format.as_copy(theirs, uid, ctx.source.name)
-    return Resolution([Adopt(local, None), Put(copy_meta, copy, None)], "both")
+    return Resolution([Adopt(local, None), Put(copy_meta, copy, None, agreed=False)], "both")

@@ -269,6 +269,7 @@ class SimpleReplica:
         *,
         partnership: str,
         history: HistorySink | None,
+        forgotten: Knowledge | None = None,
     ) -> BatchOutcome:
         out = BatchOutcome()
         self._keys = None
@@ -310,6 +311,8 @@ class SimpleReplica:
             self.meta.save_many(new_rows)
             excluded = out.failed | {a.meta.gid for a in actions if isinstance(a, Deferred)}
             self.meta.knowledge = self.meta.knowledge.union(learned.exclude_items(excluded))
+            if forgotten is not None and not out.failed:
+                self.meta.forgotten = self.meta.forgotten.union(forgotten)
             if token is not None:
                 self.meta.token = token
         return out
@@ -368,7 +371,8 @@ class SimpleReplica:
         if isinstance(action, Put):
             data = self.format.with_uid(action.data, action.meta.uid)
             digest = content_hash(data)
-            out.agreed[action.meta.gid] = data
+            if action.shared is not None:
+                out.agreed[action.meta.gid] = action.shared
             if live and row is not None and row.key is not None:
                 if old is not None and (old == data or digest == row.hash):
                     return Written(row.key, row.stamp or ""), digest

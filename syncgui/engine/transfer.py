@@ -23,7 +23,7 @@ from syncgui.engine.events import (
     Policy,
     Progress,
 )
-from syncgui.engine.items import Action, ConflictKind, Forget, ItemMeta, Put, Remove
+from syncgui.engine.items import Action, Adopt, ConflictKind, Forget, ItemMeta, Put, Remove
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.planner import Decision, Verdict, decide
 from syncgui.engine.replica import HistorySink, Replica
@@ -44,6 +44,9 @@ class Plan:
     recovery: bool = False
     # items with a conflict pending in this partnership: neither sent nor learned
     held: frozenset[bytes] = frozenset()
+    # a recovery pass hands on the source's forgotten knowledge: the destination may now
+    # lack tombstones just as the source does
+    forgotten: Knowledge | None = None
 
     def count(self, *decisions: Decision) -> int:
         return sum(1 for _c, _l, v in self.steps if v.decision in decisions)
@@ -104,6 +107,7 @@ class OneWayPass:
         plan = Plan(made_with, steps, recovery=recovery, held=frozenset(skip))
         if recovery:
             plan.forget = self._forgotten_deletes(changes, made_with, skip)
+            plan.forgotten = self.source.forgotten()
         return plan
 
     def _forgotten_deletes(
@@ -154,7 +158,8 @@ class OneWayPass:
             if report.cancelled and not batch:
                 break
             learned = plan.made_with.project_range(lower, upper).exclude_items(unlearned)
-            self._commit(actions, learned, report)
+            forgotten = plan.forgotten if last and not report.cancelled else None
+            self._commit(actions, learned, report, forgotten)
             done += len(batch) + (len(plan.forget) if last else 0)
             self.emit(Progress(self.partnership, "applying", self.label, done, total))
             if report.cancelled or upper is None:
@@ -162,18 +167,28 @@ class OneWayPass:
             lower = upper + b"\x00"
         return report
 
-    def _commit(self, actions: list[Action], learned: Knowledge, report: PassReport) -> None:
-        if not actions and self.dest.knowledge().contains_knowledge(learned):
+    def _commit(
+        self,
+        actions: list[Action],
+        learned: Knowledge,
+        report: PassReport,
+        forgotten: Knowledge | None = None,
+    ) -> None:
+        if not actions and forgotten is None and self.dest.knowledge().contains_knowledge(learned):
             return  # nothing to write or learn (a no-op sync writes nothing)
         outcome = self.dest.apply(
-            actions, learned, partnership=self.partnership, history=self.history
+            actions,
+            learned,
+            partnership=self.partnership,
+            history=self.history,
+            forgotten=forgotten,
         )
         report.counts.created += outcome.created
         report.counts.updated += outcome.updated
         report.counts.deleted += outcome.deleted
         report.problems.extend(outcome.problems)
         if outcome.agreed:
-            self.bases.put_many(outcome.agreed.items())
+            self.bases.put_many((gid, v, data) for gid, (v, data) in outcome.agreed.items())
 
     def _act(
         self,
@@ -187,9 +202,21 @@ class OneWayPass:
         if d in (Decision.CREATE, Decision.UPDATE):
             data = self.source.load(change.gid)
             return [Put(change, data, change.version, created=change.created)]
-        if d is Decision.DELETE:
+        if d is Decision.BOTH_DELETED:
+            # Both deleted: agree on the source's tombstone (as for equal content), so a
+            # change made without seeing that delete still meets a conflict here later.
+            return [Adopt(change, change.version)]
+        if d in (Decision.DELETE, Decision.IGNORE):
+            # A delete of an item never held here still leaves a tombstone: the knowledge
+            # learns the delete, and must not pass it on without it.
             return [Remove(change, change.version)]
         if d is Decision.DELETED_HERE:
+            forgotten_here = self.dest.forgotten().project_items([change.gid])
+            if ctx.made_with.contains_knowledge(forgotten_here):
+                # The source saw whatever delete this replica forgot: a revival, not a
+                # conflict (e.g. a contact kept by resolving an edit against that delete).
+                data = self.source.load(change.gid)
+                return [Put(change, data, change.version, created=change.created)]
             resolution = resolve_forgotten_delete(ctx, change)
             kind = ConflictKind.DELETE_UPDATE
         elif d is Decision.CONFLICT and local is not None and verdict.kind is not None:

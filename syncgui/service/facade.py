@@ -106,7 +106,6 @@ class SyncService:
                 finally:
                     meta.close()
         self.book.save([q for q in self.book.load() if q.name != name])
-        self.paths.bases_db(name).unlink(missing_ok=True)
 
     # -- sync -----------------------------------------------------------------------------
 
@@ -142,7 +141,7 @@ class SyncService:
         )
         started = time.monotonic()
         try:
-            with self._locked(p), self._replicas(p) as (a, b), self._bases(p.name) as bases:
+            with self._locked(p), self._replicas(p) as (a, b), self._bases() as bases:
                 history = HistoryLog(self.paths.history_db)
                 try:
                     session = SyncSession(
@@ -189,8 +188,8 @@ class SyncService:
             yield a, b
 
     @contextmanager
-    def _bases(self, name: str) -> Iterator[BaseStore]:
-        bases = BaseStore(self.paths.bases_db(name))
+    def _bases(self) -> Iterator[BaseStore]:
+        bases = BaseStore(self.paths.bases_db)
         try:
             yield bases
         finally:
@@ -247,7 +246,7 @@ class SyncService:
     ) -> ConflictView:
         """Apply the user's choice; the next sync carries it to the other side."""
         for p in self.book.load():
-            with self._locked(p), self._replicas(p) as (a, b), self._bases(p.name) as bases:
+            with self._locked(p), self._replicas(p) as (a, b), self._bases() as bases:
                 for holder in (a, b):
                     found = [c for c in holder.conflicts(p.name) if c.id == conflict_id]
                     if not found:

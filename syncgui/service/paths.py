@@ -37,8 +37,10 @@ class Paths:
         """One metadata database per store identity: one store is one replica."""
         return self.data_dir / "replicas" / f"{_digest(identity)}.sqlite"
 
-    def bases_db(self, partnership: str) -> Path:
-        return self.data_dir / "partnerships" / f"{_digest(partnership)}.sqlite"
+    @property
+    def bases_db(self) -> Path:
+        """Merge bases, shared by every partnership (see syncgui.engine.bases)."""
+        return self.data_dir / "bases.sqlite"
 
     def lock_file(self, what: str) -> Path:
         return self.data_dir / "locks" / f"{_digest(what)}.lock"

@@ -81,7 +81,8 @@ class Net:
         return f"{a.name}-{b.name}"
 
     def base(self, a: Replica, b: Replica) -> BaseStore:
-        return self.bases.setdefault(self.partnership(a, b), BaseStore(":memory:"))
+        # one base store for every partnership, as the service has
+        return self.bases.setdefault("shared", BaseStore(":memory:"))
 
     def sync(
         self,

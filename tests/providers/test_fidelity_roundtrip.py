@@ -17,8 +17,15 @@ from syncgui.providers.vcard.folder import open_folder_store
 from syncgui.providers.vcard.format import describe_card
 
 CARDS = Path(__file__).resolve().parents[1] / "data" / "cards"
-GOOD = ["android-21.vcf", "samsung-21.vcf", "latin1-21.vcf", "apple-30.vcf", "v40.vcf",
-        "no-uid.vcf", "crlf-folded.vcf"]
+GOOD = [
+    "android-21.vcf",
+    "samsung-21.vcf",
+    "latin1-21.vcf",
+    "apple-30.vcf",
+    "v40.vcf",
+    "no-uid.vcf",
+    "crlf-folded.vcf",
+]
 
 
 def _replica(store: object, tmp: Path, name: str) -> SimpleReplica:
@@ -58,8 +65,9 @@ def round_trip(tmp_path: Path) -> dict[str, bytes]:
     return {name: by_label[describe_card((CARDS / name).read_bytes()).label] for name in GOOD}
 
 
-@pytest.mark.parametrize("name", [n for n in GOOD if n not in ("android-21.vcf",
-                                                                "latin1-21.vcf", "no-uid.vcf")])
+@pytest.mark.parametrize(
+    "name", [n for n in GOOD if n not in ("android-21.vcf", "latin1-21.vcf", "no-uid.vcf")]
+)
 def test_cards_with_uid_come_back_byte_identical(round_trip: dict[str, bytes], name: str) -> None:
     original = (CARDS / name).read_bytes()
     if not original.endswith(b"\n"):
