@@ -156,7 +156,9 @@ class MemoryReplica:
         old = [
             i.meta
             for i in self._items.values()
-            if i.meta.deleted and i.meta.changed_at < older_than
+            if i.meta.deleted
+            and i.meta.changed_at < older_than
+            and not any(g == i.meta.gid for g, _p in self._conflicts)
         ]
         for m in old:
             del self._items[m.gid]

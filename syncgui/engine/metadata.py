@@ -250,7 +250,9 @@ class MetadataStore:
 
     def tombstones_before(self, when: float) -> list[ItemMeta]:
         cur = self._db.execute(
-            f"SELECT {_ITEM_COLS} FROM item WHERE deleted=1 AND changed_at < ?", (when,)
+            f"SELECT {_ITEM_COLS} FROM item WHERE deleted=1 AND changed_at < ?"
+            " AND gid NOT IN (SELECT gid FROM conflict)",  # a pending conflict needs its row
+            (when,),
         )
         return [_meta(r) for r in cur]
 

@@ -26,7 +26,7 @@ from syncgui.engine.events import (
     Status,
 )
 from syncgui.engine.ids import Version
-from syncgui.engine.items import ItemMeta, Put
+from syncgui.engine.items import ItemMeta, Put, StoredConflict
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.session import SyncSession
@@ -214,10 +214,9 @@ class SyncService:
                         views.append(self._view(p, side, holder, c))
         return views
 
-    def _view(self, p: Partnership, side: str, holder: SimpleReplica, c: object) -> ConflictView:
-        from syncgui.engine.items import StoredConflict
-
-        assert isinstance(c, StoredConflict)
+    def _view(
+        self, p: Partnership, side: str, holder: SimpleReplica, c: StoredConflict
+    ) -> ConflictView:
         try:
             local = holder.load(c.gid)
         except SyncError:
