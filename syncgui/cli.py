@@ -89,12 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
         "only when the same field changed on both sides)",
     )
     lst = psub.add_parser("list", help="show partnerships")
-    lst.add_argument("--json", action="store_true")
+    lst.add_argument("--json", action="store_true", help="print JSON for scripts")
     rm = psub.add_parser("remove", help="forget a partnership (stores are not touched)")
-    rm.add_argument("name")
+    rm.add_argument("name", help="the partnership to forget")
 
     sy = sub.add_parser("sync", help="sync partnerships now")
-    sy.add_argument("names", nargs="*", metavar="NAME")
+    sy.add_argument("names", nargs="*", metavar="NAME", help="partnerships to sync")
     sy.add_argument("--all", action="store_true", help="sync every partnership")
     sy.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
     sy.add_argument(
@@ -102,13 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="go ahead even when a sync would delete more than half of a store",
     )
-    sy.add_argument("--json", action="store_true")
+    sy.add_argument("--json", action="store_true", help="print JSON for scripts")
 
     co = sub.add_parser("conflicts", help="list conflicts waiting for your decision")
-    co.add_argument("name", nargs="?", metavar="NAME")
-    co.add_argument("--json", action="store_true")
+    co.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
+    co.add_argument("--json", action="store_true", help="print JSON for scripts")
     rs = sub.add_parser("resolve", help="settle a conflict; the next sync spreads the result")
-    rs.add_argument("conflict_id", metavar="CONFLICT_ID")
+    rs.add_argument("conflict_id", metavar="CONFLICT_ID", help="as `conflicts` shows it")
     rs.add_argument(
         "--keep",
         required=True,
@@ -118,13 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     hi = sub.add_parser("history", help="versions that syncs overwrote or deleted")
-    hi.add_argument("name", nargs="?", metavar="NAME")
-    hi.add_argument("--json", action="store_true")
+    hi.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
+    hi.add_argument("--json", action="store_true", help="print JSON for scripts")
     re_ = sub.add_parser("restore", help="put a version from history back (it then syncs)")
-    re_.add_argument("history_id", type=int, metavar="HISTORY_ID")
+    re_.add_argument("history_id", type=int, metavar="HISTORY_ID", help="as `history` shows it")
 
     dv = sub.add_parser("devices", help="list connected phones and devices")
-    dv.add_argument("--json", action="store_true")
+    dv.add_argument("--json", action="store_true", help="print JSON for scripts")
     de = sub.add_parser("demo", help="create two sample address books and sync them")
     de.add_argument("--dir", help="where to create them (default: a new temporary folder)")
     return p
