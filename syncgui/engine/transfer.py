@@ -139,8 +139,6 @@ class OneWayPass:
             batch = full_batch
             actions: list[Action] = []
             unlearned: set[bytes] = set(plan.held)
-            if not last:  # the forgotten deletes are applied with the last batch
-                unlearned.update(m.gid for m in plan.forget)
             upper: bytes | None = None if last else batch[-1][0].gid
             for i, (change, local, verdict) in enumerate(batch):
                 if self.cancel.cancelled:
@@ -155,6 +153,8 @@ class OneWayPass:
                     report.problems.append(ItemProblem(err.item or change.label, err.message))
             if last and not report.cancelled:
                 actions.extend(Forget(m) for m in plan.forget)
+            else:  # the forgotten deletes wait for the last batch: nothing learned of them
+                unlearned.update(m.gid for m in plan.forget)
             if report.cancelled and not batch:
                 break
             learned = plan.made_with.project_range(lower, upper).exclude_items(unlearned)
