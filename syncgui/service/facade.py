@@ -15,7 +15,7 @@ from typing import Literal
 
 from syncgui.engine.bases import BaseStore
 from syncgui.engine.conflicts import Keep, resolve_stored
-from syncgui.engine.errors import ItemProblem, StoreUnavailable, SyncError
+from syncgui.engine.errors import ItemProblem, SyncError
 from syncgui.engine.events import (
     CancelToken,
     Direction,
@@ -32,7 +32,7 @@ from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service.config import Partnership, PartnershipBook, check_name
-from syncgui.service.errors import AlreadySyncing, ConfigError
+from syncgui.service.errors import ConfigError
 from syncgui.service.history import HistoryEntry, HistoryLog
 from syncgui.service.locks import locks
 from syncgui.service.paths import Paths
@@ -160,7 +160,7 @@ class SyncService:
                     horizon = time.time() - prefs.tombstone_seconds
                     a.cleanup_tombstones(horizon)
                     b.cleanup_tombstones(horizon)
-        except (StoreUnavailable, AlreadySyncing) as err:
+        except SyncError as err:  # the store is gone, busy or misconfigured: say so, go on
             result = SessionResult(p.name, Status.FAILED, dry_run)
             result.errors.append(ItemProblem(err.item or p.name, err.message))
         log.info("%s: %s in %.2f s", p.name, result.status.value, time.monotonic() - started)
