@@ -72,13 +72,16 @@ def write_temp(folder: str, data: bytes, mode: int | None = None) -> tuple[str, 
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags, 0o600 if mode is not None else 0o666)
     try:
-        with os.fdopen(fd, "wb") as out:
+        try:
             if mode is not None and hasattr(os, "fchmod"):
-                os.fchmod(out.fileno(), mode)
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-            st = os.fstat(out.fileno())
+                os.fchmod(fd, mode)
+            view = memoryview(data)
+            while view:  # plain os.write: no buffered file object per card
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
     except BaseException:
         remove_quietly(path)
         raise
