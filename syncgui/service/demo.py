@@ -5,6 +5,8 @@ contact whose note was edited differently on both sides."""
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -71,9 +73,11 @@ def run_demo(where: str | None, say: Callable[[str], object]) -> int:
     )
     for view in service.conflicts("demo"):
         say(f"  Conflict {view.id}: {view.item!r}: the same field was changed on both sides")
-    cli = f"syncgui-cli --config-dir '{paths.config_dir}' --data-dir '{paths.data_dir}'"
+    exe = sys.argv[0] if os.path.basename(sys.argv[0]) == "syncgui-cli" else "syncgui-cli"
+    cli = f"{exe} --config-dir '{paths.config_dir}' --data-dir '{paths.data_dir}'"
     say("Next steps:")
     say(f"  {cli} conflicts             # see both versions")
     say(f"  {cli} resolve ID --keep a   # or b, both, merged")
     say(f"  {cli} sync demo             # carry the decision to both stores")
-    return 3 if result.status is Status.CONFLICTS else (0 if result.status is Status.OK else 1)
+    # The demo is meant to end with one conflict for you to settle: that is success.
+    return 0 if result.status in (Status.OK, Status.CONFLICTS) else 1
