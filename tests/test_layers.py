@@ -1,5 +1,6 @@
-"""The headless parts never load Qt, and a no-op sync does not even load the vCard parser
-library: checked in a fresh interpreter, as a user's process would start."""
+"""The layer rules, checked in a fresh interpreter as a user's process would start: the
+headless parts never load Qt, the engine uses the standard library only, and each
+third-party library has exactly one importer."""
 
 from __future__ import annotations
 
@@ -30,27 +31,6 @@ def test_engine_imports_only_the_standard_library() -> None:
     loaded = _modules_after("import syncgui.engine")
     third_party = {m.split(".")[0] for m in loaded} & {"vobject", "platformdirs", "PySide6"}
     assert not third_party
-
-
-def test_no_op_sync_loads_neither_qt_nor_vobject(tmp_path: Path) -> None:
-    book, other = tmp_path / "a", tmp_path / "b"
-    book.mkdir()
-    (book / "x.vcf").write_text("BEGIN:VCARD\r\nVERSION:3.0\r\nUID:x\r\nFN:X\r\nEND:VCARD\r\n")
-    base = ["--config-dir", str(tmp_path / "c"), "--data-dir", str(tmp_path / "d")]
-    prelude = f"from syncgui.cli import main\nbase = {base!r}\n"
-    subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            prelude + f"main(base + ['partnership', 'add', 'p', 'vdir:{book}', 'vdir:{other}'])\n"
-            "main(base + ['sync', 'p'])",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    loaded = _modules_after(prelude + "main(base + ['sync', 'p'])")
-    assert "vobject" not in loaded
-    assert not {m for m in loaded if m.startswith("PySide6")}
 
 
 def test_each_third_party_library_is_imported_by_exactly_one_module() -> None:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import Cli, card
 
 
@@ -260,3 +262,32 @@ def test_a_renamed_file_is_not_a_delete_and_a_create(cli: Cli, stores: tuple[Pat
     assert code == 0
     assert result["to_a"] == result["to_b"] == {"created": 0, "updated": 0, "deleted": 0}
     assert export.read_text().count("UID:ann") == 1
+
+
+def test_a_no_op_sync_reads_no_card(
+    cli: Cli, stores: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unchanged cards are recognised by size, time and inode alone; a sync with nothing to
+    do opens none of them, and the one-file store is not even parsed."""
+    from syncgui.providers.vcard import file as file_store
+    from syncgui.providers.vcard import folder as folder_store
+
+    _pair(cli, stores)
+    assert cli("sync", "phone")[0] == 0
+    reads: list[str] = []
+    for cls in (folder_store.VCardFolderProvider, file_store.VCardFileProvider):
+        original = cls.read
+
+        def counting(self: object, key: str, _original: object = original) -> bytes:
+            reads.append(key)
+            return _original(self, key)  # type: ignore[operator,no-any-return]
+
+        monkeypatch.setattr(cls, "read", counting)
+    parsed: list[bytes] = []
+    real_split = file_store.split_cards
+    monkeypatch.setattr(
+        file_store, "split_cards", lambda data: parsed.append(data) or real_split(data)
+    )
+    code, [result] = cli.json("sync", "phone")
+    assert code == 0 and result["to_a"]["updated"] == result["to_b"]["updated"] == 0
+    assert reads == [] and parsed == []
