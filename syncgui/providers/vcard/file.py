@@ -170,6 +170,18 @@ def _assemble(state: _State) -> bytes:
     return b"".join(out)
 
 
+class _ListedFormat(VCardFormat):
+    """VCardFormat that answers ``describe`` from what the last listing already parsed:
+    the engine describes every new or changed card, and list() has just done that."""
+
+    def __init__(self, store: VCardFileProvider) -> None:
+        self._store = store
+
+    def describe(self, data: bytes) -> ItemInfo:
+        known = self._store._known.get(content_hash(data))
+        return known if known is not None else super().describe(data)
+
+
 class VCardFileProvider:
     """A :class:`~syncgui.engine.provider.SimpleStore` over one multi-card ``.vcf`` file."""
 
@@ -177,7 +189,7 @@ class VCardFileProvider:
         self._path = path
         self._identity = "vcf:" + os.path.realpath(path)
         self._name = os.path.basename(path) or path
-        self._format = VCardFormat()
+        self._format = _ListedFormat(self)
         self._state: _State | None = None
         self._listing: Listing | None = None
         self._listed: str | None = None  # the token the last list() saw
