@@ -45,6 +45,7 @@ CREATE TABLE IF NOT EXISTS conflict(
     deleted INTEGER NOT NULL, changed_at REAL NOT NULL,
     data BLOB, knowledge BLOB NOT NULL, detected_at REAL NOT NULL,
     UNIQUE (gid, partnership));
+CREATE TABLE IF NOT EXISTS note(name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
 _ITEM_COLS = "gid, key, uid, label, cre_rep, cre_tick, chg_rep, chg_tick, deleted, changed_at"
@@ -164,6 +165,41 @@ class MetadataStore:
     def knowledge(self, value: Knowledge) -> None:
         self._knowledge = value
         self._knows_tick = value.scope.get(self.replica_id) >= self.tick and value.is_scope_only
+
+    # -- notes: small facts other parts keep with the replica (e.g. a device's saved state)
+
+    def note(self, name: str) -> bytes | None:
+        row = self._db.execute("SELECT value FROM note WHERE name=?", (name,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def set_note(self, name: str, value: bytes) -> None:
+        self._db.execute("INSERT OR REPLACE INTO note VALUES (?, ?)", (name, value))
+
+    # -- the whole state, for replicas whose metadata lives in their store ----------------
+
+    def all_rows(self) -> list[ItemRow]:
+        cur = self._db.execute(f"SELECT {_ITEM_COLS}, stamp, hash FROM item ORDER BY gid")
+        return [_item_row(r) for r in cur]
+
+    def replace_all(
+        self,
+        replica_id: bytes,
+        tick: int,
+        knowledge: Knowledge,
+        forgotten: Knowledge,
+        rows: Iterable[ItemRow],
+    ) -> None:
+        """Become another copy of a replica: its id, tick, knowledge and items (conflicts
+        deferred here concern the old state and are dropped). Call inside a transaction."""
+        self._db.execute("DELETE FROM item")
+        self._db.execute("DELETE FROM conflict")
+        self._db.execute("UPDATE replica SET id=?", (replica_id,))
+        self.replica_id = replica_id
+        self.tick = tick
+        self.knowledge = knowledge
+        self.forgotten = forgotten
+        self.token = None
+        self.save_many(rows)
 
     # -- items ----------------------------------------------------------------------------
 

@@ -67,6 +67,25 @@ class Capabilities:
     batch_size: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """One write the engine is about to make in a batch (see :class:`BatchJournal`)."""
+
+    key: str | None  # None: a new item; the store picks its key from ``uid``
+    uid: str
+    delete: bool = False
+
+
+class BatchJournal(Protocol):
+    """Optional, for stores whose writes are not atomic (a phone over MTP replaces a file by
+    deleting and uploading it). The engine calls :meth:`begin_batch` with every write of a
+    batch before making the first one, after it has read what each will overwrite; the
+    store's next :meth:`SimpleStore.commit` ends the batch. A store that was interrupted
+    mid-batch uses its journal to put half-written items back at its next listing."""
+
+    def begin_batch(self, intents: Sequence[Intent]) -> None: ...
+
+
 class SimpleStore(Protocol):
     """A store adapter. All methods may raise :class:`StoreUnavailable`; per-item methods
     raise :class:`BadItem`, :class:`ItemUnreadable`, :class:`ItemRejected` or

@@ -11,8 +11,9 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from syncgui.engine.errors import BadItem, ItemProblem, SyncError
+from syncgui.engine.errors import BadItem, ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.format import ItemFormat
+from syncgui.engine.hosted import HostedMetadata
 from syncgui.engine.ids import Version, content_hash, gid_for_uid, synthesize_uid
 from syncgui.engine.items import (
     Action,
@@ -26,7 +27,7 @@ from syncgui.engine.items import (
 )
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow, MetadataStore
-from syncgui.engine.provider import Capabilities, Entry, SimpleStore, Written
+from syncgui.engine.provider import Capabilities, Entry, Intent, SimpleStore, Written
 from syncgui.engine.replica import (
     BatchOutcome,
     DetectReport,
@@ -55,6 +56,7 @@ class SimpleReplica:
         self._loads = 0
         self._cache: dict[bytes, bytes] = {}
         self._cached = 0
+        self._hosted: HostedMetadata | None = None
 
     @property
     def replica_id(self) -> bytes:
@@ -83,11 +85,23 @@ class SimpleReplica:
         return self.meta.forgotten
 
     def close(self) -> None:
-        self.meta.close()
+        try:
+            if self._hosted is not None:
+                self._hosted.publish()
+        finally:
+            self.meta.close()
+            closer = getattr(self.store, "close", None)  # e.g. a phone: release the device
+            if closer is not None:
+                closer()
 
     # -- change detection -----------------------------------------------------------------
 
     def detect(self) -> DetectReport:
+        host = getattr(self.store, "metadata_host", None)
+        if host is not None and self._hosted is None:
+            hosted = HostedMetadata(self.meta, host)
+            hosted.adopt()  # a phone keeps its own replica id and knowledge
+            self._hosted = hosted
         listing = self.store.list(self.meta.token)
         report = DetectReport(problems=list(listing.problems))
         if listing.entries is None:
@@ -107,6 +121,8 @@ class SimpleReplica:
                 row = None if brief is None else self.meta.row(brief[1])
                 try:
                     found = self._detect_one(entry, row, owners, listed)
+                except StoreUnavailable:
+                    raise
                 except SyncError as err:
                     report.problems.append(ItemProblem(err.item or entry.key, err.message))
                     continue
@@ -277,6 +293,10 @@ class SimpleReplica:
             self._forget_cached(action.meta.gid)
         rows = self.meta.rows(a.meta.gid for a in actions)
         old = self._keep_history(actions, rows, partnership, history, out)
+        try:
+            self._announce(actions, rows, out.failed)
+        except SyncError as err:
+            return self._failed_batch(actions, err, out)
         written: dict[bytes, tuple[Written | None, str | None]] = {}
         for action in actions:
             gid = action.meta.gid
@@ -284,18 +304,15 @@ class SimpleReplica:
                 continue
             try:
                 written[gid] = self._write(action, rows.get(gid), old.get(gid), out)
+            except StoreUnavailable:
+                raise  # the store is gone: the session ends; nothing of this batch is recorded
             except SyncError as err:
                 out.failed.add(gid)
                 out.problems.append(ItemProblem(action.meta.label, err.message))
         try:
             token = self.store.commit()
         except SyncError as err:
-            for action in actions:
-                out.failed.add(action.meta.gid)
-            out.problems.append(ItemProblem(err.item or self.name, err.message))
-            out.created = out.updated = out.deleted = 0
-            out.agreed.clear()
-            return out
+            return self._failed_batch(actions, err, out)
         with self.meta.transaction():
             pending = self.meta.conflict_gids(partnership)
             new_rows: list[ItemRow] = []
@@ -339,6 +356,8 @@ class SimpleReplica:
                 continue
             try:
                 data = self.store.read(row.key)
+            except StoreUnavailable:
+                raise
             except SyncError as err:
                 out.failed.add(row.meta.gid)
                 out.problems.append(ItemProblem(row.key, f"{err.message}; left untouched"))
@@ -363,6 +382,38 @@ class SimpleReplica:
         if records and history is not None:
             history.keep(records)
         return old
+
+    def _failed_batch(
+        self, actions: Sequence[Action], err: SyncError, out: BatchOutcome
+    ) -> BatchOutcome:
+        """Nothing of the batch is recorded: the next sync finds what was really written."""
+        for action in actions:
+            out.failed.add(action.meta.gid)
+        out.problems.append(ItemProblem(err.item or self.name, err.message))
+        out.created = out.updated = out.deleted = 0
+        out.agreed.clear()
+        return out
+
+    def _announce(
+        self, actions: Sequence[Action], rows: dict[bytes, ItemRow], failed: set[bytes]
+    ) -> None:
+        """Tell a journaling store (BatchJournal) every write of the batch before the first."""
+        begin = getattr(self.store, "begin_batch", None)
+        if begin is None:
+            return
+        intents = []
+        for action in actions:
+            row = rows.get(action.meta.gid)
+            live = row is not None and not row.meta.deleted and row.key is not None
+            key = row.key if live and row is not None else None
+            if action.meta.gid in failed:
+                continue
+            if isinstance(action, Put):
+                intents.append(Intent(key, action.meta.uid))
+            elif isinstance(action, (Remove, Forget)) and key is not None:
+                intents.append(Intent(key, action.meta.uid, delete=True))
+        if intents:
+            begin(intents)
 
     def _write(
         self, action: Action, row: ItemRow | None, old: bytes | None, out: BatchOutcome

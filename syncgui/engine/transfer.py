@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from syncgui.engine.bases import BaseStore
-from syncgui.engine.errors import ItemProblem, SyncError
+from syncgui.engine.errors import ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.events import (
     CancelToken,
     ConflictFound,
@@ -148,6 +148,8 @@ class OneWayPass:
                     break
                 try:
                     actions.extend(self._act(ctx, change, local, verdict, report))
+                except StoreUnavailable:
+                    raise  # a store went away (a phone was unplugged): the session ends here
                 except SyncError as err:
                     unlearned.add(change.gid)
                     report.problems.append(ItemProblem(err.item or change.label, err.message))

@@ -1,4 +1,4 @@
-"""The built-in demo: two small address books with overlapping contacts, synced once.
+"""The built-in demo: an address book and a virtual phone with overlapping contacts, synced once.
 
 A newcomer sees a partnership, a sync that adds and merges contacts, and a conflict: one
 contact whose note was edited differently on both sides."""
@@ -42,13 +42,22 @@ _PHONE = (
 
 
 def create_demo(root: Path) -> tuple[Path, Path]:
-    """Write the two sample stores under ``root``; returns (address book, phone export)."""
+    """Write the two sample stores under ``root``; returns (address book, virtual phone).
+
+    The phone is the built-in virtual device (``virtual:`` store): a folder that behaves
+    as an MTP phone, with its contacts in a ``Contacts`` folder, one card per file."""
     book = root / "Address book"
     book.mkdir(parents=True, exist_ok=True)
     for name, text in _BOOK.items():
         (book / name).write_text(text, encoding="utf-8", newline="")
-    phone = root / "Phone export.vcf"
-    phone.write_text(_PHONE, encoding="utf-8", newline="")
+    phone = root / "Virtual phone"
+    contacts = phone / "Contacts"
+    contacts.mkdir(parents=True, exist_ok=True)
+    cards = _PHONE.split("END:VCARD\r\n")[:-1]
+    for n, text in enumerate(cards, 1):
+        (contacts / f"contact{n}.vcf").write_text(
+            text + "END:VCARD\r\n", encoding="utf-8", newline=""
+        )
     return book, phone
 
 
@@ -60,10 +69,10 @@ def run_demo(where: str | None, say: Callable[[str], object]) -> int:
     service = SyncService(paths)
     book, phone = create_demo(root)
     if not any(p.name == "demo" for p in service.partnerships()):
-        service.add_partnership("demo", f"vdir:{book}", f"vcf:{phone}")
+        service.add_partnership("demo", f"vdir:{book}", f"virtual:{phone}")
     say(f"Demo folder: {root}")
     say(f"  A = {book}  (a folder of vCards, one file per contact)")
-    say(f"  B = {phone}  (one .vcf file, like a phone export)")
+    say(f"  B = {phone}  (the built-in virtual phone: a folder that behaves as one)")
     say("Syncing partnership 'demo' (two-way, policy merge)...")
     [result] = service.sync(["demo"])
     say(

@@ -89,7 +89,13 @@ class SyncService:
             raise ConfigError(f"a partnership named {name!r} exists already")
         notes = [n for n in (prepare_store(spec_a), prepare_store(spec_b)) if n]
         for spec in (spec_a, spec_b):
-            open_store(spec).list(None)  # raises StoreUnavailable with a clear message
+            store = open_store(spec)
+            try:
+                store.list(None)  # raises StoreUnavailable with a clear message
+            finally:
+                closer = getattr(store, "close", None)  # a phone: release the device
+                if closer is not None:
+                    closer()
         p = Partnership(name, str(spec_a), str(spec_b), direction, policy)
         self.book.save([*items, p])
         return p, notes

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from syncgui.engine.errors import SyncError
 from syncgui.engine.provider import SimpleStore
 from syncgui.service.errors import ConfigError
 
@@ -20,13 +21,13 @@ Factory = Callable[[str], SimpleStore]
 _BUILTIN = {
     "vdir": "syncgui.providers.vcard.folder:open_folder_store",
     "vcf": "syncgui.providers.vcard.file:open_file_store",
+    "mtp": "syncgui.providers.mtp.store:open_mtp_store",
+    "virtual": "syncgui.providers.mtp.store:open_virtual_store",
 }
 _LATER = {
-    "mtp": "phones over MTP are not supported yet",
-    "virtual": "the virtual device is not supported yet",
     "carddav": "CardDAV address books are not supported yet",
 }
-_PATH_SCHEMES = {"vdir", "vcf", "virtual"}
+_PATH_SCHEMES = {"vdir", "vcf"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +44,18 @@ def parse_spec(text: str) -> StoreSpec:
     scheme, sep, location = text.partition(":")
     known_scheme = scheme in _BUILTIN or scheme in _LATER or scheme in _plugins()
     if not sep or not location or not known_scheme:
-        known = ", ".join(f"{s}:PATH" for s in sorted(_BUILTIN))
+        known = "vdir:FOLDER, vcf:FILE, mtp:DEVICE/STORAGE/PATH, virtual:FOLDER"
         raise ConfigError(f"{text!r} is not a store spec; use one of {known}")
     if scheme in _PATH_SCHEMES:
         location = os.path.abspath(os.path.expanduser(location))
+    elif scheme == "virtual":  # ROOT[#PATH on the phone]
+        root, sep, inner = location.partition("#")
+        location = os.path.abspath(os.path.expanduser(root)) + sep + inner.strip("/")
+    elif scheme == "mtp" and location.count("/") < 1:
+        raise ConfigError(
+            f"{text!r}: write mtp:DEVICE/STORAGE/PATH, e.g. "
+            "mtp:first/Internal shared storage/Contacts (`syncgui-cli devices` lists phones)"
+        )
     return StoreSpec(scheme, location)
 
 
@@ -77,6 +86,8 @@ def open_store(spec: StoreSpec) -> SimpleStore:
 def prepare_store(spec: StoreSpec) -> str | None:
     """Create an empty store for a new partnership when its place is free; returns a note
     saying what was created, or None."""
+    if spec.scheme in ("mtp", "virtual"):
+        return _prepare_phone(spec)
     path = Path(spec.location)
     if spec.scheme == "vdir" and not path.exists():
         path.mkdir(parents=True)
@@ -87,3 +98,28 @@ def prepare_store(spec: StoreSpec) -> str | None:
         path.write_bytes(b"")
         return f"created the empty file {path}"
     return None
+
+
+def _prepare_phone(spec: StoreSpec) -> str | None:
+    """A virtual phone's folder is created with a Contacts folder on it; on a real phone a
+    missing folder (or ``.vcf`` file) at the given path is created."""
+    from syncgui.providers.mtp.store import PhoneStore, prepare_phone_store
+
+    created = None
+    if spec.scheme == "virtual":
+        root, _, inner = spec.location.partition("#")
+        if not Path(root).exists():
+            place = Path(root, inner or "Contacts")
+            if place.suffix.lower() == ".vcf":
+                place.parent.mkdir(parents=True)
+                place.write_bytes(b"")
+                return f"created the virtual phone {root} with an empty file {inner}"
+            place.mkdir(parents=True)
+            return f"created the virtual phone {root} with an empty folder {inner or 'Contacts'}"
+    store = open_store(spec)
+    assert isinstance(store, PhoneStore)
+    try:
+        created = prepare_phone_store(store)
+    except SyncError as err:
+        raise ConfigError(f"{spec}: {err.message}") from err
+    return created

@@ -16,10 +16,11 @@ import pytest
 
 from syncgui.engine.errors import ItemVanished, StoreUnavailable
 from syncgui.engine.provider import Listing, SimpleStore, Written
+from syncgui.providers.mtp.store import open_virtual_store
 from syncgui.providers.vcard.file import open_file_store
 from syncgui.providers.vcard.folder import TEMP_PREFIX, open_folder_store
 
-KINDS = ["vdir", "vcf"]
+KINDS = ["vdir", "vcf", "phone", "phonefile"]
 
 WEIRD_UIDS = [
     "../../etc/passwd",
@@ -94,6 +95,47 @@ def vcf_harness(tmp_path: Path) -> Harness:
     return Harness(lambda: open_file_store(str(path)), root, edit, path.unlink)
 
 
+@pytest.fixture
+def phone_harness(tmp_path: Path) -> Harness:
+    """A folder of cards on the virtual phone (the MTP provider over the virtual backend)."""
+    phone = tmp_path  # the phone's storage; the store is its Contacts folder
+    root = phone / "Contacts"
+    root.mkdir()
+
+    def edit(store: SimpleStore, key: str, data: bytes) -> None:
+        path = root / key
+        path.write_bytes(data)
+        _bump_mtime(path)
+
+    return Harness(
+        lambda: open_virtual_store(f"{phone}#Contacts"), root, edit, lambda: shutil.rmtree(root)
+    )
+
+
+@pytest.fixture
+def phonefile_harness(tmp_path: Path) -> Harness:
+    """One exported .vcf file on the virtual phone."""
+    phone = tmp_path
+    root = phone / "Download"
+    root.mkdir()
+    path = root / "contacts.vcf"
+    path.write_bytes(b"")
+
+    def edit(store: SimpleStore, key: str, data: bytes) -> None:
+        old = store.read(key)
+        content = path.read_bytes()
+        assert content.count(old) == 1
+        path.write_bytes(content.replace(old, data))
+        _bump_mtime(path)
+
+    return Harness(
+        lambda: open_virtual_store(f"{phone}#Download/contacts.vcf"),
+        root,
+        edit,
+        path.unlink,
+    )
+
+
 @pytest.fixture(params=KINDS)
 def harness(request: pytest.FixtureRequest) -> Harness:
     h: Harness = request.getfixturevalue(f"{request.param}_harness")
@@ -125,7 +167,8 @@ def temp_files(root: Path) -> list[str]:
 def test_names_and_identity(harness: Harness) -> None:
     a, b = harness.open(), harness.open()
     assert a.identity == b.identity
-    assert a.identity.split(":", 1)[1] == os.path.realpath(a.identity.split(":", 1)[1])
+    place = a.identity.split(":", 1)[1].split("#")[0]
+    assert place == os.path.realpath(place)
     assert a.name
     assert a.format is not None
 
@@ -249,7 +292,8 @@ def test_weird_uids_stay_inside_the_store(harness: Harness, tmp_path: Path) -> N
         assert listed[w.key] == w.stamp
         assert fresh.read(w.key) == data
     # nothing outside the store's folder, no subfolders inside it
-    assert [p.name for p in tmp_path.iterdir()] == [harness.root.name]
+    # (a phone keeps its sync state in a hidden folder at the top of its storage)
+    assert [p.name for p in tmp_path.iterdir() if p.name != ".syncgui"] == [harness.root.name]
     assert all(p.is_file() for p in harness.root.iterdir())
     assert sorted(p.name for p in tmp_path.parent.iterdir()) == outside_before
 

@@ -1,0 +1,118 @@
+"""Replica metadata kept in the store itself (a phone keeps its own), with a working copy here.
+
+A phone synced with two computers must stay one replica, so its replica id, tick counter,
+knowledge and item table live on the phone, as the Sync Framework keeps a device's knowledge
+object on the device. The computer works on a local copy (an ordinary
+:class:`~syncgui.engine.metadata.MetadataStore`) and swaps states at the start and end of
+a session:
+
+* **adopt**, before change detection: the state saved on the device replaces the local copy,
+  unless the local copy descends from it (same generation: this computer saved it last; the
+  local copy may then be *ahead* if the last save was cut short, and is kept).
+* a **reservation** is saved at once: the state with its tick counter raised by
+  :data:`TICK_LEASE`. Other stores learn the device's versions during the session; if the
+  final save never happens, whoever syncs the device next (another computer too) starts
+  counting above every tick this session could have handed out, so no version is ever
+  issued twice (a reused version would be taken as known and an edit silently lost).
+* **publish**, at the end: the real state, with a new generation.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Protocol
+
+from syncgui.engine.errors import SyncError
+from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.metadata import ItemRow, MetadataStore
+
+log = logging.getLogger(__name__)
+
+TICK_LEASE = 1 << 32  # more versions than one session can hand out
+_GENERATION = "host-generation"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicaState:
+    """Everything a replica's metadata store holds that must travel with the store."""
+
+    replica_id: bytes
+    # No version above this tick was ever handed out (it may be a reservation).
+    tick: int
+    knowledge: Knowledge
+    forgotten: Knowledge
+    items: tuple[ItemRow, ...]
+    # New random bytes at every save: tells whether a working copy descends from it.
+    generation: bytes
+
+
+class MetadataHost(Protocol):
+    """A store that keeps its replica's metadata itself (``SimpleStore.metadata_host``)."""
+
+    def load_state(self) -> ReplicaState | None:
+        """The newest complete saved state; None if the store never held one.
+
+        Raises StoreUnavailable when the store cannot be read."""
+        ...
+
+    def save_state(self, state: ReplicaState) -> None:
+        """Replace the saved state so that an interruption at any instant leaves either
+        the old or the new one readable."""
+        ...
+
+
+def snapshot(meta: MetadataStore, *, tick: int, generation: bytes) -> ReplicaState:
+    return ReplicaState(
+        meta.replica_id,
+        tick,
+        meta.knowledge,
+        meta.forgotten,
+        tuple(meta.all_rows()),
+        generation,
+    )
+
+
+class HostedMetadata:
+    """Keeps a working copy and the state held by the store in step (see module doc)."""
+
+    def __init__(self, meta: MetadataStore, host: MetadataHost) -> None:
+        self.meta = meta
+        self.host = host
+        self.adopted = False
+
+    def adopt(self) -> None:
+        """Before change detection: take the store's state, then save a reservation."""
+        saved = self.host.load_state()
+        mine = self.meta.note(_GENERATION)
+        with self.meta.transaction():
+            if saved is not None and saved.generation != mine:
+                log.info("%s: taking the replica state saved on the store", self.host)
+                self.meta.replace_all(
+                    saved.replica_id,
+                    max(saved.tick, 0),
+                    saved.knowledge,
+                    saved.forgotten,
+                    saved.items,
+                )
+            if saved is not None and saved.tick > self.meta.tick:
+                self.meta.tick = saved.tick
+        self._save(self.meta.tick + TICK_LEASE)
+        self.adopted = True
+
+    def publish(self) -> None:
+        """After the session: save the real state. A failure is logged; the next session
+        starts from the working copy (it descends from the reservation)."""
+        if not self.adopted:
+            return
+        try:
+            self._save(self.meta.tick)
+        except SyncError as err:
+            log.warning("%s: the sync state could not be saved on the store: %s", self.host, err)
+
+    def _save(self, tick: int) -> None:
+        generation = os.urandom(16)
+        self.host.save_state(snapshot(self.meta, tick=tick, generation=generation))
+        with self.meta.transaction():
+            self.meta.set_note(_GENERATION, generation)

@@ -1,0 +1,203 @@
+"""The device's sync metadata as property bags (the same codec that crosses the helper
+process boundary): the replica state object and the write journal.
+
+Stored objects use :func:`~syncgui.providers.mtp.propbag.encode_object`, whose checksum
+turns a truncated object (a cable pulled mid-upload) into a clean CodecError.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from syncgui.engine.hosted import ReplicaState
+from syncgui.engine.ids import Version
+from syncgui.engine.items import ItemMeta
+from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.metadata import ItemRow
+from syncgui.providers.mtp.propbag import (
+    CodecError,
+    PropertyBag,
+    PropertyKey,
+    decode_object,
+    encode_object,
+)
+
+FORMAT_VERSION = 1
+
+# Our own property namespaces (fresh GUIDs, as WPD asks for custom keys).
+NS_STATE = uuid.UUID("6b0e3d52-9c1f-4f0e-a3f4-2d8c6a51e7b1")
+NS_ITEM = uuid.UUID("c4a1e2b7-5d3e-4a8f-9b61-7f2e0c9d4a36")
+NS_JOURNAL = uuid.UUID("0f5d8a9e-2b47-4c6d-8e13-b9a7c5f2d104")
+
+
+def _k(ns: uuid.UUID, pid: int) -> PropertyKey:
+    return PropertyKey(ns, pid)
+
+
+S_VERSION = _k(NS_STATE, 2)
+S_REPLICA = _k(NS_STATE, 3)
+S_TICK = _k(NS_STATE, 4)
+S_KNOWLEDGE = _k(NS_STATE, 5)
+S_FORGOTTEN = _k(NS_STATE, 6)
+S_GENERATION = _k(NS_STATE, 7)
+S_REPLICAS = _k(NS_STATE, 8)  # the 16-byte replica ids items refer to by index
+S_ITEMS = _k(NS_STATE, 9)
+S_PATH = _k(NS_STATE, 10)
+
+I_GID = _k(NS_ITEM, 2)
+I_KEY = _k(NS_ITEM, 3)
+I_UID = _k(NS_ITEM, 4)
+I_LABEL = _k(NS_ITEM, 5)
+I_CREATED_BY = _k(NS_ITEM, 6)
+I_CREATED_AT = _k(NS_ITEM, 7)
+I_CHANGED_BY = _k(NS_ITEM, 8)
+I_CHANGED_AT = _k(NS_ITEM, 9)
+I_DELETED = _k(NS_ITEM, 10)
+I_WHEN = _k(NS_ITEM, 11)
+I_STAMP = _k(NS_ITEM, 12)
+I_HASH = _k(NS_ITEM, 13)
+
+J_ENTRIES = _k(NS_JOURNAL, 2)
+J_NAME = _k(NS_JOURNAL, 3)
+J_KIND = _k(NS_JOURNAL, 4)
+J_OLD = _k(NS_JOURNAL, 5)
+J_SIZE = _k(NS_JOURNAL, 6)
+J_HASH = _k(NS_JOURNAL, 7)
+
+
+class StateUnreadable(ValueError):
+    """A saved object is truncated, corrupt or of an unknown version."""
+
+
+def encode_state(state: ReplicaState, path: str) -> bytes:
+    replicas: dict[bytes, int] = {}
+
+    def index(replica: bytes) -> int:
+        return replicas.setdefault(replica, len(replicas))
+
+    items = []
+    for row in state.items:
+        m = row.meta
+        b = PropertyBag()
+        b.set_buffer(I_GID, m.gid)
+        if row.key is not None:
+            b.set_string(I_KEY, row.key)
+        b.set_string(I_UID, m.uid)
+        b.set_string(I_LABEL, m.label)
+        b.set_uint32(I_CREATED_BY, index(m.created.replica))
+        b.set_uint64(I_CREATED_AT, m.created.tick)
+        b.set_uint32(I_CHANGED_BY, index(m.version.replica))
+        b.set_uint64(I_CHANGED_AT, m.version.tick)
+        b.set_bool(I_DELETED, m.deleted)
+        b.set_float(I_WHEN, m.changed_at)
+        if row.stamp is not None:
+            b.set_string(I_STAMP, row.stamp)
+        if row.hash is not None:
+            b.set_string(I_HASH, row.hash)
+        items.append(b)
+    bag = PropertyBag()
+    bag.set_uint32(S_VERSION, FORMAT_VERSION)
+    bag.set_guid(S_REPLICA, uuid.UUID(bytes=state.replica_id))
+    bag.set_uint64(S_TICK, state.tick)
+    bag.set_buffer(S_KNOWLEDGE, state.knowledge.serialize())
+    bag.set_buffer(S_FORGOTTEN, state.forgotten.serialize())
+    bag.set_buffer(S_GENERATION, state.generation)
+    bag.set_buffer(S_REPLICAS, b"".join(replicas))
+    bag.set_bags(S_ITEMS, items)
+    bag.set_string(S_PATH, path)
+    return encode_object(bag)
+
+
+def decode_state(data: bytes) -> ReplicaState:
+    try:
+        bag = decode_object(data)
+        version = bag.get_uint32(S_VERSION)
+        if version != FORMAT_VERSION:
+            raise StateUnreadable(f"sync state format {version} is not known to this version")
+        packed = bag.get_buffer(S_REPLICAS)
+        if len(packed) % 16:
+            raise StateUnreadable("damaged replica table")
+        replicas = [packed[i : i + 16] for i in range(0, len(packed), 16)]
+        rows = tuple(_row(b, replicas) for b in bag.get_bags(S_ITEMS))
+        return ReplicaState(
+            bag.get_guid(S_REPLICA).bytes,
+            bag.get_uint64(S_TICK),
+            Knowledge.deserialize(bag.get_buffer(S_KNOWLEDGE)),
+            Knowledge.deserialize(bag.get_buffer(S_FORGOTTEN)),
+            rows,
+            bag.get_buffer(S_GENERATION),
+        )
+    except StateUnreadable:
+        raise
+    except (CodecError, KeyError, TypeError, ValueError, IndexError) as err:
+        raise StateUnreadable(f"damaged sync state: {err}") from err
+
+
+def _row(b: PropertyBag, replicas: list[bytes]) -> ItemRow:
+    meta = ItemMeta(
+        b.get_buffer(I_GID),
+        b.get_string(I_UID),
+        b.get_string(I_LABEL),
+        Version(replicas[b.get_uint32(I_CREATED_BY)], b.get_uint64(I_CREATED_AT)),
+        Version(replicas[b.get_uint32(I_CHANGED_BY)], b.get_uint64(I_CHANGED_AT)),
+        b.get_bool(I_DELETED),
+        b.get_float(I_WHEN),
+    )
+    return ItemRow(
+        meta,
+        b.get_string(I_KEY) if I_KEY in b else None,
+        b.get_string(I_STAMP) if I_STAMP in b else None,
+        b.get_string(I_HASH) if I_HASH in b else None,
+    )
+
+
+# -- the write journal -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """A write about to happen on the phone. ``old`` is what an update replaces (put back if
+    the write is found cut short); ``size``/``hash`` describe the new bytes when known."""
+
+    name: str
+    kind: str  # "create" | "update"
+    old: bytes | None = None
+    size: int | None = None
+    hash: str | None = None
+
+
+def encode_journal(entries: list[JournalEntry]) -> bytes:
+    bags = []
+    for e in entries:
+        b = PropertyBag()
+        b.set_string(J_NAME, e.name)
+        b.set_string(J_KIND, e.kind)
+        if e.old is not None:
+            b.set_buffer(J_OLD, e.old)
+        if e.size is not None:
+            b.set_uint64(J_SIZE, e.size)
+        if e.hash is not None:
+            b.set_string(J_HASH, e.hash)
+        bags.append(b)
+    bag = PropertyBag()
+    bag.set_bags(J_ENTRIES, bags)
+    return encode_object(bag)
+
+
+def decode_journal(data: bytes) -> list[JournalEntry]:
+    try:
+        out = []
+        for b in decode_object(data).get_bags(J_ENTRIES):
+            out.append(
+                JournalEntry(
+                    b.get_string(J_NAME),
+                    b.get_string(J_KIND),
+                    b.get_buffer(J_OLD) if J_OLD in b else None,
+                    b.get_uint64(J_SIZE) if J_SIZE in b else None,
+                    b.get_string(J_HASH) if J_HASH in b else None,
+                )
+            )
+        return out
+    except (CodecError, KeyError, TypeError, ValueError) as err:
+        raise StateUnreadable(f"damaged journal: {err}") from err
