@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncgui.engine.errors import SyncError
 from syncgui.engine.events import CancelToken, Direction, Policy, SessionResult, Status
@@ -20,6 +20,9 @@ from syncgui.service.errors import ConfigError
 from syncgui.service.facade import ConflictView, SyncService
 from syncgui.service.logs import setup_logging
 from syncgui.service.paths import resolve_paths
+
+if TYPE_CHECKING:
+    from syncgui.service.devices import DeviceReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFLICTS, EXIT_BLOCKED = 0, 1, 2, 3, 4
 
@@ -123,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     re_ = sub.add_parser("restore", help="put a version from history back (it then syncs)")
     re_.add_argument("history_id", type=int, metavar="HISTORY_ID", help="as `history` shows it")
 
-    dv = sub.add_parser("devices", help="list connected phones and devices")
+    dv = sub.add_parser(
+        "devices", help="list connected phones: their state, storages and what to do to use them"
+    )
     dv.add_argument("--json", action="store_true", help="print JSON for scripts")
     de = sub.add_parser("demo", help="create two sample address books and sync them")
     de.add_argument("--dir", help="where to create them (default: a new temporary folder)")
@@ -169,14 +174,53 @@ def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
         print(f"Restored {r.label!r} in {r.store_name}; the next sync carries it on.")
         return EXIT_OK
     if cmd == "devices":
-        if args.json:
-            print("[]")
-        else:
-            print("No phones or devices found.")
-        return EXIT_OK
+        return _devices(service, args)
     from syncgui.service import demo
 
     return demo.run_demo(args.dir, print)
+
+
+def _devices(service: SyncService, args: argparse.Namespace) -> int:
+    from syncgui.service.devices import NO_DEVICES_HINT, DeviceService  # loads MTP code
+
+    listing = DeviceService(service.paths).list_devices()
+    if args.json:
+        print(json.dumps([d.to_json() for d in listing.devices], indent=2, ensure_ascii=False))
+        for note in listing.notes:
+            print(f"syncgui-cli: note: {note}", file=sys.stderr)
+        return EXIT_OK
+    if not listing.devices:
+        print(f"No phones or devices found. {NO_DEVICES_HINT}")
+    for d in listing.devices:
+        _print_device(d)
+    for note in listing.notes:
+        print(f"Note: {note}")
+    return EXIT_OK
+
+
+_STATE_WORDS = {
+    "ready": "ready",
+    "locked": "locked",
+    "busy": "busy",
+    "no-permission": "not allowed to open it",
+    "not-mtp": "not in file transfer mode",
+}
+
+
+def _print_device(d: DeviceReport) -> None:
+    serial = f", serial {d.serial}" if d.serial else ""
+    print(f"{d.name}{serial}: {_STATE_WORDS.get(d.state, d.state)}")
+    for s in d.storages:
+        print(f"    {s.description} ({s.id:#x}): {_size(s.free)} free of {_size(s.capacity)}")
+    if d.hint:
+        print(f"    {d.hint}")
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
 
 
 def _partnership(service: SyncService, args: argparse.Namespace) -> int:

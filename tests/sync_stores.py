@@ -24,9 +24,11 @@ from syncgui.engine.events import Direction, Event, Policy, SessionResult, Sessi
 from syncgui.engine.ids import gid_for_uid
 from syncgui.engine.memory import MemoryReplica
 from syncgui.engine.metadata import MetadataStore
+from syncgui.engine.provider import SimpleStore
 from syncgui.engine.replica import Replica
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
+from syncgui.providers.mtp.store import open_virtual_store
 from syncgui.providers.vcard.file import open_file_store
 from syncgui.providers.vcard.folder import open_folder_store
 from syncgui.providers.vcard.format import VCardFormat
@@ -77,16 +79,20 @@ def parse(data: bytes) -> tuple[str, Fields]:
 class Stores:
     """The three replicas, a merge base per partnership, and direct access to their data."""
 
-    def __init__(self) -> None:
+    def __init__(self, phone: bool = False) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="syncgui-stateful-"))
-        self.folder = self.root / "contacts"
-        self.folder.mkdir()
+        # With ``phone``, the folder is a Contacts folder on the virtual phone, reached
+        # through the MTP store, and its sync state lives on the phone: the replica is
+        # opened afresh for every session, as the service does (adopt, then publish).
+        self.phone = self.root / "phone" if phone else None
+        self.folder = self.phone / "Contacts" if self.phone else self.root / "contacts"
+        self.folder.mkdir(parents=True)
         (self.root / "file").mkdir()
         self.file = self.root / "file" / "contacts.vcf"
         self.file.write_bytes(b"")
         self._stamp = time.time_ns() + 10**15  # fake mtimes for edits "by another program"
         self._names = 0
-        folder_store = open_folder_store(str(self.folder))
+        folder_store = self._folder_store()
         file_store = open_file_store(str(self.file))
         self.metas = [
             MetadataStore(self.root / "vdir.sqlite", folder_store.identity),
@@ -101,6 +107,19 @@ class Stores:
         shared = BaseStore(self.root / "bases.sqlite")  # one store, as the service has
         self.bases = {partnership(a, b): shared for a, b in PAIRS}
 
+    def _folder_store(self) -> SimpleStore:
+        if self.phone is None:
+            return open_folder_store(str(self.folder))
+        return open_virtual_store(f"{self.phone}#Contacts")
+
+    def _reopen_phone(self) -> None:
+        old = self.replicas["vdir"]
+        assert isinstance(old, SimpleReplica)
+        old.close()  # saves the sync state on the phone
+        meta = MetadataStore(self.root / "vdir.sqlite", old.identity)
+        self.metas[0] = meta
+        self.replicas["vdir"] = SimpleReplica(self._folder_store(), meta)
+
     def close(self) -> None:
         for meta in self.metas:
             meta.close()
@@ -112,6 +131,8 @@ class Stores:
 
     def sync(self, a: str, b: str, settings: SessionSettings) -> tuple[SessionResult, list[Event]]:
         events: list[Event] = []
+        if self.phone is not None and "vdir" in (a, b):
+            self._reopen_phone()
         session = SyncSession(
             self.replicas[a],
             self.replicas[b],

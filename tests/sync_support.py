@@ -56,9 +56,11 @@ class StoresMachine(RuleBasedStateMachine):
     a teardown that runs the end-of-run check (when the run itself passed) and always
     removes the folder."""
 
+    PHONE = False  # True: the folder store is a folder on the virtual phone
+
     def __init__(self) -> None:
         super().__init__()
-        self.stores = Stores()
+        self.stores = Stores(phone=self.PHONE)
         self.uids: dict[bytes, str] = {}
         self.made = 0
         # Set by every rule, cleared by the last line of the invariant: when a step fails,

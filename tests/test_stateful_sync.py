@@ -390,6 +390,17 @@ TestSyncMachine = SyncMachine.TestCase
 TestSyncMachine.settings = machine_settings(examples=200, steps=30)
 
 
+class PhoneSyncMachine(SyncMachine):
+    """The same, with the folder on the virtual phone: the MTP store, its journal and the
+    sync state kept on the phone and re-read at every session."""
+
+    PHONE = True
+
+
+TestPhoneSyncMachine = PhoneSyncMachine.TestCase
+TestPhoneSyncMachine.settings = machine_settings(examples=60, steps=30)
+
+
 # -- minimal reproductions of what the machine found ------------------------------------------
 
 

@@ -32,6 +32,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 FOLDER = ".syncgui"
+# Where the state is kept, in order of preference (see _find_folder).
+FOLDERS = (FOLDER, "syncgui")
 
 
 def stem_for(path: str) -> str:
@@ -58,15 +60,28 @@ class DeviceState:
 
     # -- the folder ------------------------------------------------------------------------
 
+    def _listed_folder(self) -> int | None:
+        top = self._call(self.device.list_folder, self.storage, ROOT)
+        for name in FOLDERS:
+            for o in top:
+                if o.is_folder and o.name == name:
+                    return o.id
+        return None
+
     def _find_folder(self, create: bool) -> int | None:
-        if self._folder is not None:
-            return self._folder
-        for o in self._call(self.device.list_folder, self.storage, ROOT):
-            if o.is_folder and o.name == FOLDER:
-                self._folder = o.id
-                return o.id
-        if create:
-            self._folder = self._call(self.device.create_folder, self.storage, ROOT, FOLDER)
+        if self._folder is None:
+            self._folder = self._listed_folder()
+        if self._folder is None and create:
+            for name in FOLDERS:
+                # Some devices (QEMU's responder among them) create a dot-folder but never
+                # list names that start with a dot: then a visible folder is used.
+                self._call(self.device.create_folder, self.storage, ROOT, name)
+                self._folder = self._listed_folder()
+                if self._folder is not None:
+                    break
+                log.info("%s: the phone hides %s; using a visible folder", self, name)
+            if self._folder is None:
+                raise StoreUnavailable(f"{self.label}: no folder for the sync state can be made")
         return self._folder
 
     def _objects(self) -> list[ObjectInfo]:
@@ -99,7 +114,11 @@ class DeviceState:
         folder = self._find_folder(create=True)
         assert folder is not None
         data = encode_state(state, self.path)
-        self._call(self.device.upload, self.storage, folder, f"{self.stem}.{seq}.state", data)
+        name = f"{self.stem}.{seq}.state"
+        new = self._call(self.device.upload, self.storage, folder, name, data)
+        if self._call(self.device.download, new.id) != data:  # a phone may store it damaged
+            self._delete(new)
+            raise StoreUnavailable(f"{self.label}: the phone did not store the sync state intact")
         for _seq, o in older:  # only once the new one is complete
             self._delete(o)
 
@@ -126,9 +145,11 @@ class DeviceState:
         self.clear_journal()
         folder = self._find_folder(create=True)
         assert folder is not None
-        self._call(
-            self.device.upload, self.storage, folder, self._journal_name, encode_journal(entries)
-        )
+        data = encode_journal(entries)
+        new = self._call(self.device.upload, self.storage, folder, self._journal_name, data)
+        if self._call(self.device.download, new.id) != data:  # before any write it announces
+            self._delete(new)
+            raise StoreUnavailable(f"{self.label}: the phone did not store the journal intact")
 
     def clear_journal(self) -> None:
         for o in self._objects():

@@ -1,7 +1,7 @@
 """The device's sync metadata as property bags (the same codec that crosses the helper
 process boundary): the replica state object and the write journal.
 
-Stored objects use :func:`~syncgui.providers.mtp.propbag.encode_object`, whose checksum
+Stored objects use :func:`~syncgui.providers.mtp.propcodec.encode_object`, whose checksum
 turns a truncated object (a cable pulled mid-upload) into a clean CodecError.
 """
 
@@ -15,13 +15,8 @@ from syncgui.engine.ids import Version
 from syncgui.engine.items import ItemMeta
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow
-from syncgui.providers.mtp.propbag import (
-    CodecError,
-    PropertyBag,
-    PropertyKey,
-    decode_object,
-    encode_object,
-)
+from syncgui.providers.mtp.propbag import PropertyBag, PropertyKey
+from syncgui.providers.mtp.propcodec import CodecError, decode_object, encode_object
 
 FORMAT_VERSION = 1
 
@@ -44,6 +39,7 @@ S_GENERATION = _k(NS_STATE, 7)
 S_REPLICAS = _k(NS_STATE, 8)  # the 16-byte replica ids items refer to by index
 S_ITEMS = _k(NS_STATE, 9)
 S_PATH = _k(NS_STATE, 10)
+PAD = _k(NS_STATE, 99)  # filler, see _seal
 
 I_GID = _k(NS_ITEM, 2)
 I_KEY = _k(NS_ITEM, 3)
@@ -64,6 +60,28 @@ J_KIND = _k(NS_JOURNAL, 4)
 J_OLD = _k(NS_JOURNAL, 5)
 J_SIZE = _k(NS_JOURNAL, 6)
 J_HASH = _k(NS_JOURNAL, 7)
+
+
+# An MTP data phase is a 12-byte container header plus the object, in 512-byte USB packets.
+# Some responders mishandle a phase whose last packet is shorter than a header (QEMU 7.2's
+# usb-mtp stores such an object damaged and aborts on an exact multiple of 512; libmtp
+# carries similar workarounds for Samsung phones). Objects of our own are padded so that
+# their transfer never ends that way; cards are sent as they are.
+_PACKET, _HEADER = 512, 12
+
+
+def awkward_size(size: int) -> bool:
+    """Whether an object of ``size`` bytes ends its transfer in a too-short USB packet."""
+    return (size + _HEADER) % _PACKET < _HEADER
+
+
+def _seal(bag: PropertyBag) -> bytes:
+    for pad in range(_PACKET):
+        bag.set_buffer(PAD, bytes(pad))
+        data = encode_object(bag)
+        if not awkward_size(len(data)):
+            return data
+    raise AssertionError("no padding avoids a short last packet")  # pragma: no cover
 
 
 class StateUnreadable(ValueError):
@@ -106,7 +124,7 @@ def encode_state(state: ReplicaState, path: str) -> bytes:
     bag.set_buffer(S_REPLICAS, b"".join(replicas))
     bag.set_bags(S_ITEMS, items)
     bag.set_string(S_PATH, path)
-    return encode_object(bag)
+    return _seal(bag)
 
 
 def decode_state(data: bytes) -> ReplicaState:
@@ -182,7 +200,7 @@ def encode_journal(entries: list[JournalEntry]) -> bytes:
         bags.append(b)
     bag = PropertyBag()
     bag.set_bags(J_ENTRIES, bags)
-    return encode_object(bag)
+    return _seal(bag)
 
 
 def decode_journal(data: bytes) -> list[JournalEntry]:
