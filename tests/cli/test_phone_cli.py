@@ -249,3 +249,35 @@ def test_phone_without_contacts_says_how_to_export_them(cli: Cli, tmp_path: Path
     code, _out, err = cli("partnership", "add", "p", f"vdir:{tmp_path / 'b'}", f"virtual:{phone}")
     assert code == 1 and "export your contacts to a .vcf file" in err
     assert cli.json("partnership", "list")[1] == []
+
+
+class _WholeSeconds(VirtualBackend):
+    """A virtual phone that dates files in whole seconds, as MTP phones do."""
+
+    def open(self, raw: RawDevice) -> VirtualDevice:
+        device = super().open(raw)
+        real = device._object
+
+        def whole(storage: int, parent: int, path: Path, st: os.stat_result) -> ObjectInfo:
+            o = real(storage, parent, path, st)
+            return ObjectInfo(
+                o.id, o.parent, o.storage, o.name, o.size, float(int(o.mtime)), o.is_folder
+            )
+
+        device._object = whole  # type: ignore[method-assign]
+        return device
+
+
+def test_a_same_size_edit_on_the_phone_right_after_a_sync_is_seen(
+    cli: Cli, paired: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    book, phone = paired
+    monkeypatch.setattr(phone_store, "_backend_for", lambda where: _WholeSeconds(where.device))
+    assert cli("sync", "phone")[0] == 0
+    # at once, in what may still be the second of the sync's write, same size
+    (phone / "Contacts" / "ann.vcf").write_bytes(
+        (phone / "Contacts" / "ann.vcf").read_bytes().replace(b"0100", b"0199")
+    )
+    code, runs = cli.json("sync", "phone")
+    assert code == 0 and runs[0]["to_a"]["updated"] == 1, runs
+    assert b"0199" in (book / "ann.vcf").read_bytes()

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 _STARTED = time.time()  # before the imports below, which are most of a start-up here
 
-from syncgui.providers.mtp.backend import ROOT, MtpDevice, ObjectInfo  # noqa: E402
+from syncgui.providers.mtp.backend import ROOT, MtpBackend, MtpDevice, ObjectInfo  # noqa: E402
 
 UPLOAD_NAME = "Zoë Ünicode.vcf"
 UPLOAD_DATA = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Zoë Ünicode\r\nEND:VCARD\r\n".encode()
@@ -91,12 +91,17 @@ def _named(objects: Sequence[ObjectInfo] | None, name: str) -> ObjectInfo:
     return found[0]
 
 
-def exercise(rec: Recorder) -> None:
-    import_started = time.monotonic()
+def _backend() -> MtpBackend:
+    """Imported here, in a step: an import error is a result like any other."""
     from syncgui.providers.mtp.libmtp_backend import LibmtpBackend
 
-    rec.data["import_seconds"] = round(time.monotonic() - import_started, 3)
-    backend = LibmtpBackend()
+    return LibmtpBackend()
+
+
+def exercise(rec: Recorder) -> None:
+    backend = rec.step("import", _backend)
+    if backend is None:
+        return
     raws = rec.step("detect", backend.detect)
     if not raws:
         return
@@ -147,9 +152,9 @@ def _exercise_device(rec: Recorder, device: MtpDevice) -> None:
 
 
 def survey(rec: Recorder) -> None:
-    from syncgui.providers.mtp.libmtp_backend import LibmtpBackend
-
-    backend = LibmtpBackend()
+    backend = rec.step("import", _backend)
+    if backend is None:
+        return
     raws = rec.step("detect", backend.detect) or []
     for index, raw in enumerate(raws):
         device = rec.step(f"open_{index}", partial(backend.open, raw))

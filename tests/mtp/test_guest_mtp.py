@@ -47,16 +47,23 @@ class Boot:
         steps: dict[str, Any] = self.checks["steps"]
         return steps
 
+    def _entry(self, step: str) -> dict[str, Any]:
+        entry: dict[str, Any] | None = self.steps.get(step)
+        if entry is None:
+            failed = {k: v for k, v in self.steps.items() if "error" in v}
+            pytest.fail(
+                f"step {step} did not run; steps with errors: {failed}; exit status "
+                f"{self.result.returncode}; console in {self.workdir / 'console.txt'}"
+            )
+        return entry
+
     def value(self, step: str) -> Any:
-        entry = self.steps.get(step)
-        assert entry is not None, f"step {step} did not run; steps: {sorted(self.steps)}"
+        entry = self._entry(step)
         assert "error" not in entry, f"step {step} failed: {entry}"
         return entry["value"]
 
     def error(self, step: str) -> str | None:
-        entry = self.steps.get(step)
-        assert entry is not None, f"step {step} did not run; steps: {sorted(self.steps)}"
-        error: str | None = entry.get("error")
+        error: str | None = self._entry(step).get("error")
         return error
 
 

@@ -27,12 +27,12 @@ import pytest
 
 from syncgui.providers.mtp.statecodec import awkward_size, decode_state
 from tests.mtp_guest import GuestImage, GuestResult, run_in_guest
+from tests.mtp_guest.guest import GuestError
 
 pytestmark = pytest.mark.mtp
 log = logging.getLogger(__name__)
 
 DESC = "FakePhone"
-GUEST_DATA = "/tmp/syncgui-data"
 SPEC = f"mtp:first/{DESC}/Contacts"
 
 
@@ -73,7 +73,7 @@ class World:
         self.boots = 0
 
     def cli(self, *args: str, out: str) -> str:
-        dirs = f"--config-dir {self.base / 'config'} --data-dir {GUEST_DATA}"
+        dirs = f"--config-dir {self.base / 'config'} --data-dir {self.base / 'data'}"
         cmd = " ".join(shlex.quote(a) for a in args)
         return f"syncgui-cli {dirs} {cmd} > out/{out} 2> out/{out}.err; echo $? > out/{out}.rc"
 
@@ -84,17 +84,7 @@ class World:
             for p in out.iterdir():
                 p.unlink()
         out.mkdir(exist_ok=True)
-        data = shlex.quote(str(self.base / "data"))
-        script = "\n".join(
-            [
-                f"cd {shlex.quote(str(self.base))}",
-                # SQLite's WAL needs shared memory, which the 9p share lacks: the computer's
-                # data folder lives on the guest's tmpfs and is kept on the share between boots
-                f"mkdir -p {GUEST_DATA} {data} && cp -a {data}/. {GUEST_DATA}/",
-                *lines,
-                f"rm -rf {data} && cp -a {GUEST_DATA} {data}",
-            ]
-        )
+        script = "\n".join([f"cd {shlex.quote(str(self.base))}", *lines])
         result = run_in_guest(
             script, workdir=self.base, device_dirs=[(self.phone, DESC)], image=image, timeout=600
         )
@@ -211,35 +201,45 @@ def test_edits_deletes_and_a_conflict_after_a_reboot(
 
 
 @pytest.fixture(scope="module")
-def boot3(mtp_guest_image: GuestImage, world: World, boot2: tuple[Boot, bytes]) -> Boot:
+def boot3(mtp_guest_image: GuestImage, world: World, boot2: tuple[Boot, bytes]) -> Boot | None:
+    """The killed sync; None when QEMU's MTP device itself died of the cut transfer (its
+    responder asserts on a data phase cut short), which is a pulled cable all the same."""
     photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "QUJD" * 20000  # ~80 KB per card
     for i in range(60):
         (world.book / f"big{i:02}.vcf").write_bytes(card(f"big{i:02}", f"Big {i}", photo))
     w = world
     before = len(list((w.phone / "Contacts").iterdir()))
     contacts = shlex.quote(str(w.phone / "Contacts"))
-    return w.boot(
-        mtp_guest_image,
-        [
-            f"({w.cli('sync', 'p', '--json', out='killed.json')}) &",
-            "pid=$!",
-            # the phone folder is visible here too (host folder, shared): wait for uploads
-            f"n=0; while [ $(ls {contacts} | wc -l) -lt {before + 8} ] && [ $n -lt 6000 ];"
-            " do sleep 0.05; n=$((n+1)); done",
-            "pkill -9 -f syncgui-cli; pkill -9 -f syncgui.providers.mtp.helper",
-            f"ls {contacts} | wc -l > out/at-kill",
-            "wait $pid",
-        ],
-    )
+    try:
+        return w.boot(mtp_guest_image, _kill_mid_transfer(w, contacts, before))
+    except GuestError as err:
+        if "usb_mtp" not in err.output or "Assertion" not in err.output:
+            raise
+        log.info("QEMU's MTP device died with the cut transfer: the cable was pulled")
+        return None
+
+
+def _kill_mid_transfer(w: World, contacts: str, before: int) -> list[str]:
+    return [
+        f"({w.cli('sync', 'p', '--json', out='killed.json')}) &",
+        "pid=$!",
+        # the phone folder is visible here too (host folder, shared): wait for uploads
+        f"n=0; while [ $(ls {contacts} | wc -l) -lt {before + 8} ] && [ $n -lt 6000 ];"
+        " do sleep 0.05; n=$((n+1)); done",
+        "pkill -9 -f syncgui-cli; pkill -9 -f syncgui.providers.mtp.helper",
+        f"ls {contacts} | wc -l > out/at-kill",
+        "wait $pid",
+    ]
 
 
 def test_a_sync_killed_mid_transfer_completes_after_reconnecting(
-    mtp_guest_image: GuestImage, world: World, boot3: Boot
+    mtp_guest_image: GuestImage, world: World, boot3: Boot | None
 ) -> None:
     w = world
-    assert (boot3.out / "killed.json.rc").read_text().strip() != "0", "not interrupted"
-    at_kill = int((boot3.out / "at-kill").read_text())
-    assert at_kill < len(list(w.book.iterdir())), "the sync finished before it was killed"
+    if boot3 is not None:
+        assert (boot3.out / "killed.json.rc").read_text().strip() != "0", "not interrupted"
+        at_kill = int((boot3.out / "at-kill").read_text())
+        assert at_kill < len(list(w.book.iterdir())), "the sync finished before it was killed"
     boot4 = w.boot(mtp_guest_image, [w.cli("sync", "p", "--json", out="after.json")])
     assert boot4.code("after.json") == 0, (boot4.out / "after.json.err").read_text()
     (run,) = boot4.json("after.json")

@@ -27,7 +27,7 @@ say "modules loaded"
 p9=trans=virtio,version=9p2000.L,msize=262144
 # The host's root does not change during a boot: cache=loose halves Python's start-up time.
 mount -t 9p -o "$p9,ro,cache=loose" hostroot /mnt/host || die "cannot mount the host's root"
-mount -t 9p -o "$p9" work /mnt/work || die "cannot mount the work directory"
+mount -t 9p -o "$p9,cache=mmap" work /mnt/work || die "cannot mount the work directory"
 G=/mnt/work/.guest
 workdir=$(cat "$G/workdir") || die "no $G/workdir"
 

@@ -6,12 +6,14 @@ comes back with exactly one added UID line and nothing else changed."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
 from syncgui.engine import BaseStore, MetadataStore, SessionSettings, SimpleReplica, SyncSession
 from syncgui.engine.events import Direction
+from syncgui.providers.mtp.store import open_virtual_store
 from syncgui.providers.vcard.file import open_file_store
 from syncgui.providers.vcard.folder import open_folder_store
 from syncgui.providers.vcard.format import describe_card
@@ -46,21 +48,37 @@ def _without_one_uid_line(data: bytes) -> bytes:
     return b"".join(lines)
 
 
-@pytest.fixture
-def round_trip(tmp_path: Path) -> dict[str, bytes]:
-    """Sync a folder of the sample cards into a .vcf file and on into a second folder;
-    return the second folder's cards by the first folder's file name."""
-    first, final, middle = tmp_path / "first", tmp_path / "final", tmp_path / "middle.vcf"
+@pytest.fixture(params=["vcf", "phone"])
+def round_trip(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, bytes]:
+    """Sync a folder of the sample cards through the middle stores and on into a second
+    folder; return the second folder's cards by the first folder's file name. Middles:
+    a .vcf file, or a folder and then an exported .vcf file on the (virtual) phone."""
+    first, final = tmp_path / "first", tmp_path / "final"
     first.mkdir()
     final.mkdir()
-    middle.write_bytes(b"")
     for name in GOOD:
         (first / name).write_bytes((CARDS / name).read_bytes())
-    a = _replica(open_folder_store(str(first)), tmp_path, "a")
-    m = _replica(open_file_store(str(middle)), tmp_path, "m")
-    z = _replica(open_folder_store(str(final)), tmp_path, "z")
-    _sync(a, m, "a-m")
-    _sync(m, z, "m-z")
+    middles = []
+    if request.param == "vcf":
+        middle = tmp_path / "middle.vcf"
+        middle.write_bytes(b"")
+        middles.append(open_file_store(str(middle)))
+    else:
+        phone = tmp_path / "phone"
+        (phone / "Contacts").mkdir(parents=True)
+        (phone / "Download").mkdir()
+        (phone / "Download" / "contacts.vcf").write_bytes(b"")
+        middles.append(open_virtual_store(f"{phone}#Contacts"))
+        middles.append(open_virtual_store(f"{phone}#Download/contacts.vcf"))
+    chain = [
+        _replica(open_folder_store(str(first)), tmp_path, "a"),
+        *(_replica(m, tmp_path, f"m{i}") for i, m in enumerate(middles)),
+        _replica(open_folder_store(str(final)), tmp_path, "z"),
+    ]
+    for i, (a, b) in enumerate(itertools.pairwise(chain)):
+        _sync(a, b, f"hop{i}")
+    for r in chain:
+        r.close()
     by_label = {describe_card(p.read_bytes()).label: p.read_bytes() for p in final.iterdir()}
     return {name: by_label[describe_card((CARDS / name).read_bytes()).label] for name in GOOD}
 

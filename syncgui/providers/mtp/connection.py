@@ -4,6 +4,7 @@ turned into the engine's (a vanished phone ends the session; an item error names
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
 
@@ -19,6 +20,7 @@ from syncgui.providers.mtp.backend import (
 )
 from syncgui.providers.mtp.location import Target
 
+SETTLE_SECONDS = 1.05
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -31,6 +33,7 @@ class Connection:
         self.storage = storage
         self.target = target
         self.label = label
+        self.last_upload: tuple[float, float] | None = None  # (monotonic time, its mtime)
 
     def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run a device operation; a vanished device ends the session."""
@@ -53,7 +56,20 @@ class Connection:
             raise ItemRejected(f"{item}: {err}", item=item) from err
 
     def upload(self, parent: int, name: str, data: bytes) -> ObjectInfo:
-        return self.item_call(name, self.device.upload, self.storage.id, parent, name, data)
+        o = self.item_call(name, self.device.upload, self.storage.id, parent, name, data)
+        self.last_upload = (time.monotonic(), o.mtime)
+        return o
+
+    def settle(self) -> None:
+        """Before letting the phone go: wait until its clock has left the second of our last
+        write. Phones date files in whole seconds, so a same-size edit made in that second
+        would keep the stamp recorded for our write and go unnoticed (a "racy" stamp)."""
+        if self.last_upload is None:
+            return
+        written_at, mtime = self.last_upload
+        if float(mtime).is_integer():  # whole seconds: the phone's clock resolution
+            time.sleep(max(0.0, written_at + SETTLE_SECONDS - time.monotonic()))
+        self.last_upload = None
 
     def list(self, parent: int) -> Sequence[ObjectInfo]:
         try:
@@ -63,7 +79,7 @@ class Connection:
 
 
 def stamp_of(o: ObjectInfo) -> str:
-    return f"{o.size}:{int(o.mtime)}"
+    return f"{o.size}:{o.mtime!r}"
 
 
 def digest(data: bytes) -> str:

@@ -116,6 +116,7 @@ class PhoneStore:
         conn, self._conn, self._mode = self._conn, None, None
         if conn is not None:
             try:
+                conn.settle()
                 conn.device.close()
             except MtpError as err:
                 log.info("%s: closing the phone: %s", self.name, err)

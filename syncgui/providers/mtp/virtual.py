@@ -267,7 +267,7 @@ class VirtualDevice:
             storage,
             path.name,
             0 if is_folder else st.st_size,
-            float(int(st.st_mtime)),  # MTP dates have whole seconds
+            st.st_mtime,  # finer than a phone's whole seconds: no racy stamps here
             is_folder,
         )
 
