@@ -8,7 +8,10 @@ a session:
 
 * **adopt**, before change detection: the state saved on the device replaces the local copy,
   unless the local copy descends from it (same generation: this computer saved it last; the
-  local copy may then be *ahead* if the last save was cut short, and is kept).
+  local copy may then be *ahead* if the last save was cut short, and is kept). A store that
+  holds no state while the local copy came from one is a different store (another phone
+  under ``mtp:first/...``) or a wiped one: it starts as a new replica, whose items then meet
+  the other side's as new (converged or conflicts), never as deletes.
 * a **reservation** is saved at once: the state with its tick counter raised by
   :data:`TICK_LEASE`. Other stores learn the device's versions during the session; if the
   final save never happens, whoever syncs the device next (another computer too) starts
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from syncgui.engine.errors import SyncError
+from syncgui.engine.ids import new_replica_id
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow, MetadataStore
 
@@ -87,6 +91,12 @@ class HostedMetadata:
         saved = self.host.load_state()
         mine = self.meta.note(_GENERATION)
         with self.meta.transaction():
+            if saved is None and mine is not None:
+                # This copy was saved on a store that now holds nothing: another phone under
+                # the same spec ("first"), or its state was wiped. Never take its items for
+                # this store's (they would look deleted): start as a new replica.
+                log.warning("%s: holds no sync state; syncing it as a new replica", self.host)
+                self.meta.replace_all(new_replica_id(), 0, Knowledge.empty(), Knowledge.empty(), ())
             if saved is not None and saved.generation != mine:
                 log.info("%s: taking the replica state saved on the store", self.host)
                 self.meta.replace_all(

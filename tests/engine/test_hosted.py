@@ -105,3 +105,17 @@ def test_a_phone_that_cannot_be_read_is_an_error_not_a_fresh_start(tmp_path: Pat
 
     with pytest.raises(StoreUnavailable):
         HostedMetadata(_computer(tmp_path, "home"), Gone()).adopt()
+
+
+def test_another_phone_under_the_same_spec_starts_as_a_new_replica(tmp_path: Path) -> None:
+    first_phone, other_phone = Phone(), Phone()
+    meta = _computer(tmp_path, "home")
+    home = HostedMetadata(meta, first_phone)
+    home.adopt()
+    _edit(meta, "ann")
+    home.publish()
+    old_id = meta.replica_id
+    HostedMetadata(meta, other_phone).adopt()  # "mtp:first/..." is now another phone
+    assert meta.replica_id != old_id
+    assert meta.all_rows() == []  # nothing of the first phone is taken as deleted here
+    assert other_phone.saved is not None and other_phone.saved.replica_id == meta.replica_id
