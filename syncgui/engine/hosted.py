@@ -79,17 +79,27 @@ def snapshot(meta: MetadataStore, *, tick: int, generation: bytes) -> ReplicaSta
 
 
 class HostedMetadata:
-    """Keeps a working copy and the state held by the store in step (see module doc)."""
+    """Keeps a working copy and the state held by the store in step (see module doc).
+
+    The store always holds a *reservation* as its tick: a number no version has reached
+    yet, with room for at least half a lease more. Saves happen only when needed: once at
+    the start when the reservation must move (or the state came from elsewhere), once at
+    the end when the session changed anything — a sync that changed nothing writes nothing.
+    """
 
     def __init__(self, meta: MetadataStore, host: MetadataHost) -> None:
         self.meta = meta
         self.host = host
         self.adopted = False
+        self._reserved = 0
+        self._commits = 0
 
     def adopt(self) -> None:
-        """Before change detection: take the store's state, then save a reservation."""
+        """Before change detection: take the store's state, then make sure a reservation
+        covering this session is saved."""
         saved = self.host.load_state()
         mine = self.meta.note(_GENERATION)
+        foreign = saved is None or saved.generation != mine
         with self.meta.transaction():
             if saved is None and mine is not None:
                 # This copy was saved on a store that now holds nothing: another phone under
@@ -97,32 +107,45 @@ class HostedMetadata:
                 # this store's (they would look deleted): start as a new replica.
                 log.warning("%s: holds no sync state; syncing it as a new replica", self.host)
                 self.meta.replace_all(new_replica_id(), 0, Knowledge.empty(), Knowledge.empty(), ())
-            if saved is not None and saved.generation != mine:
+            elif saved is not None and foreign:
                 log.info("%s: taking the replica state saved on the store", self.host)
                 self.meta.replace_all(
-                    saved.replica_id,
-                    max(saved.tick, 0),
-                    saved.knowledge,
-                    saved.forgotten,
-                    saved.items,
+                    saved.replica_id, saved.tick, saved.knowledge, saved.forgotten, saved.items
                 )
-            if saved is not None and saved.tick > self.meta.tick:
-                self.meta.tick = saved.tick
-        self._save(self.meta.tick + TICK_LEASE)
+        # Same generation: this computer saved it last and its working copy is the same or
+        # ahead, with the real tick; the reservation on the store still stands.
+        self._reserved = saved.tick if saved is not None and not foreign else 0
+        if foreign or self._low() or (saved is not None and self._ahead_of(saved)):
+            self._reserved = self.meta.tick + TICK_LEASE
+            self._save()
+        self._commits = self.meta.commits  # what the session commits from here is news
         self.adopted = True
 
+    def _ahead_of(self, saved: ReplicaState) -> bool:
+        """Whether the working copy holds more than the store (its last save failed)."""
+        if saved.knowledge.serialize() != self.meta.knowledge.serialize():
+            return True
+        return len(saved.items) != self.meta.count_rows()
+
+    def _low(self) -> bool:
+        return self._reserved < self.meta.tick + TICK_LEASE // 2
+
     def publish(self) -> None:
-        """After the session: save the real state. A failure is logged; the next session
-        starts from the working copy (it descends from the reservation)."""
-        if not self.adopted:
+        """After the session: save the state if the session changed it. A failure is
+        logged; the next session starts from the working copy (it descends from the
+        reservation saved on the store)."""
+        if not self.adopted or self.meta.commits == self._commits:
             return
         try:
-            self._save(self.meta.tick)
+            if self._low():
+                self._reserved = self.meta.tick + TICK_LEASE
+            self._save()
         except SyncError as err:
             log.warning("%s: the sync state could not be saved on the store: %s", self.host, err)
 
-    def _save(self, tick: int) -> None:
+    def _save(self) -> None:
         generation = os.urandom(16)
-        self.host.save_state(snapshot(self.meta, tick=tick, generation=generation))
+        self.host.save_state(snapshot(self.meta, tick=self._reserved, generation=generation))
         with self.meta.transaction():
             self.meta.set_note(_GENERATION, generation)
+        self._commits = self.meta.commits

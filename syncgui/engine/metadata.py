@@ -91,6 +91,7 @@ class MetadataStore:
         self._db = connect(path)
         self._db.executescript(_SCHEMA)
         self._in_tx = False
+        self.commits = 0  # transactions committed through this object
         self._knowledge = Knowledge.empty()
         self._knows_tick = True
         row = self._db.execute(
@@ -140,6 +141,7 @@ class MetadataStore:
                 (self.tick, self.knowledge.serialize(), self.forgotten.serialize(), self.token),
             )
             self._db.execute("COMMIT")
+            self.commits += 1
         except BaseException:
             self._db.execute("ROLLBACK")
             self.tick, self.knowledge, self.forgotten, self.token = saved
@@ -249,6 +251,10 @@ class MetadataStore:
         args = [x for pair in floor.items() for x in pair]
         sql = f"SELECT {_ITEM_COLS} FROM item WHERE {where} ORDER BY gid"
         yield from (_meta(r) for r in self._db.execute(sql, args))
+
+    def count_rows(self) -> int:
+        """Items and tombstones."""
+        return int(self._db.execute("SELECT count(*) FROM item").fetchone()[0])
 
     def count_live(self) -> int:
         return int(self._db.execute("SELECT count(*) FROM item WHERE deleted=0").fetchone()[0])

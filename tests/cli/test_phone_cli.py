@@ -197,7 +197,7 @@ def _fn(data: bytes) -> str:
 def test_a_state_object_cut_short_leaves_the_previous_one_readable(
     cli: Cli, paired: tuple[Path, Path]
 ) -> None:
-    _book, phone = paired
+    book, phone = paired
     assert cli("sync", "phone")[0] == 0
     (good,) = _states(phone)
     seq = int(good.name.split(".")[1])
@@ -208,7 +208,10 @@ def test_a_state_object_cut_short_leaves_the_previous_one_readable(
     assert state is not None and state.replica_id == _replica_id_of(good)
     code, runs = cli.json("sync", "phone")
     assert code == 0 and runs[0]["to_a"]["created"] == runs[0]["to_b"]["created"] == 0
-    assert len(_states(phone)) == 1
+    _write(book / "ann.vcf", card("ann", "Ann Example", "TEL:+1 555 0111"))
+    assert cli("sync", "phone")[0] == 0
+    (only,) = _states(phone)  # the next save replaces both
+    assert _replica_id_of(only) == state.replica_id
 
 
 def _replica_id_of(path: Path) -> bytes:
@@ -281,3 +284,13 @@ def test_a_same_size_edit_on_the_phone_right_after_a_sync_is_seen(
     code, runs = cli.json("sync", "phone")
     assert code == 0 and runs[0]["to_a"]["updated"] == 1, runs
     assert b"0199" in (book / "ann.vcf").read_bytes()
+
+
+def test_a_sync_that_changes_nothing_writes_nothing_on_the_phone(
+    cli: Cli, paired: tuple[Path, Path]
+) -> None:
+    _book, phone = paired
+    assert cli("sync", "phone")[0] == 0
+    before = {p.name: p.stat().st_mtime_ns for p in phone.rglob("*")}
+    assert cli("sync", "phone")[0] == 0
+    assert {p.name: p.stat().st_mtime_ns for p in phone.rglob("*")} == before
