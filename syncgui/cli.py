@@ -349,17 +349,29 @@ def _conflicts(service: SyncService, args: argparse.Namespace) -> int:
     for v in views:
         when = datetime.fromtimestamp(v.detected_at).strftime("%Y-%m-%d %H:%M")
         print(f"{v.id}  {v.partnership}  {v.item}  ({v.kind}, found {when})")
-        print(
-            f"    A {v.a_name}: {'deleted' if v.a is None else 'changed'}; "
-            f"B {v.b_name}: {'deleted' if v.b is None else 'changed'}"
-        )
+        a_state, b_state = _side_state(v, "a"), _side_state(v, "b")
+        print(f"    A {v.a_name}: {a_state}; B {v.b_name}: {b_state}")
     if views:
         print("Settle one with `syncgui-cli resolve ID --keep a|b|both|merged`.")
     return EXIT_OK
 
 
+def _side_state(v: ConflictView, side: str) -> str:
+    data = v.a if side == "a" else v.b
+    if data is None and v.unreachable and v.held_by == side:
+        return f"cannot be shown now ({v.unreachable})"
+    return "deleted" if data is None else "changed"
+
+
 def _text(data: bytes | None) -> dict[str, str | None]:
     return {"vcard": None if data is None else data.decode("utf-8", errors="replace")}
+
+
+def _side_json(v: ConflictView, side: str) -> dict[str, str | None]:
+    out = _text(v.a if side == "a" else v.b)
+    if v.unreachable and v.held_by == side:
+        out["unreachable"] = v.unreachable  # null here is not a delete
+    return out
 
 
 def _conflict_json(v: ConflictView) -> dict[str, Any]:
@@ -369,8 +381,8 @@ def _conflict_json(v: ConflictView) -> dict[str, Any]:
         "kind": v.kind,
         "item": v.item,
         "uid": v.uid,
-        "a": _text(v.a),
-        "b": _text(v.b),
+        "a": _side_json(v, "a"),
+        "b": _side_json(v, "b"),
     }
 
 

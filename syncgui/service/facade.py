@@ -15,7 +15,7 @@ from typing import Literal
 
 from syncgui.engine.bases import BaseStore
 from syncgui.engine.conflicts import Keep, resolve_stored
-from syncgui.engine.errors import ItemProblem, SyncError
+from syncgui.engine.errors import ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.events import (
     CancelToken,
     Direction,
@@ -57,6 +57,9 @@ class ConflictView:
     a_name: str
     b_name: str
     detected_at: float
+    # Why the holder's side cannot be shown now (its store is not reachable, e.g. a phone
+    # that is not connected); its data is then None without being a delete.
+    unreachable: str | None = None
 
 
 class SyncService:
@@ -223,8 +226,11 @@ class SyncService:
     def _view(
         self, p: Partnership, side: str, holder: SimpleReplica, c: StoredConflict
     ) -> ConflictView:
+        unreachable = None
         try:
             local = holder.load(c.gid)
+        except StoreUnavailable as err:  # e.g. the phone is not connected now
+            local, unreachable = None, err.message
         except SyncError:
             local = None
         mine, theirs = (local, c.data)
@@ -244,6 +250,7 @@ class SyncService:
             p.spec_a.location,
             p.spec_b.location,
             c.detected_at,
+            unreachable,
         )
 
     def resolve(

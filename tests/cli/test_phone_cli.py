@@ -294,3 +294,25 @@ def test_a_sync_that_changes_nothing_writes_nothing_on_the_phone(
     before = {p.name: p.stat().st_mtime_ns for p in phone.rglob("*")}
     assert cli("sync", "phone")[0] == 0
     assert {p.name: p.stat().st_mtime_ns for p in phone.rglob("*")} == before
+
+
+def test_a_conflict_held_by_an_unplugged_phone_is_not_shown_as_a_delete(
+    cli: Cli, stores: tuple[Path, Path], tmp_path: Path
+) -> None:
+    book, _ = stores
+    phone = tmp_path / "phone"
+    # policy "ask", phone as side B: the first pass (A to B) keeps the conflict on the phone
+    cli("partnership", "add", "p", f"vdir:{book}", f"virtual:{phone}", "--policy", "ask")
+    assert cli("sync", "p")[0] == 0
+    _write(book / "ann.vcf", card("ann", "Ann Example", "TEL:+1 555 0101"))
+    _write(phone / "Contacts" / "ann.vcf", card("ann", "Ann Example", "TEL:+1 555 0102"))
+    assert cli("sync", "p")[0] == 3
+    phone.rename(tmp_path / "unplugged")
+    code, views = cli.json("conflicts")
+    assert code == 0 and len(views) == 1
+    assert "0101" in views[0]["a"]["vcard"]
+    assert (
+        views[0]["b"]["vcard"] is None and "No phone is connected" in views[0]["b"]["unreachable"]
+    )
+    code, out, _ = cli("conflicts")
+    assert "deleted" not in out and "cannot be shown now" in out
