@@ -10,7 +10,9 @@ Four boots, shared by the tests of this module, in order:
 2. after edits on both sides, a delete on the phone and the same card changed on both:
    the sync (one conflict), ``resolve``, the sync that carries it, a no-op sync — and the
    phone's sync state object, written in boot 1, read back after the reboot;
-3. sixty large cards to send; the sync is killed (SIGKILL, with its helper) mid-transfer;
+3. thirty large cards to send; the sync is killed (SIGKILL, with its helper) mid-transfer
+   (sessions stay short: QEMU 7.2's usb-mtp aborts on an assertion in some long upload
+   sequences, a responder bug a real phone does not share);
 4. after reconnecting: the sync completes, with no duplicate and no half card.
 """
 
@@ -205,7 +207,7 @@ def boot3(mtp_guest_image: GuestImage, world: World, boot2: tuple[Boot, bytes]) 
     """The killed sync; None when QEMU's MTP device itself died of the cut transfer (its
     responder asserts on a data phase cut short), which is a pulled cable all the same."""
     photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "QUJD" * 20000  # ~80 KB per card
-    for i in range(60):
+    for i in range(30):
         (world.book / f"big{i:02}.vcf").write_bytes(card(f"big{i:02}", f"Big {i}", photo))
     w = world
     before = len(list((w.phone / "Contacts").iterdir()))
@@ -213,10 +215,28 @@ def boot3(mtp_guest_image: GuestImage, world: World, boot2: tuple[Boot, bytes]) 
     try:
         return w.boot(mtp_guest_image, _kill_mid_transfer(w, contacts, before))
     except GuestError as err:
-        if "usb_mtp" not in err.output or "Assertion" not in err.output:
+        if not _qemu_gave_up(err):
             raise
         log.info("QEMU's MTP device died with the cut transfer: the cable was pulled")
         return None
+
+
+def _qemu_gave_up(err: GuestError) -> bool:
+    return "usb_mtp" in err.output and "Assertion" in err.output
+
+
+def _reconnect_until_a_sync_completes(image: GuestImage, w: World, tries: int = 4) -> Boot:
+    """Plug the phone in again and sync. When QEMU's responder dies of its own assertion
+    mid-upload (it does, now and then, in upload sequences of large cards), that is one
+    more pulled cable: plug in again. Each try must recover from the one before."""
+    for attempt in range(1, tries + 1):
+        try:
+            return w.boot(image, [w.cli("sync", "p", "--json", out="after.json")])
+        except GuestError as err:
+            if not _qemu_gave_up(err) or attempt == tries:
+                raise
+            log.info("QEMU's MTP device died mid-upload (try %d): plugging in again", attempt)
+    raise AssertionError("unreachable")
 
 
 def _kill_mid_transfer(w: World, contacts: str, before: int) -> list[str]:
@@ -224,7 +244,7 @@ def _kill_mid_transfer(w: World, contacts: str, before: int) -> list[str]:
         f"({w.cli('sync', 'p', '--json', out='killed.json')}) &",
         "pid=$!",
         # the phone folder is visible here too (host folder, shared): wait for uploads
-        f"n=0; while [ $(ls {contacts} | wc -l) -lt {before + 8} ] && [ $n -lt 6000 ];"
+        f"n=0; while [ $(ls {contacts} | wc -l) -lt {before + 6} ] && [ $n -lt 6000 ];"
         " do sleep 0.05; n=$((n+1)); done",
         "pkill -9 -f syncgui-cli; pkill -9 -f syncgui.providers.mtp.helper",
         f"ls {contacts} | wc -l > out/at-kill",
@@ -240,7 +260,7 @@ def test_a_sync_killed_mid_transfer_completes_after_reconnecting(
         assert (boot3.out / "killed.json.rc").read_text().strip() != "0", "not interrupted"
         at_kill = int((boot3.out / "at-kill").read_text())
         assert at_kill < len(list(w.book.iterdir())), "the sync finished before it was killed"
-    boot4 = w.boot(mtp_guest_image, [w.cli("sync", "p", "--json", out="after.json")])
+    boot4 = _reconnect_until_a_sync_completes(mtp_guest_image, w)
     assert boot4.code("after.json") == 0, (boot4.out / "after.json.err").read_text()
     (run,) = boot4.json("after.json")
     assert run["errors"] == [] and run["conflicts"] == 0, run

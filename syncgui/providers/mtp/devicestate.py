@@ -75,7 +75,10 @@ class DeviceState:
             for name in FOLDERS:
                 # Some devices (QEMU's responder among them) create a dot-folder but never
                 # list names that start with a dot: then a visible folder is used.
-                self._call(self.device.create_folder, self.storage, ROOT, name)
+                try:
+                    self._call(self.device.create_folder, self.storage, ROOT, name)
+                except StoreUnavailable as err:  # e.g. there already, but hidden from us
+                    log.info("%s: %s", self, err)
                 self._folder = self._listed_folder()
                 if self._folder is not None:
                     break

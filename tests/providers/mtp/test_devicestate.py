@@ -88,3 +88,22 @@ def test_each_save_leaves_exactly_one_state(tmp_path: Path) -> None:
     assert only.name.endswith(".4.state")
     loaded = slot.load_state()
     assert loaded is not None and len(loaded.items) == 3
+
+
+def test_a_phone_that_hides_dot_names_gets_a_visible_state_folder(tmp_path: Path) -> None:
+    """QEMU's responder never lists names that start with a dot, and a leftover hidden
+    folder makes creating it fail: the state goes to a visible ``syncgui`` folder."""
+    (tmp_path / ".syncgui").mkdir()
+    device = _device(tmp_path)
+    real_list = device.list_folder
+
+    def hiding(storage: int, parent: int) -> list[ObjectInfo]:
+        return [o for o in real_list(storage, parent) if not o.name.startswith(".")]
+
+    device.list_folder = hiding  # type: ignore[method-assign]
+    slot = DeviceState(device, 0x00010001, "Contacts", "phone")
+    slot.save_state(_state(2))
+    assert len(list((tmp_path / "syncgui").glob("*.1.state"))) == 1
+    assert list((tmp_path / ".syncgui").iterdir()) == []
+    again = DeviceState(device, 0x00010001, "Contacts", "phone").load_state()
+    assert again is not None and len(again.items) == 2
