@@ -24,6 +24,12 @@ How QEMU's MTP responder (``usb-mtp``, QEMU 7.2) differs from a phone, as seen t
 * Uploading over an existing name writes into the old file without truncating it.
 * Deleting a folder that holds files fails (PTP 0x2012, partial deletion).
 * Free space in the storage info is garbage (larger than the capacity).
+* The end of an upload's data phase is judged by 64-byte (full-speed) packets: a last packet
+  that is a multiple of 64 bytes (an object of 52, 116, ... bytes, or 500 + 512k) leaves it
+  waiting for more, and it then takes the next command for data and aborts on an assertion
+  in ``usb_mtp_get_data``; a last packet shorter than the 12-byte header stores the object
+  damaged. ``syncgui.providers.mtp.statecodec.awkward_size`` tells these sizes: syncgui pads
+  its own objects clear of them, and tests give their cards other sizes.
 * QEMU never calls setlocale: non-ASCII names list as "Oops" and uploading one kills QEMU
   (SIGSEGV). The harness preloads a one-line library that sets LC_CTYPE=C.UTF-8 into QEMU,
   after which non-ASCII names work both ways.

@@ -226,6 +226,7 @@ class LibmtpDevice:
 
     def upload(self, storage: int, parent: int, name: str, data: bytes) -> ObjectInfo:
         device = self._device()
+        log.debug("uploading %r (%d bytes) into %#x", name, len(data), parent)
         self._check_writable(device, storage, f"write {name!r}")
         kind = choose_filetype(name, data, self._supported_filetypes(device))
         name_buffer = ctypes.create_string_buffer(name.encode("utf-8"))  # libmtp may edit it
@@ -317,7 +318,7 @@ class LibmtpDevice:
             raise self._gone_or(libmtp.failure(self._lib, device, f"create folder {name!r}"))
         found = self._settle(device, storage, parent, name, given, True)
         if found is None:
-            log.warning("created folder %r, but the device does not list it (yet)", name)
+            log.info("created folder %r, but the device does not list it (yet)", name)
         return given if found is None else found.id
 
     def capabilities(self) -> frozenset[DeviceCap]:

@@ -62,17 +62,20 @@ J_SIZE = _k(NS_JOURNAL, 6)
 J_HASH = _k(NS_JOURNAL, 7)
 
 
-# An MTP data phase is a 12-byte container header plus the object, in 512-byte USB packets.
-# Some responders mishandle a phase whose last packet is shorter than a header (QEMU 7.2's
-# usb-mtp stores such an object damaged and aborts on an exact multiple of 512; libmtp
-# carries similar workarounds for Samsung phones). Objects of our own are padded so that
+# An MTP data phase is a 12-byte container header plus the object, sent in 512-byte USB
+# packets; by USB rules it ends with the first packet shorter than 512 bytes. Some responders
+# get the end wrong: QEMU 7.2's usb-mtp takes any packet that is a multiple of 64 bytes for
+# "more to come" (it then reads the next command as data and aborts) and stores an object
+# damaged when the last packet is shorter than a header. Objects of our own are padded so
 # their transfer never ends that way; cards are sent as they are.
-_PACKET, _HEADER = 512, 12
+_PACKET, _HEADER, _FULL_SPEED = 512, 12, 64
 
 
 def awkward_size(size: int) -> bool:
-    """Whether an object of ``size`` bytes ends its transfer in a too-short USB packet."""
-    return (size + _HEADER) % _PACKET < _HEADER
+    """Whether an object of ``size`` bytes ends its transfer in a packet such responders
+    mishandle (see above)."""
+    last = (size + _HEADER) % _PACKET
+    return last < _HEADER or last % _FULL_SPEED == 0
 
 
 def _seal(bag: PropertyBag) -> bytes:
