@@ -12,12 +12,15 @@ a session:
   holds no state while the local copy came from one is a different store (another phone
   under ``mtp:first/...``) or a wiped one: it starts as a new replica, whose items then meet
   the other side's as new (converged or conflicts), never as deletes.
-* a **reservation** is saved at once: the state with its tick counter raised by
-  :data:`TICK_LEASE`. Other stores learn the device's versions during the session; if the
-  final save never happens, whoever syncs the device next (another computer too) starts
-  counting above every tick this session could have handed out, so no version is ever
-  issued twice (a reused version would be taken as known and an edit silently lost).
-* **publish**, at the end: the real state, with a new generation.
+* the store always holds a **reservation** as its tick: a number above every version handed
+  out, with room for at least half of :data:`TICK_LEASE` more. Other stores learn the
+  device's versions during a session; if the final save never happens, whoever syncs the
+  device next (another computer too) starts counting above every tick this session could
+  have handed out, so no version is ever issued twice (a reused version would be taken as
+  known and an edit silently lost). It is saved at adoption when the room runs low, the
+  state came from elsewhere, or the working copy is ahead;
+* **publish**, at the end, saves the state again only if the session changed it, so a sync
+  that changed nothing writes nothing on the device.
 """
 
 from __future__ import annotations
@@ -100,15 +103,16 @@ class HostedMetadata:
         saved = self.host.load_state()
         mine = self.meta.note(_GENERATION)
         foreign = saved is None or saved.generation != mine
-        with self.meta.transaction():
-            if saved is None and mine is not None:
-                # This copy was saved on a store that now holds nothing: another phone under
-                # the same spec ("first"), or its state was wiped. Never take its items for
-                # this store's (they would look deleted): start as a new replica.
-                log.warning("%s: holds no sync state; syncing it as a new replica", self.host)
+        if saved is None and mine is not None:
+            # This copy was saved on a store that now holds nothing: another phone under the
+            # same spec ("first"), or its state was wiped. Never take its items for this
+            # store's (they would look deleted): start as a new replica.
+            log.warning("%s: holds no sync state; syncing it as a new replica", self.host)
+            with self.meta.transaction():
                 self.meta.replace_all(new_replica_id(), 0, Knowledge.empty(), Knowledge.empty(), ())
-            elif saved is not None and foreign:
-                log.info("%s: taking the replica state saved on the store", self.host)
+        elif saved is not None and foreign:
+            log.info("%s: taking the replica state saved on the store", self.host)
+            with self.meta.transaction():
                 self.meta.replace_all(
                     saved.replica_id, saved.tick, saved.knowledge, saved.forgotten, saved.items
                 )

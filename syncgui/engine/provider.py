@@ -67,6 +67,14 @@ class Capabilities:
     batch_size: int | None = None
 
 
+def release(holder: object) -> None:
+    """Call ``holder.close()`` if it has one: stores and backends that hold a resource (a
+    USB device, a helper process) have it, the others need not."""
+    close = getattr(holder, "close", None)
+    if close is not None:
+        close()
+
+
 @dataclass(frozen=True, slots=True)
 class Intent:
     """One write the engine is about to make in a batch (see :class:`BatchJournal`)."""

@@ -27,7 +27,14 @@ from syncgui.engine.items import (
 )
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow, MetadataStore
-from syncgui.engine.provider import Capabilities, Entry, Intent, SimpleStore, Written
+from syncgui.engine.provider import (
+    Capabilities,
+    Entry,
+    Intent,
+    SimpleStore,
+    Written,
+    release,
+)
 from syncgui.engine.replica import (
     BatchOutcome,
     DetectReport,
@@ -90,9 +97,7 @@ class SimpleReplica:
                 self._hosted.publish()
         finally:
             self.meta.close()
-            closer = getattr(self.store, "close", None)  # e.g. a phone: release the device
-            if closer is not None:
-                closer()
+            release(self.store)  # e.g. a phone: let the device go
 
     # -- change detection -----------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from syncgui.engine.ids import Version
 from syncgui.engine.items import ItemMeta, Put, StoredConflict
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import MetadataStore
+from syncgui.engine.provider import release
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service.config import Partnership, PartnershipBook, check_name
@@ -96,9 +97,7 @@ class SyncService:
             try:
                 store.list(None)  # raises StoreUnavailable with a clear message
             finally:
-                closer = getattr(store, "close", None)  # a phone: release the device
-                if closer is not None:
-                    closer()
+                release(store)  # a phone: let the device go
         p = Partnership(name, str(spec_a), str(spec_b), direction, policy)
         self.book.save([*items, p])
         return p, notes

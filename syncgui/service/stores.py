@@ -103,23 +103,24 @@ def prepare_store(spec: StoreSpec) -> str | None:
 def _prepare_phone(spec: StoreSpec) -> str | None:
     """A virtual phone's folder is created with a Contacts folder on it; on a real phone a
     missing folder (or ``.vcf`` file) at the given path is created."""
+    from syncgui.providers.mtp.location import parse_virtual
     from syncgui.providers.mtp.store import PhoneStore, prepare_phone_store
 
-    created = None
-    if spec.scheme == "virtual":
-        root, _, inner = spec.location.partition("#")
-        if not Path(root).exists():
-            place = Path(root, inner or "Contacts")
-            if place.suffix.lower() == ".vcf":
-                place.parent.mkdir(parents=True)
-                place.write_bytes(b"")
-                return f"created the virtual phone {root} with an empty file {inner}"
-            place.mkdir(parents=True)
-            return f"created the virtual phone {root} with an empty folder {inner or 'Contacts'}"
-    store = open_store(spec)
-    assert isinstance(store, PhoneStore)
     try:
-        created = prepare_phone_store(store)
+        if spec.scheme == "virtual":
+            where = parse_virtual(spec.location)
+            root = Path(where.device)
+            if not root.exists():
+                inner = where.path or "Contacts"
+                place = root / inner
+                if place.suffix.lower() == ".vcf":
+                    place.parent.mkdir(parents=True)
+                    place.write_bytes(b"")
+                    return f"created the virtual phone {root} with an empty file {inner}"
+                place.mkdir(parents=True)
+                return f"created the virtual phone {root} with an empty folder {inner}"
+        store = open_store(spec)
+        assert isinstance(store, PhoneStore)
+        return prepare_phone_store(store)
     except SyncError as err:
         raise ConfigError(f"{spec}: {err.message}") from err
-    return created

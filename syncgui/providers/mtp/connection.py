@@ -3,7 +3,6 @@ turned into the engine's (a vanished phone ends the session; an item error names
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Callable, Sequence
 from typing import ParamSpec, TypeVar
@@ -80,7 +79,3 @@ class Connection:
 
 def stamp_of(o: ObjectInfo) -> str:
     return f"{o.size}:{o.mtime!r}"
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha1(data).hexdigest()

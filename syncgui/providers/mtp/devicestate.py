@@ -54,6 +54,10 @@ class DeviceState:
         self.stem = stem_for(path)
         self._state_name = re.compile(re.escape(self.stem) + r"\.(\d+)\.state")
         self._folder: int | None = None
+        # The journal on the phone as this session knows it (None: none), once looked for;
+        # knowing it spares a folder listing for each batch.
+        self._journal: ObjectInfo | None = None
+        self._journal_known = False
 
     def __str__(self) -> str:
         return self.label
@@ -134,15 +138,15 @@ class DeviceState:
     def read_journal(self) -> list[JournalEntry] | None:
         """The journal of an interrupted batch, or None. A damaged journal was cut short
         while being written, before any write it announces began: it is dropped."""
-        for o in self._objects():
-            if o.name == self._journal_name:
-                try:
-                    return decode_journal(self._call(self.device.download, o.id))
-                except StateUnreadable as err:
-                    log.info("%s: dropping a journal that was cut short (%s)", self, err)
-                    self._delete(o)
-                    return None
-        return None
+        self._find_journal()
+        if self._journal is None:
+            return None
+        try:
+            return decode_journal(self._call(self.device.download, self._journal.id))
+        except StateUnreadable as err:
+            log.info("%s: dropping a journal that was cut short (%s)", self, err)
+            self.clear_journal()
+            return None
 
     def write_journal(self, entries: list[JournalEntry]) -> None:
         self.clear_journal()
@@ -153,11 +157,19 @@ class DeviceState:
         if self._call(self.device.download, new.id) != data:  # before any write it announces
             self._delete(new)
             raise StoreUnavailable(f"{self.label}: the phone did not store the journal intact")
+        self._journal = new
 
     def clear_journal(self) -> None:
-        for o in self._objects():
-            if o.name == self._journal_name:
-                self._delete(o)
+        if not self._journal_known:
+            self._find_journal()
+        if self._journal is not None:
+            self._delete(self._journal)
+            self._journal = None
+
+    def _find_journal(self) -> None:
+        """Look for a journal on the phone (without reading it)."""
+        self._journal = next((o for o in self._objects() if o.name == self._journal_name), None)
+        self._journal_known = True
 
     # -- helpers ---------------------------------------------------------------------------
 

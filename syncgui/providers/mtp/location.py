@@ -170,10 +170,7 @@ def find(device: MtpDevice, storage: int, path: str) -> Target:
 
 
 def _child(device: MtpDevice, storage: int, parent: int, name: str) -> ObjectInfo | None:
-    try:
-        children = device.list_folder(storage, parent)
-    except MtpError as err:
-        raise StoreUnavailable(f"The phone's folders cannot be listed: {err}") from err
+    children = _list(device, storage, parent)
     exact = [c for c in children if c.name == name]
     loose = [c for c in children if c.name.lower() == name.lower()]
     both = exact or loose

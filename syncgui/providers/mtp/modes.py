@@ -16,22 +16,21 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from syncgui.engine.errors import (
-    BadItem,
     ItemProblem,
     ItemUnreadable,
     ItemVanished,
     StoreUnavailable,
     SyncError,
 )
+from syncgui.engine.ids import content_hash
 from syncgui.engine.provider import Entry, Intent, Listing, Written
 from syncgui.providers.mtp.backend import MtpError, ObjectInfo, ObjectMissing
-from syncgui.providers.mtp.connection import Connection, digest, stamp_of
+from syncgui.providers.mtp.connection import Connection, stamp_of
 from syncgui.providers.mtp.devicestate import DeviceState
 from syncgui.providers.mtp.location import ANDROID_HINT
 from syncgui.providers.mtp.statecodec import JournalEntry
 from syncgui.providers.vcard.file import VCardFileProvider
 from syncgui.providers.vcard.folder import file_name_for
-from syncgui.providers.vcard.format import VCardFormat
 from syncgui.providers.vcard.split import single_card_problem
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ def _whole(data: bytes, entry: JournalEntry, cards: bool) -> bool:
     if entry.old is not None and data == entry.old:
         return True
     if entry.hash is not None:
-        return digest(data) == entry.hash
+        return content_hash(data) == entry.hash
     return single_card_problem(data) is None if cards else False
 
 
@@ -225,7 +224,7 @@ class FileMode(_Journaled):
     """One ``.vcf`` file on the phone, worked on as a local copy by the ``vcf:`` store and
     sent back whole at commit (journaled with the old file, so an interruption rolls back)."""
 
-    def __init__(self, conn: Connection, state: DeviceState, fmt: VCardFormat) -> None:
+    def __init__(self, conn: Connection, state: DeviceState) -> None:
         self.conn = conn
         self.state = state
         self._dir = tempfile.TemporaryDirectory(prefix="syncgui-phone-")
@@ -234,7 +233,6 @@ class FileMode(_Journaled):
         self._inner = VCardFileProvider(self._local)
         self._original: bytes | None = None
         self._object: ObjectInfo | None = None
-        del fmt  # the inner store brings its own VCardFormat
 
     def _shown(self, err: SyncError) -> SyncError:
         """The same error, naming the file on the phone instead of the local copy."""
@@ -287,13 +285,13 @@ class FileMode(_Journaled):
         if data == self._original:
             return None
         old = self._original or b""
-        self.state.write_journal([JournalEntry(self._name, "update", old, len(data), digest(data))])
+        self.state.write_journal(
+            [JournalEntry(self._name, "update", old, len(data), content_hash(data))]
+        )
         if self._object is not None:
             self._remove(self._object)
         try:
             self._object = self.conn.upload(self.conn.target.parent, self._name, data)
-        except BadItem as err:  # pragma: no cover - upload raises ItemRejected
-            raise StoreUnavailable(str(err)) from err
         except SyncError as err:
             raise StoreUnavailable(
                 f"{self.conn.label}: /{self.conn.target.path} could not be written: {err.message}"

@@ -19,12 +19,11 @@ from collections.abc import Sequence
 
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.format import ItemFormat
-from syncgui.engine.provider import Capabilities, Intent, Listing, Written
+from syncgui.engine.provider import Capabilities, Intent, Listing, Written, release
 from syncgui.providers.mtp.backend import MtpBackend, MtpError
 from syncgui.providers.mtp.connection import Connection
 from syncgui.providers.mtp.devicestate import DeviceState
 from syncgui.providers.mtp.location import (
-    ANDROID_HINT,
     Location,
     choose_storage,
     discover,
@@ -98,7 +97,7 @@ class PhoneStore:
         conn = Connection(device, storage, target, label)
         self._state = DeviceState(device, storage.id, path, label)
         if target.is_file:
-            self._mode = FileMode(conn, self._state, self._format)
+            self._mode = FileMode(conn, self._state)
         elif target.found is not None and not target.found.is_folder:
             device.close()
             raise StoreUnavailable(f"/{path} on the phone is a file, not a folder of cards")
@@ -120,9 +119,7 @@ class PhoneStore:
                 conn.device.close()
             except MtpError as err:
                 log.info("%s: closing the phone: %s", self.name, err)
-        closer = getattr(self.backend, "close", None)
-        if closer is not None:
-            closer()
+        release(self.backend)
 
     # -- SimpleStore / BatchJournal --------------------------------------------------------
 
@@ -191,13 +188,10 @@ def prepare_phone_store(store: PhoneStore) -> str | None:
             raise StoreUnavailable(f"/{where.path} cannot be created on the phone: {err}") from err
     finally:
         device.close()
-        closer = getattr(store.backend, "close", None)
-        if closer is not None:
-            closer()
+        release(store.backend)
 
 
 __all__ = [
-    "ANDROID_HINT",
     "PhoneStore",
     "open_mtp_store",
     "open_virtual_store",
