@@ -33,7 +33,7 @@ def test_engine_imports_only_the_standard_library() -> None:
     assert not third_party
 
 
-def test_each_third_party_library_is_imported_by_exactly_one_module() -> None:
+def test_each_third_party_library_is_imported_by_exactly_one_module_qt_by_the_gui_only() -> None:
     import ast
 
     root = Path(__file__).resolve().parents[1] / "syncgui"
@@ -51,5 +51,9 @@ def test_each_third_party_library_is_imported_by_exactly_one_module() -> None:
                 if top not in stdlib and top != "syncgui":
                     importers.setdefault(top, set()).add(str(path.relative_to(root)))
     assert importers, "expected at least platformdirs"
+    # Qt is the desktop app's toolkit: every module of the gui package uses it, no other may
+    qt_users = importers.pop("PySide6", set())
+    outside = sorted(m for m in qt_users if not m.startswith("gui/"))
+    assert not outside, f"PySide6 is imported outside syncgui/gui: {outside}"
     for library, modules in importers.items():
         assert len(modules) == 1, f"{library} is imported by {sorted(modules)}"

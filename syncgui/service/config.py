@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from syncgui.engine.events import Direction, Policy
 from syncgui.service.errors import ConfigError
+from syncgui.service.files import write_atomically
 from syncgui.service.stores import StoreSpec, parse_spec
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
@@ -73,16 +73,8 @@ class PartnershipBook:
             raise ConfigError(f"{self.path} is damaged ({err}); fix or remove it") from err
 
     def save(self, items: list[Partnership]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps({"partnerships": [p.to_json() for p in items]}, indent=2)
-        import tempfile  # only when saving: keeps start-up light
-
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".partnerships-")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.path)
+        write_atomically(self.path, text + "\n")
 
     def get(self, name: str) -> Partnership:
         for p in self.load():

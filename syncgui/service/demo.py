@@ -1,7 +1,9 @@
-"""The built-in demo: an address book and a virtual phone with overlapping contacts, synced once.
+"""The built-in demo: an address book and a virtual phone with overlapping contacts.
 
 A newcomer sees a partnership, a sync that adds and merges contacts, and a conflict: one
-contact whose note was edited differently on both sides."""
+contact whose note was edited differently on both sides. ``syncgui-cli demo`` creates it in
+a fresh folder and syncs once (:func:`run_demo`); the desktop app keeps it as a profile of
+its own (:func:`demo_paths`, :func:`ensure_demo`) and leaves the first sync to the user."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from syncgui.engine.events import Status
+from syncgui.engine.events import Direction, Policy, Status
 from syncgui.service.facade import SyncService
-from syncgui.service.paths import resolve_paths
+from syncgui.service.paths import Paths, resolve_paths
+
+DEMO_NAME = "Demo"
 
 _BOOK = {
     "ada.vcf": "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:demo-ada\r\nFN:Ada Lovelace\r\n"
@@ -59,6 +63,26 @@ def create_demo(root: Path) -> tuple[Path, Path]:
             text + "END:VCARD\r\n", encoding="utf-8", newline=""
         )
     return book, phone
+
+
+def demo_paths(base: Paths) -> Paths:
+    """The demo profile: its own settings, state and logs under the user's data folder,
+    so the demo never mixes with the user's partnerships."""
+    root = base.data_dir / "demo"
+    return Paths(root / "config", root / "data", root / "logs")
+
+
+def ensure_demo(paths: Paths) -> None:
+    """Create the demo stores and the partnership "Demo" (address book ↔ virtual phone,
+    two-way, merge) in the profile ``paths`` unless the partnership exists. Nothing is
+    synced: the user presses Sync and sees the contacts merge and one conflict."""
+    service = SyncService(paths)
+    if any(p.name == DEMO_NAME for p in service.partnerships()):
+        return
+    book, phone = create_demo(paths.data_dir / "stores")
+    service.add_partnership(
+        DEMO_NAME, f"vdir:{book}", f"virtual:{phone}", Direction.TWO_WAY, Policy.MERGE
+    )
 
 
 def run_demo(where: str | None, say: Callable[[str], object]) -> int:

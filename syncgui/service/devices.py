@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from syncgui.engine.errors import SyncError
@@ -123,6 +124,13 @@ class DeviceService:
                 if root not in roots:
                     roots.append(root)
         return roots
+
+    @contextmanager
+    def scans_held(self) -> Iterator[None]:
+        """Hold off device scans while a phone is opened for something else (the wizard
+        browsing its folders): two openers at once would fight over the USB device."""
+        with self._scan_lock:
+            yield
 
     def _usb_devices(self, notes: list[str]) -> list[DeviceReport]:
         if self._real_backend is None:

@@ -1,8 +1,8 @@
 """The sync service: the one facade the CLI and the GUI use.
 
 It owns partnerships, opens each store once as a replica (one metadata database per store,
-shared by every partnership the store is in), runs sessions under locks, and lists and
-resolves conflicts and history."""
+shared by every partnership the store is in), runs sessions under locks and records each
+finished one (:mod:`.sessions`), and lists and resolves conflicts and history."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from typing import Literal
 
 from syncgui.engine.bases import BaseStore
@@ -18,7 +17,9 @@ from syncgui.engine.conflicts import Keep, resolve_stored
 from syncgui.engine.errors import ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.events import (
     CancelToken,
+    ConflictFound,
     Direction,
+    Event,
     EventSink,
     Policy,
     SessionResult,
@@ -33,34 +34,21 @@ from syncgui.engine.provider import release
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service.config import Partnership, PartnershipBook, check_name
+from syncgui.service.conflict_detail import conflict_counts, conflict_detail
 from syncgui.service.errors import ConfigError
 from syncgui.service.history import HistoryEntry, HistoryLog
 from syncgui.service.locks import locks
 from syncgui.service.paths import Paths
+from syncgui.service.records import ConflictDetail, SessionRecord, Trigger
+from syncgui.service.schedule import ScheduleBook
+from syncgui.service.sessions import SessionLog, record_session
 from syncgui.service.settings import load_settings
 from syncgui.service.stores import StoreSpec, open_store, parse_spec, prepare_store
+from syncgui.service.views import ConflictView
+
+__all__ = ["ConflictView", "SyncService"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ConflictView:
-    """A deferred conflict as the user sees it: both sides' data (None: deleted)."""
-
-    id: str
-    partnership: str
-    kind: str  # from side A's point of view: "update-delete" means A updated, B deleted
-    item: str
-    uid: str
-    held_by: Literal["a", "b"]
-    a: bytes | None
-    b: bytes | None
-    a_name: str
-    b_name: str
-    detected_at: float
-    # Why the holder's side cannot be shown now (its store is not reachable, e.g. a phone
-    # that is not connected); its data is then None without being a delete.
-    unreachable: str | None = None
 
 
 class SyncService:
@@ -114,6 +102,7 @@ class SyncService:
                 finally:
                     meta.close()
         self.book.save([q for q in self.book.load() if q.name != name])
+        ScheduleBook(self.paths.schedules_file).drop(name)
 
     # -- sync -----------------------------------------------------------------------------
 
@@ -121,20 +110,66 @@ class SyncService:
         self,
         names: Sequence[str],
         *,
+        trigger: Trigger = "cli",
         dry_run: bool = False,
         allow_mass_delete: bool = False,
         emit: EventSink | None = None,
         cancel: CancelToken | None = None,
     ) -> list[SessionResult]:
+        """Run each partnership once; every finished session but a dry run is recorded in
+        the session log (see :meth:`sessions`) with ``trigger``."""
         chosen = [self.book.get(n) for n in names]
-        return [self._sync_one(p, dry_run, allow_mass_delete, emit, cancel) for p in chosen]
+        return [
+            self._sync_one(p, trigger, dry_run, allow_mass_delete, emit, cancel) for p in chosen
+        ]
+
+    def sessions(self, name: str | None = None, limit: int = 200) -> list[SessionRecord]:
+        """The recorded sessions (of one partnership, or all), newest first."""
+        if not self.paths.sessions_db.exists():
+            return []
+        session_log = SessionLog(self.paths.sessions_db)
+        try:
+            return session_log.records(name, limit)
+        finally:
+            session_log.close()
 
     def _sync_one(
         self,
         p: Partnership,
+        trigger: Trigger,
         dry_run: bool,
         allow_mass_delete: bool,
         emit: EventSink | None,
+        cancel: CancelToken | None,
+    ) -> SessionResult:
+        found: list[ConflictFound] = []
+
+        def sink(event: Event) -> None:
+            if isinstance(event, ConflictFound):
+                found.append(event)
+            if emit is not None:
+                emit(event)
+
+        started = time.time()
+        result = self._run_session(p, dry_run, allow_mass_delete, sink, cancel)
+        if not dry_run:
+            self.paths.ensure()
+            record_session(
+                self.paths.sessions_db,
+                result,
+                started=started,
+                finished=time.time(),
+                trigger=trigger,
+                found=found,
+            )
+        return result
+
+    def _run_session(
+        self,
+        p: Partnership,
+        dry_run: bool,
+        allow_mass_delete: bool,
+        emit: EventSink,
         cancel: CancelToken | None,
     ) -> SessionResult:
         prefs = load_settings(self.paths.settings_file)
@@ -149,18 +184,10 @@ class SyncService:
         )
         started = time.monotonic()
         try:
-            with self._locked(p), self._replicas(p) as (a, b), self._bases() as bases:
+            with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
                 history = HistoryLog(self.paths.history_db)
                 try:
-                    session = SyncSession(
-                        a,
-                        b,
-                        settings,
-                        bases,
-                        history,
-                        cancel=cancel,
-                        **({"emit": emit} if emit else {}),
-                    )
+                    session = SyncSession(a, b, settings, bases, history, cancel=cancel, emit=emit)
                     result = session.run()
                 finally:
                     history.close()
@@ -187,7 +214,8 @@ class SyncService:
             yield
 
     @contextmanager
-    def _replicas(self, p: Partnership) -> Iterator[tuple[SimpleReplica, SimpleReplica]]:
+    def open_replicas(self, p: Partnership) -> Iterator[tuple[SimpleReplica, SimpleReplica]]:
+        """Both stores of ``p`` as replicas, closed (a phone let go) on leaving."""
         with ExitStack() as stack:
             a = self._replica(p.spec_a)
             stack.callback(a.close)
@@ -196,7 +224,8 @@ class SyncService:
             yield a, b
 
     @contextmanager
-    def _bases(self) -> Iterator[BaseStore]:
+    def open_bases(self) -> Iterator[BaseStore]:
+        """The merge bases every partnership shares."""
         bases = BaseStore(self.paths.bases_db)
         try:
             yield bases
@@ -216,15 +245,16 @@ class SyncService:
         chosen = [self.book.get(name)] if name else self.book.load()
         views: list[ConflictView] = []
         for p in chosen:
-            with self._replicas(p) as (a, b):
+            with self.open_replicas(p) as (a, b):
                 for side, holder in (("a", a), ("b", b)):
                     for c in holder.conflicts(p.name):
-                        views.append(self._view(p, side, holder, c))
+                        views.append(self.conflict_view(p, side, holder, c))
         return views
 
-    def _view(
+    def conflict_view(
         self, p: Partnership, side: str, holder: SimpleReplica, c: StoredConflict
     ) -> ConflictView:
+        """``c``, held by ``holder`` (side ``side`` of ``p``), with both sides' data."""
         unreachable = None
         try:
             local = holder.load(c.gid)
@@ -252,17 +282,25 @@ class SyncService:
             unreachable,
         )
 
+    def conflict_counts(self) -> dict[str, int]:
+        """Conflicts waiting per partnership, from metadata only (no phone is opened)."""
+        return conflict_counts(self)
+
+    def conflict_detail(self, conflict_id: str) -> ConflictDetail:
+        """A conflict field by field, for the conflict dialog (may open a phone)."""
+        return conflict_detail(self, conflict_id)
+
     def resolve(
         self, conflict_id: str, keep: Keep, prefer: Mapping[str, Literal["a", "b"]] | None = None
     ) -> ConflictView:
         """Apply the user's choice; the next sync carries it to the other side."""
         for p in self.book.load():
-            with self._locked(p), self._replicas(p) as (a, b), self._bases() as bases:
+            with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
                 for holder in (a, b):
                     found = [c for c in holder.conflicts(p.name) if c.id == conflict_id]
                     if not found:
                         continue
-                    view = self._view(p, "a" if holder is a else "b", holder, found[0])
+                    view = self.conflict_view(p, "a" if holder is a else "b", holder, found[0])
                     holder.detect()
                     history = HistoryLog(self.paths.history_db)
                     try:

@@ -30,6 +30,16 @@ class Paths:
         return self.config_dir / "settings.json"
 
     @property
+    def schedules_file(self) -> Path:
+        """When the desktop app syncs each partnership by itself."""
+        return self.config_dir / "schedules.json"
+
+    @property
+    def sessions_db(self) -> Path:
+        """The record of finished sessions (the desktop app's activity view)."""
+        return self.data_dir / "sessions.sqlite"
+
+    @property
     def history_db(self) -> Path:
         return self.data_dir / "history.sqlite"
 

@@ -1,0 +1,168 @@
+"""Past sessions (newest first, expandable to errors by item and settled conflicts) and the
+one list of problems, with Clear."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QPushButton,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from syncgui.gui import format as fmt
+from syncgui.gui.controller import AppController
+from syncgui.gui.widgets import wrapping_label
+from syncgui.service.records import SessionRecord
+
+
+def size_columns(tree: QTreeWidget, samples: list[str]) -> None:
+    """The first columns wide enough for typical text (the icon included)."""
+    fm = tree.fontMetrics()
+    extra = (
+        fm.averageCharWidth() * 4
+        + tree.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        + tree.indentation()
+    )
+    for col, sample in enumerate(samples):
+        tree.header().resizeSection(col, fm.horizontalAdvance(sample) + extra)
+
+
+class ActivityView(QWidget):
+    """The history of sessions as a tree: one row per session, its details as children."""
+
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("activityTree")
+        self.tree.setHeaderLabels(
+            [self.tr("When"), self.tr("Partnership"), self.tr("Started"), self.tr("What happened")]
+        )
+        self.tree.setAllColumnsShowFocus(True)
+        size_columns(self.tree, [fmt.local_time(1.7e9), "M" * 12, self.tr("phone connected")])
+        self.empty = wrapping_label(self.tr("No syncs yet."), self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.tree, 1)
+        controller.sessions_changed.connect(self._on_sessions_changed)
+        self._on_sessions_changed()
+
+    def _names(self, partnership: str) -> tuple[str, str]:
+        row = self.controller.row(partnership)
+        if row is None:
+            return self.tr("first store"), self.tr("second store")
+        devices = self.controller.devices()
+        p = row.partnership
+        return fmt.store_name(p.a, devices), fmt.store_name(p.b, devices)
+
+    def _on_sessions_changed(self) -> None:
+        records = self.controller.sessions()
+        items = [self.tree.topLevelItem(i) for i in range(self.tree.topLevelItemCount())]
+        expanded = {
+            item.data(0, Qt.ItemDataRole.UserRole) for item in items if item and item.isExpanded()
+        }
+        self.tree.clear()
+        for record in records:
+            item = self._item(record)
+            self.tree.addTopLevelItem(item)
+            item.setExpanded(record.id in expanded)
+        self.empty.setVisible(not records)
+
+    def _item(self, record: SessionRecord) -> QTreeWidgetItem:
+        a, b = self._names(record.partnership)
+        summary = fmt.changes_text(record, a, b)
+        status = {
+            "failed": self.tr("Failed: %1"),
+            "blocked": self.tr("Stopped before deleting: %1"),
+            "cancelled": self.tr("Cancelled: %1"),
+        }.get(record.status, "%1")
+        if record.status == "blocked":
+            summary = fmt.plural(
+                len(record.blocked_items),
+                "would delete {n} contact from %1",
+                "would delete {n} contacts from %1",
+            ).replace("%1", record.blocked_store or "")
+        item = QTreeWidgetItem(
+            [
+                fmt.local_time(record.finished),
+                record.partnership,
+                fmt.trigger_text(record.trigger),
+                status.replace("%1", summary),
+            ]
+        )
+        item.setData(0, Qt.ItemDataRole.UserRole, record.id)
+        item.setToolTip(3, item.text(3))
+        style = self.style()
+        bad = record.status in ("failed", "blocked") or record.errors
+        icon = (
+            QStyle.StandardPixmap.SP_MessageBoxWarning
+            if bad
+            else (QStyle.StandardPixmap.SP_DialogApplyButton)
+        )
+        item.setIcon(0, style.standardIcon(icon))
+        for note in record.errors:
+            child = QTreeWidgetItem(["", "", self.tr("Problem"), f"{note.item}: {note.message}"])
+            child.setToolTip(3, child.text(3))
+            item.addChild(child)
+        for note in record.settled:
+            child = QTreeWidgetItem(["", "", self.tr("Conflict"), f"{note.item}: {note.message}"])
+            item.addChild(child)
+        for name in record.blocked_items:
+            item.addChild(QTreeWidgetItem(["", "", self.tr("Not deleted"), name]))
+        return item
+
+
+class ProblemsView(QWidget):
+    """The one place errors are shown: time, partnership, the item and what went wrong."""
+
+    count_changed = Signal(int)
+
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.tree = QTreeWidget(self)
+        self.tree.setObjectName("problemsTree")
+        self.tree.setRootIsDecorated(False)
+        self.tree.setWordWrap(True)
+        self.tree.setHeaderLabels(
+            [
+                self.tr("When"),
+                self.tr("Partnership"),
+                self.tr("Contact or store"),
+                self.tr("Problem"),
+            ]
+        )
+        size_columns(self.tree, [fmt.local_time(1.7e9), "M" * 12, "M" * 16])
+        self.empty = wrapping_label(self.tr("No problems."), self)
+        self.clear_button = QPushButton(self.tr("C&lear problems"), self)
+        self.clear_button.setObjectName("clearProblems")
+        self.clear_button.clicked.connect(controller.clear_problems)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.clear_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
+        controller.problems_changed.connect(self._on_problems_changed)
+        self._on_problems_changed()
+
+    def _on_problems_changed(self) -> None:
+        problems = self.controller.problems()
+        self.tree.clear()
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        for p in problems:
+            item = QTreeWidgetItem([fmt.local_time(p.at), p.partnership, p.item, p.message])
+            item.setIcon(0, icon)
+            item.setToolTip(3, p.message)
+            self.tree.addTopLevelItem(item)
+        self.empty.setVisible(not problems)
+        self.clear_button.setEnabled(bool(problems))
+        self.count_changed.emit(len(problems))

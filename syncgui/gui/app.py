@@ -1,0 +1,268 @@
+"""Starting and stopping the desktop app: ``syncgui`` (and ``python -m syncgui``).
+
+Start-up shows the window as soon as it can: only Qt's widgets, the controller and the
+window are loaded before it shows; the tray, auto-sync and the device monitor start right
+after, from the event loop. Quitting cancels what runs and stops the job thread and the
+device monitor before the process ends."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import logging
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from syncgui import __version__
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from syncgui.gui.autosync import AutoSync
+    from syncgui.gui.controller import AppController
+    from syncgui.gui.tray import TrayIcon
+    from syncgui.service.paths import Paths
+
+__all__ = ["autostart_command", "main", "parse_args"]
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "syncgui"
+ORGANIZATION = "syncgui"
+STARTUP_MS = 5_000  # the device monitor's first scan ends within this
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="syncgui", description="Keep contacts in step between phones and address books."
+    )
+    parser.add_argument("--demo", action="store_true", help="open the built-in demo profile")
+    parser.add_argument(
+        "--demo-if-unconfigured",
+        action="store_true",
+        help="open the demo profile when no partnership is configured yet",
+    )
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="start in the tray without showing the window (used at login)",
+    )
+    parser.add_argument("--config-dir", type=Path, help="settings folder (default: per user)")
+    parser.add_argument("--data-dir", type=Path, help="state and history folder")
+    parser.add_argument(
+        "-v", "--verbose", action="count", default=0, help="log more to the terminal"
+    )
+    parser.add_argument("--version", action="version", version=f"syncgui {__version__}")
+    return parser.parse_args(argv)
+
+
+def autostart_command(args: argparse.Namespace | None = None) -> list[str]:
+    """The absolute command that starts the app in the tray at login (with this run's
+    folders, when given on the command line)."""
+    command = [sys.executable, "-m", "syncgui", "--background"]
+    if args is not None:
+        if args.config_dir:
+            command += ["--config-dir", str(Path(args.config_dir).resolve())]
+        if args.data_dir:
+            command += ["--data-dir", str(Path(args.data_dir).resolve())]
+    return command
+
+
+def _profile(args: argparse.Namespace) -> tuple[Paths, bool]:
+    """The folders to use, and whether they are the demo profile's."""
+    from syncgui.service.demo import demo_paths, ensure_demo
+    from syncgui.service.paths import resolve_paths
+
+    paths = resolve_paths(args.config_dir, args.data_dir)
+    demo = bool(args.demo) or (args.demo_if_unconfigured and not _configured(paths))
+    if demo:
+        paths = demo_paths(paths)
+        ensure_demo(paths)
+        log.info("using the demo profile in %s", paths.data_dir)
+    return paths, demo
+
+
+def _configured(paths: Paths) -> bool:
+    from syncgui.service.facade import SyncService
+
+    try:
+        return bool(SyncService(paths).partnerships())
+    except Exception:  # an unreadable configuration is the window's to show, not the demo's
+        log.exception("reading the partnerships failed")
+        return True
+
+
+def _make_app(argv: Sequence[str]) -> QApplication:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    # the job thread runs Python flat out during a session: hand the GIL to the GUI thread
+    # after 1 ms instead of 5 (Python's default), so each event it handles waits less
+    sys.setswitchinterval(0.001)
+    app = QApplication([sys.argv[0] if sys.argv else "syncgui", *argv])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("syncgui")
+    return app
+
+
+@dataclass
+class _Running:
+    """The app's parts, for shutting them down in order."""
+
+    app: QApplication
+    controller: AppController
+    window: Any
+    tray: TrayIcon | None = None
+    autosync: AutoSync | None = None
+    keep: list[Any] = field(default_factory=list)  # Qt objects Python must keep alive
+    stopped: bool = False
+
+    def shutdown(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        log.info("quitting")
+        if self.autosync is not None:
+            self.autosync.stop()
+        if self.tray is not None:
+            self.tray.hide()
+        self.controller.shutdown()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the desktop app; returns the exit status."""
+    started = time.perf_counter()
+    args = parse_args(argv)
+    from syncgui.service.logs import setup_logging
+    from syncgui.service.paths import resolve_paths
+
+    setup_logging(resolve_paths(args.config_dir, args.data_dir).log_dir, args.verbose)
+    try:
+        paths, demo = _profile(args)
+    except Exception:
+        log.exception("preparing the profile failed")
+        return 1
+    app = _make_app([])
+    running = _build(app, paths, demo)
+    app.aboutToQuit.connect(running.shutdown)
+    running.window.demo_requested.connect(lambda: _switch_to_demo(app, args))
+    _handle_signals(running)
+    show_window = not args.background or running.tray is None
+    if show_window:
+        running.window.show()
+        log.info("window shown %.3f s after start", time.perf_counter() - started)
+    elif args.background:
+        log.info("started in the tray")
+    _after_start(running)
+    try:
+        return app.exec()
+    finally:
+        running.shutdown()
+
+
+def _build(app: QApplication, paths: Paths, demo: bool) -> _Running:
+    from syncgui.gui.controller import AppController
+    from syncgui.gui.icons import app_icon
+    from syncgui.gui.main_window import MainWindow
+    from syncgui.gui.tray import create_tray, tray_available
+    from syncgui.service.desktop import DesktopService
+
+    app.setWindowIcon(app_icon())
+    has_tray = tray_available()
+    app.setQuitOnLastWindowClosed(not has_tray)
+    service = DesktopService(paths, demo=demo)
+    controller = AppController(service)
+    window = MainWindow(controller, has_tray=has_tray)
+    window.quit_requested.connect(app.quit)
+    gc.freeze()  # start-up's objects live as long as the app: no collection walks them
+    running = _Running(app, controller, window)
+    running.tray = create_tray(controller) if has_tray else None
+    if running.tray is not None:
+        running.tray.show_requested.connect(lambda: _raise(window))
+        running.tray.conflicts_requested.connect(lambda: _open_conflicts(window))
+        running.tray.quit_requested.connect(lambda: _quit_from_tray(window))
+    return running
+
+
+def _after_start(running: _Running) -> None:
+    """Auto-sync and the device monitor start once the event loop runs (the window is up)."""
+    from PySide6.QtCore import QTimer
+
+    def start() -> None:
+        from syncgui.gui.autosync import AutoSync
+
+        # phones already connected when the app starts are not "connected now"
+        running.autosync = AutoSync(running.controller, running.app, startup_ms=STARTUP_MS)
+        running.autosync.start()
+        running.controller.call(
+            lambda service: service.start_device_monitor(),
+            lambda _r: log.info("device monitor started"),
+            lambda message: log.warning("the device monitor did not start: %s", message),
+        )
+
+    QTimer.singleShot(0, start)
+
+
+def _switch_to_demo(app: QApplication, args: argparse.Namespace) -> None:
+    """ "Try the demo" on the first-run page: this window makes way for the demo profile's
+    (a separate profile: the demo never mixes with the user's own partnerships)."""
+    from PySide6.QtCore import QProcess
+
+    command = [a for a in autostart_command(args)[1:] if a != "--background"] + ["--demo"]
+    if QProcess.startDetached(sys.executable, command)[0]:
+        log.info("opening the demo profile in a new window")
+        app.quit()
+    else:
+        log.error("could not start %s %s", sys.executable, " ".join(command))
+
+
+def _raise(window: Any) -> None:
+    if window.isMinimized():
+        window.showNormal()
+    window.show()
+    window.raise_()
+    window.activateWindow()
+
+
+def _open_conflicts(window: Any) -> None:
+    _raise(window)
+    window.open_conflicts()
+
+
+def _quit_from_tray(window: Any) -> None:
+    """Quit asks first when a sync runs: the question needs the window."""
+    controller = window.controller
+    if any(controller.is_busy(r.partnership.name) for r in controller.rows()):
+        _raise(window)
+    window.quit()
+
+
+def _handle_signals(running: _Running) -> None:
+    """Ctrl+C in a terminal and SIGTERM at logout quit cleanly. Python runs signal
+    handlers only between bytecodes, so a timer wakes the interpreter now and then."""
+    from PySide6.QtCore import QTimer
+
+    def stop(_signum: int, _frame: object) -> None:
+        log.info("signal received: quitting")
+        running.app.quit()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            signal.signal(sig, stop)
+        except ValueError:  # not the main thread (embedded in a test)
+            return
+    timer = QTimer(running.app)
+    timer.timeout.connect(lambda: None)
+    timer.start(500)
+    running.keep.append(timer)

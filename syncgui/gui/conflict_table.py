@@ -1,0 +1,78 @@
+"""One conflict field by field: label | side A | side B | (when merging) which to keep.
+Differing rows are tinted from the palette, clashing ones more strongly and in bold."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QBrush, QFont
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
+
+from syncgui.gui.widgets import tint
+from syncgui.service.records import ConflictDetail
+
+FIELD, SIDE_A, SIDE_B, CHOICE = range(4)
+
+
+class ConflictTable(QTableWidget):
+    """``choices`` maps each clashing field to its combo box (side "a" or "b")."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, 4, parent)
+        self.setObjectName("conflictTable")
+        self.choices: dict[str, QComboBox] = {}
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.setWordWrap(True)
+        self.verticalHeader().setVisible(False)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(FIELD, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(SIDE_A, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(SIDE_B, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(CHOICE, QHeaderView.ResizeMode.ResizeToContents)
+        header.sectionResized.connect(lambda *_a: self.resizeRowsToContents())
+
+    def show_rows(self, detail: ConflictDetail, a_name: str, b_name: str) -> None:
+        self.setRowCount(len(detail.rows))
+        self.choices.clear()
+        palette = self.palette()
+        differ, clash = QBrush(tint(palette, 0.18)), QBrush(tint(palette, 0.4))
+        tips = {
+            "a-only": self.tr("Only on %1").replace("%1", a_name),
+            "b-only": self.tr("Only on %1").replace("%1", b_name),
+            "differ": self.tr("Different; a merge combines them"),
+            "clash": self.tr("Changed differently on both sides: a merge asks you"),
+        }
+        absent = self.tr("—")
+        newer_b = (detail.b_changed or 0) > (detail.a_changed or 0)
+        for r, row in enumerate(detail.rows):
+            cells = [
+                QTableWidgetItem(row.label),
+                QTableWidgetItem(row.a if row.a is not None else absent),
+                QTableWidgetItem(row.b if row.b is not None else absent),
+                QTableWidgetItem(""),
+            ]
+            for c, cell in enumerate(cells):
+                if row.state != "same" and c != CHOICE:
+                    cell.setBackground(clash if row.state == "clash" else differ)
+                    cell.setToolTip(tips.get(row.state, ""))
+                if row.state == "clash" and c == FIELD:
+                    font = QFont(cell.font())
+                    font.setBold(True)
+                    cell.setFont(font)
+                self.setItem(r, c, cell)
+            if row.state == "clash":
+                combo = QComboBox(self)
+                combo.setObjectName(f"choice:{row.field}")
+                combo.addItem(a_name, "a")
+                combo.addItem(b_name, "b")
+                combo.setCurrentIndex(1 if newer_b else 0)  # the newer change first
+                combo.setToolTip(self.tr("Which version of %1 to keep").replace("%1", row.label))
+                self.setCellWidget(r, CHOICE, combo)
+                self.choices[row.field] = combo
+        self.resizeRowsToContents()

@@ -1,0 +1,101 @@
+"""The mass-deletion guard: a session stopped before deleting many contacts; the user sees
+which and decides. Cancel (the default) deletes nothing."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QStyle,
+    QVBoxLayout,
+    QWidget,
+)
+
+from syncgui.gui import format as fmt
+from syncgui.gui.controller import AppController
+from syncgui.gui.widgets import heading, wrapping_label
+
+
+class GuardDialog(QDialog):
+    """``store`` is the store as the session names it (spec or location)."""
+
+    def __init__(
+        self,
+        controller: AppController,
+        partnership: str,
+        store: str,
+        items: list[str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.partnership = partnership
+        self.items = list(items)
+        self.setObjectName("guardDialog")
+        self.setWindowTitle(self.tr("Delete %1 contacts?").replace("%1", str(len(items))))
+        store_name = self._store_name(store)
+        title = heading(
+            fmt.plural(
+                len(items),
+                "Syncing “%1” would delete {n} contact from %2",
+                "Syncing “%1” would delete {n} contacts from %2",
+            )
+            .replace("%1", partnership)
+            .replace("%2", store_name),
+            self,
+        )
+        title.setObjectName("guardTitle")
+        icon = QLabel(self)
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
+        icon.setPixmap(
+            self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
+        )
+        text = wrapping_label(
+            self.tr(
+                "They were deleted on the other side since the last sync, which is a large "
+                "share of the store. If that is not what you meant (a folder moved, a phone "
+                "reset), cancel: nothing is deleted and the sync stays stopped. Deleted "
+                "contacts are kept in the history and can be restored."
+            ),
+            self,
+        )
+        self.list = QListWidget(self)
+        self.list.setObjectName("guardItems")
+        self.list.addItems(self.items)
+        buttons = QDialogButtonBox(self)
+        self.delete_button = QPushButton(self.tr("&Delete them and sync"), self)
+        self.delete_button.setObjectName("guardDelete")
+        self.delete_button.setAutoDefault(False)
+        self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        self.cancel_button.setObjectName("guardCancel")
+        self.cancel_button.setDefault(True)
+        buttons.addButton(self.delete_button, QDialogButtonBox.ButtonRole.DestructiveRole)
+        self.delete_button.clicked.connect(self._on_delete)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(icon)
+        layout.addWidget(title)
+        layout.addWidget(text)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(buttons)
+        char, line = self.fontMetrics().averageCharWidth(), self.fontMetrics().height()
+        self.resize(char * 70, line * 24)
+        self.cancel_button.setFocus()
+
+    def _store_name(self, store: str) -> str:
+        row = self.controller.row(self.partnership)
+        devices = self.controller.devices()
+        if row is not None:
+            for spec in (row.partnership.a, row.partnership.b):
+                if store in (spec, spec.partition(":")[2]):
+                    return fmt.store_name(spec, devices)
+        if ":" in store:
+            return fmt.store_name(store, devices)
+        return store.rstrip("/").rsplit("/", 1)[-1] or store
+
+    def _on_delete(self) -> None:
+        self.controller.sync([self.partnership], allow_mass_delete=True)
+        self.accept()

@@ -1,0 +1,102 @@
+"""What the desktop app needs from the service layer, as one Protocol.
+
+The real implementation is :class:`syncgui.service.desktop.DesktopService`; the GUI's tests
+drive real widgets against a fake that implements the same Protocol. Every method may block
+(disk, a phone): the GUI calls the slow ones only from its background job thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Literal, Protocol
+
+from syncgui.engine.conflicts import Keep
+from syncgui.engine.events import CancelToken, Direction, EventSink, Policy, SessionResult
+from syncgui.service.config import Partnership
+from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
+from syncgui.service.facade import ConflictView
+from syncgui.service.paths import Paths
+from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
+
+
+class DesktopPort(Protocol):
+    """The service as the GUI sees it (see DesktopService for what each method does)."""
+
+    @property
+    def paths(self) -> Paths: ...
+
+    @property
+    def is_demo(self) -> bool: ...
+
+    # partnerships and schedules (fast: config files)
+    def partnerships(self) -> list[Partnership]: ...
+
+    def add_partnership(
+        self,
+        name: str,
+        a: str,
+        b: str,
+        direction: Direction,
+        policy: Policy,
+        schedule: Schedule,
+    ) -> tuple[Partnership, list[str]]: ...
+
+    def remove_partnership(self, name: str) -> None: ...
+
+    def schedule(self, name: str) -> Schedule: ...
+
+    def set_schedule(self, name: str, schedule: Schedule) -> None: ...
+
+    # sessions (slow: run on the job thread)
+    def sync(
+        self,
+        names: Sequence[str],
+        *,
+        trigger: Trigger = "manual",
+        dry_run: bool = False,
+        allow_mass_delete: bool = False,
+        emit: EventSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[SessionResult]: ...
+
+    def sessions(self, name: str | None = None, limit: int = 200) -> list[SessionRecord]: ...
+
+    # conflicts
+    def conflict_counts(self) -> dict[str, int]: ...
+
+    def conflicts(self, name: str | None = None) -> list[ConflictView]: ...
+
+    def conflict_detail(self, conflict_id: str) -> ConflictDetail: ...
+
+    def resolve(
+        self,
+        conflict_id: str,
+        keep: Keep,
+        prefer: Mapping[str, Literal["a", "b"]] | None = None,
+    ) -> ConflictView: ...
+
+    # stores and devices
+    def count_cards(self, spec: str) -> int | None: ...
+
+    def places(self, device: DeviceReport) -> list[Place]: ...
+
+    def watched_paths(self, name: str) -> list[Path]: ...
+
+    def partnerships_using(self, device: DeviceReport) -> list[str]: ...
+
+    def list_devices(self) -> DeviceListing: ...
+
+    def subscribe_devices(self, callback: Callable[[DeviceEvent], None]) -> Callable[[], None]: ...
+
+    def start_device_monitor(self) -> None: ...
+
+    def stop_device_monitor(self) -> None: ...
+
+    def current_devices(self) -> list[DeviceReport]: ...
+
+    def device_notes(self) -> tuple[str, ...]: ...
+
+    # start at login
+    def autostart_enabled(self) -> bool: ...
+
+    def set_autostart(self, enabled: bool, command: Sequence[str]) -> None: ...

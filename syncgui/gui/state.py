@@ -1,0 +1,58 @@
+"""Plain values the controller hands to the views (no Qt here, so views and tests share
+them freely)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from syncgui.service.config import Partnership
+from syncgui.service.records import Schedule, SessionRecord
+
+
+class Activity(Enum):
+    """What the app is doing with one partnership now."""
+
+    IDLE = "idle"
+    QUEUED = "queued"  # waiting for the background helper
+    SYNCING = "syncing"
+    CANCELLING = "cancelling"
+
+
+class Overall(Enum):
+    """The app's state as the tray icon shows it (most urgent first wins)."""
+
+    IDLE = "idle"
+    SYNCING = "syncing"
+    CONFLICTS = "conflicts"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    stage: str  # "detecting", "planning", "applying", "finished"
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PartnershipRow:
+    """One line of the partnerships view."""
+
+    partnership: Partnership
+    schedule: Schedule
+    activity: Activity = Activity.IDLE
+    progress: Progress | None = None
+    last: SessionRecord | None = None
+    next_run: float | None = None  # time.time() of the next timed sync; None: none planned
+    conflicts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One error, kept in the one place errors are shown (never a pop-up per error)."""
+
+    at: float
+    partnership: str
+    item: str  # the contact or store it concerns
+    message: str

@@ -1,0 +1,278 @@
+"""The partnership wizard: two stores, then name, direction, policy and schedule; the
+partnership is added on the job thread; when both stores already hold contacts, a dry run
+shows what the first sync would do before the user says "Sync now" or "Not now"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFormLayout,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from syncgui.engine.events import Direction, Policy, SessionResult, Status
+from syncgui.gui import format as fmt
+from syncgui.gui.controller import AppController
+from syncgui.gui.schedule_dialog import ScheduleFields
+from syncgui.gui.widgets import while_alive, wrapping_label
+from syncgui.gui.wizard_store import StorePage
+
+POLICIES = [Policy.MERGE, Policy.ASK, Policy.NEWEST, Policy.A_WINS, Policy.B_WINS, Policy.KEEP_BOTH]
+
+
+class SettingsPage(QWizardPage):
+    """Name, direction, policy, schedule; "Add partnership" adds it (errors shown here)."""
+
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setObjectName("settings")
+        self.setTitle(self.tr("How to keep them in step"))
+        self.setCommitPage(True)
+        self.added: str | None = None
+        self._busy = False
+        self._named_by_user = False
+        self.name = QLineEdit(self)
+        self.name.setObjectName("name")
+        self.name.setMaxLength(64)
+        self.name.textEdited.connect(self._on_name_edited)
+        self.name.textChanged.connect(lambda _t: self.completeChanged.emit())
+        self.directions = QButtonGroup(self)
+        self.two_way = QRadioButton(self)
+        self.a_to_b = QRadioButton(self)
+        self.b_to_a = QRadioButton(self)
+        for radio, d in (
+            (self.two_way, Direction.TWO_WAY),
+            (self.a_to_b, Direction.A_TO_B),
+            (self.b_to_a, Direction.B_TO_A),
+        ):
+            radio.setObjectName(d.value)
+            self.directions.addButton(radio)
+        self.two_way.setChecked(True)
+        self.policy = QComboBox(self)
+        self.policy.setObjectName("policy")
+        self.policy_help = wrapping_label("", self)
+        self.policy.currentIndexChanged.connect(self._on_policy_changed)
+        self.schedule = ScheduleFields(parent=self)
+        self.error = wrapping_label("", self)
+        self.error.setObjectName("error")
+        self.error.setVisible(False)
+        form = QFormLayout(self)
+        form.addRow(self.tr("&Name:"), self.name)
+        form.addRow(self.tr("Direction:"), self.two_way)
+        form.addRow("", self.a_to_b)
+        form.addRow("", self.b_to_a)
+        form.addRow(self.tr("When both sides &change a contact:"), self.policy)
+        form.addRow("", self.policy_help)
+        form.addRow(self.schedule)
+        form.addRow(self.error)
+
+    def _pages(self) -> tuple[StorePage, StorePage]:
+        wizard = self.wizard()
+        assert isinstance(wizard, PartnershipWizard)
+        return wizard.page_a, wizard.page_b
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        a, b = (p.friendly() for p in self._pages())
+        if not self._named_by_user:
+            self.name.setText(fmt.safe_name(f"{a} - {b}"))
+        self.two_way.setText(self.tr("&Both ways: changes on either side reach the other"))
+        self.a_to_b.setText(self.tr("Only &from %1 to %2").replace("%1", a).replace("%2", b))
+        self.b_to_a.setText(self.tr("Only f&rom %1 to %2").replace("%1", b).replace("%2", a))
+        current = self.policy.currentData()
+        self.policy.blockSignals(True)
+        self.policy.clear()
+        for p in POLICIES:
+            text = fmt.policy_name(p)
+            if p is Policy.A_WINS:
+                text = self.tr("%1 wins").replace("%1", a)
+            elif p is Policy.B_WINS:
+                text = self.tr("%1 wins").replace("%1", b)
+            self.policy.addItem(text, p)
+        index = self.policy.findData(current)
+        self.policy.setCurrentIndex(max(index, 0))
+        self.policy.blockSignals(False)
+        self._on_policy_changed()
+
+    def _on_name_edited(self, _text: str) -> None:
+        self._named_by_user = True
+
+    def _on_policy_changed(self, _index: int = 0) -> None:
+        a, b = (p.friendly() for p in self._pages())
+        policy = self.policy.currentData()
+        if isinstance(policy, Policy):
+            self.policy_help.setText(fmt.policy_help(policy, a, b))
+
+    def direction(self) -> Direction:
+        checked = self.directions.checkedButton()
+        return Direction(checked.objectName()) if checked else Direction.TWO_WAY
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        return bool(self.name.text().strip()) and not self._busy
+
+    def validatePage(self) -> bool:  # noqa: N802 - Qt's name
+        if self.added is not None:
+            return True
+        if self._busy:
+            return False
+        page_a, page_b = self._pages()
+        name, a, b = self.name.text().strip(), page_a.spec(), page_b.spec()
+        direction, schedule = self.direction(), self.schedule.schedule()
+        policy = self.policy.currentData()
+        self._set_busy(True, self.tr("Adding the partnership…"))
+        controller = self.controller
+        on_added = while_alive(self, lambda result: self._on_added(name, a, b, result))
+
+        def added(result: Any) -> None:
+            controller.refresh()  # also when the wizard was closed meanwhile
+            on_added(result)
+
+        controller.call(
+            lambda s: s.add_partnership(name, a, b, direction, policy, schedule),
+            added,
+            while_alive(self, self._on_failed),
+        )
+        return False
+
+    def _set_busy(self, busy: bool, text: str = "") -> None:
+        self._busy = busy
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+        for w in (self.name, self.policy, self.two_way, self.a_to_b, self.b_to_a, self.schedule):
+            w.setEnabled(not busy)
+        self.completeChanged.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self._set_busy(False, "⚠ " + message)
+        self.name.setFocus()
+
+    def _on_added(self, name: str, a: str, b: str, result: Any) -> None:
+        wizard = self.wizard()
+        assert isinstance(wizard, PartnershipWizard)
+        wizard.notes = list(result[1]) if isinstance(result, tuple) else []
+        wizard.partnership_added.emit(name)
+        self.error.setText(self.tr("Looking at what both stores hold…"))
+
+        def counted(counts: Any) -> None:
+            wizard.counts = counts if isinstance(counts, tuple) else (None, None)
+            self.added = name
+            self._set_busy(False)
+            wizard.next()
+
+        self.controller.call(
+            lambda s: (s.count_cards(a), s.count_cards(b)),
+            while_alive(self, counted),
+            while_alive(self, lambda _m: counted(None)),
+        )
+
+
+class ReadyPage(QWizardPage):
+    """The partnership exists; for two non-empty stores a preview of the first sync."""
+
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setObjectName("ready")
+        self.setTitle(self.tr("Ready"))
+        self.previewed = False
+        self.summary = wrapping_label("", self)
+        self.summary.setObjectName("summary")
+        self.preview = wrapping_label("", self)
+        self.preview.setObjectName("preview")
+        self.sync_now = QRadioButton(self.tr("&Sync now"), self)
+        self.sync_now.setObjectName("syncNow")
+        self.not_now = QRadioButton(self.tr("&Not now, I will sync later"), self)
+        self.not_now.setObjectName("notNow")
+        self.sync_now.setChecked(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.preview)
+        layout.addSpacing(self.fontMetrics().height())
+        layout.addWidget(self.sync_now)
+        layout.addWidget(self.not_now)
+        layout.addStretch(1)
+
+    def initializePage(self) -> None:  # noqa: N802 - Qt's name
+        wizard = self.wizard()
+        assert isinstance(wizard, PartnershipWizard)
+        name = wizard.settings.added or ""
+        a, b = wizard.page_a.friendly(), wizard.page_b.friendly()
+        count_a, count_b = wizard.counts
+        lines = [self.tr("The partnership “%1” is added.").replace("%1", name)]
+        lines += wizard.notes
+        if count_a and count_b:
+            lines.append(
+                self.tr("Both stores hold contacts already: %1 on %2 and %3 on %4.")
+                .replace("%1", str(count_a))
+                .replace("%2", a)
+                .replace("%3", str(count_b))
+                .replace("%4", b)
+            )
+            self.preview.setText(self.tr("Working out what the first sync would do…"))
+            self.preview.setVisible(True)
+            self.previewed = True
+            self.controller.call(
+                lambda s: s.sync([name], dry_run=True, trigger="preview"),
+                while_alive(self, lambda results: self._on_preview(results, a, b)),
+                while_alive(
+                    self, lambda m: self.preview.setText(self.tr("No preview: %1").replace("%1", m))
+                ),
+            )
+        else:
+            self.preview.setVisible(False)
+        self.summary.setText("\n".join(lines))
+
+    def _on_preview(self, results: Any, a: str, b: str) -> None:
+        result = results[0] if isinstance(results, list) and results else None
+        if not isinstance(result, SessionResult):
+            return
+        if result.status is Status.BLOCKED:
+            text = fmt.plural(
+                len(result.blocked_items),
+                "The first sync would delete {n} contact from %1; you will be asked first.",
+                "The first sync would delete {n} contacts from %1; you will be asked first.",
+            ).replace("%1", result.blocked_store or "")
+        else:
+            text = self.tr("The first sync would do this: %1").replace(
+                "%1", fmt.preview_text(result, a, b)
+            )
+        self.preview.setText(text)
+
+
+class PartnershipWizard(QWizard):
+    """``partnership_added(name)`` once the partnership exists."""
+
+    partnership_added = Signal(str)
+
+    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.setObjectName("wizard")
+        self.setWindowTitle(self.tr("New partnership"))
+        self.counts: tuple[int | None, int | None] = (None, None)
+        self.notes: list[str] = []
+        self.page_a = StorePage(controller, True, self)
+        self.page_b = StorePage(controller, False, self)
+        self.settings = SettingsPage(controller, self)
+        self.ready = ReadyPage(controller, self)
+        for page in (self.page_a, self.page_b, self.settings, self.ready):
+            self.addPage(page)
+        self.setButtonText(QWizard.WizardButton.CommitButton, self.tr("&Add partnership"))
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        char, line = self.fontMetrics().averageCharWidth(), self.fontMetrics().height()
+        self.resize(char * 90, line * 34)
+
+    def accept(self) -> None:
+        name = self.settings.added
+        if name and self.ready.sync_now.isChecked():
+            self.controller.sync([name])
+        super().accept()

@@ -1,0 +1,256 @@
+"""The wizard's store page: a phone (browse its folders and .vcf files), a local folder of
+vCards, or a local .vcf file, made into a store spec."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QLocale, Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QStackedWidget,
+    QStyle,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from syncgui.gui import format as fmt
+from syncgui.gui.controller import AppController
+from syncgui.gui.widgets import while_alive, wrapping_label
+from syncgui.service.devices import NO_DEVICES_HINT, DeviceReport
+from syncgui.service.records import Place
+
+PHONE, FOLDER, FILE = range(3)
+
+
+class StorePage(QWizardPage):
+    """Choose one store; :meth:`spec` is its store spec ("" until chosen)."""
+
+    def __init__(
+        self, controller: AppController, first: bool, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.first = first
+        self.setObjectName("storeA" if first else "storeB")
+        self.setTitle(self.tr("First store") if first else self.tr("Second store"))
+        self.setSubTitle(
+            self.tr("Where are the contacts to keep in step? Pick a phone, a folder or a file.")
+            if first
+            else self.tr("Where should they be kept in step with?")
+        )
+        self._places: dict[str, list[Place]] = {}
+        self._chosen = ""  # the place chosen last (kept when the device list is refreshed)
+        self.kinds = QButtonGroup(self)
+        self.phone_radio = QRadioButton(self.tr("A &phone"), self)
+        self.folder_radio = QRadioButton(self.tr("A &folder of vCards on this computer"), self)
+        self.file_radio = QRadioButton(self.tr("A .&vcf file on this computer"), self)
+        for i, radio in enumerate((self.phone_radio, self.folder_radio, self.file_radio)):
+            self.kinds.addButton(radio, i)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self._phone_page())
+        self.stack.addWidget(self._path_page(folder=True))
+        self.stack.addWidget(self._path_page(folder=False))
+        self.kinds.idToggled.connect(self._on_kind_toggled)
+        layout = QVBoxLayout(self)
+        for radio in (self.phone_radio, self.folder_radio, self.file_radio):
+            layout.addWidget(radio)
+        layout.addWidget(self.stack, 1)
+        (self.folder_radio if first else self.phone_radio).setChecked(True)
+        controller.devices_changed.connect(self._on_devices_changed)
+
+    # -- pages ------------------------------------------------------------------------
+    def _phone_page(self) -> QWidget:
+        page = QWidget(self)
+        self.device = QComboBox(page)
+        self.device.setObjectName("device")
+        self.device.currentIndexChanged.connect(self._on_device_changed)
+        look = QPushButton(self.tr("&Look again"), page)
+        look.setObjectName("lookAgain")
+        look.clicked.connect(self.controller.refresh)
+        row = QHBoxLayout()
+        row.addWidget(self.device, 1)
+        row.addWidget(look)
+        self.hint = wrapping_label("", page)
+        self.hint.setObjectName("deviceHint")
+        self.places = QTreeWidget(page)
+        self.places.setObjectName("places")
+        self.places.setHeaderLabels([self.tr("Folder or file"), self.tr("Contacts")])
+        self.places.header().resizeSection(0, self.fontMetrics().averageCharWidth() * 40)
+        self.places.currentItemChanged.connect(lambda *_a: self.completeChanged.emit())
+        note = wrapping_label(
+            self.tr(
+                "Android phones do not show their address book over USB: export your contacts "
+                "to a .vcf file on the phone (Contacts app → Export), then pick that file."
+            ),
+            page,
+        )
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.places, 1)
+        layout.addWidget(note)
+        return page
+
+    def _path_page(self, folder: bool) -> QWidget:
+        page = QWidget(self)
+        edit = QLineEdit(page)
+        edit.setObjectName("folderPath" if folder else "filePath")
+        edit.setPlaceholderText(
+            self.tr("A folder with one .vcf file per contact")
+            if folder
+            else self.tr("A .vcf file with many contacts (a new file is fine)")
+        )
+        edit.textChanged.connect(lambda _t: self.completeChanged.emit())
+        browse = QPushButton(self.tr("&Browse…"), page)
+        browse.clicked.connect(lambda: self._browse(folder))
+        row = QHBoxLayout()
+        row.addWidget(edit, 1)
+        row.addWidget(browse)
+        layout = QVBoxLayout(page)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(row)
+        layout.addStretch(1)
+        if folder:
+            self.folder_edit = edit
+        else:
+            self.file_edit = edit
+        return page
+
+    def _browse(self, folder: bool) -> None:
+        if folder:
+            path = QFileDialog.getExistingDirectory(
+                self, self.tr("Choose a folder of vCards"), self.folder_edit.text()
+            )
+            if path:
+                self.folder_edit.setText(path)
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            self.tr("Choose or name a .vcf file"),
+            self.file_edit.text(),
+            self.tr("vCard files (*.vcf)"),
+            options=QFileDialog.Option.DontConfirmOverwrite,
+        )
+        if path:
+            self.file_edit.setText(path if path.lower().endswith(".vcf") else path + ".vcf")
+
+    # -- phones -----------------------------------------------------------------------
+    def _on_kind_toggled(self, kind: int, checked: bool) -> None:
+        if not checked:
+            return
+        self.stack.setCurrentIndex(kind)
+        if kind == PHONE:
+            self._on_devices_changed()
+        self.completeChanged.emit()
+
+    def _devices(self) -> list[DeviceReport]:
+        return self.controller.devices()
+
+    def _on_devices_changed(self) -> None:
+        devices = self._devices()
+        current = self.device.currentData()
+        self.device.blockSignals(True)
+        self.device.clear()
+        for d in devices:
+            self.device.addItem(d.name, d.key)
+        index = self.device.findData(current)
+        self.device.setCurrentIndex(index if index >= 0 else 0)
+        self.device.blockSignals(False)
+        self.device.setEnabled(bool(devices))
+        self._on_device_changed()
+
+    def _on_device_changed(self, _index: int = 0) -> None:
+        chosen = self.places.currentItem()
+        if chosen is not None:
+            self._chosen = str(chosen.data(0, Qt.ItemDataRole.UserRole) or "")
+        self.places.clear()
+        device = next((d for d in self._devices() if d.key == self.device.currentData()), None)
+        if device is None:
+            self.hint.setText(self.tr("No phone found. %1").replace("%1", NO_DEVICES_HINT))
+            self.completeChanged.emit()
+            return
+        if device.state != "ready":
+            self.hint.setText(device.hint)
+            self.completeChanged.emit()
+            return
+        self.hint.setText(self.tr("Choose the folder or .vcf file that holds the contacts."))
+        if device.key in self._places:
+            self._show_places(device.key, self._places[device.key])
+            return
+        self.hint.setText(self.tr("Looking at the phone’s folders…"))
+        key = device.key
+        self.controller.call(
+            lambda s: s.places(device),
+            while_alive(self, lambda places: self._show_places(key, places)),
+            while_alive(self, self.hint.setText),
+        )
+
+    def _show_places(self, key: str, places: list[Place]) -> None:
+        self._places[key] = places
+        if key != self.device.currentData():
+            return
+        self.places.clear()
+        if not places:
+            self.hint.setText(self.tr("No folder or .vcf file with contacts was found."))
+        else:
+            self.hint.setText(self.tr("Choose the folder or .vcf file that holds the contacts."))
+        style = self.style()
+        icons = {
+            "folder": style.standardIcon(QStyle.StandardPixmap.SP_DirIcon),
+            "file": style.standardIcon(QStyle.StandardPixmap.SP_FileIcon),
+        }
+
+        def add(parent: QTreeWidget | QTreeWidgetItem, place: Place) -> None:
+            cards = "" if place.cards is None else QLocale().toString(place.cards)
+            item = QTreeWidgetItem(parent, [place.name, cards])
+            item.setIcon(0, icons[place.kind])
+            item.setData(0, Qt.ItemDataRole.UserRole, place.spec)
+            item.setToolTip(0, place.spec)
+            for child in place.children:
+                add(item, child)
+
+        for place in places:
+            add(self.places, place)
+        self.places.expandAll()
+        found = self.places.findItems("*", Qt.MatchFlag.MatchWildcard | Qt.MatchFlag.MatchRecursive)
+        keep = [i for i in found if i.data(0, Qt.ItemDataRole.UserRole) == self._chosen]
+        first = keep[0] if keep else self.places.topLevelItem(0)
+        if first is not None:  # the user's choice survives a device list refresh
+            self.places.setCurrentItem(first)
+        self.completeChanged.emit()
+
+    # -- result -----------------------------------------------------------------------
+    def spec(self) -> str:
+        kind = self.kinds.checkedId()
+        if kind == PHONE:
+            item = self.places.currentItem()
+            if item is None or not self.places.isEnabled():
+                return ""
+            return str(item.data(0, Qt.ItemDataRole.UserRole) or "")
+        if kind == FOLDER:
+            path = self.folder_edit.text().strip()
+            return f"vdir:{path}" if path else ""
+        path = self.file_edit.text().strip()
+        return f"vcf:{path}" if path else ""
+
+    def friendly(self) -> str:
+        return fmt.store_name(self.spec(), self._devices())
+
+    def other(self) -> StorePage | None:
+        wizard = self.wizard()
+        page = getattr(wizard, "page_a", None) if not self.first else None
+        return page if isinstance(page, StorePage) else None
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt's name
+        spec = self.spec()
+        other = self.other()
+        return bool(spec) and (other is None or other.spec() != spec)

@@ -1,0 +1,105 @@
+"""A deferred conflict as the conflict dialog shows it: both sides field by field, which
+fields the three-way merge cannot settle, and when each side last changed.
+
+Also :func:`conflict_counts`, cheap enough for a window to ask often: it reads the
+metadata databases only, never item data, and never opens a phone."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from syncgui.engine.errors import SyncError
+from syncgui.engine.items import StoredConflict
+from syncgui.engine.metadata import MetadataStore
+from syncgui.engine.simple import SimpleReplica
+from syncgui.providers.vcard.compare import FieldPair, field_rows
+from syncgui.service.errors import ConfigError
+from syncgui.service.records import ConflictDetail, FieldRow, FieldState
+from syncgui.service.views import ConflictView
+
+if TYPE_CHECKING:
+    from syncgui.engine.bases import BaseStore
+    from syncgui.service.facade import SyncService
+
+log = logging.getLogger(__name__)
+
+
+def conflict_counts(service: SyncService) -> dict[str, int]:
+    """Conflicts waiting for the user, per partnership (every partnership, 0 included)."""
+    counts: dict[str, int] = {}
+    for p in service.partnerships():
+        gids: set[bytes] = set()
+        for spec in (p.spec_a, p.spec_b):
+            path = service.paths.replica_db(str(spec))
+            if not path.exists():  # never synced: no conflicts, and no replica to create
+                continue
+            meta = MetadataStore(path, str(spec))
+            try:
+                gids |= meta.conflict_gids(p.name)
+            finally:
+                meta.close()
+        counts[p.name] = len(gids)
+    return counts
+
+
+def conflict_detail(service: SyncService, conflict_id: str) -> ConflictDetail:
+    """The conflict ``conflict_id`` field by field; raises ConfigError if there is none."""
+    for p in service.partnerships():
+        with service.open_replicas(p) as (a, b), service.open_bases() as bases:
+            for side, holder in (("a", a), ("b", b)):
+                for c in holder.conflicts(p.name):
+                    if c.id == conflict_id:
+                        return _detail(service.conflict_view(p, side, holder, c), holder, c, bases)
+    raise ConfigError(f"there is no conflict {conflict_id!r}; `conflicts` lists them")
+
+
+def _detail(
+    view: ConflictView, holder: SimpleReplica, c: StoredConflict, bases: BaseStore
+) -> ConflictDetail:
+    local = holder.lookup([c.gid]).get(c.gid)
+    held_changed = local.changed_at if local is not None else None
+    source_changed = None if c.source.changed_at <= 0 else c.source.changed_at
+    if view.held_by == "a":
+        a_changed, b_changed = held_changed, source_changed
+    else:
+        a_changed, b_changed = source_changed, held_changed
+    can_merge = view.a is not None and view.b is not None and view.unreachable is None
+    clashes = _clashes(view, holder, c, bases) if can_merge else set()
+    try:
+        pairs = field_rows(view.a, view.b)
+    except SyncError as err:  # a card that cannot be read: the dialog shows no fields
+        log.warning("conflict %s: %s", view.id, err.message)
+        pairs = []
+    rows = tuple(FieldRow(r.field, r.label, r.a, r.b, _state(r, clashes)) for r in pairs)
+    clashing = tuple(dict.fromkeys(r.field for r in rows if r.state == "clash"))
+    return ConflictDetail(view, rows, a_changed, b_changed, can_merge, clashing)
+
+
+def _clashes(
+    view: ConflictView, holder: SimpleReplica, c: StoredConflict, bases: BaseStore
+) -> set[str]:
+    """The fields the merge that ``resolve(..., keep="merged")`` runs cannot settle: the
+    holder's data is "ours", the other side's (stored with the conflict) "theirs"."""
+    ours, theirs = (view.a, view.b) if view.held_by == "a" else (view.b, view.a)
+    if ours is None or theirs is None:
+        return set()
+    base = bases.get(c.gid, holder.knowledge(), c.knowledge)
+    try:
+        outcome = holder.format.merge(base, ours, theirs)
+    except SyncError as err:
+        log.warning("conflict %s: no merge: %s", view.id, err.message)
+        return set()
+    return {clash.field for clash in outcome.clashes}
+
+
+def _state(row: FieldPair, clashes: set[str]) -> FieldState:
+    if row.field in clashes and not row.same:
+        return "clash"
+    if row.same:
+        return "same"
+    if row.b is None:
+        return "a-only"
+    if row.a is None:
+        return "b-only"
+    return "differ"

@@ -1,0 +1,412 @@
+"""An in-memory DesktopPort for fast GUI tests: everything scriptable, every call recorded.
+
+Typical use::
+
+    fake = FakeDesktop()  # one partnership "phone" (vdir <-> virtual phone)
+    fake.script("phone", status=Status.CONFLICTS, conflicts=[make_conflict("c1", "phone")])
+    fake.gate = threading.Event()  # sessions wait here until fake.gate.set() (or cancel)
+
+``sync`` runs on the caller's thread (the GUI's job thread): it records the thread it ran
+on, emits Progress events through ``emit``, honours ``cancel`` and appends a
+SessionRecord per session, as the real service's history does."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from syncgui.engine.conflicts import Keep
+from syncgui.engine.errors import ItemProblem
+from syncgui.engine.events import (
+    CancelToken,
+    Direction,
+    EventSink,
+    PassCounts,
+    Policy,
+    Progress,
+    SessionResult,
+    Status,
+)
+from syncgui.providers.mtp.devices import StorageReport
+from syncgui.service.config import Partnership
+from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
+from syncgui.service.facade import ConflictView
+from syncgui.service.paths import Paths
+from syncgui.service.records import (
+    ConflictDetail,
+    Counts,
+    FieldRow,
+    ItemNote,
+    Place,
+    Schedule,
+    SessionRecord,
+    Trigger,
+)
+
+__all__ = ["FakeDesktop", "Scripted", "make_conflict", "make_device", "make_place"]
+
+
+def make_device(
+    model: str = "Pixel 7",
+    serial: str = "SER123",
+    *,
+    vendor: str = "Google",
+    state: Literal["ready", "locked", "busy", "no-permission", "not-mtp"] = "ready",
+    hint: str = "",
+    location: str = "1-4",
+) -> DeviceReport:
+    """A phone as the device scan reports it (one 64 GB storage, contacts in it)."""
+    storage = StorageReport(65537, "Internal shared storage", 64 * 10**9, 20 * 10**9)
+    return DeviceReport(
+        vendor,
+        model,
+        serial,
+        state,
+        hint,
+        (storage,),
+        location=location,
+        contacts=("Internal shared storage/Contacts",),
+    )
+
+
+def make_place(name: str = "Contacts", spec: str = "mtp:SER123/Internal/Contacts") -> Place:
+    child = Place("contacts.vcf", spec + "/contacts.vcf", "file", cards=12)
+    return Place(name, spec, "folder", cards=3, children=(child,))
+
+
+def make_conflict(
+    conflict_id: str = "c1",
+    partnership: str = "phone",
+    item: str = "Grace Hopper",
+    *,
+    detected_at: float | None = None,
+) -> ConflictDetail:
+    """A conflict edited on both sides: same name, an A-only email, a "differ" phone, and a
+    "clash" note (both sides changed it differently)."""
+    card = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:{}\r\nNOTE:{}\r\nEND:VCARD\r\n"
+    a = card.format(item, "Met at the conference").encode()
+    b = card.format(item, "Call about COBOL").encode()
+    view = ConflictView(
+        id=conflict_id,
+        partnership=partnership,
+        kind="update-update",
+        item=item,
+        uid=f"uid-{conflict_id}",
+        held_by="a",
+        a=a,
+        b=b,
+        a_name="Address book",
+        b_name="Pixel 7",
+        detected_at=time.time() if detected_at is None else detected_at,
+    )
+    rows = (
+        FieldRow("FN", "Name", item, item, "same"),
+        FieldRow("EMAIL", "Email", "grace@example.org", None, "a-only"),
+        FieldRow("TEL", "Phone", "+1 555 0100", "+1 555 0100, +1 555 0199", "differ"),
+        FieldRow("NOTE", "Note", "Met at the conference", "Call about COBOL", "clash"),
+    )
+    now = time.time()
+    return ConflictDetail(view, rows, now - 3600, now - 60, can_merge=True, clashes=("NOTE",))
+
+
+@dataclass
+class Scripted:
+    """What one scripted session of a partnership does."""
+
+    status: Status | None = None  # None: CONFLICTS with conflicts, BLOCKED with a store, else OK
+    created: int = 1  # cards created on side B
+    conflicts: list[ConflictDetail] = field(default_factory=list)  # added to the store
+    errors: list[ItemProblem] = field(default_factory=list)
+    blocked_store: str | None = None
+    blocked_items: list[str] = field(default_factory=list)
+    items: int = 3  # Progress "applying" events emitted: done = 1..items
+    raises: Exception | None = None  # sync() raises this (a job failure)
+    item_delay: float = 0.0  # seconds each item takes (a slow session)
+
+
+class FakeDesktop:
+    """DesktopPort in memory. Public attributes are the configuration tests change."""
+
+    def __init__(
+        self,
+        partnerships: Sequence[Partnership] | None = None,
+        *,
+        root: Path | None = None,
+        is_demo: bool = False,
+    ) -> None:
+        root = root or Path("/nonexistent/syncgui-fake")
+        self._paths = Paths(root / "config", root / "data", root / "logs")
+        self._is_demo = is_demo
+        if partnerships is None:
+            partnerships = [Partnership("phone", "vdir:/tmp/book", "virtual:/tmp/phone")]
+        self.book: dict[str, Partnership] = {p.name: p for p in partnerships}
+        self.schedules: dict[str, Schedule] = {}
+        self.details: dict[str, ConflictDetail] = {}
+        self.history: list[SessionRecord] = []  # oldest first
+        self.devices: list[DeviceReport] = []
+        self.notes: tuple[str, ...] = ()
+        self.place_map: dict[str, list[Place]] = {}  # device key -> places
+        self.counts: dict[str, int | None] = {}
+        self.watched: dict[str, list[Path]] = {}
+        self.using: dict[str, list[str]] = {}  # device key -> partnership names
+        self.scripts: dict[str, deque[Scripted]] = defaultdict(deque)
+        self.gate: threading.Event | None = None  # sessions wait on it when set
+        self.autostart = False
+        self.autostart_command: list[str] = []
+        self.monitor_running = False
+        self.calls: list[tuple[str, Any]] = []  # (method, arguments)
+        self.sync_threads: list[threading.Thread] = []
+        self.triggers: list[tuple[str, Trigger]] = []  # (partnership, trigger) per session
+        self._subscribers: list[Callable[[DeviceEvent], None]] = []
+        self._lock = threading.Lock()
+        self._next_id = 1
+
+    # -- test helpers ------------------------------------------------------------------------
+    def script(self, name: str, **kwargs: Any) -> Scripted:
+        """Queue what the next session of ``name`` does (default: an OK session)."""
+        s = Scripted(**kwargs)
+        self.scripts[name].append(s)
+        return s
+
+    def add_conflict(self, detail: ConflictDetail) -> None:
+        self.details[detail.view.id] = detail
+
+    def device_event(
+        self, kind: Literal["added", "removed", "changed"], report: DeviceReport
+    ) -> None:
+        """Publish a device event from a monitor thread, as the real monitor does."""
+        if kind == "added":
+            self.devices.append(report)
+        elif kind == "removed":
+            self.devices = [d for d in self.devices if d.key != report.key]
+        event = DeviceEvent(kind, report)
+        thread = threading.Thread(target=self._publish, args=(event,), name="fake-monitor")
+        thread.start()
+        thread.join()
+
+    def _publish(self, event: DeviceEvent) -> None:
+        for callback in list(self._subscribers):
+            callback(event)
+
+    def called(self, method: str) -> list[Any]:
+        return [args for m, args in self.calls if m == method]
+
+    def _record(self, method: str, args: Any = None) -> None:
+        with self._lock:
+            self.calls.append((method, args))
+
+    # -- DesktopPort ---------------------------------------------------------------------------
+    @property
+    def paths(self) -> Paths:
+        return self._paths
+
+    @property
+    def is_demo(self) -> bool:
+        return self._is_demo
+
+    def partnerships(self) -> list[Partnership]:
+        self._record("partnerships")
+        return list(self.book.values())
+
+    def add_partnership(
+        self,
+        name: str,
+        a: str,
+        b: str,
+        direction: Direction,
+        policy: Policy,
+        schedule: Schedule,
+    ) -> tuple[Partnership, list[str]]:
+        self._record("add_partnership", (name, a, b, direction, policy, schedule))
+        if name in self.book:
+            raise ValueError(f"a partnership named {name!r} exists already")
+        p = Partnership(name, a, b, direction, policy)
+        self.book[name] = p
+        self.schedules[name] = schedule
+        return p, []
+
+    def remove_partnership(self, name: str) -> None:
+        self._record("remove_partnership", name)
+        del self.book[name]
+        self.schedules.pop(name, None)
+
+    def schedule(self, name: str) -> Schedule:
+        return self.schedules.get(name, Schedule())
+
+    def set_schedule(self, name: str, schedule: Schedule) -> None:
+        self._record("set_schedule", (name, schedule))
+        self.schedules[name] = schedule
+
+    def sync(
+        self,
+        names: Sequence[str],
+        *,
+        trigger: Trigger = "manual",
+        dry_run: bool = False,
+        allow_mass_delete: bool = False,
+        emit: EventSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> list[SessionResult]:
+        self._record("sync", (list(names), trigger, dry_run, allow_mass_delete))
+        self.sync_threads.append(threading.current_thread())
+        return [
+            self._session(name, trigger, dry_run, allow_mass_delete, emit, cancel) for name in names
+        ]
+
+    def _session(
+        self,
+        name: str,
+        trigger: Trigger,
+        dry_run: bool,
+        allow_mass_delete: bool,
+        emit: EventSink | None,
+        cancel: CancelToken | None,
+    ) -> SessionResult:
+        if name not in self.book:
+            raise KeyError(f"no partnership named {name!r}")
+        self.triggers.append((name, trigger))
+        s = self.scripts[name].popleft() if self.scripts[name] else Scripted()
+        started = time.time()
+        say: EventSink = emit or (lambda _e: None)
+        say(Progress(name, "detecting"))
+        if s.raises is not None:
+            raise s.raises
+        result = SessionResult(name, dry_run=dry_run)
+        if self.gate is not None:
+            while not self.gate.wait(0.01):
+                if cancel is not None and cancel.cancelled:
+                    break
+        if cancel is not None and cancel.cancelled:
+            result.status = Status.CANCELLED
+            return self._finish(result, trigger, started)
+        say(Progress(name, "planning"))
+        for done in range(1, s.items + 1):
+            if cancel is not None and cancel.cancelled:
+                result.status = Status.CANCELLED
+                return self._finish(result, trigger, started)
+            say(Progress(name, "applying", "a->b", done, s.items))
+            if s.item_delay:
+                time.sleep(s.item_delay)
+        say(Progress(name, "finished"))
+        if (s.status is Status.BLOCKED or s.blocked_store) and allow_mass_delete:
+            s = Scripted()
+        result.status = s.status or (
+            Status.BLOCKED if s.blocked_store else Status.CONFLICTS if s.conflicts else Status.OK
+        )
+        result.to_b = PassCounts(created=s.created)
+        result.errors = list(s.errors)
+        result.conflicts = len(s.conflicts)
+        result.blocked_store = s.blocked_store
+        result.blocked_items = list(s.blocked_items)
+        if not dry_run:
+            for detail in s.conflicts:
+                self.add_conflict(detail)
+        return self._finish(result, trigger, started)
+
+    def _finish(self, result: SessionResult, trigger: Trigger, started: float) -> SessionResult:
+        if result.dry_run:
+            return result
+        with self._lock:
+            record = SessionRecord(
+                id=self._next_id,
+                partnership=result.partnership,
+                started=started,
+                finished=time.time(),
+                trigger=trigger,
+                status=result.status.value,
+                to_b=Counts(result.to_b.created, result.to_b.updated, result.to_b.deleted),
+                conflicts=result.conflicts,
+                errors=tuple(ItemNote(e.item, e.message) for e in result.errors),
+                blocked_store=result.blocked_store,
+                blocked_items=tuple(result.blocked_items),
+            )
+            self._next_id += 1
+            self.history.append(record)
+        return result
+
+    def sessions(self, name: str | None = None, limit: int = 200) -> list[SessionRecord]:
+        found = [r for r in reversed(self.history) if name is None or r.partnership == name]
+        return found[:limit]
+
+    def conflict_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for d in self.details.values():
+            counts[d.view.partnership] = counts.get(d.view.partnership, 0) + 1
+        return counts
+
+    def conflicts(self, name: str | None = None) -> list[ConflictView]:
+        return [d.view for d in self.details.values() if name is None or d.view.partnership == name]
+
+    def conflict_detail(self, conflict_id: str) -> ConflictDetail:
+        self._record("conflict_detail", conflict_id)
+        try:
+            return self.details[conflict_id]
+        except KeyError:
+            raise KeyError(f"no conflict {conflict_id!r}") from None
+
+    def resolve(
+        self,
+        conflict_id: str,
+        keep: Keep,
+        prefer: Mapping[str, Literal["a", "b"]] | None = None,
+    ) -> ConflictView:
+        self._record("resolve", (conflict_id, keep, dict(prefer or {})))
+        try:
+            return self.details.pop(conflict_id).view
+        except KeyError:
+            raise KeyError(f"no conflict {conflict_id!r}") from None
+
+    def count_cards(self, spec: str) -> int | None:
+        self._record("count_cards", spec)
+        return self.counts.get(spec)
+
+    def places(self, device: DeviceReport) -> list[Place]:
+        self._record("places", device.key)
+        return list(self.place_map.get(device.key, []))
+
+    def watched_paths(self, name: str) -> list[Path]:
+        return list(self.watched.get(name, []))
+
+    def partnerships_using(self, device: DeviceReport) -> list[str]:
+        self._record("partnerships_using", device.key)
+        return list(self.using.get(device.key, []))
+
+    def list_devices(self) -> DeviceListing:
+        self._record("list_devices")
+        return DeviceListing(tuple(self.devices), self.notes)
+
+    def subscribe_devices(self, callback: Callable[[DeviceEvent], None]) -> Callable[[], None]:
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def start_device_monitor(self) -> None:
+        self._record("start_device_monitor")
+        self.monitor_running = True
+
+    def stop_device_monitor(self) -> None:
+        self._record("stop_device_monitor")
+        self.monitor_running = False
+
+    def current_devices(self) -> list[DeviceReport]:
+        return list(self.devices)
+
+    def device_notes(self) -> tuple[str, ...]:
+        return self.notes
+
+    def autostart_enabled(self) -> bool:
+        return self.autostart
+
+    def set_autostart(self, enabled: bool, command: Sequence[str]) -> None:
+        self._record("set_autostart", (enabled, list(command)))
+        self.autostart = enabled
+        self.autostart_command = list(command)

@@ -1,0 +1,80 @@
+"""The mass-deletion guard dialog: what it lists, Cancel deletes nothing, continue syncs
+with the guard lifted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from syncgui.gui.controller import AppController
+from syncgui.gui.guard_dialog import GuardDialog
+from syncgui.gui.main_window import MainWindow
+from tests.gui.fake_service import FakeDesktop
+
+ITEMS = [f"Contact {n}" for n in range(1, 8)]
+
+
+@pytest.fixture(autouse=True)
+def settings_dir(tmp_path: Path) -> None:
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+
+
+def settle(qtbot: QtBot, ctl: AppController) -> None:
+    qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+
+
+def blocked_dialog(qtbot: QtBot, fake: FakeDesktop, ctl: AppController) -> GuardDialog:
+    """A sync the guard stops, as the main window shows it."""
+    fake.script("phone", blocked_store="/tmp/book", blocked_items=ITEMS)
+    window = MainWindow(ctl, True)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, ctl)
+    with qtbot.waitSignal(ctl.guard_blocked, timeout=5000):
+        window.sync_all_action.trigger()
+    settle(qtbot, ctl)
+    dialog = window.findChild(GuardDialog)
+    assert dialog is not None and dialog.isVisible()
+    return dialog
+
+
+def test_the_dialog_names_the_partnership_store_and_every_item(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    dialog = blocked_dialog(qtbot, fake, controller)
+    title = dialog.findChild(QLabel, "guardTitle")
+    assert title is not None
+    assert title.text() == "Syncing “phone” would delete 7 contacts from book"
+    assert dialog.windowTitle() == "Delete 7 contacts?"
+    assert [dialog.list.item(i).text() for i in range(dialog.list.count())] == ITEMS  # type: ignore[union-attr]
+    assert dialog.cancel_button.isDefault()
+
+
+def test_cancel_deletes_nothing(qtbot: QtBot, fake: FakeDesktop, controller: AppController) -> None:
+    dialog = blocked_dialog(qtbot, fake, controller)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, controller)
+    assert not dialog.isVisible()
+    assert [c[3] for c in fake.called("sync")] == [False]  # no run with the guard lifted
+
+
+def test_escape_is_cancel(qtbot: QtBot, fake: FakeDesktop, controller: AppController) -> None:
+    dialog = blocked_dialog(qtbot, fake, controller)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    settle(qtbot, controller)
+    assert [c[3] for c in fake.called("sync")] == [False]
+
+
+def test_delete_them_and_sync_lifts_the_guard_once(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    dialog = blocked_dialog(qtbot, fake, controller)
+    with qtbot.waitSignal(controller.sessions_changed, timeout=5000):
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, controller)
+    assert fake.called("sync")[-1] == (["phone"], "manual", False, True)
+    assert fake.history[-1].status == "ok"

@@ -1,0 +1,163 @@
+"""Screenshots of the main window, the wizard, the conflict and guard dialogs, in a light
+and a dark palette, saved to $SYNCGUI_SCREENSHOTS (default: the test's temporary folder)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QWidget, QWizard
+from pytestqt.qtbot import QtBot
+
+from syncgui.engine.errors import ItemProblem
+from syncgui.gui.conflict_dialog import ConflictDialog
+from syncgui.gui.controller import AppController
+from syncgui.gui.guard_dialog import GuardDialog
+from syncgui.gui.main_window import MainWindow
+from syncgui.gui.wizard import PartnershipWizard
+from syncgui.service.config import Partnership
+from tests.gui.fake_service import FakeDesktop, make_conflict, make_device, make_place
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    role = QPalette.ColorRole
+    for r, c in (
+        (role.Window, "#2b2b2b"),
+        (role.WindowText, "#e6e6e6"),
+        (role.Base, "#1e1e1e"),
+        (role.AlternateBase, "#2a2a2a"),
+        (role.Text, "#e6e6e6"),
+        (role.Button, "#353535"),
+        (role.ButtonText, "#e6e6e6"),
+        (role.Highlight, "#3d7fd6"),
+        (role.HighlightedText, "#ffffff"),
+        (role.ToolTipBase, "#353535"),
+        (role.ToolTipText, "#e6e6e6"),
+        (role.PlaceholderText, "#9a9a9a"),
+    ):
+        p.setColor(r, QColor(c))
+    disabled = QPalette.ColorGroup.Disabled
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        p.setColor(disabled, r, QColor("#7f7f7f"))
+    return p
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SYNCGUI_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+    return folder
+
+
+@pytest.fixture
+def palettes(qapp: QApplication) -> Iterator[list[tuple[str, QPalette]]]:
+    original = qapp.palette()
+    yield [("light", original), ("dark", dark_palette())]
+    qapp.setPalette(original)
+
+
+def save(qtbot: QtBot, widget: QWidget, path: Path) -> None:
+    widget.show()
+    qtbot.wait(50)
+    assert widget.grab().save(str(path))
+
+
+def test_screenshots(
+    qtbot: QtBot, qapp: QApplication, out: Path, palettes: list[tuple[str, QPalette]]
+) -> None:
+    fake = FakeDesktop(
+        [
+            Partnership("Pixel", "vdir:/home/me/Contacts", "mtp:SER123/Internal/Contacts"),
+            Partnership("Backup", "vdir:/home/me/Contacts", "vcf:/home/me/backup.vcf"),
+        ]
+    )
+    fake.devices = [
+        make_device(),
+        make_device(
+            "Galaxy S9",
+            "S9",
+            vendor="Samsung",
+            state="locked",
+            hint="Unlock the phone and allow access to its data, then look again.",
+        ),
+    ]
+    fake.place_map = {"serial:SER123": [make_place()]}
+    fake.script("Pixel", created=2, errors=[ItemProblem("Ada Lovelace", "card is too large")])
+    fake.script(
+        "Backup",
+        conflicts=[
+            make_conflict("c1", "Backup"),
+            make_conflict("c2", "Backup", item="Alan Turing"),
+        ],
+    )
+    fake.sync(["Pixel"])
+    fake.sync(["Backup"])
+    ctl = AppController(fake)
+    try:
+        qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+        for theme, palette in palettes:
+            qapp.setPalette(palette)
+            window = MainWindow(ctl, True)
+            qtbot.addWidget(window)
+            window.resize(1280, 720)
+            save(qtbot, window, out / f"main-window-{theme}.png")
+            window.tabs.setCurrentIndex(2)
+            save(qtbot, window, out / f"main-window-devices-{theme}.png")
+            fake.gate = threading.Event()
+            ctl.sync(["Pixel"])
+            bar = window.partnerships._actions["Pixel"].progress
+            qtbot.waitUntil(bar.isVisible, timeout=5000)
+            save(qtbot, window, out / f"main-window-syncing-{theme}.png")
+            fake.gate.set()
+            qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+            fake.gate = None
+
+            dialog = ConflictDialog(ctl, None, window)
+            qtbot.addWidget(dialog)
+            dialog.show()
+            qtbot.waitUntil(lambda d=dialog: d.pages.currentIndex() == 1, timeout=5000)
+            dialog.merge.click()
+            save(qtbot, dialog, out / f"conflict-dialog-{theme}.png")
+
+            guard = GuardDialog(
+                ctl,
+                "Pixel",
+                "mtp:SER123/Internal/Contacts",
+                [f"Contact {n}" for n in range(12)],
+                window,
+            )
+            qtbot.addWidget(guard)
+            save(qtbot, guard, out / f"guard-dialog-{theme}.png")
+
+            wizard = PartnershipWizard(ctl, window)
+            qtbot.addWidget(wizard)
+            wizard.show()
+            wizard.page_a.folder_edit.setText("/home/me/Contacts")
+            wizard.next()
+            qtbot.waitUntil(lambda w=wizard: w.page_b.places.topLevelItemCount() == 1, timeout=5000)
+            save(qtbot, wizard, out / f"wizard-phone-{theme}.png")
+            wizard.next()
+            save(qtbot, wizard, out / f"wizard-settings-{theme}.png")
+            assert wizard.currentId() == 2
+            wizard.button(QWizard.WizardButton.CancelButton).click()
+            dialog.close()
+            window.close()
+        empty_ctl = AppController(FakeDesktop([]))
+        try:
+            qapp.setPalette(palettes[0][1])
+            empty = MainWindow(empty_ctl, True)
+            qtbot.addWidget(empty)
+            empty.resize(1100, 650)
+            save(qtbot, empty, out / "main-window-first-run.png")
+        finally:
+            empty_ctl.shutdown()
+    finally:
+        ctl.shutdown()
+    assert len(list(out.glob("*.png"))) >= 15

@@ -1,0 +1,169 @@
+"""The real app, as a user meets it: `python -m syncgui --demo` on an X server (Xvfb) with a
+tray host (trayer), driven with xdotool — the mouse on the tray icon, keys in the windows.
+
+The demo's sync is started from the tray menu; the conflict shows as a notification, in the
+window title (the taskbar's badge) and the tray icon; clicking the notification opens the
+conflicts dialog, and resolving it there clears it everywhere, and the phone gets the kept
+version. Then the wizard opens (Ctrl+N) and "Quit" in the tray menu ends the app.
+Screenshots of the main window, the conflict dialog and the partnership wizard are saved as
+artifacts: in $SYNCGUI_ARTIFACTS
+when set (CI keeps them), else in the test's temporary folder; with SYNCGUI_UPDATE_DOCS=1
+they also replace the ones in docs/ that the README shows."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.gui_e2e.xsession import XSession, x_session
+
+ROOT = Path(__file__).resolve().parents[2]
+MAIN = r"^syncgui \(demo\)"
+
+
+@pytest.fixture
+def artifacts(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("SYNCGUI_ARTIFACTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[XSession]:
+    with x_session(tmp_path / "x", size="1600x900x24") as x:  # the balloon clear of the window
+        yield x
+
+
+def _wait(condition: object, what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _notification(x: XSession, main: str) -> str | None:
+    """Qt's own notification balloon (no notification daemon runs): a small window titled
+    like the app, other than the main window and the tray icon's. (xdotool's title search
+    misses Qt's small windows: every window is looked at.)"""
+    listed = x.xdotool("search", "--onlyvisible", "--name", ".*", check=False).split()
+    for window in listed:
+        if window == main or x.xdotool("getwindowname", window, check=False) != "syncgui":
+            continue
+        shell = x.xdotool("getwindowgeometry", "--shell", window)
+        geometry = dict(line.split("=", 1) for line in shell.splitlines() if "=" in line)
+        if int(geometry["WIDTH"]) > 40 and int(geometry["HEIGHT"]) < 200:
+            return window
+    return None
+
+
+def _cli(tmp_path: Path, *args: str) -> str:
+    profile = tmp_path / "data" / "demo"
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "syncgui.cli", "--config-dir", str(profile / "config")),
+            *("--data-dir", str(profile / "data"), *args),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    return done.stdout
+
+
+def test_demo_synced_from_the_tray_conflict_resolved_in_the_dialog(
+    session: XSession, tmp_path: Path, artifacts: Path
+) -> None:
+    x = session
+    env = x.env
+    env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "home" / ".config"))
+    log = (tmp_path / "app.log").open("wb")
+    command = [sys.executable, "-m", "syncgui", "--demo", "-v"]
+    command += ["--config-dir", str(tmp_path / "config"), "--data-dir", str(tmp_path / "data")]
+    app = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    try:
+        main = x.wait_window(MAIN)
+        assert x.title(main) == "syncgui (demo)"  # no conflict before the first sync
+        icon_x, icon_y = x.wait_tray_icon()
+        time.sleep(0.5)  # the first paint
+        x.screenshot(artifacts / "main-window-before-sync.png", main)
+
+        # the tray menu: right-click the icon, then its first entry, "Sync all now"
+        x.xdotool("mousemove", str(icon_x), str(icon_y), "click", "3")
+        time.sleep(0.7)
+        x.screenshot(artifacts / "tray-menu.png")
+        x.xdotool("key", "Down", "Return")
+
+        _wait(lambda: x.title(main) == "syncgui (demo) — 1 conflict", "the conflicts badge")
+        _wait(lambda: _notification(x, main) is not None, "the conflict notification")
+        balloon = _notification(x, main)
+        assert balloon is not None
+        time.sleep(0.3)
+        x.screenshot(artifacts / "conflict-notification.png")
+        x.screenshot(artifacts / "main-window.png", main)
+        pending = json.loads(_cli(tmp_path, "conflicts", "--json"))
+        assert [c["item"] for c in pending] == ["Grace Hopper"]
+
+        # clicking the notification opens the conflicts dialog; keep the address book's
+        # side there (Alt+L, "left")
+        shell = x.xdotool("getwindowgeometry", "--shell", balloon)
+        geometry = dict(line.split("=", 1) for line in shell.splitlines() if "=" in line)
+        middle_x = int(geometry["X"]) + int(geometry["WIDTH"]) // 2
+        middle_y = int(geometry["Y"]) + int(geometry["HEIGHT"]) * 2 // 3
+        x.xdotool("mousemove", str(middle_x), str(middle_y), "click", "1")
+        dialog = x.wait_window("^Conflicts: Grace Hopper$")  # its details are shown
+        time.sleep(0.5)
+        x.screenshot(artifacts / "conflict-dialog.png", dialog)
+        x.xdotool("windowfocus", "--sync", dialog)
+        x.xdotool("key", "alt+l")
+
+        _wait(lambda: x.title(main) == "syncgui (demo)", "the badge to clear")
+        _wait(lambda: json.loads(_cli(tmp_path, "conflicts", "--json")) == [], "no conflict")
+        phone = tmp_path / "data" / "demo" / "data" / "stores" / "Virtual phone" / "Contacts"
+        grace = [p.read_text("utf-8") for p in phone.glob("*.vcf") if "Grace" in p.read_text()]
+        assert len(grace) == 1 and "NOTE:Met at the compiler conference" in grace[0]
+        x.xdotool("windowfocus", "--sync", dialog)
+        x.xdotool("key", "Escape")
+        x.wait_gone("^Conflicts")
+
+        # the partnership wizard (Ctrl+N), then leave it
+        x.xdotool("windowfocus", "--sync", main)
+        x.xdotool("key", "ctrl+n")
+        wizard = x.wait_window("^New partnership")
+        time.sleep(0.5)
+        x.screenshot(artifacts / "wizard.png", wizard)
+        x.xdotool("windowfocus", "--sync", wizard)
+        x.xdotool("key", "Escape")
+        x.wait_gone("^New partnership")
+
+        # Quit from the tray menu: its last entry
+        x.xdotool("mousemove", str(icon_x), str(icon_y), "click", "3")
+        time.sleep(0.7)
+        x.xdotool("key", "Up")
+        time.sleep(0.3)
+        x.screenshot(artifacts / "tray-menu-quit.png")
+        x.xdotool("key", "Return")
+        assert app.wait(20) == 0
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        log.close()
+        if os.environ.get("SYNCGUI_UPDATE_DOCS") == "1":
+            for name in ("main-window.png", "conflict-dialog.png", "wizard.png"):
+                if (artifacts / name).exists():
+                    shutil.copy(artifacts / name, ROOT / "docs" / name)
+    text = (tmp_path / "app.log").read_text("utf-8", "replace")
+    assert "Traceback" not in text, text
+    assert "queued a sync of Demo (manual)" in text
+    assert "queued a sync of Demo (resolve)" in text

@@ -1,0 +1,29 @@
+"""Helpers for the service tests: cards, stores and services in temporary folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from syncgui.service.desktop import DesktopService
+from syncgui.service.paths import Paths, resolve_paths
+
+
+def card(uid: str, name: str, *extra: str) -> str:
+    lines = ["BEGIN:VCARD", "VERSION:3.0", f"UID:{uid}", f"FN:{name}", *extra, "END:VCARD"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def write_cards(folder: Path, cards: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in cards.items():
+        (folder / name).write_text(text, encoding="utf-8", newline="")
+    return folder
+
+
+def profile(tmp_path: Path) -> Paths:
+    return resolve_paths(tmp_path / "config", tmp_path / "data")
+
+
+def desktop(tmp_path: Path, **kwargs: object) -> DesktopService:
+    """A desktop service without USB phones (the virtual phone needs none)."""
+    return DesktopService(profile(tmp_path), real_backend=None, **kwargs)  # type: ignore[arg-type]
