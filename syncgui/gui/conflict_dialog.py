@@ -314,7 +314,10 @@ class ConflictDialog(QDialog):
         self.unreachable.setVisible(bool(unreachable))
         if unreachable and missing:
             self.unreachable.setText(
-                self.tr("⚠ %1 cannot be read now: %2 Choices that need it are unavailable.")
+                self.tr(
+                    "⚠ %1 cannot be read now: %2 The conflict is kept there, so it can be "
+                    "resolved once %1 is back (it stays listed until then)."
+                )
                 .replace("%1", a_name if missing == "a" else b_name)
                 .replace("%2", unreachable)
             )
@@ -354,8 +357,10 @@ class ConflictDialog(QDialog):
         self.merge.setVisible(deleted is None)
         self.keep_both.setEnabled(both_sides)
         self.merge.setEnabled(both_sides and detail.can_merge)
-        self.keep_a.setEnabled(missing != "a")
-        self.keep_b.setEnabled(missing != "b")
+        # the choice is written into the store that holds the conflict: none can be made
+        # while that store is away
+        self.keep_a.setEnabled(missing is None)
+        self.keep_b.setEnabled(missing is None)
         self.merge.setText(self.tr("&Merge…") if detail.clashes else self.tr("&Merge"))
 
     def _show_merge(self, on: bool) -> None:

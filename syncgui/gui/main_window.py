@@ -26,7 +26,7 @@ from syncgui.gui.devices_view import DevicesView
 from syncgui.gui.empty_state import EmptyState
 from syncgui.gui.partnerships_view import PartnershipsView
 from syncgui.gui.schedule_dialog import ScheduleDialog
-from syncgui.gui.window_state import build_menus, restore_window, save_window
+from syncgui.gui.window_state import build_menus, default_size, restore_window, save_window
 
 AUTOSTART_COMMAND = [sys.executable, "-m", "syncgui", "--background"]
 STATUS_TIMEOUT_MS = 8000
@@ -65,7 +65,7 @@ class MainWindow(QMainWindow):
         self.partnerships.selection_changed.connect(self._update_actions)
         self.problems.count_changed.connect(self._on_problem_count)
         self._update_title()
-        self._default_size()
+        default_size(self)
         restore_window(self)
         self._on_partnerships_changed()
         self._on_paused_changed(controller.is_paused())
@@ -176,6 +176,13 @@ class MainWindow(QMainWindow):
         self.state_label = QLabel(self)
         self.state_label.setObjectName("stateLabel")
         self.statusBar().addPermanentWidget(self.state_label)
+        if not self.has_tray:  # GNOME and others may have none: say how the app behaves
+            self.statusBar().showMessage(
+                self.tr(
+                    "No system tray here: automatic syncs run while this window is open "
+                    "(minimise it to keep them going); closing it quits syncgui."
+                )
+            )
 
     # -- state ------------------------------------------------------------------------
     def _busy_names(self) -> list[str]:
@@ -193,18 +200,6 @@ class MainWindow(QMainWindow):
         self.remove_action.setEnabled(selected is not None and selected not in busy)
         self.conflicts_action.setEnabled(self.controller.conflict_total() > 0)
         self._update_title()
-
-    def _default_size(self) -> None:
-        """Wide enough for a sync summary in the partnerships list, within 80 % of the screen
-        (restore_window then applies the size the user left it at)."""
-        fm = self.fontMetrics()
-        width, height = fm.averageCharWidth() * 220, fm.height() * 40
-        screen = self.screen()
-        if screen is not None:
-            area = screen.availableGeometry()
-            width = min(width, int(area.width() * 0.8))
-            height = min(height, int(area.height() * 0.8))
-        self.resize(width, height)
 
     def _update_title(self) -> None:
         """ "syncgui (demo) — 1 conflict": the conflicts badge on the taskbar, too."""

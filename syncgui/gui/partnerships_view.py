@@ -81,6 +81,7 @@ class PartnershipsView(QWidget):
         controller.partnerships_changed.connect(self._on_partnerships_changed)
         controller.progress_changed.connect(self._on_progress_changed)
         controller.devices_changed.connect(self._on_partnerships_changed)
+        controller.paused_changed.connect(self._on_partnerships_changed)
         self._on_partnerships_changed()
         self._clock = QTimer(self)  # "3 min ago" and "in 12 min" stay true
         self._clock.setInterval(30_000)
@@ -178,9 +179,13 @@ class PartnershipsView(QWidget):
         item.setText(LAST, self._last_text(row, a, b))
         item.setToolTip(LAST, item.text(LAST))
         item.setIcon(LAST, self._last_icon(row))
-        item.setText(
-            NEXT, fmt.until(row.next_run) if row.next_run else self._untimed_text(row.schedule)
-        )
+        if self.controller.is_paused():
+            next_text = self.tr("paused")
+        elif row.next_run:
+            next_text = fmt.until(row.next_run)
+        else:
+            next_text = self._untimed_text(row.schedule)
+        item.setText(NEXT, next_text)
         item.setToolTip(NEXT, fmt.schedule_text(row.schedule))
         badge = self._badges[p.name]
         badge.setText(fmt.plural(row.conflicts, "{n} conflict", "{n} conflicts"))

@@ -88,6 +88,19 @@ def _bytes(s: QSettings, key: str) -> QByteArray | None:
     return value if isinstance(value, QByteArray) else None
 
 
+def default_size(w: MainWindow) -> None:
+    """Wide enough for a sync summary in the partnerships list, within 80 % of the screen
+    (restore_window then applies the size the user left it at)."""
+    fm = w.fontMetrics()
+    width, height = fm.averageCharWidth() * 220, fm.height() * 40
+    screen = w.screen()
+    if screen is not None:
+        area = screen.availableGeometry()
+        width = min(width, int(area.width() * 0.8))
+        height = min(height, int(area.height() * 0.8))
+    w.resize(width, height)
+
+
 def restore_window(w: MainWindow) -> None:
     s = QSettings("syncgui", "syncgui")
     if (geometry := _bytes(s, "window/geometry")) is not None:

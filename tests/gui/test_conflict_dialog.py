@@ -155,7 +155,7 @@ def test_delete_versus_edit_offers_keep_deleted_or_keep_edited(
     assert resolved(fake) == [("d1", "b", {})]
 
 
-def test_an_unreachable_side_says_why_and_disables_what_needs_it(
+def test_an_unreachable_holder_says_why_and_no_choice_can_be_made(
     qtbot: QtBot, fake: FakeDesktop, controller: AppController
 ) -> None:
     d = make_conflict("u1")
@@ -167,7 +167,8 @@ def test_an_unreachable_side_says_why_and_disables_what_needs_it(
     assert not dialog.keep_b.isEnabled()
     assert not dialog.merge.isEnabled()
     assert not dialog.keep_both.isEnabled()
-    assert dialog.keep_a.isEnabled()
+    assert not dialog.keep_a.isEnabled()  # it would be written into the phone
+    assert dialog.later.isEnabled()
 
 
 def test_one_partnerships_conflicts_only(

@@ -17,6 +17,7 @@ from syncgui.engine.errors import ItemProblem
 from syncgui.gui import format as fmt
 from syncgui.gui.controller import AppController
 from syncgui.gui.main_window import MainWindow
+from syncgui.gui.partnerships_view import NEXT
 from syncgui.service.config import Partnership
 from tests.gui.fake_service import FakeDesktop, make_conflict, make_device
 
@@ -237,8 +238,11 @@ def test_pause_and_resume(qtbot: QtBot, controller: AppController) -> None:
     until = controller.paused_until()
     assert until is not None
     assert f"automatic syncs paused until {fmt.clock(until)}" in window.state_label.text()
+    item = window.partnerships.tree.topLevelItem(0)
+    assert item.text(NEXT) == "paused"  # no "next sync" promised while paused
     window.pause_action.trigger()
     assert not controller.is_paused()
+    assert item.text(NEXT) != "paused"
 
 
 def test_start_at_login_writes_the_absolute_command(
@@ -285,6 +289,7 @@ def test_close_with_tray_hides_and_keeps_syncing(qtbot: QtBot, controller: AppCo
 
 def test_close_without_tray_quits(qtbot: QtBot, controller: AppController) -> None:
     window = make_window(qtbot, controller, has_tray=False)
+    assert "closing it quits syncgui" in window.statusBar().currentMessage()
     with qtbot.waitSignal(window.quit_requested, timeout=1000):
         window.close_action.trigger()
     assert not window.isVisible()
