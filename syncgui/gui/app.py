@@ -88,12 +88,13 @@ def _profile(args: argparse.Namespace) -> tuple[Paths, bool]:
 
 
 def _configured(paths: Paths) -> bool:
+    from syncgui.service.errors import ConfigError
     from syncgui.service.facade import SyncService
 
     try:
         return bool(SyncService(paths).partnerships())
-    except Exception:  # an unreadable configuration is the window's to show, not the demo's
-        log.exception("reading the partnerships failed")
+    except ConfigError as err:  # an unreadable configuration is the window's to show
+        log.warning("the partnerships cannot be read: %s", err.message)
         return True
 
 

@@ -24,6 +24,7 @@ from syncgui.gui.port import DesktopPort
 from syncgui.gui.state import Activity, Overall, PartnershipRow, Problem, Progress
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceReport
+from syncgui.service.errors import ConfigError
 from syncgui.service.records import Schedule, SessionRecord, Trigger
 
 Done = Callable[[Any], None]
@@ -46,6 +47,7 @@ class _Loaded:
     sessions: list[SessionRecord]
     devices: list[DeviceReport]
     notes: tuple[str, ...]
+    config_error: str | None = None  # the partnerships could not be read: why
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,8 @@ class AppController(QObject):
         self._resume_timer.timeout.connect(self.resume)
         self._overall = Overall.IDLE
         self._stopped = False
+        self._config_error: str | None = None
+        self._reported_config_error: str | None = None
         if load:
             self._load_config()
             self.refresh()
@@ -206,15 +210,27 @@ class AppController(QObject):
 
     def _read_all(self) -> _Loaded:  # job thread
         s = self.service
-        partnerships = s.partnerships()
+        try:
+            partnerships = s.partnerships()
+            schedules = {p.name: s.schedule(p.name) for p in partnerships}
+            counts = s.conflict_counts()
+        except ConfigError as err:  # a damaged file: show why; the rest still loads
+            return _Loaded(
+                [], {}, {}, s.sessions(limit=HISTORY_LIMIT), s.current_devices(),
+                s.device_notes(), err.message,
+            )  # fmt: skip
         return _Loaded(
             partnerships,
-            {p.name: s.schedule(p.name) for p in partnerships},
-            s.conflict_counts(),
+            schedules,
+            counts,
             s.sessions(limit=HISTORY_LIMIT),
             s.current_devices(),
             s.device_notes(),
         )
+
+    def config_error(self) -> str | None:
+        """Why the partnerships could not be read (a damaged file), or None."""
+        return self._config_error
 
     def sync(
         self,
@@ -369,9 +385,9 @@ class AppController(QObject):
         try:
             self._partnerships = self.service.partnerships()
             self._schedules = {p.name: self.service.schedule(p.name) for p in self._partnerships}
-        except Exception as err:
-            log.exception("reading the partnerships failed")
-            self._on_job_failed(str(err))
+        except ConfigError as err:  # refresh() reads again and reports it in one place
+            log.warning("the partnerships cannot be read: %s", err.message)
+            self._config_error = err.message
 
     @Slot(int)
     def _on_job_started(self, job_id: int) -> None:
@@ -391,6 +407,9 @@ class AppController(QObject):
         self.progress_changed.emit(name, stage, done, total)
 
     def _on_loaded(self, loaded: _Loaded) -> None:
+        if loaded.config_error and loaded.config_error != self._reported_config_error:
+            self._add_problems([Problem(time.time(), "", self.tr("settings"), loaded.config_error)])
+        self._config_error = self._reported_config_error = loaded.config_error
         self._partnerships = loaded.partnerships
         self._schedules = loaded.schedules
         self._devices, self._notes = loaded.devices, loaded.notes

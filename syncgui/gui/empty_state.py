@@ -19,6 +19,7 @@ class EmptyState(QWidget):
         self.setObjectName("emptyState")
         title = heading(self.tr("Keep your contacts in step"), self, 1.5)
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title = title
         text = wrapping_label(
             self.tr(
                 "A partnership keeps two places that hold contacts in step: a phone, a folder "
@@ -31,6 +32,8 @@ class EmptyState(QWidget):
             self,
         )
         text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.text = text
+        self._welcome = (title.text(), text.text())
         width = self.fontMetrics().averageCharWidth() * 76
         text.setFixedWidth(width)
         text.setMinimumHeight(text.heightForWidth(width))  # never cut the second paragraph
@@ -53,3 +56,20 @@ class EmptyState(QWidget):
         layout.addSpacing(self.fontMetrics().height())
         layout.addLayout(buttons)
         layout.addStretch(2)
+
+    def show_config_error(self, message: str | None) -> None:
+        """A damaged partnerships file is not a first run: say so instead of welcoming, and
+        offer nothing that would write the file."""
+        if message is None:
+            self.title.setText(self._welcome[0])
+            self.text.setText(self._welcome[1])
+        else:
+            self.title.setText(self.tr("Your partnerships could not be read"))
+            self.text.setText(
+                self.tr(
+                    "%1\n\nNothing was changed and nothing is synced until it can be read. "
+                    "Fix or move the file, then choose View → Reload."
+                ).replace("%1", message)
+            )
+        self.new_button.setVisible(message is None)
+        self.text.setMinimumHeight(self.text.heightForWidth(self.text.width()))

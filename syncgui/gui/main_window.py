@@ -212,6 +212,7 @@ class MainWindow(QMainWindow):
     def _on_partnerships_changed(self) -> None:
         has_rows = bool(self.controller.rows())
         self.top.setCurrentWidget(self.partnerships if has_rows else self.empty)
+        self.empty.show_config_error(self.controller.config_error())
         if self._select_next in self.partnerships.names():  # a partnership just added
             self.partnerships.select(self._select_next)
             self._select_next = ""

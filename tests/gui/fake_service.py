@@ -35,6 +35,7 @@ from syncgui.engine.events import (
 from syncgui.providers.mtp.devices import StorageReport
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
+from syncgui.service.errors import ConfigError
 from syncgui.service.facade import ConflictView
 from syncgui.service.paths import Paths
 from syncgui.service.records import (
@@ -145,6 +146,7 @@ class FakeDesktop:
         if partnerships is None:
             partnerships = [Partnership("phone", "vdir:/tmp/book", "virtual:/tmp/phone")]
         self.book: dict[str, Partnership] = {p.name: p for p in partnerships}
+        self.damaged: str | None = None  # set: partnerships() raises ConfigError with it
         self.schedules: dict[str, Schedule] = {}
         self.details: dict[str, ConflictDetail] = {}
         self.history: list[SessionRecord] = []  # oldest first
@@ -211,6 +213,8 @@ class FakeDesktop:
 
     def partnerships(self) -> list[Partnership]:
         self._record("partnerships")
+        if self.damaged:
+            raise ConfigError(self.damaged)
         return list(self.book.values())
 
     def add_partnership(

@@ -425,3 +425,24 @@ def test_an_app_quit_is_not_stopped_by_the_tray_hiding(
         stopped.stop()  # never let it fire during a later test
         qapp.setQuitOnLastWindowClosed(before)
     assert not window.isVisible()
+
+
+def test_a_damaged_partnerships_file_is_not_shown_as_a_first_run(
+    qtbot: QtBot, fake: FakeDesktop
+) -> None:
+    fake.damaged = "/home/u/.config/syncgui/partnerships.json is damaged; fix or remove it"
+    ctl = AppController(fake)
+    window = make_window(qtbot, ctl)
+    assert window.empty.title.text() == "Your partnerships could not be read"
+    assert "partnerships.json is damaged" in window.empty.text.text()
+    assert not window.empty.new_button.isVisibleTo(window)  # adding would write the file
+    assert window.empty.demo_button.isVisibleTo(window)  # the demo is a profile of its own
+    assert [p.message for p in ctl.problems()] == [fake.damaged]  # once, not per reload
+    ctl.refresh()
+    settle(qtbot, ctl)
+    assert len(ctl.problems()) == 1
+    fake.damaged = None  # the user fixed the file and reloads
+    ctl.refresh()
+    settle(qtbot, ctl)
+    assert window.top.currentWidget() is window.partnerships
+    ctl.shutdown()
