@@ -1,5 +1,6 @@
 """Screenshots of the main window, the wizard, the conflict and guard dialogs, in a light
-and a dark palette, saved to $SYNCGUI_SCREENSHOTS (default: the test's temporary folder)."""
+and a dark palette, saved to $SYNCGUI_ARTIFACTS/offscreen (default: the test's temporary
+folder)."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def dark_palette() -> QPalette:
 
 @pytest.fixture
 def out(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SYNCGUI_SCREENSHOTS") or tmp_path / "screenshots")
+    artifacts = os.environ.get("SYNCGUI_ARTIFACTS")  # scripts/test: artifacts/screenshots
+    folder = Path(artifacts) / "offscreen" if artifacts else tmp_path / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
     return folder
@@ -63,10 +65,15 @@ def palettes(qapp: QApplication) -> Iterator[list[tuple[str, QPalette]]]:
     qapp.setPalette(original)
 
 
-def save(qtbot: QtBot, widget: QWidget, path: Path) -> None:
+def save(qtbot: QtBot, widget: QWidget, path: Path) -> float:
+    """Save a screenshot; returns its mean lightness (0 black .. 1 white)."""
     widget.show()
     qtbot.wait(50)
-    assert widget.grab().save(str(path))
+    image = widget.grab().toImage()
+    assert image.save(str(path))
+    small = image.scaled(64, 64)
+    values = [small.pixelColor(x, y).lightnessF() for x in range(64) for y in range(64)]
+    return sum(values) / len(values)
 
 
 def test_screenshots(
@@ -100,6 +107,7 @@ def test_screenshots(
     fake.sync(["Pixel"])
     fake.sync(["Backup"])
     ctl = AppController(fake)
+    lightness: dict[str, float] = {}
     try:
         qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
         for theme, palette in palettes:
@@ -107,7 +115,7 @@ def test_screenshots(
             window = MainWindow(ctl, True)
             qtbot.addWidget(window)
             window.resize(1280, 720)
-            save(qtbot, window, out / f"main-window-{theme}.png")
+            lightness[theme] = save(qtbot, window, out / f"main-window-{theme}.png")
             window.tabs.setCurrentIndex(2)
             save(qtbot, window, out / f"main-window-devices-{theme}.png")
             fake.gate = threading.Event()
@@ -124,7 +132,7 @@ def test_screenshots(
             dialog.show()
             qtbot.waitUntil(lambda d=dialog: d.pages.currentIndex() == 1, timeout=5000)
             dialog.merge.click()
-            save(qtbot, dialog, out / f"conflict-dialog-{theme}.png")
+            lightness[f"dialog-{theme}"] = save(qtbot, dialog, out / f"conflict-dialog-{theme}.png")
 
             guard = GuardDialog(
                 ctl,
@@ -161,3 +169,6 @@ def test_screenshots(
     finally:
         ctl.shutdown()
     assert len(list(out.glob("*.png"))) >= 15
+    # the windows follow the palette: nothing paints a light background into a dark theme
+    assert lightness["light"] > 0.7 and lightness["dialog-light"] > 0.7, lightness
+    assert lightness["dark"] < 0.3 and lightness["dialog-dark"] < 0.3, lightness
