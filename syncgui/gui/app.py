@@ -3,7 +3,12 @@
 Start-up shows the window as soon as it can: only Qt's widgets, the controller and the
 window are loaded before it shows; the tray, auto-sync and the device monitor start right
 after, from the event loop. Quitting cancels what runs and stops the job thread and the
-device monitor before the process ends."""
+device monitor before the process ends.
+
+One app per profile (:mod:`.single`): a second start for the same data folder asks the
+running app to show its window and ends. Started at login (``--background``) before the
+desktop's tray is up, the app waits for the tray up to :data:`TRAY_WAIT_S` seconds before
+it shows its window instead."""
 
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from syncgui import __version__
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from syncgui.gui.autosync import AutoSync
@@ -35,6 +41,7 @@ log = logging.getLogger(__name__)
 APP_NAME = "syncgui"
 ORGANIZATION = "syncgui"
 STARTUP_MS = 5_000  # the device monitor's first scan ends within this
+TRAY_WAIT_S = 30  # at login, how long to wait for the tray before showing the window
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -155,28 +162,82 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.exception("preparing the profile failed")
         return 1
     app = _make_app([])
-    running = _build(app, paths, demo)
+    from syncgui.gui.single import SingleInstance
+
+    instance = SingleInstance(paths.data_dir)
+    if not instance.acquire():
+        asked = not args.background and instance.ask_to_show()
+        log.info(
+            "syncgui runs already for %s: %s",
+            paths.data_dir,
+            "asked it to show its window" if asked else "not starting a second one",
+        )
+        return 0
+    instance.listen()
+    running = _build(app, paths, demo, autostart=autostart_command(args))
+    instance.show_requested.connect(lambda: _raise(running.window))
     app.aboutToQuit.connect(running.shutdown)
     running.window.demo_requested.connect(lambda: _switch_to_demo(app, args))
     _handle_signals(running)
-    show_window = not args.background or running.tray is None
-    if show_window:
-        running.window.show()
-        log.info("window shown %.3f s after start", time.perf_counter() - started)
-    elif args.background:
+    if not args.background:
+        _show(running.window, started)
+    elif running.tray is not None:
         log.info("started in the tray")
+    else:  # at login the tray may not be up yet
+        _wait_for_tray(running, started=started)
     _after_start(running)
     try:
         return app.exec()
     finally:
         running.shutdown()
+        instance.release()
 
 
-def _build(app: QApplication, paths: Paths, demo: bool) -> _Running:
+def _show(window: Any, started: float) -> None:
+    window.show()
+    log.info("window shown %.3f s after start", time.perf_counter() - started)
+
+
+def _wait_for_tray(
+    running: _Running,
+    *,
+    started: float = 0.0,
+    seconds: int = TRAY_WAIT_S,
+    interval_ms: int = 1000,
+) -> QTimer:
+    """Ask every ``interval_ms`` whether a tray exists now; when it does, the app goes
+    there; after ``seconds`` without one, the window shows (nothing else reaches the app)."""
+    from PySide6.QtCore import QTimer
+
+    from syncgui.gui.tray import tray_available
+
+    log.info("no tray yet: waiting up to %d s for one", seconds)
+    timer = QTimer(running.app)
+    timer.setInterval(interval_ms)
+    deadline = time.monotonic() + seconds
+
+    def poll() -> None:
+        if tray_available() and _attach_tray(running):
+            timer.stop()
+            log.info("the tray is there now: started in the tray")
+        elif time.monotonic() >= deadline:
+            timer.stop()
+            log.info("no tray after %d s: showing the window", seconds)
+            _show(running.window, started)
+
+    timer.timeout.connect(poll)
+    timer.start()
+    running.keep.append(timer)
+    return timer
+
+
+def _build(
+    app: QApplication, paths: Paths, demo: bool, autostart: Sequence[str] | None = None
+) -> _Running:
     from syncgui.gui.controller import AppController
     from syncgui.gui.icons import app_icon
     from syncgui.gui.main_window import MainWindow
-    from syncgui.gui.tray import create_tray, tray_available
+    from syncgui.gui.tray import tray_available
     from syncgui.service.desktop import DesktopService
 
     app.setWindowIcon(app_icon())
@@ -184,16 +245,31 @@ def _build(app: QApplication, paths: Paths, demo: bool) -> _Running:
     app.setQuitOnLastWindowClosed(not has_tray)
     service = DesktopService(paths, demo=demo)
     controller = AppController(service)
-    window = MainWindow(controller, has_tray=has_tray)
+    window = MainWindow(controller, has_tray=has_tray, autostart_command=autostart)
     window.quit_requested.connect(app.quit)
     gc.freeze()  # start-up's objects live as long as the app: no collection walks them
     running = _Running(app, controller, window)
-    running.tray = create_tray(controller) if has_tray else None
-    if running.tray is not None:
-        running.tray.show_requested.connect(lambda: _raise(window))
-        running.tray.conflicts_requested.connect(lambda: _open_conflicts(window))
-        running.tray.quit_requested.connect(lambda: _quit_from_tray(window))
+    if has_tray:
+        _attach_tray(running)
     return running
+
+
+def _attach_tray(running: _Running) -> bool:
+    """Make the tray icon and wire it to the window; closing the window then keeps the app
+    running there. False where no tray exists."""
+    from syncgui.gui.tray import create_tray
+
+    tray = create_tray(running.controller)
+    if tray is None:
+        return False
+    window = running.window
+    running.tray = tray
+    running.app.setQuitOnLastWindowClosed(False)
+    window.set_has_tray(True)  # closing the window hides it now
+    tray.show_requested.connect(lambda: _raise(window))
+    tray.conflicts_requested.connect(lambda: _open_conflicts(window))
+    tray.quit_requested.connect(lambda: _quit_from_tray(window))
+    return True
 
 
 def _after_start(running: _Running) -> None:

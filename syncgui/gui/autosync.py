@@ -6,8 +6,12 @@ partnership's :class:`Schedule` says which triggers apply to it.
 
 Device events arrive on the device monitor's thread: they are re-emitted through a signal
 of this GUI-thread object, so everything here runs on the GUI thread. Local changes are
-debounced (one sync a few seconds after the last change) and changes written by our own
-sessions are ignored (while the partnership syncs and a moment after)."""
+debounced (one sync a few seconds after the last change). A change seen while the
+partnership syncs, or in the quiet moment after, may be our own session's writing or the
+user's edit: it is not dropped, it marks the partnership "changed meanwhile", and when the
+quiet moment ends ONE "change" sync runs (our own writes cost one sync that finds nothing to
+do, writes nothing, and so ends there). Changes seen while paused make one "change" sync
+on resume. The controller never lets an automatic trigger start a partnership's first sync."""
 
 from __future__ import annotations
 
@@ -81,6 +85,8 @@ class AutoSync(QObject):
         self._watched: dict[str, list[str]] = {}  # path -> partnerships
         self._busy: set[str] = set()
         self._quiet_until: dict[str, float] = {}  # time.monotonic()
+        self._quiet: dict[str, QTimer] = {}  # ends a partnership's quiet moment
+        self._changed_meanwhile: set[str] = set()  # changes seen while busy, quiet or paused
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(self._on_path_changed)
         self._watcher.fileChanged.connect(self._on_path_changed)
@@ -96,6 +102,7 @@ class AutoSync(QObject):
         self._started = True
         self._started_at = time.monotonic()
         self.controller.partnerships_changed.connect(self._on_partnerships_changed)
+        self.controller.paused_changed.connect(self._on_paused_changed)
         self._unsubscribe = self.controller.service.subscribe_devices(self._device_seen.emit)
         self._on_partnerships_changed()
 
@@ -103,10 +110,11 @@ class AutoSync(QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        for timer in [*self._timers.values(), *self._debounce.values()]:
+        for timer in [*self._timers.values(), *self._debounce.values(), *self._quiet.values()]:
             timer.stop()
         if self._started:
             self.controller.partnerships_changed.disconnect(self._on_partnerships_changed)
+            self.controller.paused_changed.disconnect(self._on_paused_changed)
             self._started = False
 
     def watched(self) -> dict[str, list[str]]:
@@ -208,7 +216,7 @@ class AutoSync(QObject):
         if unwatched and Path(path).exists():  # a file replaced by a rename is dropped
             self._watcher.addPath(path)
         for name in self._watched.get(path, []):
-            if self._ours(name):
+            if self._hold(name):
                 continue
             self.change_detected.emit(name)
             self._debounced(name).start()
@@ -225,13 +233,24 @@ class AutoSync(QObject):
 
     def _on_settled(self, name: str) -> None:
         self._load_watches()  # a folder may have new cards to watch
-        if self._schedule(name).on_change and not self._ours(name):
+        if self._schedule(name).on_change and not self._hold(name):
             log.info("local change: syncing %s", name)
             self.controller.sync([name], trigger="change")
 
-    def _ours(self, name: str) -> bool:
-        """A change seen now is probably written by our own session of ``name``."""
-        return name in self._busy or time.monotonic() < self._quiet_until.get(name, 0.0)
+    def _hold(self, name: str) -> bool:
+        """Whether a change of ``name`` seen now must wait (it is marked instead): the
+        partnership syncs or just did (the change may be its own writing), or auto-sync
+        is paused."""
+        if name in self._busy or time.monotonic() < self._quiet_until.get(name, 0.0):
+            reason = "while it syncs"
+        elif self.controller.is_paused():
+            reason = "while paused"
+        else:
+            return False
+        if name not in self._changed_meanwhile:
+            log.debug("%s changed %s: one sync when it can", name, reason)
+        self._changed_meanwhile.add(name)
+        return True
 
     def _note_activity(self) -> None:
         busy = {
@@ -239,4 +258,37 @@ class AutoSync(QObject):
         }
         for name in self._busy - busy:  # just finished: its own writes may still arrive
             self._quiet_until[name] = time.monotonic() + self.quiet_ms / 1000
+            self._quiet_timer(name).start()
         self._busy = busy
+
+    def _quiet_timer(self, name: str) -> QTimer:
+        timer = self._quiet.get(name)
+        if timer is None:
+            timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.timeout.connect(lambda n=name: self._on_quiet_over(n))
+            self._quiet[name] = timer
+        timer.setInterval(self.quiet_ms)
+        return timer
+
+    def _on_quiet_over(self, name: str) -> None:
+        """The quiet moment after ``name``'s session ended: sync once if it changed."""
+        self._quiet_until.pop(name, None)  # (a coarse timer may fire a little early)
+        if name in self._busy or self.controller.is_paused():
+            return  # it runs again (it ends with a new quiet moment), or resume syncs it
+        self._sync_changed([name])
+
+    @Slot(bool)
+    def _on_paused_changed(self, paused: bool) -> None:
+        if not paused:
+            self._sync_changed([n for n in self._changed_meanwhile if n not in self._busy])
+
+    def _sync_changed(self, names: list[str]) -> None:
+        wanted = [n for n in names if n in self._changed_meanwhile]
+        self._changed_meanwhile.difference_update(wanted)
+        wanted = [n for n in wanted if n in self._schedules and self._schedules[n].on_change]
+        if wanted:
+            log.info(
+                "changed during or after a sync, or while paused: syncing %s", ", ".join(wanted)
+            )
+            self.controller.sync(wanted, trigger="change")

@@ -5,7 +5,6 @@ choice per clashing field, apply to all remaining, or resolve later (it stays st
 from __future__ import annotations
 
 from functools import partial
-from typing import Literal
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,13 +23,18 @@ from PySide6.QtWidgets import (
 
 from syncgui.engine.conflicts import Keep
 from syncgui.gui import format as fmt
-from syncgui.gui.conflict_table import CHOICE, ConflictTable
+from syncgui.gui.conflict_table import (
+    CHOICE,
+    ConflictTable,
+    Side,
+    content_of,
+    deleted_side,
+    missing_side,
+)
 from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import heading, while_alive, wrapping_label
 from syncgui.service.facade import ConflictView
 from syncgui.service.records import ConflictDetail
-
-Side = Literal["a", "b"]
 
 
 def _escape(text: str) -> str:
@@ -57,6 +61,8 @@ class ConflictDialog(QDialog):
         )
         self.setWindowTitle(self._title)
         self._views: list[ConflictView] = []
+        # the details fetched since the last reload: a conflict detected again keeps its
+        # id with new data, so a reload drops them (see _on_reloaded)
         self._details: dict[str, ConflictDetail] = {}
         self._gone: set[str] = set()  # resolved here (the list may not know yet)
         self._later: set[str] = set()
@@ -147,11 +153,14 @@ class ConflictDialog(QDialog):
         self.apply_all.setToolTip(
             self.tr(
                 "Make the same choice (keep left, keep right or keep both) for every "
-                "conflict still listed, except those put off for later"
+                "conflict of this partnership still listed, except those put off for later"
             )
         )
         self.status = wrapping_label("", page)
         self.status.setObjectName("conflictStatus")
+        return self._lay_out_choices()
+
+    def _lay_out_choices(self) -> QVBoxLayout:
         for b in (self.keep_a, self.keep_b, self.keep_both, self.merge, self.later):
             b.setAutoDefault(False)
         buttons = QHBoxLayout()
@@ -185,9 +194,18 @@ class ConflictDialog(QDialog):
         name = self.partnership
         self.controller.call(
             lambda s: s.conflicts(name),
-            while_alive(self, self._on_loaded),
+            while_alive(self, self._on_reloaded),
             while_alive(self, self._on_load_failed),
         )
+
+    def _on_reloaded(self, views: object) -> None:
+        """A session or a resolve may have detected a conflict again (same id, new data):
+        forget every detail read so far, and read the one on screen again."""
+        shown = self._current if self.pages.currentIndex() == 1 else None
+        self._details = {k: v for k, v in self._details.items() if k == shown}
+        self._on_loaded(views)
+        if shown is not None and shown == self._current and shown in self._details:
+            self._fetch(shown)  # the choices wait until it is known to be current
 
     def _on_loaded(self, views: object) -> None:
         listed = [v for v in views if v.id not in self._gone] if isinstance(views, list) else []
@@ -260,8 +278,14 @@ class ConflictDialog(QDialog):
             return
         self.message.setText(self.tr("Loading…"))
         self.pages.setCurrentIndex(0)
+        self._fetch(conflict_id)
+
+    def _fetch(self, conflict_id: str) -> None:
+        view = self._view(conflict_id)
+        name = view.partnership if view is not None else self.partnership
+        self._set_choices_enabled(False)
         self.controller.call(
-            lambda s: s.conflict_detail(conflict_id),
+            lambda s: s.conflict_detail(conflict_id, partnership=name),
             while_alive(self, self._on_detail),
             while_alive(self, self._on_load_failed),
         )
@@ -269,9 +293,16 @@ class ConflictDialog(QDialog):
     def _on_detail(self, detail: object) -> None:
         if not isinstance(detail, ConflictDetail):
             return
+        old = self._details.get(detail.view.id)
         self._details[detail.view.id] = detail
-        if detail.view.id == self._current:
-            self._fill(detail)
+        if detail.view.id != self._current:
+            return
+        if old == detail and self.pages.currentIndex() == 1:  # unchanged: a merge goes on
+            self._set_buttons(detail)
+            return
+        self._fill(detail)  # (leaves a merge being chosen)
+        if old is not None and content_of(old) != content_of(detail):
+            self.status.setText(self.tr("This contact changed meanwhile; look again."))
 
     # -- showing one ------------------------------------------------------------------
     def _side_header(self, detail: ConflictDetail, side: Side) -> str:
@@ -295,11 +326,7 @@ class ConflictDialog(QDialog):
         view = detail.view
         self.setWindowTitle(f"{self._title}: {view.item}")
         a_name, b_name = self.side_name(view, "a"), self.side_name(view, "b")
-        unreachable = view.unreachable if view.unreachable else None
-        missing: Side | None = view.held_by if unreachable else None
-        deleted: Side | None = None
-        if not unreachable and (view.a is None) != (view.b is None):
-            deleted = "a" if view.a is None else "b"
+        deleted, missing = deleted_side(view), missing_side(view)
         if deleted:
             kept = b_name if deleted == "a" else a_name
             gone = a_name if deleted == "a" else b_name
@@ -311,15 +338,15 @@ class ConflictDialog(QDialog):
             )
         else:
             self.title.setText(self.tr("%1: changed on both sides").replace("%1", view.item))
-        self.unreachable.setVisible(bool(unreachable))
-        if unreachable and missing:
+        self.unreachable.setVisible(missing is not None)
+        if view.unreachable and missing:
             self.unreachable.setText(
                 self.tr(
                     "⚠ %1 cannot be read now: %2 The conflict is kept there, so it can be "
                     "resolved once %1 is back (it stays listed until then)."
                 )
                 .replace("%1", a_name if missing == "a" else b_name)
-                .replace("%2", unreachable)
+                .replace("%2", view.unreachable)
             )
         self.table.setHorizontalHeaderLabels(
             [
@@ -331,17 +358,13 @@ class ConflictDialog(QDialog):
         )
         self.table.show_rows(detail, a_name, b_name)
         self._show_merge(False)
-        self._set_buttons(detail, a_name, b_name, deleted, missing)
+        self._set_buttons(detail)
         self.pages.setCurrentIndex(1)
 
-    def _set_buttons(
-        self,
-        detail: ConflictDetail,
-        a_name: str,
-        b_name: str,
-        deleted: Side | None,
-        missing: Side | None,
-    ) -> None:
+    def _set_buttons(self, detail: ConflictDetail) -> None:
+        view = detail.view
+        a_name, b_name = self.side_name(view, "a"), self.side_name(view, "b")
+        deleted, missing = deleted_side(view), missing_side(view)
         if deleted:
             words = {
                 deleted: self.tr("Keep deleted: %1"),
@@ -352,6 +375,10 @@ class ConflictDialog(QDialog):
             text_a = text_b = self.tr("Keep %1")
         self.keep_a.setText(text_a.replace("%1", _escape(a_name)) + self.tr(" (&left)"))
         self.keep_b.setText(text_b.replace("%1", _escape(b_name)) + self.tr(" (&right)"))
+        # "a" is another store in each partnership: apply to all stays within this one
+        self.apply_all.setText(
+            self.tr("Apply to &all remaining in %1").replace("%1", _escape(view.partnership))
+        )
         both_sides = deleted is None and missing is None
         self.keep_both.setVisible(deleted is None)
         self.merge.setVisible(deleted is None)
@@ -361,7 +388,14 @@ class ConflictDialog(QDialog):
         # while that store is away
         self.keep_a.setEnabled(missing is None)
         self.keep_b.setEnabled(missing is None)
-        self.merge.setText(self.tr("&Merge…") if detail.clashes else self.tr("&Merge"))
+        if self._merging:
+            self.merge.setText(self.tr("&Apply merge"))
+        else:
+            self.merge.setText(self.tr("&Merge…") if detail.clashes else self.tr("&Merge"))
+
+    def _set_choices_enabled(self, on: bool) -> None:
+        for b in (self.keep_a, self.keep_b, self.keep_both, self.merge):
+            b.setEnabled(on)
 
     def _show_merge(self, on: bool) -> None:
         self._merging = on
@@ -392,8 +426,12 @@ class ConflictDialog(QDialog):
         if view is None:
             return
         views = [view]
-        if self.apply_all.isChecked():
-            views += [v for v in self._views if v.id != view.id and v.id not in self._later]
+        if self.apply_all.isChecked():  # "a" is another store in another partnership
+            views += [
+                v
+                for v in self._views
+                if v.id != view.id and v.id not in self._later and v.partnership == view.partnership
+            ]
         self._resolve(views, keep, None)
 
     def _on_later_clicked(self) -> None:
@@ -438,7 +476,7 @@ class ConflictDialog(QDialog):
             fmt.plural(
                 n,
                 "Resolving {n} conflict; the partnership then syncs.",
-                "Resolving {n} conflicts; the partnerships then sync.",
+                "Resolving {n} conflicts; the partnership then syncs.",
             )
         )
 

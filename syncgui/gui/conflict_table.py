@@ -3,6 +3,8 @@ Differing rows are tinted from the palette, clashing ones more strongly and in b
 
 from __future__ import annotations
 
+from typing import Literal
+
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -14,9 +16,28 @@ from PySide6.QtWidgets import (
 )
 
 from syncgui.gui.widgets import tint
+from syncgui.service.facade import ConflictView
 from syncgui.service.records import ConflictDetail
 
 FIELD, SIDE_A, SIDE_B, CHOICE = range(4)
+Side = Literal["a", "b"]
+
+
+def deleted_side(view: ConflictView) -> Side | None:
+    """The side that deleted the contact (the other edited it), if one did."""
+    if view.unreachable or (view.a is None) == (view.b is None):
+        return None
+    return "a" if view.a is None else "b"
+
+
+def missing_side(view: ConflictView) -> Side | None:
+    """The side holding the conflict when it cannot be read now."""
+    return view.held_by if view.unreachable else None
+
+
+def content_of(detail: ConflictDetail) -> tuple[object, ...]:
+    """What the user compares and chooses from."""
+    return detail.view.a, detail.view.b, detail.rows
 
 
 class ConflictTable(QTableWidget):

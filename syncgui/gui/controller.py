@@ -4,70 +4,35 @@ The signatures and signals below are the contract between the views (main window
 wizard, tray) and the core (job thread, auto-sync); views only use what is declared here.
 
 Every slow call to the service runs on the one background job thread (:mod:`.jobs`);
-results come back to this object on the GUI thread and are announced by the signals."""
+results come back to this object on the GUI thread and are announced by the signals. What a
+refresh reads is in :mod:`.reads`, a queued session and how requests merge into it in
+:mod:`.runs`, the problems list and what a finished session means for it in :mod:`.problems`."""
 
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from syncgui.engine.conflicts import Keep
-from syncgui.engine.events import CancelToken, SessionResult, Status
-from syncgui.gui import format as fmt
+from syncgui.engine.events import CancelToken
 from syncgui.gui.jobs import Job, JobRunner, ProgressRelay
 from syncgui.gui.port import DesktopPort
+from syncgui.gui.problems import Note, ProblemBook
+from syncgui.gui.reads import HISTORY_LIMIT, Config, Loaded, Ran, read_all, read_config
+from syncgui.gui.runs import USER_TRIGGERS, Run
 from syncgui.gui.state import Activity, Overall, PartnershipRow, Problem, Progress
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceReport
-from syncgui.service.errors import ConfigError
 from syncgui.service.records import Schedule, SessionRecord, Trigger
 
 Done = Callable[[Any], None]
 Failed = Callable[[str], None]
 
 log = logging.getLogger(__name__)
-
-#: triggers that run even while the app is paused (the user asked for them)
-USER_TRIGGERS: frozenset[str] = frozenset({"manual", "resolve"})
-HISTORY_LIMIT = 200
-
-
-@dataclass(frozen=True, slots=True)
-class _Loaded:
-    """What a refresh reads on the job thread."""
-
-    partnerships: list[Partnership]
-    schedules: dict[str, Schedule]
-    counts: dict[str, int]
-    sessions: list[SessionRecord]
-    devices: list[DeviceReport]
-    notes: tuple[str, ...]
-    config_error: str | None = None  # the partnerships could not be read: why
-
-
-@dataclass(frozen=True, slots=True)
-class _Ran:
-    """What a session job returns: the results, and the state they changed."""
-
-    results: list[SessionResult]
-    counts: dict[str, int]
-    sessions: list[SessionRecord]
-
-
-@dataclass(slots=True)
-class _Run:
-    """A session queued or running."""
-
-    trigger: Trigger
-    job: Job
-    token: CancelToken
-    followup: tuple[Trigger, bool] | None = None  # one more run asked for while running
-    started: bool = False
 
 
 class AppController(QObject):
@@ -78,13 +43,16 @@ class AppController(QObject):
     devices_changed = Signal()
     sessions_changed = Signal()  # the activity (history of sessions) grew
     problems_changed = Signal()
-    conflicts_changed = Signal()  # counts changed: reload any open conflict list
+    # after every finished session and resolve: reload any open conflict list (a conflict's
+    # data may have changed even when the counts did not)
+    conflicts_changed = Signal()
     overall_changed = Signal(str)  # Overall value: idle, syncing, conflicts, error
     paused_changed = Signal(bool)
     # (title, message, kind) kind: "conflict", "error" or "info": the tray shows it
     notify = Signal(str, str, str)
-    # (partnership, store, items): the mass-deletion guard stopped a session; the window
-    # asks the user and calls sync([name], allow_mass_delete=True) to go on
+    # (partnership, store, items): the mass-deletion guard stopped a session the user
+    # started; the window asks the user and calls sync([name], allow_mass_delete=True) to
+    # go on. A blocked automatic session is a problem instead (no dialog per timed run).
     guard_blocked = Signal(str, str, list)
 
     def __init__(
@@ -103,14 +71,14 @@ class AppController(QObject):
         self._relay.progress.connect(self._on_progress)
         self._partnerships: list[Partnership] = []
         self._schedules: dict[str, Schedule] = {}
-        self._runs: dict[str, _Run] = {}
+        self._runs: dict[str, Run] = {}
         self._progress: dict[str, Progress] = {}
         self._last: dict[str, SessionRecord] = {}
         self._counts: dict[str, int] = {}
         self._next_run: dict[str, float | None] = {}
         self._sessions: list[SessionRecord] = []
-        self._problems: list[Problem] = []
-        self._erred: set[str] = set()
+        self._synced: set[str] = set()  # partnerships with a recorded session
+        self._book = ProblemBook()  # problems, partnerships in error
         self._devices: list[DeviceReport] = []
         self._notes: tuple[str, ...] = ()
         self._paused = False
@@ -121,7 +89,7 @@ class AppController(QObject):
         self._overall = Overall.IDLE
         self._stopped = False
         self._config_error: str | None = None
-        self._reported_config_error: str | None = None
+        self._reported: dict[str, str | None] = {"config": None, "schedules": None}
         if load:
             self._load_config()
             self.refresh()
@@ -165,15 +133,19 @@ class AppController(QObject):
         return list(self._sessions)
 
     def problems(self) -> list[Problem]:
-        return list(self._problems)
+        return self._book.list.items()
 
     def clear_problems(self) -> None:
         """Forget the listed problems; the error state they caused is acknowledged too
         (the tray stops showing an error the user has dismissed)."""
-        self._problems.clear()
-        self._erred.clear()
+        self._book.clear()
         self.problems_changed.emit()
         self._update_overall()
+
+    def report_problem(self, partnership: str, item: str, message: str) -> None:
+        """A failed action of a window (a schedule not saved, a removal): kept in the one
+        Problems list with the rest, without a notification (the user is looking)."""
+        self._add_problems([Problem(time.time(), partnership, item, message)])
 
     def conflict_total(self) -> int:
         return sum(self._counts.values())
@@ -189,6 +161,17 @@ class AppController(QObject):
 
     def is_busy(self, name: str) -> bool:
         return name in self._runs and not self._runs[name].token.cancelled
+
+    def has_synced(self, name: str) -> bool:
+        """Whether ``name`` has a recorded session (automatic syncs never start the first)."""
+        return name in self._synced
+
+    def pending_work(self) -> int:
+        """Work not done yet: jobs of any kind queued or running (sessions, resolves,
+        refreshes, the wizard's and dialogs' calls) and follow-up sessions asked for. Quit
+        asks first when this is not 0: quitting drops it."""
+        followups = sum(1 for run in self._runs.values() if run.followup is not None)
+        return self._jobs.pending() + followups
 
     def schedules(self) -> dict[str, Schedule]:
         """Each partnership's schedule, as last loaded (for auto-sync)."""
@@ -206,26 +189,9 @@ class AppController(QObject):
     # -- actions ---------------------------------------------------------------------------
     def refresh(self) -> None:
         """Reload partnerships, schedules, conflict counts and sessions (on the job thread)."""
-        self._jobs.submit(self._read_all, self._on_loaded, self._on_job_failed, label="refresh")
-
-    def _read_all(self) -> _Loaded:  # job thread
-        s = self.service
-        try:
-            partnerships = s.partnerships()
-            schedules = {p.name: s.schedule(p.name) for p in partnerships}
-            counts = s.conflict_counts()
-        except ConfigError as err:  # a damaged file: show why; the rest still loads
-            return _Loaded(
-                [], {}, {}, s.sessions(limit=HISTORY_LIMIT), s.current_devices(),
-                s.device_notes(), err.message,
-            )  # fmt: skip
-        return _Loaded(
-            partnerships,
-            schedules,
-            counts,
-            s.sessions(limit=HISTORY_LIMIT),
-            s.current_devices(),
-            s.device_notes(),
+        service = self.service
+        self._jobs.submit(
+            lambda: read_all(service), self._on_loaded, self._on_job_failed, label="refresh"
         )
 
     def config_error(self) -> str | None:
@@ -239,13 +205,23 @@ class AppController(QObject):
         trigger: Trigger = "manual",
         allow_mass_delete: bool = False,
     ) -> list[str]:
-        """Queue a session for each partnership (None: all). A partnership already queued
-        or syncing is not queued twice. A paused app queues nothing for triggers other
-        than "manual" and "resolve". Returns the names queued."""
+        """Queue a session for each partnership (None: all). A request for a partnership
+        already queued merges into that run (its ``allow_mass_delete``, and the user's
+        trigger over an automatic one); while one runs, into one run after it. A paused app
+        queues nothing for triggers other than "manual" and "resolve", and automatic
+        triggers never start a partnership's first sync. Returns the names newly queued."""
         if self._stopped or (self._paused and trigger not in USER_TRIGGERS):
             return []
         wanted = [p.name for p in self._partnerships] if names is None else list(names)
-        queued = [n for n in dict.fromkeys(wanted) if self._queue(n, trigger, allow_mass_delete)]
+        wanted = list(dict.fromkeys(wanted))
+        if trigger not in USER_TRIGGERS:
+            first = [n for n in wanted if n not in self._synced and n not in self._runs]
+            for name in first:
+                log.info(
+                    "not syncing %s (%s): its first sync is the user's to start", name, trigger
+                )
+            wanted = [n for n in wanted if n not in first]
+        queued = [n for n in wanted if self._queue(n, trigger, allow_mass_delete)]
         if queued:
             self.partnerships_changed.emit()
             self._update_overall()
@@ -253,22 +229,23 @@ class AppController(QObject):
 
     def _queue(self, name: str, trigger: Trigger, allow_mass_delete: bool) -> bool:
         run = self._runs.get(name)
-        if run is not None:  # queued: dropped; running (or cancelling): one run after it
-            if run.started and run.followup is None:
-                run.followup = (trigger, allow_mass_delete)
+        if run is not None:
+            run.merge(trigger, allow_mass_delete)
+            log.info("merged a sync request for %s (%s) into its run", name, trigger)
             return False
-        token = CancelToken()
+        run = Run(trigger, allow_mass_delete, CancelToken())
 
-        def work() -> _Ran:  # job thread
+        def work() -> Ran:  # job thread
+            taken, allow = run.take()
             results = self.service.sync(
                 [name],
-                trigger=trigger,
-                allow_mass_delete=allow_mass_delete,
+                trigger=taken,
+                allow_mass_delete=allow,
                 emit=self._relay,
-                cancel=token,
+                cancel=run.token,
             )
             s = self.service
-            return _Ran(results, s.conflict_counts(), s.sessions(limit=HISTORY_LIMIT))
+            return Ran(results, s.conflict_counts(), s.sessions(limit=HISTORY_LIMIT), taken)
 
         job = self._jobs.submit(
             work,
@@ -276,9 +253,10 @@ class AppController(QObject):
             lambda message: self._on_session_failed(name, job, message),
             label=f"sync {name}",
             skipped=lambda: self._on_session_skipped(name, job),
-            token=token,
+            token=run.token,
         )
-        self._runs[name] = _Run(trigger, job, token)
+        run.job = job
+        self._runs[name] = run
         log.info("queued a sync of %s (%s)", name, trigger)
         return True
 
@@ -290,7 +268,7 @@ class AppController(QObject):
             if run is None:
                 continue
             run.token.cancel()
-            run.followup = None
+            run.drop_followup()
             if not run.started:  # the job thread will skip it
                 del self._runs[n]
                 self._progress.pop(n, None)
@@ -335,17 +313,18 @@ class AppController(QObject):
         choice = dict(prefer) if prefer else None
 
         def work() -> tuple[object, dict[str, int]]:  # job thread
-            view = self.service.resolve(conflict_id, keep, choice)
+            view = self.service.resolve(conflict_id, keep, choice, partnership=partnership)
             return view, self.service.conflict_counts()
 
         def resolved(result: tuple[object, dict[str, int]]) -> None:
-            self._set_counts(result[1])
+            self._set_counts(result[1], announce=True)
             self.sync([partnership], trigger="resolve")
             if done is not None:
                 done(result[0])
 
         def not_resolved(message: str) -> None:
             self._add_problems([Problem(time.time(), partnership, "", message)])
+            self.conflicts_changed.emit()  # it may be gone: the list shows what is left
             if failed is not None:
                 failed(message)
 
@@ -381,18 +360,25 @@ class AppController(QObject):
     # -- results (GUI thread) ----------------------------------------------------------------
     def _load_config(self) -> None:
         """Partnerships and schedules are config files (fast): read them at once, so the
-        window shows its rows from the start."""
-        try:
-            self._partnerships = self.service.partnerships()
-            self._schedules = {p.name: self.service.schedule(p.name) for p in self._partnerships}
-        except ConfigError as err:  # refresh() reads again and reports it in one place
-            log.warning("the partnerships cannot be read: %s", err.message)
-            self._config_error = err.message
+        window shows its rows from the start (refresh() reports a damaged file)."""
+        self._set_config(read_config(self.service), report=False)
+
+    def _set_config(self, config: Config, *, report: bool = True) -> None:
+        self._config_error = config.config_error
+        self._partnerships = config.partnerships
+        self._schedules = config.schedules
+        if not report:
+            return
+        now = time.time()
+        for kind, error in (("config", config.config_error), ("schedules", config.schedule_error)):
+            if error and error != self._reported[kind]:
+                self._add_problems([Problem(now, "", self.tr("settings"), error)])
+            self._reported[kind] = error
 
     @Slot(int)
     def _on_job_started(self, job_id: int) -> None:
         for name, run in self._runs.items():
-            if run.job.id == job_id:
+            if run.job is not None and run.job.id == job_id:
                 run.started = True
                 self._progress[name] = Progress("detecting")
                 self.partnerships_changed.emit()
@@ -406,12 +392,9 @@ class AppController(QObject):
         self._progress[name] = Progress(stage, done, total)
         self.progress_changed.emit(name, stage, done, total)
 
-    def _on_loaded(self, loaded: _Loaded) -> None:
-        if loaded.config_error and loaded.config_error != self._reported_config_error:
-            self._add_problems([Problem(time.time(), "", self.tr("settings"), loaded.config_error)])
-        self._config_error = self._reported_config_error = loaded.config_error
-        self._partnerships = loaded.partnerships
-        self._schedules = loaded.schedules
+    def _on_loaded(self, loaded: Loaded) -> None:
+        self._set_config(loaded.config)
+        self._synced = set(loaded.synced)
         self._devices, self._notes = loaded.devices, loaded.notes
         self._set_sessions(loaded.sessions)
         self._set_counts(loaded.counts)
@@ -419,24 +402,24 @@ class AppController(QObject):
         self.devices_changed.emit()
         self._update_overall()
 
-    def _on_session_done(self, name: str, job: Job, ran: _Ran) -> None:
+    def _on_session_done(self, name: str, job: Job, ran: Ran) -> None:
         run = self._finish_run(name, job)
         before = self._counts.get(name, 0)
+        self._synced.update(r.partnership for r in ran.results if not r.dry_run)
         self._set_sessions(ran.sessions)
-        self._set_counts(ran.counts)
+        self._set_counts(ran.counts, announce=True)
         for result in ran.results:
-            self._take_result(result, self._counts.get(result.partnership, 0) - before)
+            new_conflicts = self._counts.get(result.partnership, 0) - before
+            outcome = self._book.result(result, ran.trigger, new_conflicts, time.time())
+            self._problems_changed(outcome.notes)
+            if outcome.guard is not None:
+                self.guard_blocked.emit(*outcome.guard)
         self._after_run(name, run)
 
     def _on_session_failed(self, name: str, job: Job, message: str) -> None:
         run = self._finish_run(name, job)
-        self._erred.add(name)
-        self._add_problems([Problem(time.time(), name, name, message)])
-        self.notify.emit(
-            self.tr("Sync failed"),
-            self.tr("%1: %2").replace("%1", name).replace("%2", message),
-            "error",
-        )
+        self._problems_changed(self._book.failed(name, message, time.time()))
+        self.conflicts_changed.emit()
         self._after_run(name, run)
 
     def _on_session_skipped(self, name: str, job: Job) -> None:
@@ -446,7 +429,7 @@ class AppController(QObject):
     def _on_job_failed(self, message: str) -> None:
         self._add_problems([Problem(time.time(), "", "", message)])
 
-    def _finish_run(self, name: str, job: Job) -> _Run | None:
+    def _finish_run(self, name: str, job: Job) -> Run | None:
         """Forget the run that ``job`` was (if a newer one replaced it, keep that)."""
         self._relay.forget(name)
         run = self._runs.get(name)
@@ -456,49 +439,26 @@ class AppController(QObject):
         self._progress.pop(name, None)
         return run
 
-    def _after_run(self, name: str, run: _Run | None) -> None:
+    def _after_run(self, name: str, run: Run | None) -> None:
         self.partnerships_changed.emit()
         self._update_overall()
         if run is not None and run.followup is not None:
             trigger, allow = run.followup
             self.sync([name], trigger=trigger, allow_mass_delete=allow)
 
-    def _take_result(self, result: SessionResult, new_conflicts: int) -> None:
-        name = result.partnership
-        problems = [Problem(time.time(), name, e.item, e.message) for e in result.errors]
-        if result.status is Status.FAILED and not problems:
-            problems.append(Problem(time.time(), name, name, self.tr("The sync failed.")))
-        if problems:
-            self._erred.add(name)
-            self._add_problems(problems)
-            self.notify.emit(self.tr("Sync problems"), self._problem_text(name, problems), "error")
-        elif result.status in (Status.OK, Status.CONFLICTS):
-            self._erred.discard(name)
-        if result.status is Status.BLOCKED:
-            self.guard_blocked.emit(name, result.blocked_store or "", list(result.blocked_items))
-        elif new_conflicts > 0 and not problems:
-            text = fmt.plural(
-                new_conflicts,
-                "1 new conflict in %1 to resolve.",
-                "{n} new conflicts in %1 to resolve.",
-            )
-            self.notify.emit(self.tr("Conflicts"), text.replace("%1", name), "conflict")
-
-    def _problem_text(self, name: str, problems: list[Problem]) -> str:
-        if len(problems) == 1:
-            p = problems[0]
-            return self.tr("%1: %2").replace("%1", p.item or name).replace("%2", p.message)
-        text = fmt.plural(
-            len(problems),
-            "1 item could not be synced in %1.",
-            "{n} items could not be synced in %1.",
-        )
-        return text.replace("%1", name)
-
-    def _add_problems(self, problems: list[Problem]) -> None:
-        self._problems[:0] = problems  # newest session first, its items in order
+    def _problems_changed(self, notes: list[Note]) -> None:
         self.problems_changed.emit()
         self._update_overall()
+        for note in notes:
+            self.notify.emit(*note)
+
+    def _add_problems(self, problems: list[Problem]) -> list[Problem]:
+        """List ``problems`` (newest session first, its items in order); returns the new
+        ones (a problem listed already only gets its new time)."""
+        new = self._book.list.add(problems)
+        self.problems_changed.emit()
+        self._update_overall()
+        return new
 
     def _set_sessions(self, sessions: list[SessionRecord]) -> None:
         if sessions == self._sessions:
@@ -507,18 +467,23 @@ class AppController(QObject):
         self._last = {}
         for record in sessions:  # newest first
             self._last.setdefault(record.partnership, record)
+        self._synced.update(self._last)
         self.sessions_changed.emit()
 
-    def _set_counts(self, counts: dict[str, int]) -> None:
+    def _set_counts(self, counts: dict[str, int], *, announce: bool = False) -> None:
+        """New conflict counts; ``announce``: tell open conflict lists to reload even if
+        the counts are the same (a session or resolve may have changed a conflict)."""
         counts = {k: v for k, v in counts.items() if v}
-        if counts != self._counts:
-            self._counts = counts
+        changed = counts != self._counts
+        self._counts = counts
+        if changed or announce:
             self.conflicts_changed.emit()
+        if changed:
             self.partnerships_changed.emit()
             self._update_overall()
 
     def _update_overall(self) -> None:
-        if self._erred:
+        if self._book.erred:
             state = Overall.ERROR
         elif self.conflict_total():
             state = Overall.CONFLICTS

@@ -33,27 +33,50 @@ class GuardDialog(QDialog):
         super().__init__(parent)
         self.controller = controller
         self.partnership = partnership
-        self.items = list(items)
+        self.items: list[str] = []
         self.setObjectName("guardDialog")
+        self.title = heading("", self)
+        self.title.setObjectName("guardTitle")
+        self.list = QListWidget(self)
+        self.list.setObjectName("guardItems")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self._warning_icon())
+        layout.addWidget(self.title)
+        layout.addWidget(self._explanation())
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self._buttons())
+        char, line = self.fontMetrics().averageCharWidth(), self.fontMetrics().height()
+        self.resize(char * 70, line * 24)
+        self.show_blocked(store, items)
+        self.cancel_button.setFocus()
+
+    def show_blocked(self, store: str, items: list[str]) -> None:
+        """Show what the latest blocked session would delete (a newer block of the same
+        partnership updates the open dialog instead of piling up another)."""
+        self.items = list(items)
         self.setWindowTitle(self.tr("Delete %1 contacts?").replace("%1", str(len(items))))
-        store_name = self._store_name(store)
-        title = heading(
+        self.title.setText(
             fmt.plural(
                 len(items),
                 "Syncing “%1” would delete {n} contact from %2",
                 "Syncing “%1” would delete {n} contacts from %2",
             )
-            .replace("%1", partnership)
-            .replace("%2", store_name),
-            self,
+            .replace("%1", self.partnership)
+            .replace("%2", self._store_name(store))
         )
-        title.setObjectName("guardTitle")
+        self.list.clear()
+        self.list.addItems(self.items)
+
+    def _warning_icon(self) -> QLabel:
         icon = QLabel(self)
         size = self.style().pixelMetric(QStyle.PixelMetric.PM_MessageBoxIconSize)
         icon.setPixmap(
             self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(size)
         )
-        text = wrapping_label(
+        return icon
+
+    def _explanation(self) -> QLabel:
+        return wrapping_label(
             self.tr(
                 "They were deleted on the other side since the last sync, which is a large "
                 "share of the store. If that is not what you meant (a folder moved, a phone "
@@ -62,9 +85,9 @@ class GuardDialog(QDialog):
             ),
             self,
         )
-        self.list = QListWidget(self)
-        self.list.setObjectName("guardItems")
-        self.list.addItems(self.items)
+
+    def _buttons(self) -> QDialogButtonBox:
+        """Cancel is the default; deleting takes a deliberate click."""
         buttons = QDialogButtonBox(self)
         self.delete_button = QPushButton(self.tr("&Delete them and sync"), self)
         self.delete_button.setObjectName("guardDelete")
@@ -75,15 +98,7 @@ class GuardDialog(QDialog):
         buttons.addButton(self.delete_button, QDialogButtonBox.ButtonRole.DestructiveRole)
         self.delete_button.clicked.connect(self._on_delete)
         buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(icon)
-        layout.addWidget(title)
-        layout.addWidget(text)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(buttons)
-        char, line = self.fontMetrics().averageCharWidth(), self.fontMetrics().height()
-        self.resize(char * 70, line * 24)
-        self.cancel_button.setFocus()
+        return buttons
 
     def _store_name(self, store: str) -> str:
         row = self.controller.row(self.partnership)

@@ -12,6 +12,7 @@ partnership through every ``interval`` seconds (and every change of stage), so a
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import itertools
 import logging
@@ -174,20 +175,34 @@ class JobRunner(QObject):
                 return
             job: Job = item
             if job.token.cancelled:
-                self._job_skipped.emit(job.id)
+                if not self._say(self._job_skipped, job.id):
+                    return
                 continue
-            self.job_started.emit(job.id)
-            try:
-                with full_collections_deferred():
-                    result = job.work()
-            except Exception as err:  # reported to the GUI, never swallowed
-                if isinstance(err, SyncError):
-                    log.warning("%s failed: %s", job.label, err)
-                else:
-                    log.exception("%s failed", job.label)
-                self._job_failed.emit(job.id, describe_error(err))
+            if not self._say(self.job_started, job.id) or not self._say(*self._do(job)):
+                return
+
+    def _do(self, job: Job) -> tuple[Any, ...]:
+        """Run ``job``: the signal that reports how it ended, with its arguments."""
+        try:
+            with full_collections_deferred():
+                result = job.work()
+        except Exception as err:  # reported to the GUI, never swallowed
+            if isinstance(err, SyncError):
+                log.warning("%s failed: %s", job.label, err)
             else:
-                self._job_done.emit(job.id, result)
+                log.exception("%s failed", job.label)
+            return (self._job_failed, job.id, describe_error(err))
+        return (self._job_done, job.id, result)
+
+    def _say(self, signal: Any, *args: Any) -> bool:
+        """Emit ``signal``; False when this object is gone already (the interpreter is
+        ending with a job still running): there is no one left to tell, so stop."""
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            log.debug("the job runner is gone: the job thread stops")
+            return False
+        return True
 
 
 class ProgressRelay(QObject):
@@ -218,7 +233,9 @@ class ProgressRelay(QObject):
             ):
                 return
             self._last[event.partnership] = (now, event.stage)
-        self.progress.emit(event.partnership, event.stage, event.done, event.total)
+        # the relay may be gone (the interpreter is ending): then there is no one to tell
+        with contextlib.suppress(RuntimeError):
+            self.progress.emit(event.partnership, event.stage, event.done, event.total)
 
     def forget(self, partnership: str) -> None:
         with self._lock:

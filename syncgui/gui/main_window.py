@@ -4,17 +4,17 @@ toolbar and shortcuts for every action. Closing it keeps syncing when a tray ico
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Sequence
+from functools import partial
 
 from PySide6.QtCore import SIGNAL, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
     QStackedWidget,
-    QStyle,
     QTabWidget,
     QWidget,
 )
@@ -25,26 +25,58 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.devices_view import DevicesView
 from syncgui.gui.empty_state import EmptyState
 from syncgui.gui.partnerships_view import PartnershipsView
+from syncgui.gui.questions import QuitQuestion, RemoveQuestion
 from syncgui.gui.schedule_dialog import ScheduleDialog
-from syncgui.gui.window_state import build_menus, default_size, restore_window, save_window
+from syncgui.gui.window_state import (
+    build_actions,
+    build_menus,
+    default_size,
+    restore_window,
+    save_window,
+)
 
-AUTOSTART_COMMAND = [sys.executable, "-m", "syncgui", "--background"]
 STATUS_TIMEOUT_MS = 8000
 
 
 class MainWindow(QMainWindow):
     """``demo_requested``: the user asked for the demo profile (the app restarts on it);
-    ``quit_requested``: the user asked to quit (the app shuts the controller down)."""
+    ``quit_requested``: the user asked to quit (the app shuts the controller down).
+    ``autostart_command`` is what "Start at login" writes: the app's own command line,
+    with the folders it was started with (default: the plain background start)."""
 
     demo_requested = Signal()
     quit_requested = Signal()
+    # built by window_state.build_actions
+    new_action: QAction
+    sync_all_action: QAction
+    cancel_all_action: QAction
+    sync_action: QAction
+    cancel_action: QAction
+    conflicts_action: QAction
+    schedule_action: QAction
+    remove_action: QAction
+    pause_action: QAction
+    autostart_action: QAction
+    close_action: QAction
+    quit_action: QAction
+    refresh_action: QAction
+    about_action: QAction
+    tab_actions: list[QAction]
 
     def __init__(
-        self, controller: AppController, has_tray: bool, parent: QWidget | None = None
+        self,
+        controller: AppController,
+        has_tray: bool,
+        parent: QWidget | None = None,
+        *,
+        autostart_command: Sequence[str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.has_tray = has_tray
+        self.autostart_command = list(
+            autostart_command or [sys.executable, "-m", "syncgui", "--background"]
+        )
         self._quitting = False
         self._told_hidden = False
         self._user_close = False
@@ -52,18 +84,11 @@ class MainWindow(QMainWindow):
         self._dialogs: dict[str, QWidget] = {}
         self.setObjectName("mainWindow")
         self._build_views()
-        self._build_actions()
+        build_actions(self)
+        self._demo_autostart()
         build_menus(self)
         self._build_status()
-        controller.partnerships_changed.connect(self._on_partnerships_changed)
-        controller.progress_changed.connect(self._on_progress_changed)
-        controller.paused_changed.connect(self._on_paused_changed)
-        controller.overall_changed.connect(self._on_overall_changed)
-        controller.guard_blocked.connect(self._on_guard_blocked)
-        controller.conflicts_changed.connect(self._update_actions)
-        self.partnerships.conflicts_requested.connect(self.open_conflicts)
-        self.partnerships.selection_changed.connect(self._update_actions)
-        self.problems.count_changed.connect(self._on_problem_count)
+        self._connect()
         self._update_title()
         default_size(self)
         restore_window(self)
@@ -74,6 +99,18 @@ class MainWindow(QMainWindow):
         controller.call(lambda s: s.autostart_enabled(), self._on_autostart_read, lambda _m: None)
 
     # -- building ---------------------------------------------------------------------
+    def _connect(self) -> None:
+        c = self.controller
+        c.partnerships_changed.connect(self._on_partnerships_changed)
+        c.progress_changed.connect(self._on_progress_changed)
+        c.paused_changed.connect(self._on_paused_changed)
+        c.overall_changed.connect(self._on_overall_changed)
+        c.guard_blocked.connect(self._on_guard_blocked)
+        c.conflicts_changed.connect(self._update_actions)
+        self.partnerships.conflicts_requested.connect(self.open_conflicts)
+        self.partnerships.selection_changed.connect(self._update_actions)
+        self.problems.count_changed.connect(self._on_problem_count)
+
     def _build_views(self) -> None:
         self.partnerships = PartnershipsView(self.controller, self)
         self.empty = EmptyState(self)
@@ -98,91 +135,25 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 2)
         self.setCentralWidget(self.splitter)
 
-    def _action(
-        self, text: str, slot: Any, keys: list[QKeySequence] | None = None, icon: Any = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if keys:
-            action.setShortcuts(keys)
-        if icon is not None:
-            action.setIcon(self.style().standardIcon(icon))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        sp = QStyle.StandardPixmap
-        key = QKeySequence
-        self.new_action = self._action(
-            self.tr("&New partnership…"),
-            self.new_partnership,
-            [key(key.StandardKey.New)],
-            sp.SP_FileDialogNewFolder,
-        )
-        self.sync_all_action = self._action(
-            self.tr("S&ync all"), self.sync_all, [key("F5"), key("Ctrl+R")], sp.SP_BrowserReload
-        )
-        self.cancel_all_action = self._action(
-            self.tr("&Cancel all"), self.cancel_all, [key("Esc")], sp.SP_BrowserStop
-        )
-        self.sync_action = self._action(
-            self.tr("&Sync now"), self.sync_selected, [key("Ctrl+Return")], sp.SP_MediaPlay
-        )
-        self.cancel_action = self._action(
-            self.tr("Cancel s&elected"), self.cancel_selected, [key("Ctrl+.")]
-        )
-        self.conflicts_action = self._action(
-            self.tr("&Conflicts…"),
-            lambda: self.open_conflicts(None),
-            [key("Ctrl+K")],
-            sp.SP_MessageBoxWarning,
-        )
-        self.schedule_action = self._action(
-            self.tr("Edit &schedule…"), self.edit_schedule, [key("Ctrl+E")]
-        )
-        self.remove_action = self._action(
-            self.tr("&Remove…"), self.remove_selected, None, sp.SP_TrashIcon
-        )
-        # Delete removes only while the partnerships list has the focus
-        self.remove_action.setShortcut(key(key.StandardKey.Delete))
-        self.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        self.removeAction(self.remove_action)
-        self.partnerships.addAction(self.remove_action)
-        self.pause_action = self._action(
-            self.tr("&Pause for 1 hour"), self.toggle_pause, [key("Ctrl+P")], sp.SP_MediaPause
-        )
-        self.autostart_action = QAction(self.tr("Start at &login"), self)
-        self.autostart_action.setCheckable(True)
-        self.autostart_action.toggled.connect(self._on_autostart_toggled)
-        self.close_action = self._action(
-            self.tr("&Close window"), self.close_by_user, [key(key.StandardKey.Close)]
-        )
-        self.quit_action = self._action(self.tr("&Quit"), self.quit, [key(key.StandardKey.Quit)])
-        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-        self.refresh_action = self._action(
-            self.tr("Re&load"), self.controller.refresh, [key("Ctrl+Shift+R")]
-        )
-        self.tab_actions = [
-            self._action(
-                text, lambda _c=False, i=i: self.tabs.setCurrentIndex(i), [key(f"Alt+{i + 1}")]
+    def _demo_autostart(self) -> None:
+        if self.controller.service.is_demo:  # the demo's folders are no one's contacts
+            self.autostart_action.setEnabled(False)
+            self.autostart_action.setToolTip(
+                self.tr("Start at login is for your own partnerships, not for the demo.")
             )
-            for i, text in enumerate(
-                [self.tr("Show &activity"), self.tr("Show &problems"), self.tr("Show &devices")]
-            )
-        ]
-        self.about_action = self._action(self.tr("&About syncgui"), self._show_about)
 
     def _build_status(self) -> None:
         self.state_label = QLabel(self)
         self.state_label.setObjectName("stateLabel")
         self.statusBar().addPermanentWidget(self.state_label)
         if not self.has_tray:  # GNOME and others may have none: say how the app behaves
-            self.statusBar().showMessage(
-                self.tr(
-                    "No system tray here: automatic syncs run while this window is open "
-                    "(minimise it to keep them going); closing it quits syncgui."
-                )
-            )
+            self.statusBar().showMessage(self._no_tray_text())
+
+    def _no_tray_text(self) -> str:
+        return self.tr(
+            "No system tray here: automatic syncs run while this window is open "
+            "(minimise it to keep them going); closing it quits syncgui."
+        )
 
     # -- state ------------------------------------------------------------------------
     def _busy_names(self) -> list[str]:
@@ -293,12 +264,22 @@ class MainWindow(QMainWindow):
         wizard = PartnershipWizard(self.controller, self)
         wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         wizard.partnership_added.connect(self._on_partnership_added)
+        wizard.partnership_dropped.connect(self._on_partnership_dropped)
         self._dialogs["wizard"] = wizard
         wizard.open()
 
     def _on_partnership_added(self, name: str) -> None:
         self._select_next = name  # selected once the controller lists it
         self._on_partnerships_changed()
+
+    def _on_partnership_dropped(self, name: str) -> None:
+        self._select_next = ""
+        self.statusBar().showMessage(
+            self.tr("The partnership “%1” was not kept: the wizard was cancelled.").replace(
+                "%1", name
+            ),
+            STATUS_TIMEOUT_MS,
+        )
 
     def open_conflicts(self, name: str | None = None) -> None:
         from syncgui.gui.conflict_dialog import ConflictDialog
@@ -311,8 +292,7 @@ class MainWindow(QMainWindow):
             return
         dialog = ConflictDialog(self.controller, name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.destroyed.connect(lambda _o=None, k=key: self._dialogs.pop(k, None))
-        self._dialogs[key] = dialog
+        self._keep_dialog(key, dialog)
         dialog.show()
 
     def edit_schedule(self) -> None:
@@ -328,7 +308,7 @@ class MainWindow(QMainWindow):
             self.controller.call(
                 lambda s: s.set_schedule(name, schedule),
                 lambda _r: self.controller.refresh(),
-                self._show_failure,
+                partial(self._show_failure, name, self.tr("schedule")),
             )
 
         dialog.accepted.connect(save)
@@ -338,32 +318,14 @@ class MainWindow(QMainWindow):
         name = self.partnerships.selected()
         if not name:
             return
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            self.tr("Remove partnership"),
-            self.tr("Remove the partnership “%1”?").replace("%1", name),
-            QMessageBox.StandardButton.NoButton,
-            self,
-        )
-        box.setObjectName("removeBox")
-        box.setInformativeText(
-            self.tr(
-                "No contact is deleted: both stores keep what they hold now; they just "
-                "stop being synced. Its unresolved conflicts are forgotten."
+        box = RemoveQuestion(name, self)
+        box.confirmed.connect(
+            lambda: self.controller.call(
+                lambda s: s.remove_partnership(name),
+                lambda _r: self.controller.refresh(),
+                partial(self._show_failure, name, self.tr("removing it")),
             )
         )
-        remove = box.addButton(self.tr("&Remove"), QMessageBox.ButtonRole.DestructiveRole)
-        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
-
-        def done() -> None:
-            if box.clickedButton() is remove:
-                self.controller.call(
-                    lambda s: s.remove_partnership(name),
-                    lambda _r: self.controller.refresh(),
-                    self._show_failure,
-                )
-
-        box.finished.connect(done)
         self._dialogs["remove"] = box
         box.open()
 
@@ -371,22 +333,37 @@ class MainWindow(QMainWindow):
         from syncgui.gui.guard_dialog import GuardDialog
 
         old = self._dialogs.get(f"guard:{name}")
-        if old is not None and old.isVisible():
-            old.close()  # the newer session's list replaces it
+        if isinstance(old, GuardDialog) and old.isVisible():
+            old.show_blocked(store, items)  # the newer session's list, in the same dialog
+            old.raise_()
+            return
         dialog = GuardDialog(self.controller, name, store, items, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._dialogs[f"guard:{name}"] = dialog
+        self._keep_dialog(f"guard:{name}", dialog)
         dialog.open()
+
+    def _keep_dialog(self, key: str, dialog: QWidget) -> None:
+        """Remember ``dialog`` under ``key`` until it is destroyed (not a newer one)."""
+        self._dialogs[key] = dialog
+
+        def forget(_obj: object = None) -> None:
+            if self._dialogs.get(key) is dialog:
+                del self._dialogs[key]
+
+        dialog.destroyed.connect(forget)
 
     def _on_autostart_read(self, enabled: object) -> None:
         self.autostart_action.blockSignals(True)
         self.autostart_action.setChecked(bool(enabled))
         self.autostart_action.blockSignals(False)
 
-    def _on_autostart_toggled(self, enabled: bool) -> None:
+    def set_autostart(self, enabled: bool) -> None:
+        """Write or remove the autostart entry (the "Start at login" action)."""
+        command = list(self.autostart_command)
+
         def failed(message: str) -> None:
             self._on_autostart_read(not enabled)
-            self._show_failure(message)
+            self._show_failure("", self.tr("Start at login"), message)
 
         def done(_r: object) -> None:
             text = (
@@ -396,12 +373,21 @@ class MainWindow(QMainWindow):
             )
             self.statusBar().showMessage(text, STATUS_TIMEOUT_MS)
 
-        self.controller.call(lambda s: s.set_autostart(enabled, AUTOSTART_COMMAND), done, failed)
+        self.controller.call(lambda s: s.set_autostart(enabled, command), done, failed)
 
-    def _show_failure(self, message: str) -> None:
+    def _show_failure(self, partnership: str, item: str, message: str) -> None:
+        """A failed action of this window: said in the status bar where the user looks,
+        and kept in the Problems list with the rest."""
         self.statusBar().showMessage(message, 3 * STATUS_TIMEOUT_MS)
+        self.controller.report_problem(partnership, item, message)
 
-    def _show_about(self) -> None:
+    def set_has_tray(self, has_tray: bool) -> None:
+        """A tray appeared after start-up (at login): closing the window hides it now."""
+        self.has_tray = has_tray
+        if has_tray and self.statusBar().currentMessage() == self._no_tray_text():
+            self.statusBar().clearMessage()
+
+    def show_about(self) -> None:
         QMessageBox.about(
             self,
             self.tr("About syncgui"),
@@ -412,8 +398,8 @@ class MainWindow(QMainWindow):
 
     # -- closing ----------------------------------------------------------------------
     def quit(self) -> None:
-        """Quit the app (asking first if a sync runs)."""
-        if self._busy_names() and not self._quitting:
+        """Quit the app (asking first if a sync runs or other work waits)."""
+        if self._work_left() and not self._quitting:
             self._ask_quit()
             return
         self._quitting = True
@@ -431,32 +417,20 @@ class MainWindow(QMainWindow):
 
         QApplication.quit()
 
+    def _work_left(self) -> bool:
+        """A sync runs, or work waits (resolves, a partnership being added) that a quit
+        would drop."""
+        return bool(self._busy_names()) or self.controller.pending_work() > 0
+
     def _ask_quit(self) -> None:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            self.tr("Quit syncgui"),
-            self.tr("A sync is running. Quit anyway?"),
-            QMessageBox.StandardButton.NoButton,
-            self,
-        )
-        box.setObjectName("quitBox")
-        box.setInformativeText(
-            self.tr(
-                "The running sync is cancelled; nothing is left "
-                "half-written. It runs again next time."
-            )
-        )
-        quit_button = box.addButton(self.tr("&Quit"), QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
-
-        def done() -> None:
-            if box.clickedButton() is quit_button:
-                self._quitting = True
-                self.quit()
-
-        box.finished.connect(done)
+        box = QuitQuestion(len(self._busy_names()), self.controller.pending_work(), self)
+        box.confirmed.connect(self._on_quit_confirmed)
         self._dialogs["quit"] = box
         box.open()
+
+    def _on_quit_confirmed(self) -> None:
+        self._quitting = True
+        self.quit()
 
     def close_by_user(self) -> None:
         """Close as the window's close button does (the Close action)."""
@@ -485,7 +459,7 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
                 self.controller.notify.emit(self.tr("Still syncing"), message, "info")
             return
-        if self._busy_names():
+        if self._work_left():
             event.ignore()
             self._ask_quit()
             return

@@ -66,13 +66,17 @@ class DesktopPort(Protocol):
 
     def conflicts(self, name: str | None = None) -> list[ConflictView]: ...
 
-    def conflict_detail(self, conflict_id: str) -> ConflictDetail: ...
+    def conflict_detail(
+        self, conflict_id: str, *, partnership: str | None = None
+    ) -> ConflictDetail: ...
 
     def resolve(
         self,
         conflict_id: str,
         keep: Keep,
         prefer: Mapping[str, Literal["a", "b"]] | None = None,
+        *,
+        partnership: str | None = None,
     ) -> ConflictView: ...
 
     # stores and devices

@@ -1,16 +1,102 @@
-"""The main window's menus and toolbar, and its saved state (geometry, splitter, headers)
-in QSettings("syncgui", "syncgui")."""
+"""The main window's actions, menus and toolbar, and its saved state (geometry, splitter,
+headers) in QSettings("syncgui", "syncgui")."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHeaderView, QMenu, QToolBar
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QHeaderView, QMenu, QStyle, QToolBar
 
 if TYPE_CHECKING:
     from syncgui.gui.main_window import MainWindow
+
+SP = QStyle.StandardPixmap
+KEY = QKeySequence
+
+
+def _action(
+    w: MainWindow, text: str, slot: Any, keys: list[QKeySequence] | None = None, icon: Any = None
+) -> QAction:
+    """An action of the window (its shortcuts work wherever the focus is in it)."""
+    action = QAction(text, w)
+    if keys:
+        action.setShortcuts(keys)
+    if icon is not None:
+        action.setIcon(w.style().standardIcon(icon))
+    action.triggered.connect(slot)
+    w.addAction(action)
+    return action
+
+
+def build_actions(w: MainWindow) -> None:
+    """Every action of the window, each with its shortcut (the menus list them)."""
+    _sync_actions(w)
+    _partnership_actions(w)
+    _app_actions(w)
+    _view_actions(w)
+
+
+def _sync_actions(w: MainWindow) -> None:
+    w.sync_all_action = _action(
+        w, w.tr("S&ync all"), w.sync_all, [KEY("F5"), KEY("Ctrl+R")], SP.SP_BrowserReload
+    )
+    w.cancel_all_action = _action(
+        w, w.tr("&Cancel all"), w.cancel_all, [KEY("Esc")], SP.SP_BrowserStop
+    )
+    w.pause_action = _action(
+        w, w.tr("&Pause for 1 hour"), w.toggle_pause, [KEY("Ctrl+P")], SP.SP_MediaPause
+    )
+
+
+def _partnership_actions(w: MainWindow) -> None:
+    w.new_action = _action(
+        w,
+        w.tr("&New partnership…"),
+        w.new_partnership,
+        [KEY(KEY.StandardKey.New)],
+        SP.SP_FileDialogNewFolder,
+    )
+    w.sync_action = _action(
+        w, w.tr("&Sync now"), w.sync_selected, [KEY("Ctrl+Return")], SP.SP_MediaPlay
+    )
+    w.cancel_action = _action(w, w.tr("Cancel s&elected"), w.cancel_selected, [KEY("Ctrl+.")])
+    w.conflicts_action = _action(
+        w,
+        w.tr("&Conflicts…"),
+        lambda: w.open_conflicts(None),
+        [KEY("Ctrl+K")],
+        SP.SP_MessageBoxWarning,
+    )
+    w.schedule_action = _action(w, w.tr("Edit &schedule…"), w.edit_schedule, [KEY("Ctrl+E")])
+    w.remove_action = _action(w, w.tr("&Remove…"), w.remove_selected, None, SP.SP_TrashIcon)
+    # Delete removes only while the partnerships list has the focus
+    w.remove_action.setShortcut(KEY(KEY.StandardKey.Delete))
+    w.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    w.removeAction(w.remove_action)
+    w.partnerships.addAction(w.remove_action)
+
+
+def _app_actions(w: MainWindow) -> None:
+    w.autostart_action = QAction(w.tr("Start at &login"), w)
+    w.autostart_action.setCheckable(True)
+    w.autostart_action.toggled.connect(w.set_autostart)
+    w.close_action = _action(
+        w, w.tr("&Close window"), w.close_by_user, [KEY(KEY.StandardKey.Close)]
+    )
+    w.quit_action = _action(w, w.tr("&Quit"), w.quit, [KEY(KEY.StandardKey.Quit)])
+    w.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+    w.about_action = _action(w, w.tr("&About syncgui"), w.show_about)
+
+
+def _view_actions(w: MainWindow) -> None:
+    w.refresh_action = _action(w, w.tr("Re&load"), w.controller.refresh, [KEY("Ctrl+Shift+R")])
+    texts = [w.tr("Show &activity"), w.tr("Show &problems"), w.tr("Show &devices")]
+    w.tab_actions = [
+        _action(w, text, lambda _c=False, i=i: w.tabs.setCurrentIndex(i), [KEY(f"Alt+{i + 1}")])
+        for i, text in enumerate(texts)
+    ]
 
 
 def _fill(menu: QMenu | QToolBar, actions: list[QAction | None]) -> None:
@@ -24,10 +110,10 @@ def _fill(menu: QMenu | QToolBar, actions: list[QAction | None]) -> None:
 def build_menus(w: MainWindow) -> None:
     """The menu bar and the toolbar over the window's actions."""
     bar = w.menuBar()
-    _fill(
-        bar.addMenu(w.tr("&File")),
-        [w.new_action, None, w.autostart_action, None, w.close_action, w.quit_action],
-    )
+    file_menu = bar.addMenu(w.tr("&File"))
+    file_menu.setObjectName("fileMenu")
+    file_menu.setToolTipsVisible(True)  # why "Start at login" is off in the demo
+    _fill(file_menu, [w.new_action, None, w.autostart_action, None, w.close_action, w.quit_action])
     _fill(
         bar.addMenu(w.tr("&Sync")), [w.sync_all_action, w.cancel_all_action, None, w.pause_action]
     )

@@ -1,9 +1,11 @@
 """The partnership wizard: two stores, then name, direction, policy and schedule; the
 partnership is added on the job thread; when both stores already hold contacts, a dry run
-shows what the first sync would do before the user says "Sync now" or "Not now"."""
+shows what the first sync would do before the user says "Sync now" or "Not now". A cancel
+before any sync of it started removes the partnership again."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -26,6 +28,8 @@ from syncgui.gui.schedule_dialog import ScheduleFields
 from syncgui.gui.widgets import while_alive, wrapping_label
 from syncgui.gui.wizard_store import StorePage
 
+log = logging.getLogger(__name__)
+
 POLICIES = [Policy.MERGE, Policy.ASK, Policy.NEWEST, Policy.A_WINS, Policy.B_WINS, Policy.KEEP_BOTH]
 
 
@@ -39,6 +43,7 @@ class SettingsPage(QWizardPage):
         self.setTitle(self.tr("How to keep them in step"))
         self.setCommitPage(True)
         self.added: str | None = None
+        self._abandoned = [False]  # the wizard was cancelled while adding (see abandon)
         self._busy = False
         self._named_by_user = False
         self.name = QLineEdit(self)
@@ -129,10 +134,13 @@ class SettingsPage(QWizardPage):
         direction, schedule = self.direction(), self.schedule.schedule()
         policy = self.policy.currentData()
         self._set_busy(True, self.tr("Adding the partnership…"))
-        controller = self.controller
+        controller, abandoned = self.controller, self._abandoned
         on_added = while_alive(self, lambda result: self._on_added(name, a, b, result))
 
         def added(result: Any) -> None:
+            if abandoned[0]:  # cancelled while adding: the user did not want it
+                remove_partnership(controller, name)
+                return
             controller.refresh()  # also when the wizard was closed meanwhile
             on_added(result)
 
@@ -142,6 +150,13 @@ class SettingsPage(QWizardPage):
             while_alive(self, self._on_failed),
         )
         return False
+
+    def abandon(self) -> None:
+        """The wizard is cancelled: remove what it added (or is adding)."""
+        self._abandoned[0] = True
+        if self.added is not None:
+            remove_partnership(self.controller, self.added)
+            self.added = None
 
     def _set_busy(self, busy: bool, text: str = "") -> None:
         self._busy = busy
@@ -158,13 +173,13 @@ class SettingsPage(QWizardPage):
     def _on_added(self, name: str, a: str, b: str, result: Any) -> None:
         wizard = self.wizard()
         assert isinstance(wizard, PartnershipWizard)
+        self.added = name  # from now on, a cancel removes it
         wizard.notes = list(result[1]) if isinstance(result, tuple) else []
         wizard.partnership_added.emit(name)
         self.error.setText(self.tr("Looking at what both stores hold…"))
 
         def counted(counts: Any) -> None:
             wizard.counts = counts if isinstance(counts, tuple) else (None, None)
-            self.added = name
             self._set_busy(False)
             wizard.next()
 
@@ -190,7 +205,7 @@ class ReadyPage(QWizardPage):
         self.preview.setObjectName("preview")
         self.sync_now = QRadioButton(self.tr("&Sync now"), self)
         self.sync_now.setObjectName("syncNow")
-        self.not_now = QRadioButton(self.tr("&Not now, I will sync later"), self)
+        self.not_now = QRadioButton(self.tr("&Not now: I will press Sync when I am ready"), self)
         self.not_now.setObjectName("notNow")
         self.sync_now.setChecked(True)
         layout = QVBoxLayout(self)
@@ -249,9 +264,11 @@ class ReadyPage(QWizardPage):
 
 
 class PartnershipWizard(QWizard):
-    """``partnership_added(name)`` once the partnership exists."""
+    """``partnership_added(name)`` once the partnership exists; ``partnership_dropped(name)``
+    when a cancel removes it again."""
 
     partnership_added = Signal(str)
+    partnership_dropped = Signal(str)
 
     def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -276,3 +293,24 @@ class PartnershipWizard(QWizard):
         if name and self.ready.sync_now.isChecked():
             self.controller.sync([name])
         super().accept()
+
+    def reject(self) -> None:
+        """Cancel (also after the partnership was added: no sync of it started yet, so it
+        is removed again; the wizard just closes)."""
+        added = self.settings.added
+        self.settings.abandon()
+        if added:
+            self.partnership_dropped.emit(added)
+        super().reject()
+
+
+def remove_partnership(controller: AppController, name: str) -> None:
+    """Remove ``name`` on the job thread (the wizard that added it was cancelled)."""
+    log.info("the wizard was cancelled: removing the partnership %s it added", name)
+
+    def failed(message: str) -> None:
+        log.warning("could not remove the partnership %s: %s", name, message)
+        controller.report_problem(name, name, message)
+        controller.refresh()
+
+    controller.call(lambda s: s.remove_partnership(name), lambda _r: controller.refresh(), failed)

@@ -43,9 +43,13 @@ def conflict_counts(service: SyncService) -> dict[str, int]:
     return counts
 
 
-def conflict_detail(service: SyncService, conflict_id: str) -> ConflictDetail:
-    """The conflict ``conflict_id`` field by field; raises ConfigError if there is none."""
-    for p in service.partnerships():
+def conflict_detail(
+    service: SyncService, conflict_id: str, partnership: str | None = None
+) -> ConflictDetail:
+    """The conflict ``conflict_id`` field by field; raises ConfigError if there is none.
+    Only ``partnership``'s stores are opened when it is given."""
+    chosen = [service.book.get(partnership)] if partnership else service.partnerships()
+    for p in chosen:
         with service.open_replicas(p) as (a, b), service.open_bases() as bases:
             for side, holder in (("a", a), ("b", b)):
                 for c in holder.conflicts(p.name):

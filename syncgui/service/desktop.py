@@ -133,16 +133,22 @@ class DesktopService:
     def conflicts(self, name: str | None = None) -> list[ConflictView]:
         return self.sync_service.conflicts(name)
 
-    def conflict_detail(self, conflict_id: str) -> ConflictDetail:
-        return self.sync_service.conflict_detail(conflict_id)
+    def conflict_detail(
+        self, conflict_id: str, *, partnership: str | None = None
+    ) -> ConflictDetail:
+        """Given ``partnership``, only its stores are opened."""
+        return self.sync_service.conflict_detail(conflict_id, partnership=partnership)
 
     def resolve(
         self,
         conflict_id: str,
         keep: Keep,
         prefer: Mapping[str, Literal["a", "b"]] | None = None,
+        *,
+        partnership: str | None = None,
     ) -> ConflictView:
-        return self.sync_service.resolve(conflict_id, keep, prefer)
+        """Given ``partnership``, only its stores are opened and locked."""
+        return self.sync_service.resolve(conflict_id, keep, prefer, partnership=partnership)
 
     # -- stores and devices ---------------------------------------------------------------
 

@@ -286,15 +286,26 @@ class SyncService:
         """Conflicts waiting per partnership, from metadata only (no phone is opened)."""
         return conflict_counts(self)
 
-    def conflict_detail(self, conflict_id: str) -> ConflictDetail:
-        """A conflict field by field, for the conflict dialog (may open a phone)."""
-        return conflict_detail(self, conflict_id)
+    def conflict_detail(
+        self, conflict_id: str, *, partnership: str | None = None
+    ) -> ConflictDetail:
+        """A conflict field by field, for the conflict dialog (may open a phone). Given
+        ``partnership``, only its stores are opened (None: each partnership's in turn)."""
+        return conflict_detail(self, conflict_id, partnership)
 
     def resolve(
-        self, conflict_id: str, keep: Keep, prefer: Mapping[str, Literal["a", "b"]] | None = None
+        self,
+        conflict_id: str,
+        keep: Keep,
+        prefer: Mapping[str, Literal["a", "b"]] | None = None,
+        *,
+        partnership: str | None = None,
     ) -> ConflictView:
-        """Apply the user's choice; the next sync carries it to the other side."""
-        for p in self.book.load():
+        """Apply the user's choice; the next sync carries it to the other side. Given
+        ``partnership``, only its stores are opened and locked (None: each partnership's
+        in turn until the conflict is found)."""
+        chosen = [self.book.get(partnership)] if partnership else self.book.load()
+        for p in chosen:
             with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
                 for holder in (a, b):
                     found = [c for c in holder.conflicts(p.name) if c.id == conflict_id]

@@ -128,6 +128,7 @@ class Scripted:
     items: int = 3  # Progress "applying" events emitted: done = 1..items
     raises: Exception | None = None  # sync() raises this (a job failure)
     item_delay: float = 0.0  # seconds each item takes (a slow session)
+    effect: Callable[[], None] | None = None  # runs while applying (e.g. writes a card)
 
 
 class FakeDesktop:
@@ -147,6 +148,7 @@ class FakeDesktop:
             partnerships = [Partnership("phone", "vdir:/tmp/book", "virtual:/tmp/phone")]
         self.book: dict[str, Partnership] = {p.name: p for p in partnerships}
         self.damaged: str | None = None  # set: partnerships() raises ConfigError with it
+        self.damaged_schedules: str | None = None  # set: schedule() raises ConfigError
         self.schedules: dict[str, Schedule] = {}
         self.details: dict[str, ConflictDetail] = {}
         self.history: list[SessionRecord] = []  # oldest first
@@ -164,6 +166,9 @@ class FakeDesktop:
         self.calls: list[tuple[str, Any]] = []  # (method, arguments)
         self.sync_threads: list[threading.Thread] = []
         self.triggers: list[tuple[str, Trigger]] = []  # (partnership, trigger) per session
+        # the ``partnership`` keyword of each resolve / conflict_detail call
+        self.resolve_partnerships: list[str | None] = []
+        self.detail_partnerships: list[str | None] = []
         self._subscribers: list[Callable[[DeviceEvent], None]] = []
         self._lock = threading.Lock()
         self._next_id = 1
@@ -174,6 +179,12 @@ class FakeDesktop:
         s = Scripted(**kwargs)
         self.scripts[name].append(s)
         return s
+
+    def synced_before(self, *names: str) -> None:
+        """Record an earlier OK session of each of ``names`` (not counted in ``triggers``):
+        automatic syncs only run for partnerships synced before."""
+        for name in names:
+            self._finish(SessionResult(name), "manual", time.time() - 3600)
 
     def add_conflict(self, detail: ConflictDetail) -> None:
         self.details[detail.view.id] = detail
@@ -240,6 +251,8 @@ class FakeDesktop:
         self.schedules.pop(name, None)
 
     def schedule(self, name: str) -> Schedule:
+        if self.damaged_schedules:
+            raise ConfigError(self.damaged_schedules)
         return self.schedules.get(name, Schedule())
 
     def set_schedule(self, name: str, schedule: Schedule) -> None:
@@ -296,6 +309,8 @@ class FakeDesktop:
             say(Progress(name, "applying", "a->b", done, s.items))
             if s.item_delay:
                 time.sleep(s.item_delay)
+        if s.effect is not None:
+            s.effect()
         say(Progress(name, "finished"))
         if (s.status is Status.BLOCKED or s.blocked_store) and allow_mass_delete:
             s = Scripted()
@@ -346,24 +361,30 @@ class FakeDesktop:
     def conflicts(self, name: str | None = None) -> list[ConflictView]:
         return [d.view for d in self.details.values() if name is None or d.view.partnership == name]
 
-    def conflict_detail(self, conflict_id: str) -> ConflictDetail:
+    def conflict_detail(
+        self, conflict_id: str, *, partnership: str | None = None
+    ) -> ConflictDetail:
         self._record("conflict_detail", conflict_id)
-        try:
-            return self.details[conflict_id]
-        except KeyError:
-            raise KeyError(f"no conflict {conflict_id!r}") from None
+        self.detail_partnerships.append(partnership)
+        detail = self.details.get(conflict_id)
+        if detail is None or partnership not in (None, detail.view.partnership):
+            raise KeyError(f"no conflict {conflict_id!r}")
+        return detail
 
     def resolve(
         self,
         conflict_id: str,
         keep: Keep,
         prefer: Mapping[str, Literal["a", "b"]] | None = None,
+        *,
+        partnership: str | None = None,
     ) -> ConflictView:
         self._record("resolve", (conflict_id, keep, dict(prefer or {})))
-        try:
-            return self.details.pop(conflict_id).view
-        except KeyError:
-            raise KeyError(f"no conflict {conflict_id!r}") from None
+        self.resolve_partnerships.append(partnership)
+        detail = self.details.get(conflict_id)
+        if detail is None or partnership not in (None, detail.view.partnership):
+            raise KeyError(f"no conflict {conflict_id!r}")
+        return self.details.pop(conflict_id).view
 
     def count_cards(self, spec: str) -> int | None:
         self._record("count_cards", spec)

@@ -13,6 +13,7 @@ from syncgui.gui import format as fmt
 from syncgui.gui.conflict_dialog import ConflictDialog
 from syncgui.gui.conflict_table import SIDE_A, SIDE_B
 from syncgui.gui.controller import AppController
+from syncgui.service.config import Partnership
 from syncgui.service.records import ConflictDetail, FieldRow
 from tests.gui.fake_service import FakeDesktop, make_conflict
 
@@ -246,3 +247,82 @@ def test_a_result_after_the_dialog_closed_is_dropped_quietly(
     fake.gate.set()
     settle(qtbot, controller)
     assert "handling the end of job" not in caplog.text
+
+
+def test_apply_to_all_stays_within_the_partnership_shown(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    # "a" is the address book in "phone" but the tablet in "tablet": keeping "a" for
+    # every listed conflict would keep the tablet's version in the other partnership
+    fake.book["tablet"] = Partnership("tablet", "virtual:/tmp/tablet", "vdir:/tmp/book")
+    controller.refresh()
+    fake.add_conflict(make_conflict("c1", item="Grace"))
+    fake.add_conflict(make_conflict("c2", item="Ada"))
+    fake.add_conflict(make_conflict("t1", "tablet", item="Alan"))
+    dialog = open_dialog(qtbot, controller)
+    assert dialog.list.count() == 3
+    assert dialog.title.text().startswith("Grace")
+    assert dialog.apply_all.text() == "Apply to &all remaining in phone"
+    dialog.apply_all.setChecked(True)
+    qtbot.mouseClick(dialog.keep_a, Qt.MouseButton.LeftButton)
+    settle(qtbot, controller)
+    assert sorted(resolved(fake)) == [("c1", "a", {}), ("c2", "a", {})]
+    qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: dialog.title.text().startswith("Alan"), timeout=5000)
+    assert "Alan (tablet)" in dialog.list.item(0).text()  # type: ignore[union-attr]
+    assert dialog.apply_all.text() == "Apply to &all remaining in tablet"
+
+
+def test_a_conflict_detected_again_shows_its_new_data(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    old = make_conflict("c1")
+    fake.add_conflict(old)
+    dialog = open_dialog(qtbot, controller)
+    note_b = dialog.table.item(3, SIDE_B)
+    assert note_b is not None and note_b.text() == "Call about COBOL"
+    rows = (
+        *old.rows[:3],
+        FieldRow("NOTE", "Note", "Met at the conference", "Moved to Navy", "clash"),
+    )
+    fake.add_conflict(replace(old, view=replace(old.view, b=b"changed"), rows=rows))  # same id
+    controller.conflicts_changed.emit()  # as after every finished session
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("This contact changed"), timeout=5000)
+    settle(qtbot, controller)
+    note_b = dialog.table.item(3, SIDE_B)
+    assert note_b is not None and note_b.text() == "Moved to Navy"
+    assert dialog.keep_b.isEnabled()
+    qtbot.mouseClick(dialog.keep_b, Qt.MouseButton.LeftButton)
+    settle(qtbot, controller)
+    assert resolved(fake) == [("c1", "b", {})]
+
+
+def test_new_data_ends_a_merge_being_chosen_and_the_same_data_keeps_it(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    old = make_conflict("c1")
+    fake.add_conflict(old)
+    dialog = open_dialog(qtbot, controller)
+    qtbot.mouseClick(dialog.merge, Qt.MouseButton.LeftButton)
+    assert dialog.merge.text() == "&Apply merge"
+    controller.conflicts_changed.emit()  # nothing changed: the merge goes on
+    settle(qtbot, controller)
+    qtbot.waitUntil(dialog.merge.isEnabled, timeout=5000)
+    assert dialog.merge.text() == "&Apply merge" and not dialog.table.isColumnHidden(3)
+    fake.add_conflict(replace(old, view=replace(old.view, b=b"changed")))
+    controller.conflicts_changed.emit()
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("This contact changed"), timeout=5000)
+    assert dialog.table.isColumnHidden(3)  # out of the merge: look again first
+    assert dialog.merge.text() == "&Merge…"
+    assert resolved(fake) == []
+
+
+def test_details_are_read_with_their_partnership(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    fake.book["tablet"] = Partnership("tablet", "virtual:/tmp/tablet", "vdir:/tmp/book")
+    controller.refresh()
+    fake.add_conflict(make_conflict("t1", "tablet", item="Alan"))
+    dialog = open_dialog(qtbot, controller)
+    assert dialog.title.text().startswith("Alan")
+    assert fake.detail_partnerships == ["tablet"]

@@ -15,8 +15,10 @@ from pytestqt.qtbot import QtBot
 from syncgui.engine.errors import ItemProblem
 from syncgui.engine.events import Status
 from syncgui.gui.controller import AppController
-from syncgui.gui.state import Activity, Overall
+from syncgui.gui.problems import ProblemList
+from syncgui.gui.state import Activity, Overall, Problem
 from syncgui.service.config import Partnership
+from syncgui.service.records import Schedule
 from tests.gui.fake_service import FakeDesktop, make_conflict
 
 
@@ -273,3 +275,184 @@ def test_a_long_session_neither_floods_nor_stalls_the_gui(
     assert updates[-2] == 10_000  # the last item shows (then "finished")
     assert len(updates) <= took / 0.05 + 6  # about 20 a second, plus stage changes
     assert max(lateness) < 0.05, (max(lateness), len(updates), took)
+
+
+# -- requests merged into a queued or running session -----------------------------------------
+def test_the_guard_approval_is_merged_into_a_queued_run(
+    qtbot: QtBot, two: tuple[FakeDesktop, AppController]
+) -> None:
+    """ "Delete them and sync" while the partnership waits in the queue: the queued run goes
+    on with the deletions allowed, instead of the approval being dropped."""
+    fake, ctl = two
+    fake.synced_before("laptop")
+    ctl.refresh()
+    qtbot.waitUntil(lambda: ctl.has_synced("laptop"), timeout=5000)
+    ctl.sync(["phone"])
+    qtbot.waitUntil(lambda: activity(ctl) is Activity.SYNCING, timeout=5000)
+    assert ctl.sync(["laptop"], trigger="schedule") == ["laptop"]
+    ctl.sync(["laptop"], allow_mass_delete=True)  # the user's: beats "schedule"
+    ctl.pause(None)  # cancels queued automatic runs, not the user's merged into one
+    assert activity(ctl, "laptop") is Activity.QUEUED
+    fake.gate.set()
+    settle(qtbot, ctl)
+    assert fake.called("sync")[-1] == (["laptop"], "manual", False, True)
+
+
+def test_the_guard_approval_is_merged_into_the_follow_up_of_a_running_sync(
+    qtbot: QtBot, two: tuple[FakeDesktop, AppController]
+) -> None:
+    fake, ctl = two
+    ctl.sync(["phone"])
+    qtbot.waitUntil(lambda: activity(ctl) is Activity.SYNCING, timeout=5000)
+    ctl.sync(["phone"], trigger="change")  # remembered as the follow-up
+    ctl.sync(["phone"], allow_mass_delete=True)  # merged into it
+    assert ctl.pending_work() == 2  # the running session and its follow-up
+    fake.gate.set()
+    settle(qtbot, ctl)
+    assert [c for c in fake.called("sync")] == [
+        (["phone"], "manual", False, False),
+        (["phone"], "manual", False, True),
+    ]
+    assert ctl.pending_work() == 0
+
+
+def test_pending_work_counts_queued_and_running_jobs(
+    qtbot: QtBot, two: tuple[FakeDesktop, AppController]
+) -> None:
+    fake, ctl = two
+    settle_now = ctl.pending_work()
+    assert settle_now <= 1  # the start-up refresh, maybe still running
+    ctl.sync()
+    qtbot.waitUntil(lambda: activity(ctl) is Activity.SYNCING, timeout=5000)
+    assert ctl.pending_work() == 2
+    ctl.call(lambda s: s.count_cards("vcf:/x"), lambda _r: None, lambda _m: None)
+    assert ctl.pending_work() == 3
+    fake.gate.set()
+    settle(qtbot, ctl)
+    assert ctl.pending_work() == 0
+
+
+# -- the mass-deletion guard on automatic runs ------------------------------------------------
+def test_a_timed_run_stopped_by_the_guard_is_one_problem_not_a_dialog_per_run(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    fake.synced_before("phone")
+    controller.refresh()
+    settle(qtbot, controller)
+    dialogs: list[Any] = []
+    controller.guard_blocked.connect(lambda *a: dialogs.append(a))
+    notes: list[tuple[str, str, str]] = []
+    controller.notify.connect(lambda *a: notes.append(a))
+    for _ in range(3):
+        fake.script("phone", blocked_store="Pixel 7", blocked_items=["Ada", "Alan"])
+        controller.sync(["phone"], trigger="schedule")
+        settle(qtbot, controller)
+    assert dialogs == []
+    [problem] = controller.problems()
+    assert problem.message.startswith("Stopped before deleting 2 contacts from Pixel 7")
+    assert "Sync now" in problem.message
+    assert [n[2] for n in notes] == ["error"]
+    assert controller.overall() is Overall.ERROR
+    fake.script("phone", blocked_store="Pixel 7", blocked_items=["Ada", "Alan"])
+    with qtbot.waitSignal(controller.guard_blocked, timeout=5000) as blocker:
+        controller.sync(["phone"])  # Sync now: the user reviews them in the dialog
+    assert blocker.args == ["phone", "Pixel 7", ["Ada", "Alan"]]
+
+
+# -- repeated problems -----------------------------------------------------------------------
+def test_the_same_problem_again_updates_its_row_and_does_not_notify_again(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    settle(qtbot, controller)
+    notes: list[tuple[str, str, str]] = []
+    controller.notify.connect(lambda *a: notes.append(a))
+    for _ in range(3):
+        fake.script("phone", errors=[ItemProblem("Ada", "The phone refused it")])
+        controller.sync()
+        settle(qtbot, controller)
+    [first] = controller.problems()
+    assert (first.item, first.message) == ("Ada", "The phone refused it")
+    assert len(notes) == 1
+    fake.script(
+        "phone", errors=[ItemProblem("Ada", "The phone refused it"), ItemProblem("Bob", "x")]
+    )
+    controller.sync()
+    settle(qtbot, controller)
+    assert [p.item for p in controller.problems()] == ["Ada", "Bob"]
+    assert controller.problems()[0].at >= first.at
+    assert len(notes) == 2 and "Bob" in notes[-1][1]  # only the new one is told
+
+
+def test_the_problem_list_is_capped() -> None:
+    problems = ProblemList(limit=3)
+    assert len(problems.add(Problem(i, "p", f"item {i}", "m") for i in range(5))) == 5
+    assert [p.item for p in problems.items()] == ["item 0", "item 1", "item 2"]
+    assert problems.add([Problem(9, "p", "item 2", "m")]) == []
+    assert [p.item for p in problems.items()] == ["item 2", "item 0", "item 1"]
+
+
+# -- conflicts and settings ----------------------------------------------------------------
+def test_every_finished_session_tells_open_conflict_lists_to_reload(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    """The counts stay the same, but a conflict's data may have changed: reload."""
+    fake.add_conflict(make_conflict("c1", "phone"))
+    controller.refresh()
+    settle(qtbot, controller)
+    with qtbot.waitSignal(controller.conflicts_changed, timeout=5000):
+        controller.sync()
+    assert controller.conflict_total() == 1
+
+
+def test_resolve_opens_only_its_partnership(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    fake.add_conflict(make_conflict("c1", "phone"))
+    controller.resolve("c1", "phone", "a")
+    settle(qtbot, controller)
+    assert fake.resolve_partnerships == ["phone"]
+
+
+def test_a_damaged_schedules_file_keeps_every_partnership(qtbot: QtBot, fake: FakeDesktop) -> None:
+    fake.damaged_schedules = "schedules.json is damaged; fix or remove it"
+    fake.add_conflict(make_conflict("c1", "phone"))
+    ctl = AppController(fake)
+    try:
+        assert [r.partnership.name for r in ctl.rows()] == ["phone"]
+        settle(qtbot, ctl)
+        ctl.refresh()
+        settle(qtbot, ctl)
+        row = ctl.row("phone")
+        assert row is not None and row.schedule == Schedule() and row.conflicts == 1
+        assert [p.message for p in ctl.problems()] == [fake.damaged_schedules]  # once
+        assert ctl.config_error() is None
+    finally:
+        ctl.shutdown()
+
+
+def test_automatic_triggers_do_not_start_a_first_sync(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    settle(qtbot, controller)
+    assert controller.sync(trigger="schedule") == []
+    assert controller.sync() == ["phone"]
+    settle(qtbot, controller)
+    assert controller.sync(trigger="schedule") == ["phone"]
+    settle(qtbot, controller)
+    assert fake.triggers == [("phone", "manual"), ("phone", "schedule")]
+
+
+def test_has_synced_comes_from_each_partnerships_last_record(
+    qtbot: QtBot, fake: FakeDesktop
+) -> None:
+    """A partnership missing from the newest 200 records has still synced before."""
+    fake.book["quiet"] = Partnership("quiet", "vdir:/q", "vcf:/q.vcf")
+    fake.synced_before("quiet")
+    fake.synced_before(*["phone"] * 250)
+    ctl = AppController(fake)
+    try:
+        settle(qtbot, ctl)
+        assert "quiet" not in {r.partnership for r in ctl.sessions()}
+        assert ctl.has_synced("quiet")
+    finally:
+        ctl.shutdown()

@@ -78,3 +78,25 @@ def test_delete_them_and_sync_lifts_the_guard_once(
     settle(qtbot, controller)
     assert fake.called("sync")[-1] == (["phone"], "manual", False, True)
     assert fake.history[-1].status == "ok"
+
+
+def test_a_second_block_updates_the_open_dialog_instead_of_piling_up(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    dialog = blocked_dialog(qtbot, fake, controller)
+    window = dialog.parent()
+    newer = ["Contact 8", "Contact 9", "Contact 10"]
+    controller.guard_blocked.emit("phone", "/tmp/book", newer)
+    controller.guard_blocked.emit("phone", "/tmp/book", newer)
+    dialogs = [d for d in window.findChildren(GuardDialog) if d.isVisible()]
+    assert dialogs == [dialog]
+    assert [dialog.list.item(i).text() for i in range(dialog.list.count())] == newer  # type: ignore[union-attr]
+    assert dialog.windowTitle() == "Delete 3 contacts?"
+    title = dialog.findChild(QLabel, "guardTitle")
+    assert title is not None and "would delete 3 contacts from book" in title.text()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    controller.guard_blocked.emit("phone", "/tmp/book", ITEMS)  # after it closed: a new one
+    qtbot.waitUntil(
+        lambda: len([d for d in window.findChildren(GuardDialog) if d.isVisible()]) == 1,
+        timeout=5000,
+    )

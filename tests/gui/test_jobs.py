@@ -106,3 +106,32 @@ def test_no_full_garbage_collection_while_a_job_runs(qtbot: QtBot, runner: JobRu
         runner.submit(gc.get_threshold, seen.append, lambda m: None)
     assert seen[0][2] >= 1_000_000
     assert gc.get_threshold() == before
+
+
+def test_a_job_ending_after_its_runner_was_deleted_stops_the_thread_quietly(
+    qapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At interpreter exit Qt may delete the runner while a job still runs: its report
+    cannot be emitted; the thread ends instead of raising in the background."""
+    import shiboken6
+
+    raised: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", raised.append)
+    runner = JobRunner()
+    relay = ProgressRelay(0.0)
+    release = threading.Event()
+
+    def work() -> int:
+        release.wait(5)
+        relay(Progress("p", "applying", "a->b", 1, 2))
+        return 1
+
+    runner.submit(work, lambda _r: None, lambda _m: None)
+    runner.submit(lambda: 2, lambda _r: None, lambda _m: None)
+    thread = runner.worker
+    shiboken6.delete(runner)
+    shiboken6.delete(relay)
+    release.set()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert raised == []

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import QMessageBox, QProgressBar, QPushButton
+from PySide6.QtWidgets import QMenu, QMessageBox, QProgressBar, QPushButton
 from pytestqt.qtbot import QtBot
 
 from syncgui.engine.errors import ItemProblem
@@ -19,6 +19,7 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.main_window import MainWindow
 from syncgui.gui.partnerships_view import NEXT
 from syncgui.service.config import Partnership
+from syncgui.service.errors import ConfigError
 from tests.gui.fake_service import FakeDesktop, make_conflict, make_device
 
 
@@ -446,3 +447,108 @@ def test_a_damaged_partnerships_file_is_not_shown_as_a_first_run(
     settle(qtbot, ctl)
     assert window.top.currentWidget() is window.partnerships
     ctl.shutdown()
+
+
+def test_start_at_login_writes_the_command_the_app_was_started_with(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    command = [sys.executable, "-m", "syncgui", "--background", "--config-dir", "/x/conf"]
+    window = MainWindow(controller, True, autostart_command=command)
+    qtbot.addWidget(window)
+    settle(qtbot, controller)
+    window.autostart_action.trigger()
+    settle(qtbot, controller)
+    assert fake.autostart_command == command
+
+
+def test_the_demo_does_not_offer_start_at_login(qtbot: QtBot, qapp: Any) -> None:
+    fake = FakeDesktop(is_demo=True)
+    ctl = AppController(fake)
+    try:
+        window = make_window(qtbot, ctl)
+        assert not window.autostart_action.isEnabled()
+        assert "your own partnerships, not for the demo" in window.autostart_action.toolTip()
+        menu = window.findChild(QMenu, "fileMenu")
+        assert menu is not None and menu.toolTipsVisible()  # the tooltip shows in the menu
+        assert window.autostart_action in menu.actions()
+        window.autostart_action.trigger()
+        settle(qtbot, ctl)
+        assert fake.called("set_autostart") == []
+    finally:
+        ctl.shutdown()
+
+
+def test_quit_asks_while_resolves_still_wait(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    for cid in ("c1", "c2"):
+        fake.add_conflict(make_conflict(cid))
+    window = make_window(qtbot, controller, has_tray=True)
+    quits: list[bool] = []
+    window.quit_requested.connect(lambda: quits.append(True))
+    gate = threading.Event()
+    controller.call(lambda _s: gate.wait(5), lambda _r: None, lambda _m: None)  # holds the thread
+    try:
+        controller.resolve("c1", "phone", "a")
+        controller.resolve("c2", "phone", "a")
+        window.quit_action.trigger()
+        box = window.findChild(QMessageBox, "quitBox")
+        assert box is not None and box.isVisible()
+        assert box.text() == "3 tasks are still waiting. Quit anyway?"
+        assert "are dropped" in box.informativeText()
+        assert quits == []
+        qtbot.mouseClick(box.button(QMessageBox.StandardButton.Cancel), Qt.MouseButton.LeftButton)
+        assert quits == [] and window.isVisible()
+    finally:
+        gate.set()
+    settle(qtbot, controller)
+    window.quit_action.trigger()  # nothing waits now: no question
+    assert quits == [True]
+
+
+def test_a_cancelled_wizard_leaves_no_partnership_and_says_so_in_the_status_bar(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    from syncgui.gui.wizard import PartnershipWizard
+
+    window = make_window(qtbot, controller)
+    window.new_action.trigger()
+    wizard = window.findChild(PartnershipWizard)
+    assert wizard is not None
+    wizard.page_a.folder_edit.setText("/tmp/new-book")
+    wizard.next()
+    wizard.page_b.file_radio.setChecked(True)
+    wizard.page_b.file_edit.setText("/tmp/new.vcf")
+    wizard.next()
+    wizard.next()  # commit: adds on the job thread, then moves on
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.ready, timeout=5000)
+    settle(qtbot, controller)
+    assert window.partnerships.names() == ["phone", "new-book - new.vcf"]
+    wizard.reject()
+    settle(qtbot, controller)
+    qtbot.waitUntil(lambda: window.partnerships.names() == ["phone"], timeout=5000)
+    assert fake.called("remove_partnership") == ["new-book - new.vcf"]
+    assert "was not kept" in window.statusBar().currentMessage()
+    assert not window.findChildren(QMessageBox)
+
+
+def test_a_failed_action_of_the_window_lands_in_the_problems_list(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(name: str, schedule: object) -> None:
+        raise ConfigError(f"{name}: the settings folder is read-only")
+
+    monkeypatch.setattr(fake, "set_schedule", refuse)
+    window = make_window(qtbot, controller)
+    window.partnerships.select("phone")
+    window.schedule_action.trigger()
+    from syncgui.gui.schedule_dialog import ScheduleDialog
+
+    dialog = window.findChild(ScheduleDialog)
+    assert dialog is not None
+    dialog.fields.interval.setValue(30)
+    dialog.accept()
+    settle(qtbot, controller)
+    assert "read-only" in window.statusBar().currentMessage()
+    assert [p.message for p in controller.problems()] == ["phone: the settings folder is read-only"]
+    assert window.tabs.tabText(1).replace("&", "") == "Problems (1)"

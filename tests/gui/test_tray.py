@@ -127,17 +127,22 @@ def test_no_tray_no_icon(controller: AppController, monkeypatch: pytest.MonkeyPa
     tray.hide()
 
 
-def test_the_app_without_a_tray_shows_its_window_and_quits_cleanly(tmp_path: Path) -> None:
-    """The real app, offscreen (no tray there): even ``--background`` shows the window, since
-    nothing else would reach the app; SIGTERM quits it with the job thread and monitor
-    stopped."""
+@pytest.mark.parametrize("background", [False, True])
+def test_the_app_without_a_tray_shows_its_window_and_quits_cleanly(
+    tmp_path: Path, background: bool
+) -> None:
+    """The real app, offscreen (no tray there): the window shows; with ``--background``
+    (at login) the app waits for a tray to appear instead (then shows the window, since
+    nothing else would reach the app; tests/gui/test_app_tray.py). SIGTERM quits it with
+    the job thread and monitor stopped."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
-    command = [sys.executable, "-m", "syncgui", "--demo", "--background"]
+    command = [sys.executable, "-m", "syncgui", "--demo"]
+    command += ["--background"] if background else []
     command += ["--config-dir", str(tmp_path / "config"), "--data-dir", str(tmp_path / "data")]
     proc = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     log = tmp_path / "data" / "logs" / "syncgui.log"
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and "device monitor started" not in _text(log):
+    while time.monotonic() < deadline and "app: device monitor started" not in _text(log):
         if proc.poll() is not None:
             break
         time.sleep(0.1)
@@ -145,7 +150,11 @@ def test_the_app_without_a_tray_shows_its_window_and_quits_cleanly(tmp_path: Pat
     _out, err = proc.communicate(timeout=30)
     text = _text(log)
     assert proc.returncode == 0, err
-    assert "window shown" in text, (text, err)
+    if background:
+        assert "no tray yet: waiting up to 30 s" in text, (text, err)
+        assert "window shown" not in text
+    else:
+        assert "window shown" in text, (text, err)
     assert "quitting" in text and "device monitor stopped" in text
     assert "Traceback" not in err
 

@@ -156,3 +156,54 @@ def test_a_local_vcf_file_and_a_locked_phone(
     wizard.page_b.file_radio.setChecked(True)
     qtbot.keyClicks(wizard.page_b.file_edit, "/tmp/new.vcf")
     assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()  # same store twice
+
+
+def test_cancel_on_the_ready_page_removes_the_partnership_again(
+    qtbot: QtBot, phone: FakeDesktop, controller: AppController
+) -> None:
+    wizard = open_wizard(qtbot, controller)
+    choose_folder_then_phone_file(qtbot, controller, wizard)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.ready, timeout=5000)
+    name = wizard.settings.added
+    assert name is not None
+    settle(qtbot, controller)
+    assert controller.row(name) is not None
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.CancelButton), Qt.MouseButton.LeftButton)
+    assert not wizard.isVisible()  # it just closes: no question, no message box
+    settle(qtbot, controller)
+    assert phone.called("remove_partnership") == [name]
+    qtbot.waitUntil(lambda: controller.row(name) is None, timeout=5000)
+    assert not any(call[0] == [name] and not call[2] for call in phone.called("sync"))
+
+
+def test_cancel_while_adding_removes_it_once_added(
+    qtbot: QtBot, phone: FakeDesktop, controller: AppController
+) -> None:
+    import threading
+
+    wizard = open_wizard(qtbot, controller)
+    choose_folder_then_phone_file(qtbot, controller, wizard)
+    gate = threading.Event()
+    controller.call(lambda _s: gate.wait(5), lambda _r: None, lambda _m: None)  # holds the thread
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), Qt.MouseButton.LeftButton)
+    wizard.reject()
+    gate.set()
+    settle(qtbot, controller)
+    name = phone.called("add_partnership")[0][0]
+    assert phone.called("remove_partnership") == [name]
+    assert name not in phone.book
+
+
+def test_finish_with_sync_now_keeps_it_and_not_now_says_who_syncs(
+    qtbot: QtBot, phone: FakeDesktop, controller: AppController
+) -> None:
+    wizard = open_wizard(qtbot, controller)
+    choose_folder_then_phone_file(qtbot, controller, wizard)
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.currentPage() is wizard.ready, timeout=5000)
+    assert wizard.ready.not_now.text() == "&Not now: I will press Sync when I am ready"
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.FinishButton), Qt.MouseButton.LeftButton)
+    settle(qtbot, controller)
+    assert phone.called("remove_partnership") == []
+    assert controller.row(wizard.settings.added or "") is not None

@@ -7,12 +7,18 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from syncgui.engine.events import Direction, Policy
 from syncgui.service import ConfigError
+from syncgui.service.config import Partnership
 from syncgui.service.demo import DEMO_NAME, ensure_demo
 from syncgui.service.desktop import DesktopService
+from syncgui.service.errors import AlreadySyncing
+from syncgui.service.locks import file_lock
+from syncgui.service.records import Schedule
 from tests.service.support import profile
 
 GRACE_ON_PHONE = "contact3.vcf"
@@ -99,3 +105,42 @@ def test_an_unknown_conflict_is_a_clear_error(tmp_path: Path) -> None:
     service, _book, _phone = _demo(tmp_path)
     with pytest.raises(ConfigError, match="no conflict"):
         service.conflict_detail("nope")
+
+
+def _other_first(service: DesktopService, tmp_path: Path) -> None:
+    """A second partnership, listed before the demo's."""
+    a, b = tmp_path / "other-a", tmp_path / "other-b"
+    a.mkdir()
+    b.mkdir()
+    service.add_partnership(
+        "other", f"vdir:{a}", f"vdir:{b}", Direction.TWO_WAY, Policy.MERGE, Schedule()
+    )
+    book = service.sync_service.book
+    book.save(sorted(book.load(), key=lambda p: p.name != "other"))
+
+
+def test_resolving_in_one_partnership_opens_and_locks_only_its_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another partnership syncing (its lock held) does not stop the user resolving a
+    conflict of this one, and its stores are not opened."""
+    service, conflict_id, _book, _phone = _synced_with_a_conflict(tmp_path)
+    _other_first(service, tmp_path)
+    opened: list[str] = []
+    real_open = service.sync_service.open_replicas
+
+    def open_replicas(p: Partnership) -> Any:
+        opened.append(p.name)
+        return real_open(p)
+
+    monkeypatch.setattr(service.sync_service, "open_replicas", open_replicas)
+    detail = service.conflict_detail(conflict_id, partnership=DEMO_NAME)
+    assert detail.view.id == conflict_id and opened == [DEMO_NAME]
+    paths = service.paths
+    with file_lock(paths.lock_file("partnership:other"), "partnership 'other'"):
+        with pytest.raises(AlreadySyncing):  # without the name, every partnership is tried
+            service.resolve(conflict_id, "a")
+        opened.clear()
+        view = service.resolve(conflict_id, "a", partnership=DEMO_NAME)
+    assert view.id == conflict_id and opened == [DEMO_NAME]
+    assert service.conflict_counts() == {"other": 0, DEMO_NAME: 0}
