@@ -37,8 +37,21 @@ class Status(Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class Approval:
+    """The user saw the mass-deletion guard's list for ``store`` (``count`` items, as
+    ``SessionResult.blocked_store``/``blocked_items`` gave them) and approved it."""
+
+    store: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class SessionSettings:
-    """One partnership run's settings."""
+    """One partnership run's settings.
+
+    ``allow_mass_delete`` lifts the mass-deletion guard. ``approved_deletes`` is narrower:
+    the user saw the blocked list of one store and approved it, so that store may lose at
+    most that many; more (the store changed since), or another store, blocks again."""
 
     partnership: str
     direction: Direction = Direction.TWO_WAY
@@ -48,6 +61,7 @@ class SessionSettings:
     guard_ratio: float = 0.5
     guard_minimum: int = 5
     batch_size: int = 500
+    approved_deletes: Approval | None = None
 
 
 @dataclass(frozen=True, slots=True)

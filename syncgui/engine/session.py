@@ -1,7 +1,8 @@
 """A sync session: change detection on both sides, then one or two one-way passes.
 
 Two-way sessions run A->B then B->A. Before anything is written, both passes are planned
-and checked against the mass-deletion guard; a dry run stops after planning.
+and checked against the mass-deletion guard; a dry run stops after planning. A user's
+approval of a blocked list (``approved_deletes``) lets one pass delete at most that many.
 """
 
 from __future__ import annotations
@@ -108,19 +109,41 @@ class SyncSession:
         for one, plan in zip(passes, plans, strict=True):
             doomed = plan.deletes
             live = one.dest.count_live()
-            if len(doomed) >= s.guard_minimum and len(doomed) > s.guard_ratio * live:
-                result.status = Status.BLOCKED
-                result.blocked_store = one.dest.name
-                result.blocked_items = sorted(m.label for m in doomed)
-                log.warning(
-                    "%s: would delete %d of %d items in %s; stopped",
+            if len(doomed) < s.guard_minimum or len(doomed) <= s.guard_ratio * live:
+                continue
+            if self._approves(one, len(doomed)):
+                # the passes after this one are checked when their turn comes: a second
+                # store losing many is then shown with its own list, and the next approval
+                # is for that list (checking it now would block this pass again and again)
+                log.info(
+                    "%s: deleting %d of %d items in %s as approved",
                     s.partnership,
                     len(doomed),
                     live,
                     one.dest.name,
                 )
-                return True
+                return False
+            result.status = Status.BLOCKED
+            result.blocked_store = one.dest.name
+            result.blocked_items = sorted(m.label for m in doomed)
+            log.warning(
+                "%s: would delete %d of %d items in %s; stopped",
+                s.partnership,
+                len(doomed),
+                live,
+                one.dest.name,
+            )
+            return True
         return False
+
+    def _approves(self, one: OneWayPass, deletes: int) -> bool:
+        """Whether the user's approval covers ``deletes`` by pass ``one``: it was given for
+        one store's list, so it covers that store and at most that many deletes; another
+        store losing many contacts is shown and asked about too."""
+        approved = self.settings.approved_deletes
+        if approved is None:
+            return False
+        return one.dest.name == approved.store and deletes <= approved.count
 
     def _report_dry_run(
         self, passes: list[OneWayPass], plans: list[Plan], result: SessionResult

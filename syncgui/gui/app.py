@@ -121,6 +121,9 @@ def _make_app(argv: Sequence[str]) -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
     app.setDesktopFileName("syncgui")
+    from syncgui.gui.i18n import install_translations
+
+    install_translations(app)
     return app
 
 

@@ -18,12 +18,12 @@ from typing import Any, Literal
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from syncgui.engine.conflicts import Keep
-from syncgui.engine.events import CancelToken
+from syncgui.engine.events import Approval, CancelToken
 from syncgui.gui.jobs import Job, JobRunner, ProgressRelay
 from syncgui.gui.port import DesktopPort
 from syncgui.gui.problems import Note, ProblemBook
 from syncgui.gui.reads import HISTORY_LIMIT, Config, Loaded, Ran, read_all, read_config
-from syncgui.gui.runs import USER_TRIGGERS, Run
+from syncgui.gui.runs import USER_TRIGGERS, Run, request
 from syncgui.gui.state import Activity, Overall, PartnershipRow, Problem, Progress
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceReport
@@ -51,8 +51,9 @@ class AppController(QObject):
     # (title, message, kind) kind: "conflict", "error" or "info": the tray shows it
     notify = Signal(str, str, str)
     # (partnership, store, items): the mass-deletion guard stopped a session the user
-    # started; the window asks the user and calls sync([name], allow_mass_delete=True) to
-    # go on. A blocked automatic session is a problem instead (no dialog per timed run).
+    # started; the window asks the user and calls sync([name], approved_deletes=len(items))
+    # to go on (more deletions than that stop it again, with this signal and the new list).
+    # A blocked automatic session is a problem instead (no dialog per timed run).
     guard_blocked = Signal(str, str, list)
 
     def __init__(
@@ -203,13 +204,16 @@ class AppController(QObject):
         names: Sequence[str] | None = None,
         *,
         trigger: Trigger = "manual",
-        allow_mass_delete: bool = False,
+        approved_deletes: Approval | None = None,
     ) -> list[str]:
-        """Queue a session for each partnership (None: all). A request for a partnership
-        already queued merges into that run (its ``allow_mass_delete``, and the user's
-        trigger over an automatic one); while one runs, into one run after it. A paused app
-        queues nothing for triggers other than "manual" and "resolve", and automatic
-        triggers never start a partnership's first sync. Returns the names newly queued."""
+        """Queue a session for each partnership (None: all). ``approved_deletes``: the user
+        approved a blocked list of that many deletions (the guard dialog); the session may
+        delete that many from a store, more stops it again. A request for a partnership
+        already queued merges into that run (the user's trigger over an automatic one, the
+        approval of the latest user request; automatic ones carry none); while one runs,
+        into one run after it. A paused app queues nothing for triggers other than "manual"
+        and "resolve", and automatic triggers never start a partnership's first sync.
+        Returns the names newly queued."""
         if self._stopped or (self._paused and trigger not in USER_TRIGGERS):
             return []
         wanted = [p.name for p in self._partnerships] if names is None else list(names)
@@ -221,26 +225,26 @@ class AppController(QObject):
                     "not syncing %s (%s): its first sync is the user's to start", name, trigger
                 )
             wanted = [n for n in wanted if n not in first]
-        queued = [n for n in wanted if self._queue(n, trigger, allow_mass_delete)]
+        queued = [n for n in wanted if self._queue(n, trigger, approved_deletes)]
         if queued:
             self.partnerships_changed.emit()
             self._update_overall()
         return queued
 
-    def _queue(self, name: str, trigger: Trigger, allow_mass_delete: bool) -> bool:
+    def _queue(self, name: str, trigger: Trigger, approved_deletes: Approval | None) -> bool:
         run = self._runs.get(name)
         if run is not None:
-            run.merge(trigger, allow_mass_delete)
+            run.merge(trigger, approved_deletes)
             log.info("merged a sync request for %s (%s) into its run", name, trigger)
             return False
-        run = Run(trigger, allow_mass_delete, CancelToken())
+        run = Run(*request(trigger, approved_deletes), CancelToken())
 
         def work() -> Ran:  # job thread
-            taken, allow = run.take()
+            taken, approved = run.take()
             results = self.service.sync(
                 [name],
                 trigger=taken,
-                allow_mass_delete=allow,
+                approved_deletes=approved,
                 emit=self._relay,
                 cancel=run.token,
             )
@@ -443,8 +447,8 @@ class AppController(QObject):
         self.partnerships_changed.emit()
         self._update_overall()
         if run is not None and run.followup is not None:
-            trigger, allow = run.followup
-            self.sync([name], trigger=trigger, allow_mass_delete=allow)
+            trigger, approved = run.followup
+            self.sync([name], trigger=trigger, approved_deletes=approved)
 
     def _problems_changed(self, notes: list[Note]) -> None:
         self.problems_changed.emit()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from syncgui.engine.events import Approval
 from syncgui.gui import format as fmt
 from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import heading, wrapping_label
@@ -53,6 +54,7 @@ class GuardDialog(QDialog):
     def show_blocked(self, store: str, items: list[str]) -> None:
         """Show what the latest blocked session would delete (a newer block of the same
         partnership updates the open dialog instead of piling up another)."""
+        self.store = store
         self.items = list(items)
         self.setWindowTitle(self.tr("Delete %1 contacts?").replace("%1", str(len(items))))
         self.title.setText(
@@ -112,5 +114,7 @@ class GuardDialog(QDialog):
         return store.rstrip("/").rsplit("/", 1)[-1] or store
 
     def _on_delete(self) -> None:
-        self.controller.sync([self.partnership], allow_mass_delete=True)
+        # the approval is for the list shown: a store that lost more since stops again
+        approval = Approval(self.store, len(self.items))
+        self.controller.sync([self.partnership], approved_deletes=approval)
         self.accept()

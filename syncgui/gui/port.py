@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from syncgui.engine.conflicts import Keep
-from syncgui.engine.events import CancelToken, Direction, EventSink, Policy, SessionResult
+from syncgui.engine.events import Approval, CancelToken, Direction, EventSink, Policy, SessionResult
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
 from syncgui.service.facade import ConflictView
@@ -55,6 +55,7 @@ class DesktopPort(Protocol):
         trigger: Trigger = "manual",
         dry_run: bool = False,
         allow_mass_delete: bool = False,
+        approved_deletes: Approval | None = None,
         emit: EventSink | None = None,
         cancel: CancelToken | None = None,
     ) -> list[SessionResult]: ...

@@ -1,4 +1,4 @@
-"""Where the app's resources are: the icon and the desktop entry.
+"""Where the app's resources are: the icon, the desktop entry and the translations.
 
 They live in the project's top-level ``resources/`` folder. An installed package carries
 them as data files in ``<prefix>/share/syncgui`` (and the freedesktop places
@@ -32,3 +32,13 @@ def resource_path(name: str) -> Path:
             return candidate
     where = ", ".join(str(p) for p in tried)
     raise FileNotFoundError(f"resource {name!r} is missing from this installation ({where})")
+
+
+def translations_dir() -> Path | None:
+    """The folder of syncgui's own translations (``syncgui_<locale>.qm``), or None when this
+    installation has none."""
+    for folder in _candidates():
+        candidate = folder / "translations"
+        if candidate.is_dir():
+            return candidate
+    return None

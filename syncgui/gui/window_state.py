@@ -1,19 +1,28 @@
 """The main window's actions, menus and toolbar, and its saved state (geometry, splitter,
-headers) in QSettings("syncgui", "syncgui")."""
+tab, headers) in ``window.ini`` in the profile's config folder, so each profile (the
+demo's, one per ``--config-dir``) keeps its own.
+
+The texts are translated in the context "MainWindow" (the window's own ``tr``), spelled
+out for pyside6-lupdate, which would file ``w.tr(...)`` under "w"."""
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHeaderView, QMenu, QStyle, QToolBar
 
 if TYPE_CHECKING:
     from syncgui.gui.main_window import MainWindow
 
+log = logging.getLogger(__name__)
+
 SP = QStyle.StandardPixmap
 KEY = QKeySequence
+SETTINGS_FILE = "window.ini"
+translate = QCoreApplication.translate
 
 
 def _action(
@@ -40,37 +49,55 @@ def build_actions(w: MainWindow) -> None:
 
 def _sync_actions(w: MainWindow) -> None:
     w.sync_all_action = _action(
-        w, w.tr("S&ync all"), w.sync_all, [KEY("F5"), KEY("Ctrl+R")], SP.SP_BrowserReload
+        w,
+        translate("MainWindow", "S&ync all"),
+        w.sync_all,
+        [KEY("F5"), KEY("Ctrl+R")],
+        SP.SP_BrowserReload,
     )
     w.cancel_all_action = _action(
-        w, w.tr("&Cancel all"), w.cancel_all, [KEY("Esc")], SP.SP_BrowserStop
+        w, translate("MainWindow", "&Cancel all"), w.cancel_all, [KEY("Esc")], SP.SP_BrowserStop
     )
     w.pause_action = _action(
-        w, w.tr("&Pause for 1 hour"), w.toggle_pause, [KEY("Ctrl+P")], SP.SP_MediaPause
+        w,
+        translate("MainWindow", "&Pause for 1 hour"),
+        w.toggle_pause,
+        [KEY("Ctrl+P")],
+        SP.SP_MediaPause,
     )
 
 
 def _partnership_actions(w: MainWindow) -> None:
     w.new_action = _action(
         w,
-        w.tr("&New partnership…"),
+        translate("MainWindow", "&New partnership…"),
         w.new_partnership,
         [KEY(KEY.StandardKey.New)],
         SP.SP_FileDialogNewFolder,
     )
     w.sync_action = _action(
-        w, w.tr("&Sync now"), w.sync_selected, [KEY("Ctrl+Return")], SP.SP_MediaPlay
+        w,
+        translate("MainWindow", "&Sync now"),
+        w.sync_selected,
+        [KEY("Ctrl+Return")],
+        SP.SP_MediaPlay,
     )
-    w.cancel_action = _action(w, w.tr("Cancel s&elected"), w.cancel_selected, [KEY("Ctrl+.")])
+    w.cancel_action = _action(
+        w, translate("MainWindow", "Cancel s&elected"), w.cancel_selected, [KEY("Ctrl+.")]
+    )
     w.conflicts_action = _action(
         w,
-        w.tr("&Conflicts…"),
+        translate("MainWindow", "&Conflicts…"),
         lambda: w.open_conflicts(None),
         [KEY("Ctrl+K")],
         SP.SP_MessageBoxWarning,
     )
-    w.schedule_action = _action(w, w.tr("Edit &schedule…"), w.edit_schedule, [KEY("Ctrl+E")])
-    w.remove_action = _action(w, w.tr("&Remove…"), w.remove_selected, None, SP.SP_TrashIcon)
+    w.schedule_action = _action(
+        w, translate("MainWindow", "Edit &schedule…"), w.edit_schedule, [KEY("Ctrl+E")]
+    )
+    w.remove_action = _action(
+        w, translate("MainWindow", "&Remove…"), w.remove_selected, None, SP.SP_TrashIcon
+    )
     # Delete removes only while the partnerships list has the focus
     w.remove_action.setShortcut(KEY(KEY.StandardKey.Delete))
     w.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -79,20 +106,28 @@ def _partnership_actions(w: MainWindow) -> None:
 
 
 def _app_actions(w: MainWindow) -> None:
-    w.autostart_action = QAction(w.tr("Start at &login"), w)
+    w.autostart_action = QAction(translate("MainWindow", "Start at &login"), w)
     w.autostart_action.setCheckable(True)
     w.autostart_action.toggled.connect(w.set_autostart)
     w.close_action = _action(
-        w, w.tr("&Close window"), w.close_by_user, [KEY(KEY.StandardKey.Close)]
+        w, translate("MainWindow", "&Close window"), w.close_by_user, [KEY(KEY.StandardKey.Close)]
     )
-    w.quit_action = _action(w, w.tr("&Quit"), w.quit, [KEY(KEY.StandardKey.Quit)])
+    w.quit_action = _action(
+        w, translate("MainWindow", "&Quit"), w.quit, [KEY(KEY.StandardKey.Quit)]
+    )
     w.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
-    w.about_action = _action(w, w.tr("&About syncgui"), w.show_about)
+    w.about_action = _action(w, translate("MainWindow", "&About syncgui"), w.show_about)
 
 
 def _view_actions(w: MainWindow) -> None:
-    w.refresh_action = _action(w, w.tr("Re&load"), w.controller.refresh, [KEY("Ctrl+Shift+R")])
-    texts = [w.tr("Show &activity"), w.tr("Show &problems"), w.tr("Show &devices")]
+    w.refresh_action = _action(
+        w, translate("MainWindow", "Re&load"), w.controller.refresh, [KEY("Ctrl+Shift+R")]
+    )
+    texts = [
+        translate("MainWindow", "Show &activity"),
+        translate("MainWindow", "Show &problems"),
+        translate("MainWindow", "Show &devices"),
+    ]
     w.tab_actions = [
         _action(w, text, lambda _c=False, i=i: w.tabs.setCurrentIndex(i), [KEY(f"Alt+{i + 1}")])
         for i, text in enumerate(texts)
@@ -110,15 +145,16 @@ def _fill(menu: QMenu | QToolBar, actions: list[QAction | None]) -> None:
 def build_menus(w: MainWindow) -> None:
     """The menu bar and the toolbar over the window's actions."""
     bar = w.menuBar()
-    file_menu = bar.addMenu(w.tr("&File"))
+    file_menu = bar.addMenu(translate("MainWindow", "&File"))
     file_menu.setObjectName("fileMenu")
     file_menu.setToolTipsVisible(True)  # why "Start at login" is off in the demo
     _fill(file_menu, [w.new_action, None, w.autostart_action, None, w.close_action, w.quit_action])
     _fill(
-        bar.addMenu(w.tr("&Sync")), [w.sync_all_action, w.cancel_all_action, None, w.pause_action]
+        bar.addMenu(translate("MainWindow", "&Sync")),
+        [w.sync_all_action, w.cancel_all_action, None, w.pause_action],
     )
     _fill(
-        bar.addMenu(w.tr("&Partnership")),
+        bar.addMenu(translate("MainWindow", "&Partnership")),
         [
             w.sync_action,
             w.cancel_action,
@@ -129,9 +165,9 @@ def build_menus(w: MainWindow) -> None:
             w.remove_action,
         ],
     )
-    _fill(bar.addMenu(w.tr("&View")), [*w.tab_actions, None, w.refresh_action])
-    _fill(bar.addMenu(w.tr("&Help")), [w.about_action])
-    tools = QToolBar(w.tr("Main toolbar"), w)
+    _fill(bar.addMenu(translate("MainWindow", "&View")), [*w.tab_actions, None, w.refresh_action])
+    _fill(bar.addMenu(translate("MainWindow", "&Help")), [w.about_action])
+    tools = QToolBar(translate("MainWindow", "Main toolbar"), w)
     tools.setObjectName("mainToolbar")
     tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     _fill(
@@ -158,8 +194,21 @@ def _headers(w: MainWindow) -> dict[str, QHeaderView]:
     }
 
 
+def _settings(w: MainWindow) -> QSettings:
+    path = w.controller.service.paths.config_dir / SETTINGS_FILE
+    return QSettings(str(path), QSettings.Format.IniFormat)
+
+
 def save_window(w: MainWindow) -> None:
-    s = QSettings("syncgui", "syncgui")
+    """Write the window's state to the profile's ``window.ini``, making the config folder
+    if need be; a folder that cannot be written only loses the state (logged)."""
+    folder = w.controller.service.paths.config_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        log.warning("the window's state is not saved: %s", err)
+        return
+    s = _settings(w)
     s.setValue("window/geometry", w.saveGeometry())
     s.setValue("window/state", w.saveState())
     s.setValue("window/splitter", w.splitter.saveState())
@@ -167,6 +216,8 @@ def save_window(w: MainWindow) -> None:
     for key, header in _headers(w).items():
         s.setValue(f"headers/{key}", header.saveState())
     s.sync()
+    if s.status() != QSettings.Status.NoError:
+        log.warning("the window's state is not saved to %s: %s", s.fileName(), s.status().name)
 
 
 def _bytes(s: QSettings, key: str) -> QByteArray | None:
@@ -188,7 +239,9 @@ def default_size(w: MainWindow) -> None:
 
 
 def restore_window(w: MainWindow) -> None:
-    s = QSettings("syncgui", "syncgui")
+    """Apply the state saved in the profile's ``window.ini`` (none yet: the defaults stay;
+    reading never creates the file or its folder)."""
+    s = _settings(w)
     if (geometry := _bytes(s, "window/geometry")) is not None:
         w.restoreGeometry(geometry)
     if (state := _bytes(s, "window/state")) is not None:

@@ -12,7 +12,7 @@ from typing import Literal
 
 from syncgui.engine.conflicts import Keep
 from syncgui.engine.errors import SyncError
-from syncgui.engine.events import CancelToken, Direction, EventSink, Policy, SessionResult
+from syncgui.engine.events import Approval, CancelToken, Direction, EventSink, Policy, SessionResult
 from syncgui.providers.mtp.location import parse_mtp, parse_virtual
 from syncgui.service import autostart
 from syncgui.service.config import Partnership
@@ -110,6 +110,7 @@ class DesktopService:
         trigger: Trigger = "manual",
         dry_run: bool = False,
         allow_mass_delete: bool = False,
+        approved_deletes: Approval | None = None,
         emit: EventSink | None = None,
         cancel: CancelToken | None = None,
     ) -> list[SessionResult]:
@@ -118,6 +119,7 @@ class DesktopService:
             trigger=trigger,
             dry_run=dry_run,
             allow_mass_delete=allow_mass_delete,
+            approved_deletes=approved_deletes,
             emit=emit,
             cancel=cancel,
         )

@@ -10,12 +10,14 @@ import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from typing import Literal
 
 from syncgui.engine.bases import BaseStore
 from syncgui.engine.conflicts import Keep, resolve_stored
 from syncgui.engine.errors import ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.events import (
+    Approval,
     CancelToken,
     ConflictFound,
     Direction,
@@ -49,6 +51,14 @@ from syncgui.service.views import ConflictView
 __all__ = ["ConflictView", "SyncService"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Guard:
+    """What a sync request lets through the mass-deletion guard."""
+
+    allow_mass_delete: bool = False
+    approved_deletes: Approval | None = None
 
 
 class SyncService:
@@ -113,15 +123,18 @@ class SyncService:
         trigger: Trigger = "cli",
         dry_run: bool = False,
         allow_mass_delete: bool = False,
+        approved_deletes: Approval | None = None,
         emit: EventSink | None = None,
         cancel: CancelToken | None = None,
     ) -> list[SessionResult]:
         """Run each partnership once; every finished session but a dry run is recorded in
-        the session log (see :meth:`sessions`) with ``trigger``."""
+        the session log (see :meth:`sessions`) with ``trigger``. ``allow_mass_delete`` lifts
+        the mass-deletion guard; ``approved_deletes`` (the length of the blocked list the
+        user approved, so meant for one partnership) lets a store lose at most that many,
+        more blocks again."""
         chosen = [self.book.get(n) for n in names]
-        return [
-            self._sync_one(p, trigger, dry_run, allow_mass_delete, emit, cancel) for p in chosen
-        ]
+        guard = _Guard(allow_mass_delete, approved_deletes)
+        return [self._sync_one(p, trigger, dry_run, guard, emit, cancel) for p in chosen]
 
     def sessions(self, name: str | None = None, limit: int = 200) -> list[SessionRecord]:
         """The recorded sessions (of one partnership, or all), newest first."""
@@ -138,7 +151,7 @@ class SyncService:
         p: Partnership,
         trigger: Trigger,
         dry_run: bool,
-        allow_mass_delete: bool,
+        guard: _Guard,
         emit: EventSink | None,
         cancel: CancelToken | None,
     ) -> SessionResult:
@@ -151,7 +164,7 @@ class SyncService:
                 emit(event)
 
         started = time.time()
-        result = self._run_session(p, dry_run, allow_mass_delete, sink, cancel)
+        result = self._run_session(p, dry_run, guard, sink, cancel)
         if not dry_run:
             self.paths.ensure()
             record_session(
@@ -168,7 +181,7 @@ class SyncService:
         self,
         p: Partnership,
         dry_run: bool,
-        allow_mass_delete: bool,
+        guard: _Guard,
         emit: EventSink,
         cancel: CancelToken | None,
     ) -> SessionResult:
@@ -178,9 +191,10 @@ class SyncService:
             p.direction,
             p.policy,
             dry_run,
-            allow_mass_delete,
+            guard.allow_mass_delete,
             prefs.guard_ratio,
             prefs.guard_minimum,
+            approved_deletes=guard.approved_deletes,
         )
         started = time.monotonic()
         try:

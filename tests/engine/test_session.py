@@ -12,6 +12,7 @@ import pytest
 from syncgui.engine import memory
 from syncgui.engine.conflicts import Keep, resolve_stored
 from syncgui.engine.events import (
+    Approval,
     CancelToken,
     ConflictFound,
     Direction,
@@ -469,6 +470,76 @@ def test_mass_deletion_is_blocked_until_allowed(net: Net) -> None:
     assert allowed.to_b.deleted == 6
     assert contacts(a) == contacts(b)
     assert len(contacts(b)) == 4
+
+
+def test_an_approval_allows_exactly_the_deletes_that_were_shown(net: Net) -> None:
+    a, b = _ten(net)
+    for i in range(6):
+        a.remove(gid(f"p{i}"))
+    shown = net.sync(a, b).blocked_items
+
+    approved = net.sync(a, b, approved_deletes=Approval("B", len(shown)))
+
+    assert approved.status is Status.OK
+    assert approved.to_b.deleted == 6
+    assert names(b) == [f"Person {i}" for i in range(6, 10)]
+
+
+def test_more_deletes_than_approved_block_again_with_the_new_list(net: Net) -> None:
+    a, b = _ten(net)
+    for i in range(6):
+        a.remove(gid(f"p{i}"))
+    shown = net.sync(a, b).blocked_items
+    a.remove(gid("p6"))  # after the user saw the list
+
+    again = net.sync(a, b, approved_deletes=Approval("B", len(shown)))
+
+    assert again.status is Status.BLOCKED
+    assert again.blocked_store == "B"
+    assert again.blocked_items == [f"Person {i}" for i in range(7)]
+    assert len(contacts(b)) == 10
+    lifted = net.sync(a, b, approved_deletes=Approval("B", len(shown)), allow_mass_delete=True)
+    assert lifted.status is Status.OK
+    assert names(b) == [f"Person {i}" for i in range(7, 10)]
+
+
+def test_an_approval_for_one_store_does_not_cover_the_other(net: Net) -> None:
+    """Both sides lost many contacts: the approval of the first list shown deletes those;
+    the other store's list is shown next, and approving it finishes the sync."""
+    a, b = _ten(net)
+    for i in range(6):
+        a.remove(gid(f"p{i}"))
+    for i in range(6, 10):
+        b.remove(gid(f"p{i}"))
+    first = net.sync(a, b, guard_minimum=3)
+    assert (first.blocked_store, len(first.blocked_items)) == ("B", 6)
+
+    second = net.sync(
+        a, b, guard_minimum=3, approved_deletes=Approval("B", len(first.blocked_items))
+    )
+
+    assert second.status is Status.BLOCKED
+    assert second.blocked_store == "A"
+    assert second.blocked_items == [f"Person {i}" for i in range(6, 10)]
+    assert (len(contacts(a)), len(contacts(b))) == (4, 0)
+    third = net.sync(
+        a, b, guard_minimum=3, approved_deletes=Approval("A", len(second.blocked_items))
+    )
+    assert third.status is Status.OK
+    assert contacts(a) == contacts(b) == {}
+
+
+def test_an_approval_is_for_the_store_whose_list_was_shown(net: Net) -> None:
+    """An approval of 6 deletions from A does not let 6 go from B: B's list is asked about."""
+    a, b = _ten(net)
+    for i in range(6):
+        a.remove(gid(f"p{i}"))
+
+    other = net.sync(a, b, approved_deletes=Approval("A", 6))
+
+    assert other.status is Status.BLOCKED
+    assert other.blocked_store == "B"
+    assert len(contacts(b)) == 10
 
 
 def test_deleting_fewer_than_the_threshold_goes_through(net: Net) -> None:

@@ -1,4 +1,5 @@
-"""GUI tests run offscreen against :class:`FakeDesktop` (no display, no phone, no disk)."""
+"""GUI tests run offscreen against :class:`FakeDesktop` (no display, no phone; on disk only
+the window's state, in the fake profile's folders under the test's tmp_path)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything loads Qt
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,9 +18,10 @@ from tests.gui.fake_service import FakeDesktop
 
 
 @pytest.fixture
-def fake() -> FakeDesktop:
-    """One partnership "phone"; sessions succeed at once unless scripted otherwise."""
-    return FakeDesktop()
+def fake(tmp_path: Path) -> FakeDesktop:
+    """One partnership "phone"; sessions succeed at once unless scripted otherwise. Its
+    profile's folders are under ``tmp_path / "profile"`` (none exists until written)."""
+    return FakeDesktop(root=tmp_path / "profile")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from syncgui.engine.conflicts import Keep
 from syncgui.engine.errors import ItemProblem
 from syncgui.engine.events import (
+    Approval,
     CancelToken,
     Direction,
     EventSink,
@@ -49,7 +50,27 @@ from syncgui.service.records import (
     Trigger,
 )
 
-__all__ = ["FakeDesktop", "Scripted", "make_conflict", "make_device", "make_place"]
+__all__ = ["FakeDesktop", "Scripted", "SyncCall", "make_conflict", "make_device", "make_place"]
+
+
+class SyncCall(tuple[Any, ...]):
+    """A recorded ``sync`` call. It compares as ``(names, trigger, dry_run,
+    allow_mass_delete)``, as tests written before guard approvals expect; the approval
+    is ``approved_deletes``."""
+
+    approved_deletes: Approval | None
+
+    def __new__(
+        cls,
+        names: list[str],
+        trigger: Trigger,
+        dry_run: bool,
+        allow_mass_delete: bool,
+        approved_deletes: Approval | None = None,
+    ) -> SyncCall:
+        call = super().__new__(cls, (names, trigger, dry_run, allow_mass_delete))
+        call.approved_deletes = approved_deletes
+        return call
 
 
 def make_device(
@@ -266,24 +287,19 @@ class FakeDesktop:
         trigger: Trigger = "manual",
         dry_run: bool = False,
         allow_mass_delete: bool = False,
+        approved_deletes: Approval | None = None,
         emit: EventSink | None = None,
         cancel: CancelToken | None = None,
     ) -> list[SessionResult]:
-        self._record("sync", (list(names), trigger, dry_run, allow_mass_delete))
+        call = SyncCall(list(names), trigger, dry_run, allow_mass_delete, approved_deletes)
+        self._record("sync", call)
         self.sync_threads.append(threading.current_thread())
-        return [
-            self._session(name, trigger, dry_run, allow_mass_delete, emit, cancel) for name in names
-        ]
+        return [self._session(name, call, emit, cancel) for name in names]
 
     def _session(
-        self,
-        name: str,
-        trigger: Trigger,
-        dry_run: bool,
-        allow_mass_delete: bool,
-        emit: EventSink | None,
-        cancel: CancelToken | None,
+        self, name: str, call: SyncCall, emit: EventSink | None, cancel: CancelToken | None
     ) -> SessionResult:
+        _names, trigger, dry_run, allow_mass_delete = call
         if name not in self.book:
             raise KeyError(f"no partnership named {name!r}")
         self.triggers.append((name, trigger))
@@ -312,7 +328,15 @@ class FakeDesktop:
         if s.effect is not None:
             s.effect()
         say(Progress(name, "finished"))
-        if (s.status is Status.BLOCKED or s.blocked_store) and allow_mass_delete:
+        approved = call.approved_deletes
+        if (s.status is Status.BLOCKED or s.blocked_store) and (
+            allow_mass_delete
+            or (
+                approved is not None
+                and approved.store == s.blocked_store
+                and len(s.blocked_items) <= approved.count
+            )
+        ):  # as the engine: the guard lifted, or that store's list approved and not grown
             s = Scripted()
         result.status = s.status or (
             Status.BLOCKED if s.blocked_store else Status.CONFLICTS if s.conflicts else Status.OK

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 
@@ -19,8 +18,7 @@ from syncgui.gui.tray import TrayIcon
 
 
 @pytest.fixture
-def running(qapp: QApplication, controller: AppController, tmp_path: Any) -> Iterator[Any]:
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
+def running(qapp: QApplication, controller: AppController) -> Iterator[Any]:
     window = MainWindow(controller, has_tray=False)
     qapp.setQuitOnLastWindowClosed(True)
     parts = app_module._Running(qapp, controller, window)

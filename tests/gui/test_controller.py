@@ -13,7 +13,7 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from syncgui.engine.errors import ItemProblem
-from syncgui.engine.events import Status
+from syncgui.engine.events import Approval, Status
 from syncgui.gui.controller import AppController
 from syncgui.gui.problems import ProblemList
 from syncgui.gui.state import Activity, Overall, Problem
@@ -182,9 +182,14 @@ def test_guard_blocked_is_announced_with_the_items(
         controller.sync(["phone"])
     assert blocker.args == ["phone", "Pixel 7", ["Ada", "Alan"]]
     settle(qtbot, controller)
-    controller.sync(["phone"], allow_mass_delete=True)
+    controller.sync(["phone"], approved_deletes=Approval("store", 2))
     settle(qtbot, controller)
-    assert fake.called("sync")[-1] == (["phone"], "manual", False, True)
+    last = fake.called("sync")[-1]
+    assert (last, last.approved_deletes) == (
+        (["phone"], "manual", False, False),
+        Approval("store", 2),
+    )
+    assert fake.history[-1].status == "ok"
 
 
 def test_item_errors_make_one_notification_and_problems_and_the_error_state(
@@ -290,12 +295,16 @@ def test_the_guard_approval_is_merged_into_a_queued_run(
     ctl.sync(["phone"])
     qtbot.waitUntil(lambda: activity(ctl) is Activity.SYNCING, timeout=5000)
     assert ctl.sync(["laptop"], trigger="schedule") == ["laptop"]
-    ctl.sync(["laptop"], allow_mass_delete=True)  # the user's: beats "schedule"
+    ctl.sync(["laptop"], approved_deletes=Approval("store", 7))  # the user's: beats "schedule"
     ctl.pause(None)  # cancels queued automatic runs, not the user's merged into one
     assert activity(ctl, "laptop") is Activity.QUEUED
     fake.gate.set()
     settle(qtbot, ctl)
-    assert fake.called("sync")[-1] == (["laptop"], "manual", False, True)
+    last = fake.called("sync")[-1]
+    assert (last, last.approved_deletes) == (
+        (["laptop"], "manual", False, False),
+        Approval("store", 7),
+    )
 
 
 def test_the_guard_approval_is_merged_into_the_follow_up_of_a_running_sync(
@@ -305,15 +314,33 @@ def test_the_guard_approval_is_merged_into_the_follow_up_of_a_running_sync(
     ctl.sync(["phone"])
     qtbot.waitUntil(lambda: activity(ctl) is Activity.SYNCING, timeout=5000)
     ctl.sync(["phone"], trigger="change")  # remembered as the follow-up
-    ctl.sync(["phone"], allow_mass_delete=True)  # merged into it
+    ctl.sync(["phone"], approved_deletes=Approval("store", 7))  # merged into it
     assert ctl.pending_work() == 2  # the running session and its follow-up
     fake.gate.set()
     settle(qtbot, ctl)
-    assert [c for c in fake.called("sync")] == [
-        (["phone"], "manual", False, False),
-        (["phone"], "manual", False, True),
-    ]
+    calls = fake.called("sync")
+    assert calls == [(["phone"], "manual", False, False)] * 2
+    assert [c.approved_deletes for c in calls] == [None, Approval("store", 7)]
     assert ctl.pending_work() == 0
+
+
+def test_a_merged_run_keeps_the_approval_of_the_latest_user_request(
+    qtbot: QtBot, two: tuple[FakeDesktop, AppController]
+) -> None:
+    """Not the larger one: the user approved the list shown last. An automatic request
+    carries no approval and leaves the user's as it is."""
+    fake, ctl = two
+    ctl.sync(["phone"])
+    qtbot.waitUntil(lambda: activity(ctl) is Activity.SYNCING, timeout=5000)
+    ctl.sync(["phone"], approved_deletes=Approval("store", 9))
+    ctl.sync(["phone"], approved_deletes=Approval("store", 7))
+    ctl.sync(["phone"], trigger="change", approved_deletes=Approval("store", 12))
+    fake.gate.set()
+    settle(qtbot, ctl)
+    assert [(c[1], c.approved_deletes) for c in fake.called("sync")] == [
+        ("manual", None),
+        ("manual", Approval("store", 7)),
+    ]
 
 
 def test_pending_work_counts_queued_and_running_jobs(

@@ -1,5 +1,6 @@
 """The mass-deletion guard dialog: what it lists, Cancel deletes nothing, continue syncs
-with the guard lifted."""
+with the deletion of the contacts listed approved (and a list that grew since is shown
+again instead of deleted)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from syncgui.engine.events import Approval
 from syncgui.gui.controller import AppController
 from syncgui.gui.guard_dialog import GuardDialog
 from syncgui.gui.main_window import MainWindow
@@ -59,24 +61,52 @@ def test_cancel_deletes_nothing(qtbot: QtBot, fake: FakeDesktop, controller: App
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     settle(qtbot, controller)
     assert not dialog.isVisible()
-    assert [c[3] for c in fake.called("sync")] == [False]  # no run with the guard lifted
+    assert [c.approved_deletes for c in fake.called("sync")] == [None]  # nothing approved
 
 
 def test_escape_is_cancel(qtbot: QtBot, fake: FakeDesktop, controller: AppController) -> None:
     dialog = blocked_dialog(qtbot, fake, controller)
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     settle(qtbot, controller)
-    assert [c[3] for c in fake.called("sync")] == [False]
+    assert [c.approved_deletes for c in fake.called("sync")] == [None]
 
 
-def test_delete_them_and_sync_lifts_the_guard_once(
+def test_delete_them_and_sync_approves_the_contacts_listed(
     qtbot: QtBot, fake: FakeDesktop, controller: AppController
 ) -> None:
     dialog = blocked_dialog(qtbot, fake, controller)
     with qtbot.waitSignal(controller.sessions_changed, timeout=5000):
         qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
     settle(qtbot, controller)
-    assert fake.called("sync")[-1] == (["phone"], "manual", False, True)
+    last = fake.called("sync")[-1]
+    assert last == (["phone"], "manual", False, False)  # the guard is not lifted...
+    # ...the 7 listed, from that store, are approved
+    assert last.approved_deletes == Approval("/tmp/book", len(ITEMS))
+    assert fake.history[-1].status == "ok"
+
+
+def test_a_list_that_grew_since_is_shown_again_instead_of_deleted(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    dialog = blocked_dialog(qtbot, fake, controller)
+    window = dialog.parent()
+    grown = [*ITEMS, "Contact 8", "Contact 9"]  # deleted while the user read the list
+    fake.script("phone", blocked_store="/tmp/book", blocked_items=grown)
+    with qtbot.waitSignal(controller.guard_blocked, timeout=5000):
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, controller)
+    assert fake.history[-1].status == "blocked"
+    [again] = [d for d in window.findChildren(GuardDialog) if d.isVisible()]
+    assert [again.list.item(i).text() for i in range(again.list.count())] == grown  # type: ignore[union-attr]
+    assert again.windowTitle() == "Delete 9 contacts?"
+    with qtbot.waitSignal(controller.sessions_changed, timeout=5000):
+        qtbot.mouseClick(again.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, controller)
+    assert [c.approved_deletes for c in fake.called("sync")] == [
+        None,
+        Approval("/tmp/book", 7),
+        Approval("/tmp/book", 9),
+    ]
     assert fake.history[-1].status == "ok"
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu, QMessageBox, QProgressBar, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -21,14 +21,6 @@ from syncgui.gui.partnerships_view import NEXT
 from syncgui.service.config import Partnership
 from syncgui.service.errors import ConfigError
 from tests.gui.fake_service import FakeDesktop, make_conflict, make_device
-
-
-@pytest.fixture(autouse=True)
-def settings_dir(tmp_path: Path) -> Path:
-    """QSettings("syncgui", "syncgui") writes under the test's folder."""
-    folder = tmp_path / "settings"
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
-    return folder
 
 
 def settle(qtbot: QtBot, ctl: AppController) -> None:
@@ -140,8 +132,10 @@ def test_conflicts_badge_shows_the_count_and_opens_the_dialog(
     qtbot.waitUntil(lambda: dialog.list.count() == 2, timeout=5000)
 
 
-def test_first_run_offers_the_demo_and_a_new_partnership(qtbot: QtBot, qapp: Any) -> None:
-    fake = FakeDesktop([])
+def test_first_run_offers_the_demo_and_a_new_partnership(
+    qtbot: QtBot, qapp: Any, tmp_path: Path
+) -> None:
+    fake = FakeDesktop([], root=tmp_path)
     ctl = AppController(fake)
     try:
         window = make_window(qtbot, ctl)
@@ -154,8 +148,8 @@ def test_first_run_offers_the_demo_and_a_new_partnership(qtbot: QtBot, qapp: Any
         ctl.shutdown()
 
 
-def test_demo_title(qtbot: QtBot, qapp: Any) -> None:
-    ctl = AppController(FakeDesktop(is_demo=True))
+def test_demo_title(qtbot: QtBot, qapp: Any, tmp_path: Path) -> None:
+    ctl = AppController(FakeDesktop(is_demo=True, root=tmp_path))
     try:
         assert make_window(qtbot, ctl).windowTitle() == "syncgui (demo)"
     finally:
@@ -315,21 +309,67 @@ def test_close_without_tray_asks_while_a_sync_runs(
 
 
 def test_geometry_splitter_and_headers_are_restored(
-    qtbot: QtBot, controller: AppController, settings_dir: Path
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
 ) -> None:
+    assert not fake.paths.config_dir.exists()
     window = make_window(qtbot, controller)
+    assert not fake.paths.config_dir.exists()  # start-up only reads
     window.resize(700, 500)
     window.splitter.setSizes([150, 400])
     window.partnerships.tree.header().resizeSection(0, 222)
     window.tabs.setCurrentIndex(2)
     sizes = window.splitter.sizes()
     window.close()
+    assert (fake.paths.config_dir / "window.ini").is_file()  # the folder made on saving
     again = make_window(qtbot, controller)
     assert (again.width(), again.height()) == (700, 500)
     assert again.splitter.sizes() == sizes
     assert again.partnerships.tree.header().sectionSize(0) == 222
     assert again.tabs.currentIndex() == 2
-    assert any(settings_dir.rglob("*"))
+
+
+def test_each_profile_keeps_its_own_window_size(qtbot: QtBot, qapp: Any, tmp_path: Path) -> None:
+    """Two config folders (two --config-dir) and the demo's: a size left in one is not the
+    size of another."""
+    profiles = {
+        "mine": FakeDesktop(root=tmp_path / "mine"),
+        "other": FakeDesktop(root=tmp_path / "other"),
+        "demo": FakeDesktop(root=tmp_path / "mine" / "demo", is_demo=True),
+    }
+    sizes = {"mine": (700, 500), "other": (640, 420), "demo": (760, 540)}
+    controllers = {name: AppController(fake) for name, fake in profiles.items()}
+    try:
+        for name, ctl in controllers.items():
+            window = make_window(qtbot, ctl)
+            window.resize(*sizes[name])
+            window.close()
+        for name, ctl in controllers.items():
+            window = make_window(qtbot, ctl)
+            assert (window.width(), window.height()) == sizes[name], name
+            window.close()
+        inis = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("window.ini"))
+        assert inis == [
+            "mine/config/window.ini",
+            "mine/demo/config/window.ini",
+            "other/config/window.ini",
+        ]
+    finally:
+        for ctl in controllers.values():
+            ctl.shutdown()
+
+
+def test_a_config_folder_that_cannot_be_made_only_loses_the_state(
+    qtbot: QtBot, qapp: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    ctl = AppController(FakeDesktop(root=tmp_path / "file"))
+    try:
+        window = make_window(qtbot, ctl)
+        window.close()  # no exception: the close goes on
+        assert not window.isVisible()
+        assert "the window's state is not saved" in caplog.text
+    finally:
+        ctl.shutdown()
 
 
 def test_delete_key_removes_only_from_the_partnerships_list(
@@ -461,8 +501,8 @@ def test_start_at_login_writes_the_command_the_app_was_started_with(
     assert fake.autostart_command == command
 
 
-def test_the_demo_does_not_offer_start_at_login(qtbot: QtBot, qapp: Any) -> None:
-    fake = FakeDesktop(is_demo=True)
+def test_the_demo_does_not_offer_start_at_login(qtbot: QtBot, qapp: Any, tmp_path: Path) -> None:
+    fake = FakeDesktop(is_demo=True, root=tmp_path)
     ctl = AppController(fake)
     try:
         window = make_window(qtbot, ctl)

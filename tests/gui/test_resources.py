@@ -1,4 +1,5 @@
-"""The icon and the desktop entry: found by the app, valid, and installed with the package."""
+"""The icon, the desktop entry and the translations: found by the app, valid, and installed
+with the package."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import configparser
 import tomllib
 from pathlib import Path
 
+import pytest
 from PySide6.QtSvg import QSvgRenderer
 
-from syncgui.gui.resources import resource_path
+from syncgui.gui import resources
+from syncgui.gui.resources import resource_path, translations_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,4 +39,14 @@ def test_the_package_installs_both_where_desktops_look() -> None:
     assert "resources/syncgui.desktop" in data["share/applications"]
     assert "resources/syncgui.svg" in data["share/icons/hicolor/scalable/apps"]
     assert set(data["share/syncgui"]) == {"resources/syncgui.svg", "resources/syncgui.desktop"}
+    assert data["share/syncgui/translations"] == ["resources/translations/*.qm"]
     assert project["project"]["gui-scripts"]["syncgui"] == "syncgui.gui.app:main"
+
+
+def test_the_translations_folder_is_optional(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(resources, "_candidates", lambda: [tmp_path / "a", tmp_path / "b"])
+    assert translations_dir() is None
+    (tmp_path / "b" / "translations").mkdir(parents=True)
+    assert translations_dir() == tmp_path / "b" / "translations"

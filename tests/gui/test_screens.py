@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from pytestqt.qtbot import QtBot
@@ -54,7 +53,6 @@ def out(tmp_path: Path) -> Path:
     artifacts = os.environ.get("SYNCGUI_ARTIFACTS")  # scripts/test: artifacts/screenshots
     folder = Path(artifacts) / "offscreen" if artifacts else tmp_path / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
-    QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
     return folder
 
 
@@ -77,13 +75,18 @@ def save(qtbot: QtBot, widget: QWidget, path: Path) -> float:
 
 
 def test_screenshots(
-    qtbot: QtBot, qapp: QApplication, out: Path, palettes: list[tuple[str, QPalette]]
+    qtbot: QtBot,
+    qapp: QApplication,
+    out: Path,
+    palettes: list[tuple[str, QPalette]],
+    tmp_path: Path,
 ) -> None:
     fake = FakeDesktop(
         [
             Partnership("Pixel", "vdir:/home/me/Contacts", "mtp:SER123/Internal/Contacts"),
             Partnership("Backup", "vdir:/home/me/Contacts", "vcf:/home/me/backup.vcf"),
-        ]
+        ],
+        root=tmp_path / "profile",
     )
     fake.devices = [
         make_device(),
@@ -157,7 +160,7 @@ def test_screenshots(
             wizard.button(QWizard.WizardButton.CancelButton).click()
             dialog.close()
             window.close()
-        empty_ctl = AppController(FakeDesktop([]))
+        empty_ctl = AppController(FakeDesktop([], root=tmp_path / "first-run"))
         try:
             qapp.setPalette(palettes[0][1])
             empty = MainWindow(empty_ctl, True)
