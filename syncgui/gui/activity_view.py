@@ -85,8 +85,8 @@ class ActivityView(QWidget):
         if record.status == "blocked":
             summary = fmt.plural(
                 len(record.blocked_items),
-                "would delete {n} contact from %1",
-                "would delete {n} contacts from %1",
+                self.tr("would delete {n} contact from %1"),
+                self.tr("would delete {n} contacts from %1"),
             ).replace("%1", record.blocked_store or "")
         item = QTreeWidgetItem(
             [

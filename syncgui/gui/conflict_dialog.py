@@ -246,8 +246,8 @@ class ConflictDialog(QDialog):
         self.summary.setText(
             fmt.plural(
                 n,
-                "{n} contact was changed on both sides",
-                "{n} contacts were changed on both sides",
+                self.tr("{n} contact was changed on both sides"),
+                self.tr("{n} contacts were changed on both sides"),
             )
             if n
             else self.tr("No conflicts")
@@ -475,8 +475,8 @@ class ConflictDialog(QDialog):
         self.status.setText(
             fmt.plural(
                 n,
-                "Resolving {n} conflict; the partnership then syncs.",
-                "Resolving {n} conflicts; the partnership then syncs.",
+                self.tr("Resolving {n} conflict; the partnership then syncs."),
+                self.tr("Resolving {n} conflicts; the partnership then syncs."),
             )
         )
 

@@ -1,10 +1,14 @@
 """One conflict field by field: label | side A | side B | (when merging) which to keep.
-Differing rows are tinted from the palette, clashing ones more strongly and in bold."""
+Differing rows are tinted from the palette, clashing ones more strongly and in bold.
+
+The field labels come from the providers in English ("Phone", "Email (NASA)"); the
+providers do not use Qt, so the table translates them, in the context "FieldLabel"."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -21,6 +25,51 @@ from syncgui.service.records import ConflictDetail
 
 FIELD, SIDE_A, SIDE_B, CHOICE = range(4)
 Side = Literal["a", "b"]
+
+#: The providers' field labels (``syncgui.providers.vcard.compare.LABELS``), listed for
+#: pyside6-lupdate; a test keeps the two lists the same.
+FIELD_LABELS = (
+    QT_TRANSLATE_NOOP("FieldLabel", "Name"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Structured name"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Nickname"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Phone"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Email"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Address"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Address label"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Note"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Organization"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Job title"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Role"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Birthday"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Anniversary"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Gender"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Website"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Photo"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Logo"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Sound"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Public key"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Groups"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Instant messaging"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Location"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Time zone"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Language"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Kind"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Member"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Related"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Sort as"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Date"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Related name"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Social profile"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Android field"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Conflict copy of"),
+)
+
+
+def field_label(label: str) -> str:
+    """A provider's field label in the user's language; a qualifier in brackets ("Phone
+    (work)", "Email (NASA)") is the card's own word and stays."""
+    name, bracket, qualifier = label.partition(" (")
+    return QCoreApplication.translate("FieldLabel", name) + bracket + qualifier
 
 
 def deleted_side(view: ConflictView) -> Side | None:
@@ -72,8 +121,9 @@ class ConflictTable(QTableWidget):
         absent = self.tr("—")
         newer_b = (detail.b_changed or 0) > (detail.a_changed or 0)
         for r, row in enumerate(detail.rows):
+            label = field_label(row.label)
             cells = [
-                QTableWidgetItem(row.label),
+                QTableWidgetItem(label),
                 QTableWidgetItem(row.a if row.a is not None else absent),
                 QTableWidgetItem(row.b if row.b is not None else absent),
                 QTableWidgetItem(""),
@@ -93,7 +143,7 @@ class ConflictTable(QTableWidget):
                 combo.addItem(a_name, "a")
                 combo.addItem(b_name, "b")
                 combo.setCurrentIndex(1 if newer_b else 0)  # the newer change first
-                combo.setToolTip(self.tr("Which version of %1 to keep").replace("%1", row.label))
+                combo.setToolTip(self.tr("Which version of %1 to keep").replace("%1", label))
                 self.setCellWidget(r, CHOICE, combo)
                 self.choices[row.field] = combo
         self.resizeRowsToContents()

@@ -1,7 +1,9 @@
 """Words and numbers as the user reads them: store names, sizes, times, session summaries.
 
-Every string goes through Qt's translation (context "format"); English plurals are chosen
-by :func:`plural` (a translation file may still give its own forms per string)."""
+Every string goes through Qt's translation in the context "format", each spelled out as
+``translate("format", "...")`` so pyside6-lupdate extracts it under the context it is
+looked up with. English plurals are chosen by :func:`plural`; its callers pass both forms
+already translated (a translation file gives its own text for each form)."""
 
 from __future__ import annotations
 
@@ -16,16 +18,16 @@ from syncgui.engine.events import Direction, Policy, SessionResult
 from syncgui.service.devices import DeviceReport
 from syncgui.service.records import Counts, Schedule, SessionRecord
 
-_CTX = "format"
-
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate(_CTX, text)
+translate = QCoreApplication.translate
 
 
 def plural(n: int, one: str, many: str) -> str:
-    """``one`` or ``many`` (translated), with ``{n}`` replaced by the number."""
-    return (tr(one) if n == 1 else tr(many)).replace("{n}", QLocale().toString(n))
+    """``one`` or ``many`` by the English rule, with ``{n}`` replaced by the number.
+
+    Both forms come translated by the caller, e.g. ``plural(n, self.tr("{n} conflict"),
+    self.tr("{n} conflicts"))``: a text given here is not looked up again (lupdate would
+    not see it)."""
+    return (one if n == 1 else many).replace("{n}", QLocale().toString(n))
 
 
 # -- sizes and times ---------------------------------------------------------------------
@@ -55,13 +57,17 @@ def ago(t: float, now: float | None = None) -> str:
     """How long ago ``t`` was, in words ("3 min ago"); older than a day: the date."""
     seconds = (time.time() if now is None else now) - t
     if seconds < 45:
-        return tr("just now")
+        return translate("format", "just now")
     minutes = round(seconds / 60)
     if minutes < 60:
-        return plural(minutes, "{n} min ago", "{n} min ago")
+        return plural(
+            minutes, translate("format", "{n} min ago"), translate("format", "{n} min ago")
+        )
     hours = round(seconds / 3600)
     if hours < 24:
-        return plural(hours, "{n} hour ago", "{n} hours ago")
+        return plural(
+            hours, translate("format", "{n} hour ago"), translate("format", "{n} hours ago")
+        )
     return local_time(t)
 
 
@@ -69,12 +75,12 @@ def until(t: float, now: float | None = None) -> str:
     """When a future moment comes, in words ("in 12 min")."""
     seconds = t - (time.time() if now is None else now)
     if seconds < 60:
-        return tr("in less than a minute")
+        return translate("format", "in less than a minute")
     minutes = round(seconds / 60)
     if minutes < 60:
-        return plural(minutes, "in {n} min", "in {n} min")
+        return plural(minutes, translate("format", "in {n} min"), translate("format", "in {n} min"))
     if seconds < 86400:
-        return tr("at %1").replace("%1", clock(t))
+        return translate("format", "at %1").replace("%1", clock(t))
     return local_time(t)
 
 
@@ -112,13 +118,13 @@ def store_name(spec: str, devices: Sequence[DeviceReport] = ()) -> str:
         return os.path.basename(location.rstrip("/\\")) or location
     if scheme == "virtual":
         root, _, inner = location.partition("#")
-        name = os.path.basename(root.rstrip("/\\")) or tr("Virtual phone")
+        name = os.path.basename(root.rstrip("/\\")) or translate("format", "Virtual phone")
         leaf = inner.strip("/").rsplit("/", 1)[-1]
         return f"{name} · {leaf}" if leaf and leaf.lower() != "contacts" else name
     if scheme == "mtp":
         serial, _, rest = location.partition("/")
         device = _device_for(serial, devices)
-        phone = device.name if device else tr("Phone %1").replace("%1", serial)
+        phone = device.name if device else translate("format", "Phone %1").replace("%1", serial)
         leaf = rest.strip("/").rsplit("/", 1)[-1] if "/" in rest else ""
         return f"{phone} · {leaf}" if leaf and leaf.lower() != "contacts" else phone
     return location or spec
@@ -140,40 +146,49 @@ def direction_arrow(direction: Direction) -> str:
 
 def direction_words(direction: Direction, a: str, b: str) -> str:
     if direction is Direction.TWO_WAY:
-        return tr("Both ways: changes on either side go to the other")
-    text = tr("One way: %1 is copied to %2, changes on %2 are not sent back")
+        return translate("format", "Both ways: changes on either side go to the other")
+    text = translate("format", "One way: %1 is copied to %2, changes on %2 are not sent back")
     src, dst = (a, b) if direction is Direction.A_TO_B else (b, a)
     return text.replace("%1", src).replace("%2", dst)
 
 
 def policy_name(policy: Policy) -> str:
     return {
-        Policy.MERGE: tr("Merge"),
-        Policy.ASK: tr("Ask me"),
-        Policy.A_WINS: tr("First store wins"),
-        Policy.B_WINS: tr("Second store wins"),
-        Policy.NEWEST: tr("Newest wins"),
-        Policy.KEEP_BOTH: tr("Keep both"),
+        Policy.MERGE: translate("format", "Merge"),
+        Policy.ASK: translate("format", "Ask me"),
+        Policy.A_WINS: translate("format", "First store wins"),
+        Policy.B_WINS: translate("format", "Second store wins"),
+        Policy.NEWEST: translate("format", "Newest wins"),
+        Policy.KEEP_BOTH: translate("format", "Keep both"),
     }[policy]
 
 
 def policy_help(policy: Policy, a: str, b: str) -> str:
     text = {
-        Policy.MERGE: tr(
+        Policy.MERGE: translate(
+            "format",
             "Combine both changes field by field (a new phone number on one side and a new "
             "email on the other both stay). Only a field changed differently on both sides "
-            "is left for you to decide."
+            "is left for you to decide.",
         ),
-        Policy.ASK: tr(
+        Policy.ASK: translate(
+            "format",
             "Never decide for me: keep both versions untouched and list the contact under "
-            "Conflicts until I choose. The rest of the sync goes on."
+            "Conflicts until I choose. The rest of the sync goes on.",
         ),
-        Policy.A_WINS: tr("When both sides changed a contact, the version on %1 is kept."),
-        Policy.B_WINS: tr("When both sides changed a contact, the version on %2 is kept."),
-        Policy.NEWEST: tr("When both sides changed a contact, the more recent change is kept."),
-        Policy.KEEP_BOTH: tr(
+        Policy.A_WINS: translate(
+            "format", "When both sides changed a contact, the version on %1 is kept."
+        ),
+        Policy.B_WINS: translate(
+            "format", "When both sides changed a contact, the version on %2 is kept."
+        ),
+        Policy.NEWEST: translate(
+            "format", "When both sides changed a contact, the more recent change is kept."
+        ),
+        Policy.KEEP_BOTH: translate(
+            "format",
             "When both sides changed a contact, keep both: the other version is added as a "
-            "copy marked “conflict copy”."
+            "copy marked “conflict copy”.",
         ),
     }[policy]
     return text.replace("%1", a).replace("%2", b)
@@ -182,12 +197,18 @@ def policy_help(policy: Policy, a: str, b: str) -> str:
 def schedule_text(schedule: Schedule) -> str:
     parts = []
     if schedule.interval_minutes:
-        parts.append(plural(schedule.interval_minutes, "every minute", "every {n} minutes"))
+        parts.append(
+            plural(
+                schedule.interval_minutes,
+                translate("format", "every minute"),
+                translate("format", "every {n} minutes"),
+            )
+        )
     if schedule.on_connect:
-        parts.append(tr("when the phone is connected"))
+        parts.append(translate("format", "when the phone is connected"))
     if schedule.on_change:
-        parts.append(tr("when a file changes"))
-    return ", ".join(parts) if parts else tr("only when I ask")
+        parts.append(translate("format", "when a file changes"))
+    return ", ".join(parts) if parts else translate("format", "only when I ask")
 
 
 # -- session results ---------------------------------------------------------------------
@@ -197,26 +218,58 @@ def counts_text(counts: Counts, side: str) -> str:
     """ "2 added, 1 changed on Address book" (empty when nothing was written)."""
     parts = []
     if counts.created:
-        parts.append(plural(counts.created, "{n} added", "{n} added"))
+        parts.append(
+            plural(
+                counts.created, translate("format", "{n} added"), translate("format", "{n} added")
+            )
+        )
     if counts.updated:
-        parts.append(plural(counts.updated, "{n} changed", "{n} changed"))
+        parts.append(
+            plural(
+                counts.updated,
+                translate("format", "{n} changed"),
+                translate("format", "{n} changed"),
+            )
+        )
     if counts.deleted:
-        parts.append(plural(counts.deleted, "{n} deleted", "{n} deleted"))
+        parts.append(
+            plural(
+                counts.deleted,
+                translate("format", "{n} deleted"),
+                translate("format", "{n} deleted"),
+            )
+        )
     if not parts:
         return ""
-    return tr("%1 on %2").replace("%1", ", ".join(parts)).replace("%2", side)
+    return translate("format", "%1 on %2").replace("%1", ", ".join(parts)).replace("%2", side)
 
 
 def changes_text(record: SessionRecord, a: str, b: str) -> str:
     """What a session wrote where, conflicts and merges included."""
     parts = [t for t in (counts_text(record.to_b, b), counts_text(record.to_a, a)) if t]
     if record.merged:
-        parts.append(plural(record.merged, "{n} merged", "{n} merged"))
+        parts.append(
+            plural(
+                record.merged, translate("format", "{n} merged"), translate("format", "{n} merged")
+            )
+        )
     if record.conflicts:
-        parts.append(plural(record.conflicts, "{n} conflict left", "{n} conflicts left"))
+        parts.append(
+            plural(
+                record.conflicts,
+                translate("format", "{n} conflict left"),
+                translate("format", "{n} conflicts left"),
+            )
+        )
     if record.errors:
-        parts.append(plural(len(record.errors), "{n} problem", "{n} problems"))
-    return "; ".join(parts) if parts else tr("nothing to change")
+        parts.append(
+            plural(
+                len(record.errors),
+                translate("format", "{n} problem"),
+                translate("format", "{n} problems"),
+            )
+        )
+    return "; ".join(parts) if parts else translate("format", "nothing to change")
 
 
 def session_summary(record: SessionRecord, a: str, b: str, now: float | None = None) -> str:
@@ -224,26 +277,39 @@ def session_summary(record: SessionRecord, a: str, b: str, now: float | None = N
     when = ago(record.finished, now)
     if record.status == "failed":
         first = record.errors[0].message if record.errors else ""
-        return tr("Failed %1: %2").replace("%1", when).replace("%2", first).rstrip(": ")
+        return (
+            translate("format", "Failed %1: %2")
+            .replace("%1", when)
+            .replace("%2", first)
+            .rstrip(": ")
+        )
     if record.status == "blocked":
         store = record.blocked_store or ""
         n = len(record.blocked_items)
-        text = plural(n, "would delete {n} contact from %2", "would delete {n} contacts from %2")
-        return tr("Stopped %1: ").replace("%1", when) + text.replace("%2", store)
+        text = plural(
+            n,
+            translate("format", "would delete {n} contact from %2"),
+            translate("format", "would delete {n} contacts from %2"),
+        )
+        return translate("format", "Stopped %1: ").replace("%1", when) + text.replace("%2", store)
     if record.status == "cancelled":
-        return tr("Cancelled %1").replace("%1", when)
-    return tr("Synced %1: %2").replace("%1", when).replace("%2", changes_text(record, a, b))
+        return translate("format", "Cancelled %1").replace("%1", when)
+    return (
+        translate("format", "Synced %1: %2")
+        .replace("%1", when)
+        .replace("%2", changes_text(record, a, b))
+    )
 
 
 def trigger_text(trigger: str) -> str:
     return {
-        "manual": tr("by you"),
-        "schedule": tr("on schedule"),
-        "device": tr("phone connected"),
-        "change": tr("file changed"),
-        "resolve": tr("after resolving"),
-        "cli": tr("command line"),
-        "preview": tr("preview"),
+        "manual": translate("format", "by you"),
+        "schedule": translate("format", "on schedule"),
+        "device": translate("format", "phone connected"),
+        "change": translate("format", "file changed"),
+        "resolve": translate("format", "after resolving"),
+        "cli": translate("format", "command line"),
+        "preview": translate("format", "preview"),
     }.get(trigger, trigger)
 
 
@@ -254,20 +320,44 @@ def preview_text(result: SessionResult, a: str, b: str) -> str:
         c = Counts(counts.created, counts.updated, counts.deleted)
         if c.created:
             parts.append(
-                plural(c.created, "{n} contact added to %1", "{n} contacts added to %1").replace(
-                    "%1", side
-                )
+                plural(
+                    c.created,
+                    translate("format", "{n} contact added to %1"),
+                    translate("format", "{n} contacts added to %1"),
+                ).replace("%1", side)
             )
         if c.updated:
             parts.append(
-                plural(c.updated, "{n} changed on %1", "{n} changed on %1").replace("%1", side)
+                plural(
+                    c.updated,
+                    translate("format", "{n} changed on %1"),
+                    translate("format", "{n} changed on %1"),
+                ).replace("%1", side)
             )
         if c.deleted:
             parts.append(
-                plural(c.deleted, "{n} deleted from %1", "{n} deleted from %1").replace("%1", side)
+                plural(
+                    c.deleted,
+                    translate("format", "{n} deleted from %1"),
+                    translate("format", "{n} deleted from %1"),
+                ).replace("%1", side)
             )
     if result.merged:
-        parts.append(plural(result.merged, "{n} merged", "{n} merged"))
+        parts.append(
+            plural(
+                result.merged, translate("format", "{n} merged"), translate("format", "{n} merged")
+            )
+        )
     if result.conflicts:
-        parts.append(plural(result.conflicts, "{n} conflict", "{n} conflicts"))
-    return ", ".join(parts) if parts else tr("Both stores already hold the same contacts.")
+        parts.append(
+            plural(
+                result.conflicts,
+                translate("format", "{n} conflict"),
+                translate("format", "{n} conflicts"),
+            )
+        )
+    return (
+        ", ".join(parts)
+        if parts
+        else translate("format", "Both stores already hold the same contacts.")
+    )

@@ -60,8 +60,8 @@ class GuardDialog(QDialog):
         self.title.setText(
             fmt.plural(
                 len(items),
-                "Syncing “%1” would delete {n} contact from %2",
-                "Syncing “%1” would delete {n} contacts from %2",
+                self.tr("Syncing “%1” would delete {n} contact from %2"),
+                self.tr("Syncing “%1” would delete {n} contacts from %2"),
             )
             .replace("%1", self.partnership)
             .replace("%2", self._store_name(store))

@@ -177,7 +177,7 @@ class MainWindow(QMainWindow):
         title = self.tr("syncgui (demo)") if self.controller.service.is_demo else self.tr("syncgui")
         count = self.controller.conflict_total()
         if count:
-            title += " — " + fmt.plural(count, "{n} conflict", "{n} conflicts")
+            title += " — " + fmt.plural(count, self.tr("{n} conflict"), self.tr("{n} conflicts"))
         self.setWindowTitle(title)
 
     def _on_partnerships_changed(self) -> None:
@@ -207,8 +207,8 @@ class MainWindow(QMainWindow):
             "syncing": self.tr("Syncing…"),
             "conflicts": fmt.plural(
                 self.controller.conflict_total(),
-                "{n} conflict to resolve",
-                "{n} conflicts to resolve",
+                self.tr("{n} conflict to resolve"),
+                self.tr("{n} conflicts to resolve"),
             ),
             "error": self.tr("Problems: see the Problems tab"),
         }

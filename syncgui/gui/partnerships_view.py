@@ -103,8 +103,8 @@ class PartnershipsView(QWidget):
             NAME: fit("M" * 8),
             STORES: fit("Address book  ⇄  Google Pixel 7"),
             POLICY: fit(*(fmt.policy_name(p) for p in Policy)),
-            NEXT: fit(self._untimed_text(Schedule()), fmt.plural(59, "in {n} min", "in {n} min")),
-            CONFLICTS: fit(fmt.plural(99, "{n} conflict", "{n} conflicts")),
+            NEXT: fit(self._untimed_text(Schedule()), fmt.until(59 * 60, now=0)),  # "in 59 min"
+            CONFLICTS: fit(fmt.plural(99, self.tr("{n} conflict"), self.tr("{n} conflicts"))),
             SYNC: fit(self.tr("Sync now"), self.tr("Cancel")) + fm.averageCharWidth() * 6,
         }
         for col, width in widths.items():
@@ -188,7 +188,7 @@ class PartnershipsView(QWidget):
         item.setText(NEXT, next_text)
         item.setToolTip(NEXT, fmt.schedule_text(row.schedule))
         badge = self._badges[p.name]
-        badge.setText(fmt.plural(row.conflicts, "{n} conflict", "{n} conflicts"))
+        badge.setText(fmt.plural(row.conflicts, self.tr("{n} conflict"), self.tr("{n} conflicts")))
         badge.setToolTip(self.tr("Show the conflicts of %1 and resolve them").replace("%1", p.name))
         badge.setVisible(row.conflicts > 0)
         self._update_actions(row)

@@ -38,12 +38,12 @@ def _key(p: Problem) -> _Key:
     return (p.partnership, p.item, p.message)
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("AppController", text)
+# The notes are the controller's words: context "AppController", spelled out for lupdate.
+translate = QCoreApplication.translate
 
 
 def _about(what: str, text: str) -> str:
-    return _tr("%1: %2").replace("%1", what).replace("%2", text)
+    return translate("AppController", "%1: %2").replace("%1", what).replace("%2", text)
 
 
 class ProblemList:
@@ -101,7 +101,7 @@ class ProblemBook:
         self.erred.add(name)
         if not self.list.add([Problem(at, name, name, message)]):
             return []
-        return [(_tr("Sync failed"), _about(name, message), "error")]
+        return [(translate("AppController", "Sync failed"), _about(name, message), "error")]
 
     def result(
         self, result: SessionResult, trigger: Trigger, new_conflicts: int, at: float
@@ -110,12 +110,14 @@ class ProblemBook:
         out = Outcome()
         problems = [Problem(at, name, e.item, e.message) for e in result.errors]
         if result.status is Status.FAILED and not problems:
-            problems.append(Problem(at, name, name, _tr("The sync failed.")))
+            problems.append(Problem(at, name, name, translate("AppController", "The sync failed.")))
         if problems:
             self.erred.add(name)
             new = self.list.add(problems)
             if new:  # the same problems again: already listed, already told
-                out.notes.append((_tr("Sync problems"), self._text(name, new), "error"))
+                out.notes.append(
+                    (translate("AppController", "Sync problems"), self._text(name, new), "error")
+                )
         elif result.status in (Status.OK, Status.CONFLICTS):
             self.erred.discard(name)
         if result.status is not Status.BLOCKED:
@@ -127,10 +129,12 @@ class ProblemBook:
         if new_conflicts > 0 and not problems and result.status is not Status.BLOCKED:
             text = fmt.plural(
                 new_conflicts,
-                "1 new conflict in %1 to resolve.",
-                "{n} new conflicts in %1 to resolve.",
+                translate("AppController", "1 new conflict in %1 to resolve."),
+                translate("AppController", "{n} new conflicts in %1 to resolve."),
             )
-            out.notes.append((_tr("Conflicts"), text.replace("%1", name), "conflict"))
+            out.notes.append(
+                (translate("AppController", "Conflicts"), text.replace("%1", name), "conflict")
+            )
         return out
 
     def _guard_stopped(self, result: SessionResult, at: float) -> list[Note]:
@@ -140,8 +144,14 @@ class ProblemBook:
         items = tuple(result.blocked_items)
         text = fmt.plural(
             len(items),
-            "Stopped before deleting 1 contact from %1: press Sync now to review it",
-            "Stopped before deleting {n} contacts from %1: press Sync now to review them",
+            translate(
+                "AppController",
+                "Stopped before deleting 1 contact from %1: press Sync now to review it",
+            ),
+            translate(
+                "AppController",
+                "Stopped before deleting {n} contacts from %1: press Sync now to review them",
+            ),
         ).replace("%1", store)
         log.info("%s: an automatic sync was stopped by the deletion guard (%s)", name, store)
         self.erred.add(name)
@@ -149,7 +159,7 @@ class ProblemBook:
         if self._blocked.get(name) == (store, items):  # the same block again: told already
             return []
         self._blocked[name] = (store, items)
-        return [(_tr("Sync stopped"), _about(name, text), "error")]
+        return [(translate("AppController", "Sync stopped"), _about(name, text), "error")]
 
     @staticmethod
     def _text(name: str, problems: list[Problem]) -> str:
@@ -158,7 +168,7 @@ class ProblemBook:
             return _about(p.item or name, p.message)
         text = fmt.plural(
             len(problems),
-            "1 item could not be synced in %1.",
-            "{n} items could not be synced in %1.",
+            translate("AppController", "1 item could not be synced in %1."),
+            translate("AppController", "{n} items could not be synced in %1."),
         )
         return text.replace("%1", name)

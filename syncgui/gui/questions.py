@@ -59,8 +59,8 @@ class QuitQuestion(_Question):
             if busy
             else fmt.plural(
                 waiting,
-                "{n} task is still waiting. Quit anyway?",
-                "{n} tasks are still waiting. Quit anyway?",
+                self.tr("{n} task is still waiting. Quit anyway?"),
+                self.tr("{n} tasks are still waiting. Quit anyway?"),
             ),
             parent,
         )
@@ -77,9 +77,13 @@ class QuitQuestion(_Question):
             return text
         lost = fmt.plural(
             dropped,
-            "{n} waiting task (such as resolving a conflict or adding a partnership) "
-            "is dropped: do it again after the next start.",
-            "{n} waiting tasks (such as resolving conflicts or adding a partnership) "
-            "are dropped: do them again after the next start.",
+            self.tr(
+                "{n} waiting task (such as resolving a conflict or adding a partnership) "
+                "is dropped: do it again after the next start."
+            ),
+            self.tr(
+                "{n} waiting tasks (such as resolving conflicts or adding a partnership) "
+                "are dropped: do them again after the next start."
+            ),
         )
         return f"{text} {lost}" if busy else lost

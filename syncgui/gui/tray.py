@@ -144,20 +144,26 @@ class TrayIcon(QSystemTrayIcon):
         lines = ["syncgui"]
         busy = [r for r in ctl.rows() if r.activity is not Activity.IDLE]
         if busy:
-            lines.append(fmt.plural(len(busy), "Syncing 1 partnership", "Syncing {n} partnerships"))
+            lines.append(
+                fmt.plural(
+                    len(busy), self.tr("Syncing 1 partnership"), self.tr("Syncing {n} partnerships")
+                )
+            )
         problems = len(ctl.problems())
         if ctl.overall() is Overall.ERROR:
             lines.append(
                 fmt.plural(
                     max(problems, 1),
-                    "1 problem: open syncgui to see it",
-                    "{n} problems: open syncgui to see them",
+                    self.tr("1 problem: open syncgui to see it"),
+                    self.tr("{n} problems: open syncgui to see them"),
                 )
             )
         if ctl.conflict_total():
             lines.append(
                 fmt.plural(
-                    ctl.conflict_total(), "1 conflict to resolve", "{n} conflicts to resolve"
+                    ctl.conflict_total(),
+                    self.tr("1 conflict to resolve"),
+                    self.tr("{n} conflicts to resolve"),
                 )
             )
         if len(lines) == 1:

@@ -253,8 +253,12 @@ class ReadyPage(QWizardPage):
         if result.status is Status.BLOCKED:
             text = fmt.plural(
                 len(result.blocked_items),
-                "The first sync would delete {n} contact from %1; you will be asked first.",
-                "The first sync would delete {n} contacts from %1; you will be asked first.",
+                self.tr(
+                    "The first sync would delete {n} contact from %1; you will be asked first."
+                ),
+                self.tr(
+                    "The first sync would delete {n} contacts from %1; you will be asked first."
+                ),
             ).replace("%1", result.blocked_store or "")
         else:
             text = self.tr("The first sync would do this: %1").replace(

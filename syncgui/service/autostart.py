@@ -83,6 +83,9 @@ def desktop_entry(command: Sequence[str]) -> str:
         "Icon=syncgui",
         "Terminal=false",
         "X-GNOME-Autostart-enabled=true",
+        # the tray must be there: KDE starts the entry after its panel (the app also
+        # waits up to 30 s for a tray when started with --background)
+        "X-KDE-autostart-after=panel",
     ]
     return "\n".join(lines) + "\n"
 

@@ -156,6 +156,7 @@ def test_start_at_login_writes_an_entry_that_runs_the_app_in_the_tray(
     assert entry.startswith("[Desktop Entry]\n")
     assert keys["Type"] == "Application" and keys["Icon"] == "syncgui"
     assert keys["X-GNOME-Autostart-enabled"] == "true"
+    assert keys["X-KDE-autostart-after"] == "panel"  # after the tray is up
     assert _exec_argv(keys["Exec"]) == [*command, "--background"]
     assert service.autostart_enabled()
     service.set_autostart(False, command)
