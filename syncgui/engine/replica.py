@@ -47,6 +47,10 @@ class DetectReport:
 
     changes: int = 0
     problems: list[ItemProblem] = field(default_factory=list)
+    # Items that changed here in a way that cannot be read (a damaged card), by global id,
+    # with the name the store gives them. A change we do not understand is still a change:
+    # nothing from elsewhere may overwrite or delete them until they can be read again.
+    damaged: dict[bytes, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -52,9 +52,12 @@ class SyncSession:
         s = self.settings
         result = SessionResult(s.partnership, dry_run=s.dry_run)
         self.emit(Progress(s.partnership, "detecting"))
+        damaged: dict[bytes, dict[bytes, str]] = {}
         for replica in (self.a, self.b):
-            result.errors.extend(replica.detect().problems)
-        passes = self._passes()
+            found = replica.detect()
+            result.errors.extend(found.problems)
+            damaged[replica.replica_id] = found.damaged
+        passes = self._passes(damaged)
         self.emit(Progress(s.partnership, "planning"))
         plans = [p.plan() for p in passes]
         if s.dry_run:
@@ -74,7 +77,7 @@ class SyncSession:
         self.emit(Progress(s.partnership, "finished"))
         return result
 
-    def _passes(self) -> list[OneWayPass]:
+    def _passes(self, damaged: dict[bytes, dict[bytes, str]]) -> list[OneWayPass]:
         s = self.settings
         cancel = self.cancel or CancelToken()
 
@@ -91,6 +94,7 @@ class SyncSession:
                 self.emit,
                 cancel,
                 s.batch_size if size is None else size,
+                damaged.get(dest.replica_id, {}),
             )
 
         forward = make(self.a, self.b, "a")
@@ -165,6 +169,7 @@ class SyncSession:
                 elif d is Decision.DELETE and local and not local.deleted:
                     counts.deleted += 1
             counts.deleted += len(plan.forget)
+            result.errors.extend(plan.waiting)
         self._guard(passes, plans, result)
 
     def _predict_conflict(

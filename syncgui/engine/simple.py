@@ -11,7 +11,7 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from syncgui.engine.errors import BadItem, ItemProblem, StoreUnavailable, SyncError
+from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.hosted import HostedMetadata
 from syncgui.engine.ids import Version, content_hash, gid_for_uid, synthesize_uid
@@ -119,6 +119,12 @@ class SimpleReplica:
         self._keys = None  # keys may change below
         listed = {e.key for e in listing.entries} | set(listing.unreadable)
         owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
+        # unreadable items this replica never held: one of them may be a known item whose
+        # identity (a UID, a card's key) the damage changed
+        strangers = sorted(k for k in listing.unreadable if k not in known)
+        for key in listing.unreadable:
+            if key in known:
+                report.damaged[known[key][1]] = key
         pending: list[ItemRow] = []
         with self.meta.transaction():
             for entry in changed:
@@ -128,8 +134,15 @@ class SimpleReplica:
                     found = self._detect_one(entry, row, owners, listed)
                 except StoreUnavailable:
                     raise
+                except ItemVanished as err:
+                    report.problems.append(ItemProblem(err.item or entry.key, err.message))
+                    continue
                 except SyncError as err:
                     report.problems.append(ItemProblem(err.item or entry.key, err.message))
+                    if brief is not None:
+                        report.damaged[brief[1]] = entry.key
+                    else:
+                        strangers.append(entry.key)
                     continue
                 if found is not None:
                     new_row, data = found
@@ -137,11 +150,40 @@ class SimpleReplica:
                     self._remember(new_row.meta.gid, data)
                     report.changes += new_row.meta.version.replica == self.replica_id
             self.meta.save_many(pending)
-            if listing.complete:
-                moved = {row.meta.gid for row in pending}
+            moved = {row.meta.gid for row in pending}
+            if listing.complete and not strangers:
                 report.changes += self._detect_deletes(known, listed, moved)
+            else:
+                self._hold_missing(known, listed, moved, strangers, report)
             self.meta.token = None if report.problems else listing.token
         return report
+
+    def _hold_missing(
+        self,
+        known: dict[str, tuple[str, bytes, str | None, str | None]],
+        listed: set[str],
+        moved: set[bytes],
+        strangers: list[str],
+        report: DetectReport,
+    ) -> None:
+        """Items gone from a listing that holds something unreadable of unknown identity are
+        not taken as deleted: the damaged item may be one of them."""
+        gone = [(key, b[1]) for key, b in known.items() if key not in listed and b[1] not in moved]
+        for key, gid in gone:
+            report.damaged[gid] = key
+            if not strangers:
+                continue  # the store has said what it could not list
+            row = self.meta.row(gid)
+            label = row.meta.label if row is not None else key
+            cause = ", ".join(strangers[:3])
+            report.problems.append(
+                ItemProblem(
+                    label,
+                    f"{label} ({key}) is no longer in {self.name}, but {cause} cannot be read "
+                    "and may be this contact, damaged; it is not taken as deleted until that "
+                    "is fixed or removed",
+                )
+            )
 
     def _forget_cached(self, gid: bytes) -> None:
         dropped = self._cache.pop(gid, None)
@@ -168,6 +210,12 @@ class SimpleReplica:
             info = self.format.describe(data)
         except BadItem as err:
             raise BadItem(f"{entry.key}: {err.message}", item=entry.key) from err
+        except Exception as err:  # a format's bug must not stop the whole store
+            log.warning("%s: describing %s failed", self.name, entry.key, exc_info=True)
+            raise BadItem(
+                f"{entry.key}: the card could not be understood ({type(err).__name__})",
+                item=entry.key,
+            ) from err
         when = entry.mtime if entry.mtime is not None else time.time()
         if row is None:
             row = self._renamed(entry.key, info.uid, owners, listed)
@@ -432,10 +480,12 @@ class SimpleReplica:
             if live and row is not None and row.key is not None:
                 if old is not None and (old == data or digest == row.hash):
                     return Written(row.key, row.stamp or ""), digest
-                out.updated += 1
-                return self.store.update(row.key, data), digest
+                written = self.store.update(row.key, data)
+                out.updated += 1  # counted once the store took it, never before
+                return written, digest
+            written = self.store.create(action.meta.uid, data)
             out.created += 1
-            return self.store.create(action.meta.uid, data), digest
+            return written, digest
         if isinstance(action, (Remove, Forget)) and live and row is not None and row.key:
             self.store.delete(row.key)
             out.deleted += 1

@@ -10,7 +10,7 @@ next sync sends only the rest.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from syncgui.engine.bases import BaseStore
@@ -47,6 +47,8 @@ class Plan:
     # a recovery pass hands on the source's forgotten knowledge: the destination may now
     # lack tombstones just as the source does
     forgotten: Knowledge | None = None
+    # changes that wait because the destination's copy changed and cannot be read
+    waiting: list[ItemProblem] = field(default_factory=list)
 
     def count(self, *decisions: Decision) -> int:
         return sum(1 for _c, _l, v in self.steps if v.decision in decisions)
@@ -80,6 +82,9 @@ class OneWayPass:
     emit: EventSink
     cancel: CancelToken
     batch_size: int = 500
+    # the destination's items that changed there and cannot be read (global id -> its key
+    # in the store): no change from the source overwrites or deletes them
+    damaged: Mapping[bytes, str] = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -99,16 +104,32 @@ class OneWayPass:
             changes = [m for m in self.source.all_items() if m.gid not in skip]
         else:
             changes = self.source.changes_for(dest_knowledge, skip)
+        waiting = [c for c in changes if c.gid in self.damaged]
+        if waiting:
+            changes = [c for c in changes if c.gid not in self.damaged]
         locals_ = self.dest.lookup(m.gid for m in changes)
         steps = [
             (c, locals_.get(c.gid), decide(c, dest_knowledge, locals_.get(c.gid), made_with))
             for c in changes
         ]
-        plan = Plan(made_with, steps, recovery=recovery, held=frozenset(skip))
+        held = frozenset(skip) | {c.gid for c in waiting}
+        plan = Plan(made_with, steps, recovery=recovery, held=held)
+        plan.waiting = [self._waits(c) for c in waiting]
         if recovery:
-            plan.forget = self._forgotten_deletes(changes, made_with, skip)
+            plan.forget = self._forgotten_deletes(changes, made_with, skip | set(self.damaged))
             plan.forgotten = self.source.forgotten()
         return plan
+
+    def _waits(self, change: ItemMeta) -> ItemProblem:
+        """Why ``change`` is not applied: the destination's copy cannot be read."""
+        verb = "deleted" if change.deleted else "updated"
+        key = self.damaged[change.gid]
+        return ItemProblem(
+            change.label,
+            f"not {verb} in {self.dest.name}: {key} was changed there and cannot be read, "
+            f"so it is kept as it is until you fix or remove it ({self.source.name} keeps "
+            "its version)",
+        )
 
     def _forgotten_deletes(
         self, listed: Sequence[ItemMeta], made_with: Knowledge, skip: set[bytes]
@@ -123,6 +144,7 @@ class OneWayPass:
 
     def apply(self, plan: Plan) -> PassReport:
         report = PassReport()
+        report.problems.extend(plan.waiting)
         ctx = ConflictContext(
             self.partnership,
             self.policy,

@@ -13,13 +13,13 @@ import pytest
 from syncgui.engine.conflicts import resolve_stored
 from syncgui.engine.errors import ItemProblem, ItemRejected, ItemUnreadable, StoreUnavailable
 from syncgui.engine.events import CancelToken, Event, Progress, Status
-from syncgui.engine.format import ItemFormat
+from syncgui.engine.format import ItemFormat, ItemInfo
 from syncgui.engine.ids import gid_for_uid
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
 from syncgui.engine.replica import Replica
 from syncgui.engine.simple import SimpleReplica
-from tests.engine.lineformat import parse
+from tests.engine.lineformat import LineFormat, parse
 from tests.engine.support import FMT, Net, card, quiet
 
 # -- a dictionary-backed simple store ---------------------------------------------------------
@@ -42,6 +42,7 @@ class DictStore:
         self.unlistable: set[str] = set()  # listed as unreadable (known key)
         self.omitted: set[str] = set()  # missing from the listing, which is then incomplete
         self.refuse_delete: set[str] = set()
+        self.refuse_write: set[str] = set()  # create/update of these UIDs raise ItemRejected
         self.fail_commit_at: int | None = None  # the n-th commit (1-based) raises
         self.keep_writes_on_failure = False
 
@@ -83,6 +84,8 @@ class DictStore:
         return self.items[key][0]
 
     def create(self, uid: str, data: bytes) -> Written:
+        if uid in self.refuse_write:
+            raise ItemRejected("the store refused the card", item=uid)
         key = f"{uid}.card"
         n = 1
         while key in self.items or key in self._staged:
@@ -91,6 +94,8 @@ class DictStore:
         return self._stage(key, data)
 
     def update(self, key: str, data: bytes) -> Written:
+        if key.removesuffix(".card") in self.refuse_write:
+            raise ItemRejected("the store refused the card", item=key)
         return self._stage(key, data)
 
     def delete(self, key: str) -> None:
@@ -471,3 +476,49 @@ def test_a_recovery_sync_cut_short_still_deletes_what_the_source_forgot(bench: B
     for one, two in ((a, c), (b, c), (a, c)):
         net.sync(one, two, batch_size=2)
     assert y not in contacts(c)
+
+
+# -- counts never claim what did not happen ---------------------------------------------------
+
+
+def test_counts_leave_out_the_writes_a_store_refused(bench: Bench) -> None:
+    a, b = synced(bench, "x", "y")
+    store_of(b).refuse_write = {"x", "new"}
+    store_of(a).edit("x.card", card("x", "Person x", tel="2"))
+    store_of(a).edit("y.card", card("y", "Person y", tel="2"))
+    store_of(a).add("new.card", card("new", "Person new", tel="3"))
+
+    result = bench.net.sync(a, b)
+
+    assert (result.to_b.created, result.to_b.updated) == (0, 1)
+    assert sorted(e.item for e in result.errors) == ["Person new", "Person x"]
+    assert contacts(b)["x"]["TEL"] == "1" and "new" not in contacts(b)
+
+    store_of(b).refuse_write = set()  # the store takes them now: the next sync sends them
+    again = bench.net.sync(a, b)
+    assert (again.to_b.created, again.to_b.updated) == (1, 1)
+    assert again.status is Status.OK
+    assert contacts(a) == contacts(b)
+
+
+class _BuggyFormat(LineFormat):
+    """A format with a bug: describing one card raises something that is not BadItem."""
+
+    def describe(self, data: bytes) -> ItemInfo:
+        if b"boom" in data:
+            raise ValueError("embedded null character")
+        return super().describe(data)
+
+
+def test_a_card_that_trips_a_format_bug_is_reported_and_the_rest_syncs(bench: Bench) -> None:
+    a = bench.open("A", DictStore("A", _BuggyFormat()))
+    b = bench.open("B", DictStore("B", _BuggyFormat()))
+    store_of(a).add("x.card", card("x", "Person x", tel="1"))
+    store_of(a).add("bad.card", card("bad", "boom", tel="1"))
+
+    result = bench.net.sync(a, b)
+
+    assert [e.item for e in result.errors] == ["bad.card"]
+    assert "could not be understood" in result.errors[0].message
+    assert sorted(contacts(b)) == ["x"]
+    assert "bad.card" in store_of(a).items

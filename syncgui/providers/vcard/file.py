@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import time
 from dataclasses import dataclass, field
@@ -359,16 +360,25 @@ class VCardFileProvider:
         return card
 
     def _prepare(self, data: bytes, item: str) -> tuple[bytes, ItemInfo]:
-        """``data`` as it will stand in the file (ending in a line break) and its identity."""
-        body = data.strip(b" \t\r\n")
+        """``data`` as it will stand in the file (ending in a line break) and its identity.
+
+        A card is one span among many here, so what only a file of its own may carry is
+        left out: a byte-order mark, and the doubled CR of iOS's ``\\r\\r\\n`` line ends
+        (line ends are repaired only when they are broken that way)."""
+        body = data.strip(b" \t\r\n").removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+        if b"\r\r\n" in body:
+            body = re.sub(rb"\r+\n", b"\r\n", body)
         span = body + line_break(body)
         spans = split_cards(span)
         if len(spans) != 1 or spans[0].problem or spans[0].start or spans[0].end != len(span):
-            raise BadItem(f"{item}: the data is not exactly one complete vCard", item=item)
+            raise BadItem(
+                f"it is not exactly one complete vCard, so it cannot be added to {self._name}",
+                item=item,
+            )
         try:
             info = describe_card(span)
         except BadItem as err:
-            raise BadItem(f"{item}: {err.message}", item=item) from err
+            raise BadItem(f"{err.message} (not written to {self._name})", item=item) from err
         self._known[content_hash(span)] = info
         return span, info
 
