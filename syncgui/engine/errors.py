@@ -55,9 +55,21 @@ class SyncCancelled(SyncError):
     title = "Sync cancelled"
 
 
+def problem_text(item: str, message: str) -> str:
+    """One line for a problem: ``item: message``, or the message alone when it already
+    starts with the item's name (as most store messages do)."""
+    if not item or message.startswith(item):
+        return message
+    return f"{item}: {message}"
+
+
 @dataclass(frozen=True, slots=True)
 class ItemProblem:
     """A per-item failure reported in a session result: ``item`` names it for the user."""
 
     item: str
     message: str
+
+    @property
+    def text(self) -> str:
+        return problem_text(self.item, self.message)

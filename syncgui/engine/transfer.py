@@ -126,9 +126,9 @@ class OneWayPass:
         key = self.damaged[change.gid]
         return ItemProblem(
             change.label,
-            f"not {verb} in {self.dest.name}: {key} was changed there and cannot be read, "
-            f"so it is kept as it is until you fix or remove it ({self.source.name} keeps "
-            "its version)",
+            f"{change.label} is not {verb} in {self.dest.name}: {key} was changed there "
+            "and cannot be read, so it is kept as it is until you fix or remove it "
+            f"({self.source.name} keeps its version)",
         )
 
     def _forgotten_deletes(

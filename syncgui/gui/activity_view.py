@@ -107,7 +107,7 @@ class ActivityView(QWidget):
         )
         item.setIcon(0, style.standardIcon(icon))
         for note in record.errors:
-            child = QTreeWidgetItem(["", "", self.tr("Problem"), f"{note.item}: {note.message}"])
+            child = QTreeWidgetItem(["", "", self.tr("Problem"), note.text])
             child.setToolTip(3, child.text(3))
             item.addChild(child)
         for note in record.settled:

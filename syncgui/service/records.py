@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from syncgui.engine.errors import problem_text
 from syncgui.service.views import ConflictView
 
 Trigger = Literal["manual", "schedule", "device", "change", "resolve", "cli", "preview"]
@@ -31,6 +32,11 @@ class ItemNote:
 
     item: str  # the contact's name (or the store, for a store-wide error)
     message: str
+
+    @property
+    def text(self) -> str:
+        """``item: message``, without repeating a name the message starts with."""
+        return problem_text(self.item, self.message)
 
 
 @dataclass(frozen=True, slots=True)
