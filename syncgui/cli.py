@@ -1,12 +1,15 @@
 """syncgui-cli: headless sync over the same service the desktop app uses.
 
 Exit codes: 0 done; 1 failed or some items failed; 2 usage or configuration error;
-3 done with conflicts left for you; 4 stopped by a safety guard, nothing written."""
+3 done with conflicts left for you; 4 stopped by a safety guard, nothing written;
+141 (128 + SIGPIPE) the output was cut short because its reader went away
+(``syncgui-cli conflicts | head``): quietly, as ls and git do."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from syncgui.service.devices import DeviceReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFLICTS, EXIT_BLOCKED = 0, 1, 2, 3, 4
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for ls or git cut short
 
 _EPILOG = """\
 store specs:
@@ -39,7 +43,8 @@ examples:
   syncgui-cli resolve 3f2a9c1b --keep a
 
 exit codes: 0 done, 1 failed (or some items failed), 2 usage or configuration error,
-            3 done with conflicts left for you, 4 stopped by the deletion guard
+            3 done with conflicts left for you, 4 stopped by the deletion guard,
+            141 output cut short by its reader (e.g. `| head`), as with ls or git
 """
 
 
@@ -136,6 +141,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Output cut short by a closed pipe (``| head``) ends it quietly
+    with :data:`EXIT_PIPE_CLOSED`, whichever command was printing."""
+    try:
+        try:
+            code = _run(argv)
+        except SystemExit:  # --help and usage errors: their output may meet a closed pipe too
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush of what is still
+    buffered has nowhere to fail (and print no "Exception ignored" message)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by something without a file
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     paths = resolve_paths(args.config_dir, args.data_dir)
     setup_logging(paths.log_dir, args.verbose)
@@ -332,7 +367,7 @@ def _print_result(r: SessionResult) -> None:
         + (f"; {r.merged} merged" if r.merged else "")
     )
     for e in r.errors:
-        print(f"  ! {e.item}: {e.message}")
+        print(f"  ! {e.text}")
     if r.status is Status.CANCELLED:
         print("  Cancelled; what was done is kept and the next sync resumes.")
     if r.conflicts:

@@ -103,7 +103,8 @@ def test_value_edited_on_one_side_replaces_and_additions_on_both_are_kept() -> N
     ours = BASE.replace(b"+1 555 0001", b"+1 555 9999")
     theirs = BASE.replace(b"+1 555 0001", b"+1 555 8888")
     result = merged(BASE, ours, theirs)  # multi-valued: never a clash, nothing lost
-    assert texts(result, "TEL") == ["+1 555 9999", "+1 555 0002", "+1 555 8888"]
+    # theirs' edit goes where the value stood: after ours' edit of it, before the next TEL
+    assert texts(result, "TEL") == ["+1 555 9999", "+1 555 8888", "+1 555 0002"]
 
 
 def test_value_added_on_both_sides_appears_once() -> None:
@@ -175,6 +176,127 @@ def test_nothing_to_take_returns_ours_unchanged() -> None:
     assert merge_cards(BASE, ours, theirs).data is ours
 
 
+# --- a value taken from theirs stands where it stood, in its group ----------------------
+
+APPLE_TEL = card(
+    "PRODID:-//Apple Inc.//macOS 14.4//EN",
+    "N:Appleseed;Johnny;;;",
+    "FN:Johnny Appleseed",
+    "item1.TEL;type=CELL;type=VOICE;type=pref:+1 (408) 555-0100",
+    "item1.X-ABLabel:_$!<Mobile>!$_",
+    "item2.EMAIL;type=INTERNET:johnny@example.com",
+    "item2.X-ABLabel:_$!<Home>!$_",
+    "NOTE:Met at WWDC",
+    "UID:5AD380FD-B2DE-4261-BA99-DE1D1DB52FBE",
+    "REV:2024-03-01T10:00:00Z",
+)
+APPLE_OURS = APPLE_TEL.replace(b"NOTE:Met at WWDC", b"NOTE:Met at WWDC 2023")
+
+
+def raw_lines(data: bytes) -> list[bytes]:
+    return [line.raw for line in parse_card(data).lines]
+
+
+def test_value_changed_in_a_group_is_replaced_in_place_in_that_group() -> None:
+    theirs = APPLE_TEL.replace(b"555-0100", b"555-0199")
+    result = merged(APPLE_TEL, APPLE_OURS, theirs)
+    lines = raw_lines(result)
+    assert lines[5] == b"item1.TEL;type=CELL;type=VOICE;type=pref:+1 (408) 555-0199\r\n"
+    assert lines[6] == b"item1.X-ABLabel:_$!<Mobile>!$_\r\n"
+    assert result == APPLE_OURS.replace(b"555-0100", b"555-0199")  # all else byte-identical
+    assert merged(APPLE_TEL, theirs, APPLE_OURS) == result  # the same, taken the other way
+
+
+def test_changed_value_keeps_ours_group_label_when_ours_numbers_groups_differently() -> None:
+    ours = (
+        APPLE_OURS.replace(b"item1.", b"item7.")
+        .replace(b"item2.", b"item1.")
+        .replace(b"item7.", b"item2.")
+    )
+    theirs = APPLE_TEL.replace(b"555-0100", b"555-0199")
+    result = merged(APPLE_TEL, ours, theirs)
+    assert result == ours.replace(b"555-0100", b"555-0199")
+    assert b"item2.TEL;type=CELL;type=VOICE;type=pref:+1 (408) 555-0199\r\n" in result
+
+
+def test_changed_companion_line_is_replaced_and_the_value_line_kept() -> None:
+    theirs = APPLE_TEL.replace(b"item1.X-ABLabel:_$!<Mobile>!$_", b"item1.X-ABLabel:boat")
+    result = merged(APPLE_TEL, APPLE_OURS, theirs)
+    assert result == APPLE_OURS.replace(b"_$!<Mobile>!$_", b"boat")
+
+
+def test_changed_ungrouped_value_is_replaced_in_place() -> None:
+    base = card("FN:Ann", "TEL;TYPE=CELL:1", "TEL;TYPE=HOME:2", "TEL;TYPE=WORK:3", "NOTE:n")
+    ours = base.replace(b"NOTE:n", b"NOTE:mine")
+    theirs = base.replace(b"TEL;TYPE=HOME:2", b"TEL;TYPE=HOME:22")
+    assert merged(base, ours, theirs) == ours.replace(b"TEL;TYPE=HOME:2", b"TEL;TYPE=HOME:22")
+
+
+def test_added_value_lands_after_the_line_it_followed() -> None:
+    base = card("FN:Ann", "TEL;TYPE=CELL:1", "TEL;TYPE=HOME:2", "EMAIL:a@x", "NOTE:n")
+    ours = base.replace(b"NOTE:n", b"NOTE:mine")
+    cell = b"TEL;TYPE=CELL:1\r\n"
+    theirs = base.replace(cell, cell + b"TEL;TYPE=WORK:3\r\n")
+    assert merged(base, ours, theirs) == ours.replace(cell, cell + b"TEL;TYPE=WORK:3\r\n")
+    first = b"FN:Ann\r\n"  # an added first TEL goes before the TEL it preceded
+    theirs = base.replace(first, first + b"TEL;TYPE=WORK:0\r\n")
+    assert merged(base, ours, theirs) == ours.replace(first, first + b"TEL;TYPE=WORK:0\r\n")
+
+
+def test_added_group_lands_after_the_group_it_followed_and_keeps_a_free_label() -> None:
+    label = b"item1.X-ABLabel:_$!<Mobile>!$_\r\n"
+    added = b"item3.TEL;type=WORK:+1 555 0300\r\nitem3.X-ABLabel:_$!<Work>!$_\r\n"
+    theirs = APPLE_TEL.replace(label, label + added)
+    assert merged(APPLE_TEL, APPLE_OURS, theirs) == APPLE_OURS.replace(label, label + added)
+
+
+def test_added_group_whose_label_is_used_by_another_value_is_relabelled_whole() -> None:
+    note = b"NOTE:Met at WWDC 2023\r\n"
+    blog = b"item3.URL:https://johnny.example\r\nitem3.X-ABLabel:blog\r\n"
+    ours = APPLE_OURS.replace(note, blog + note)
+    label = b"item1.X-ABLabel:_$!<Mobile>!$_\r\n"
+    work = b"item3.TEL;type=WORK:+1 555 0300\r\nitem3.X-ABLabel:_$!<Work>!$_\r\n"
+    theirs = APPLE_TEL.replace(label, label + work)
+    result = merged(APPLE_TEL, ours, theirs)
+    assert result == ours.replace(label, label + work.replace(b"item3.", b"item4."))
+
+
+def test_label_freed_by_a_removed_group_is_reused() -> None:
+    email = b"item2.EMAIL;type=INTERNET:johnny@example.com\r\nitem2.X-ABLabel:_$!<Home>!$_\r\n"
+    blog = b"item2.URL:https://johnny.example\r\nitem2.X-ABLabel:blog\r\n"
+    theirs = APPLE_TEL.replace(email, blog)  # another property: not a change of the email
+    result = merged(APPLE_TEL, APPLE_OURS, theirs)
+    assert result == APPLE_OURS.replace(email, blog)
+
+
+def test_value_changed_on_both_sides_keeps_both_groups_whole() -> None:
+    ours = APPLE_OURS.replace(b"555-0100", b"555-0111")
+    theirs = APPLE_TEL.replace(b"555-0100", b"555-0199")
+    result = merged(APPLE_TEL, ours, theirs)
+    label = b"item1.X-ABLabel:_$!<Mobile>!$_\r\n"
+    mine = b"item3.TEL;type=CELL;type=VOICE;type=pref:+1 (408) 555-0199\r\n"
+    assert result == ours.replace(label, label + mine + label.replace(b"item1", b"item3"))
+
+
+def test_value_that_gained_a_group_takes_its_place_with_a_free_label() -> None:
+    base = card("FN:Ann", "TEL:1", "item1.EMAIL:a@x", "item1.X-ABLabel:home", "NOTE:n")
+    ours = base.replace(b"NOTE:n", b"NOTE:mine")
+    theirs = card(  # Apple gave the number a label and numbered the groups anew
+        "FN:Ann", "item1.TEL:1", "item1.X-ABLabel:boat", "item2.EMAIL:a@x",
+        "item2.X-ABLabel:home", "NOTE:n",
+    )  # fmt: skip
+    result = merged(base, ours, theirs)
+    assert result == ours.replace(b"TEL:1\r\n", b"item2.TEL:1\r\nitem2.X-ABLabel:boat\r\n")
+
+
+def test_value_that_lost_its_group_takes_its_place_without_a_label() -> None:
+    group = b"item1.TEL;type=CELL;type=VOICE;type=pref:+1 (408) 555-0100\r\n"
+    label = b"item1.X-ABLabel:_$!<Mobile>!$_\r\n"
+    plain = b"TEL;type=CELL;type=VOICE;type=pref:+1 (408) 555-0100\r\n"
+    theirs = APPLE_TEL.replace(group + label, plain)
+    assert merged(APPLE_TEL, APPLE_OURS, theirs) == APPLE_OURS.replace(group + label, plain)
+
+
 # --- cross-version: only the lines that move are re-encoded ------------------------------
 
 ANDROID = load("android-21.vcf")
@@ -222,11 +344,11 @@ def test_30_ours_takes_21_quoted_printable_line_as_utf8() -> None:
         "ORG;CHARSET=ISO-8859-1:M\xfcller GmbH;Vertrieb",
         version="2.1",
     ).replace(b"\xc3\xbc", b"\xfc")
-    result = merged(base, ours, theirs)  # theirs gave the number a type: replaced
+    result = merged(base, ours, theirs)  # theirs gave the number a type: replaced in place
     assert result == card(
         "FN:Jürgen Müller",
-        "ORG:Müller GmbH;Vertrieb",
         "TEL;TYPE=CELL:+49 151 23456789",
+        "ORG:Müller GmbH;Vertrieb",  # after the line it followed in theirs
     )
 
 
@@ -417,3 +539,21 @@ def test_merge_keeps_every_added_multi_value(
             value for name, value in base[1] if name == "TEL"
         }
         assert added <= tels
+
+
+def _groups(data: bytes) -> list[tuple[object, ...]]:
+    groups: dict[str, list[object]] = {}
+    for line in parse_card(data).lines:
+        if line.group:
+            groups.setdefault(line.group.lower(), []).append((line.name, line.text()))
+    return [tuple(sorted(content, key=repr)) for content in groups.values()]
+
+
+@settings(max_examples=200, deadline=None)
+@given(base=_model, ours=_model, theirs=_model, v=_versions)
+def test_merge_keeps_every_group_whole(base: Model, ours: Model, theirs: Model, v: str) -> None:
+    b, o, t = (render(m, v, "\r\n") for m in (base, ours, theirs))
+    result = merge_cards_choosing(b, o, t, {})
+    sides = set(_groups(o)) | set(_groups(t))
+    for group in _groups(result):  # an email with its own label, never another one's
+        assert group in sides

@@ -12,16 +12,22 @@ CRLF versus LF, quoted-printable versus UTF-8 or parameter order are not changes
   value removed by either side goes. This never clashes and never loses an added value;
 * all lines of one group (Apple ``item1.EMAIL`` + ``item1.X-ABLabel``) form one value and
   move together. Group units are matched by content, not by their label, because labels
-  are per-card counters that clients renumber; an added unit whose label is taken in ours
-  gets the next free label.
+  are per-card counters that clients renumber; an added unit whose label is used in the
+  merged card by another value gets the next free label, companion lines included.
 
 Without a base (``base is None``) equal fields agree, a single-valued field present on
 one side only is taken, different ones clash, and multi-valued fields are united.
 
 The result is built from ours: every line of ours the merge keeps stays byte-identical and
 in place; a field taken from theirs replaces ours' lines in place, or is inserted next to
-the lines it followed in theirs. Lines from theirs are copied verbatim when both cards
-have one version, and re-encoded (:func:`~.values.transplant`) when they do not.
+the lines it followed in theirs. A multi-valued value theirs changed (found by aligning
+base and theirs: a base value gone and a new one of the same property in its place) that
+ours still holds unchanged replaces ours' old value in place, in ours' group: a changed
+``item1.TEL`` stays ``item1.TEL`` beside its ``item1.X-ABLabel``, whose line stays as it
+was. A value theirs added goes after the line it followed in theirs (or before the line it
+preceded, when only that one is of its own property). Lines from theirs are copied
+verbatim when both cards have one version, and re-encoded (:func:`~.values.transplant`)
+when they do not.
 """
 
 from __future__ import annotations
@@ -29,12 +35,13 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from syncgui.engine.format import FieldClash, MergeOutcome, Side
 from syncgui.providers.vcard.card import Card, parse_card
-from syncgui.providers.vcard.values import Meaning, display, meaning, transplant
+from syncgui.providers.vcard.values import display, meaning, transplant
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +62,7 @@ class _Unit:
     meaning: object
     lines: tuple[int, ...]
     group: str | None
+    kind: str  # its property: the name of its line, or of a group's first non-X-AB... line
 
 
 @dataclass(slots=True)
@@ -85,11 +93,13 @@ def fields_of(card: Card) -> _Fields:
         elif line.name in SINGLE:
             fields.single.setdefault(line.name, []).append(i)
         elif line.name not in STRUCTURE:
-            fields.units.append(_Unit(("line", meaning(line)), (i,), None))
+            fields.units.append(_Unit(("line", meaning(line)), (i,), None, line.name))
     for indices in groups.values():
         content = tuple(sorted((meaning(card.lines[i]) for i in indices), key=repr))
         group = card.lines[indices[0]].group
-        fields.units.append(_Unit(("group", content), tuple(indices), group))
+        names = [card.lines[i].name for i in indices]
+        kind = next((name for name in names if not name.startswith("X-AB")), names[0])
+        fields.units.append(_Unit(("group", content), tuple(indices), group, kind))
     return fields
 
 
@@ -152,6 +162,21 @@ def _count(base: int, ours: int, theirs: int) -> int:
     return max(0, ours + theirs - base)
 
 
+def _span(lines: Sequence[int]) -> tuple[int, int]:
+    """First and last index of the run of consecutive lines that starts ``lines``."""
+    last = lines[0]
+    for i in lines[1:]:
+        if i != last + 1:
+            break
+        last = i
+    return lines[0], last
+
+
+def _relabel(raw: bytes, label: str) -> bytes:
+    """A grouped line with its group label (everything before the first dot) replaced."""
+    return label.encode() + raw[raw.index(b".") :]
+
+
 class _Merge:
     """One merge: decisions per field, collected as edits of ours' lines."""
 
@@ -166,19 +191,32 @@ class _Merge:
         self.replace: dict[int, list[bytes]] = {}
         self.after: dict[int, list[bytes]] = {}
         self.clashes: list[FieldClash] = []
-        self.labels = {line.group.lower() for line in self.ours.card.lines if line.group}
+        self.ours_kind = {i: unit.kind for unit in self.ours.units for i in unit.lines}
         self.last_of = {  # the last ours line of each kind, for placing added lines
             _GROUPED if line.group else line.name: i for i, line in enumerate(self.ours.card.lines)
         }
-        self.ours_meanings: dict[tuple[bool, Meaning], int] | None = None
+        # multi-valued decisions (_plan_multi): ours units dropped, ours units replaced in
+        # place by a changed theirs unit, theirs units added; group labels of the result
+        self.drops: list[_Unit] = []
+        self.swaps: list[tuple[_Unit, _Unit]] = []
+        self.adds: list[_Unit] = []
+        self.labels: set[str] = set()
+        # theirs line -> (first, last) ours line holding the same value or field; its
+        # property (a group's main one); the first line of its unit
+        self.placed: dict[int, tuple[int, int]] = {}
+        self.kind_of: dict[int, str] = {}
+        self.unit_of: dict[int, int] = {}
+        self.held: set[int] = set()  # ours lines whose value theirs has (or changed)
+        self.mapped = False  # the four above are filled when first needed (_map_theirs)
 
     def run(self) -> MergeOutcome:
         names = dict.fromkeys([*self.ours.single, *self.theirs.single])
         if self.base is not None:
             names.update(dict.fromkeys(self.base.single))
+        self._plan_multi()  # first: single fields taken from theirs are placed by it too
         for name in names:
             self._single(name)
-        self._multi()
+        self._apply_multi()
         if self.clashes:
             log.debug("merge: %d field(s) clash", len(self.clashes))
             return MergeOutcome(None, tuple(self.clashes))
@@ -239,31 +277,135 @@ class _Merge:
 
     # --- multi-valued fields -----------------------------------------------------------
 
-    def _multi(self) -> None:
+    def _plan_multi(self) -> None:
         ours = Counter(unit.meaning for unit in self.ours.units)
         theirs = Counter(unit.meaning for unit in self.theirs.units)
         base = Counter(unit.meaning for unit in self.base.units) if self.base else Counter()
         keep = {m: _count(base[m], ours[m], theirs[m]) for m in ours | theirs}
         seen: Counter[object] = Counter()
+        dropped: dict[object, list[_Unit]] = {}
         for unit in self.ours.units:
             seen[unit.meaning] += 1
             if seen[unit.meaning] > keep[unit.meaning]:
-                for i in unit.lines:
-                    self.replace[i] = []
+                dropped.setdefault(unit.meaning, []).append(unit)
+        added: list[_Unit] = []
         for unit in self.theirs.units:
             if seen[unit.meaning] < keep[unit.meaning]:
                 seen[unit.meaning] += 1
-                self._add(unit)
+                added.append(unit)
+        changed = self._changed_in_theirs(base, theirs) if added and dropped else {}
+        for unit in added:
+            old = changed.get(unit.lines[0])
+            targets = dropped.get(old.meaning, []) if old is not None else []
+            if old is not None and targets:
+                label = (old.group or "").lower()
+                target = next((t for t in targets if (t.group or "").lower() == label), targets[0])
+                targets.remove(target)
+                self.swaps.append((target, unit))
+            else:
+                self.adds.append(unit)
+        self.drops = [unit for units in dropped.values() for unit in units]
+
+    def _changed_in_theirs(
+        self, base: Counter[object], theirs: Counter[object]
+    ) -> dict[int, _Unit]:
+        """Theirs units (by first line) that replace a base value of the same property at
+        the same place: the base value is gone from theirs and this one is new there."""
+        if self.base is None:
+            return {}
+        old = sorted(self.base.units, key=lambda unit: unit.lines[0])
+        new = sorted(self.theirs.units, key=lambda unit: unit.lines[0])
+        matcher = SequenceMatcher(
+            None, [unit.meaning for unit in old], [unit.meaning for unit in new], autojunk=False
+        )
+        changed: dict[int, _Unit] = {}
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag != "replace":
+                continue
+            gone = [unit for unit in old[i1:i2] if base[unit.meaning] > theirs[unit.meaning]]
+            for unit in new[j1:j2]:
+                if theirs[unit.meaning] <= base[unit.meaning]:
+                    continue
+                was = next((g for g in gone if g.kind == unit.kind), None)
+                if was is not None:
+                    gone.remove(was)
+                    changed[unit.lines[0]] = was
+        return changed
+
+    def _map_theirs(self) -> None:
+        """Where each theirs line's value or field stands in ours (for placing lines next
+        to their neighbours): a theirs value at ours' equal one or at the one it replaces,
+        a single-valued field at ours' lines of that field."""
+        self.mapped = True
+        mine: dict[object, list[_Unit]] = {}
+        for unit in self.ours.units:
+            mine.setdefault(unit.meaning, []).append(unit)
+        swapped = {unit.lines[0]: target for target, unit in self.swaps}
+        for unit in sorted(self.theirs.units, key=lambda unit: unit.lines[0]):
+            same = swapped.get(unit.lines[0])
+            if same is None and mine.get(unit.meaning):
+                same = mine[unit.meaning].pop(0)
+            for j in unit.lines:
+                self.kind_of[j] = unit.kind
+                self.unit_of[j] = unit.lines[0]
+                if same is not None:
+                    self.placed[j] = _span(same.lines)
+            if same is not None:
+                self.held.update(same.lines)
+        for name, found in self.theirs.single.items():
+            lines = self.ours.single.get(name)
+            for j in found:
+                self.kind_of[j] = name
+                if lines:
+                    self.placed[j] = (lines[0], lines[-1])
+
+    def _apply_multi(self) -> None:
+        for unit in self.drops:
+            for i in unit.lines:
+                self.replace[i] = []
+        gone = {*self.drops, *(target for target, unit in self.swaps if unit.group is None)}
+        self.labels = {u.group.lower() for u in self.ours.units if u.group and u not in gone}
+        for target, unit in self.swaps:
+            self._swap(target, unit)
+        for unit in sorted(self.adds, key=lambda unit: unit.lines[0]):
+            self._add(unit)
+
+    def _swap(self, target: _Unit, unit: _Unit) -> None:
+        """Theirs' changed value ``unit`` in place of ours' old one ``target``, in
+        ``target``'s group: ours lines it did not change stay as they are, changed ones
+        are replaced line by line, gone ones dropped, new ones put after the group."""
+        theirs, ours = self.theirs.card.lines, self.ours.card.lines
+        label = None
+        if unit.group is not None:
+            label = target.group or self._free_label(unit.group)
+        pending = list(unit.lines)
+        for i in target.lines:
+            line = ours[i]
+            named = [j for j in pending if theirs[j].name == line.name]
+            same = (
+                [j for j in named if meaning(theirs[j]) == meaning(line)]
+                if line.group == label
+                else []
+            )
+            if same:
+                pending.remove(same[0])  # unchanged: ours' line stays byte-identical
+            elif named:
+                pending.remove(named[0])
+                self.replace[i] = [self._moved(named[0], label)]
+            else:
+                self.replace[i] = []
+        if pending:
+            end = _span(target.lines)[1]
+            self.after.setdefault(end, []).extend(self._moved(j, label) for j in pending)
 
     def _add(self, unit: _Unit) -> None:
-        new = [self._moved(j) for j in unit.lines]
-        if unit.group is not None:
-            label = self._free_label(unit.group)
-            if label != unit.group:
-                new = [label.encode() + raw[len(unit.group) :] for raw in new]
+        label = self._free_label(unit.group) if unit.group is not None else None
+        new = [self._moved(j, label) for j in unit.lines]
         self.after.setdefault(self._anchor(unit.lines[0]), []).extend(new)
 
     def _free_label(self, label: str) -> str:
+        """``label``, or the next free ``itemN`` when another value of the merged card
+        uses it already."""
         if label.lower() not in self.labels:
             self.labels.add(label.lower())
             return label
@@ -279,34 +421,56 @@ class _Merge:
 
     # --- placing lines from theirs -----------------------------------------------------
 
-    def _moved(self, j: int) -> bytes:
+    def _moved(self, j: int, label: str | None = None) -> bytes:
+        """Theirs line ``j`` written for ours (in group ``label`` when it has a group)."""
         theirs, ours = self.theirs.card, self.ours.card
-        return transplant(theirs.lines[j], theirs.version, ours.version, ours.eol)
+        line = theirs.lines[j]
+        raw = transplant(line, theirs.version, ours.version, ours.eol)
+        if label is not None and line.group is not None and label != line.group:
+            raw = _relabel(raw, label)
+        return raw
 
     def _anchor(self, j: int) -> int:
-        """Index of the ours line after which theirs line ``j`` goes: after ours' last line
-        of its kind (same name; any group for a grouped line), else after the nearest line
-        before it in theirs that ours also has (same value, or the same single-valued
-        field), else after VERSION; UID always goes after VERSION."""
-        ours = self.ours.card
-        version = ours.index_of("VERSION") or 0
-        lines = self.theirs.card.lines
-        if lines[j].name == "UID":
+        """Index of the ours line after which theirs line ``j`` goes: after the ours line
+        holding the nearest line before it in theirs (its value, or the same single-valued
+        field), unless that one is of another property and the nearest line after it in
+        theirs is of its own: then before that one; failing both, after ours' last line of
+        its kind (same name; any group for a grouped line), else after VERSION. UID always
+        goes after VERSION."""
+        version = self.ours.card.index_of("VERSION") or 0
+        line = self.theirs.card.lines[j]
+        if line.name == "UID":
             return version
-        kind = self.last_of.get(_GROUPED if lines[j].group else lines[j].name)
-        if kind is not None:
-            return max(kind, version)
-        if self.ours_meanings is None:
-            self.ours_meanings = {
-                (line.group is not None, meaning(line)): i for i, line in enumerate(ours.lines)
-            }
-        for k in range(j - 1, 0, -1):
-            line = lines[k]
-            if line.name in STRUCTURE:
-                break
-            found = self.ours_meanings.get((line.group is not None, meaning(line)))
-            if found is None and line.group is None and line.name in SINGLE:
-                found = self.last_of.get(line.name)
-            if found is not None:
-                return max(found, version)
-        return version
+        if not self.mapped:
+            self._map_theirs()
+        kind = self.kind_of.get(j, line.name)
+        before, after = self._neighbour(j, -1), self._neighbour(j, 1)
+        if before is not None and (
+            after is None or self.kind_of[before] == kind or self.kind_of[after] != kind
+        ):
+            return max(self._past_ours_own(self.placed[before][1], kind, after), version)
+        if after is not None and self.kind_of[after] == kind:
+            return max(self.placed[after][0] - 1, version)
+        last = self.last_of.get(_GROUPED if line.group else line.name)
+        return version if last is None else max(last, version)
+
+    def _past_ours_own(self, i: int, kind: str, after: int | None) -> int:
+        """``i``, or the last of the ours-only values of property ``kind`` that follow it
+        before theirs' next neighbour: where both sides put a value after the same line,
+        ours' comes first."""
+        stop = self.placed[after][0] if after is not None else len(self.ours.card.lines) - 1
+        while i + 1 < stop and i + 1 not in self.held and self.ours_kind.get(i + 1) == kind:
+            i += 1
+        return i
+
+    def _neighbour(self, j: int, step: int) -> int | None:
+        """The nearest theirs line before (``step`` -1) or after (+1) line ``j``, outside
+        its unit, whose value or field ours has; None at the card's structure lines."""
+        lines = self.theirs.card.lines
+        own = self.unit_of.get(j, j)
+        k = j + step
+        while 0 <= k < len(lines) and lines[k].name not in STRUCTURE:
+            if k in self.placed and self.unit_of.get(k, k) != own:
+                return k
+            k += step
+        return None
