@@ -62,6 +62,8 @@ class Capabilities:
 
     read_only: bool = False
     can_delete: bool = True
+    # why the store cannot be written, in words for the user ("the folder is read-only")
+    read_only_reason: str = ""
     # Largest batch worth committing at once; None: the engine's default.
     # A store that rewrites one file per commit asks for "everything at once" (0).
     batch_size: int | None = None

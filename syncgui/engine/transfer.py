@@ -107,18 +107,52 @@ class OneWayPass:
         waiting = [c for c in changes if c.gid in self.damaged]
         if waiting:
             changes = [c for c in changes if c.gid not in self.damaged]
+        refused = self._refused(changes)
+        if refused:
+            changes = [c for c in changes if c.gid not in {r.gid for r in refused}]
         locals_ = self.dest.lookup(m.gid for m in changes)
         steps = [
             (c, locals_.get(c.gid), decide(c, dest_knowledge, locals_.get(c.gid), made_with))
             for c in changes
         ]
-        held = frozenset(skip) | {c.gid for c in waiting}
+        held = frozenset(skip) | {c.gid for c in waiting} | {c.gid for c in refused}
         plan = Plan(made_with, steps, recovery=recovery, held=held)
         plan.waiting = [self._waits(c) for c in waiting]
+        if refused:
+            plan.waiting.append(self._refusal(refused))
         if recovery:
             plan.forget = self._forgotten_deletes(changes, made_with, skip | set(self.damaged))
             plan.forgotten = self.source.forgotten()
         return plan
+
+    def _refused(self, changes: Sequence[ItemMeta]) -> list[ItemMeta]:
+        """The changes the destination's declared capabilities rule out: all of them for a
+        read-only store, the deletes for one that cannot delete. Neither sent nor learned,
+        so they follow once the store can take them. The one place capabilities are
+        enforced: no store is asked to do what it said it cannot."""
+        caps = self.dest.capabilities
+        if caps.read_only:
+            return list(changes)
+        if not caps.can_delete:
+            return [c for c in changes if c.deleted]
+        return []
+
+    def _refusal(self, refused: Sequence[ItemMeta]) -> ItemProblem:
+        caps = self.dest.capabilities
+        n = len(refused)
+        if caps.read_only:
+            what = "change" if n == 1 else "changes"
+            why = "it is read-only"
+            if caps.read_only_reason:
+                why += f" ({caps.read_only_reason})"
+        else:
+            what = "deletion" if n == 1 else "deletions"
+            why = "it does not allow deleting"
+        return ItemProblem(
+            self.dest.name,
+            f"{self.dest.name}: {n} {what} from {self.source.name} not applied because {why}. "
+            "They follow once it can be written.",
+        )
 
     def _waits(self, change: ItemMeta) -> ItemProblem:
         """Why ``change`` is not applied: the destination's copy cannot be read."""

@@ -68,7 +68,10 @@ class PhoneStore:
     def capabilities(self) -> Capabilities:
         read_only = self._conn is not None and self._conn.storage.read_only
         batch = 0 if self._mode is not None and isinstance(self._mode, FileMode) else None
-        return Capabilities(read_only=read_only, batch_size=batch)
+        reason = ""
+        if read_only and self._conn is not None:
+            reason = f"the phone's storage {self._conn.storage.description} is write-protected"
+        return Capabilities(read_only=read_only, read_only_reason=reason, batch_size=batch)
 
     @property
     def format(self) -> ItemFormat:

@@ -26,6 +26,7 @@ from syncgui.providers.vcard.folder import (
     remove_quietly,
     remove_stale_temp,
     stat_stamp,
+    write_block,
     write_temp,
 )
 from syncgui.providers.vcard.format import VCardFormat, describe_card
@@ -209,7 +210,14 @@ class VCardFileProvider:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities(batch_size=0)
+        # the file is replaced atomically: its folder must take a new file, too
+        target = os.path.realpath(self._path)
+        blocked = write_block(target, "the file") or write_block(
+            os.path.dirname(target), "the folder holding it"
+        )
+        return Capabilities(
+            read_only=blocked is not None, read_only_reason=blocked or "", batch_size=0
+        )
 
     @property
     def format(self) -> ItemFormat:

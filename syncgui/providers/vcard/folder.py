@@ -162,6 +162,27 @@ def os_message(err: OSError) -> str:
     return err.strerror or str(err)
 
 
+def write_block(path: str, what: str) -> str | None:
+    """Why ``path`` (``what``: "the folder", "the file") cannot be written, in words; None
+    when it can, or when it cannot be examined (listing reports that). Write permission
+    turned off for everyone counts even for a user who could override it (root)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH):
+        return f"the write permission of {what} is turned off"
+    if not os.access(path, os.W_OK):
+        return f"you have no permission to write to {what}"
+    if hasattr(os, "statvfs"):
+        try:
+            if os.statvfs(path).f_flag & os.ST_RDONLY:
+                return f"{what} is on a disk mounted read-only"
+        except OSError:
+            return None
+    return None
+
+
 def _scan(path: str) -> list[os.DirEntry[str]]:
     """The entries of the folder ``path``; StoreUnavailable when it cannot be listed."""
     try:
@@ -236,7 +257,8 @@ class VCardFolderProvider:
 
     @property
     def capabilities(self) -> Capabilities:
-        return Capabilities()
+        blocked = write_block(self._path, "the folder")
+        return Capabilities(read_only=blocked is not None, read_only_reason=blocked or "")
 
     @property
     def format(self) -> ItemFormat:
