@@ -15,8 +15,8 @@ from syncgui.engine.errors import SyncError
 from syncgui.engine.format import Side
 from syncgui.engine.ids import gid_for_uid, synthesize_uid
 from syncgui.engine.items import Action, Adopt, ItemMeta, Put, Remove, StoredConflict
+from syncgui.engine.policies import relabel
 from syncgui.engine.replica import HistorySink, Replica
-from syncgui.engine.resolve import relabel
 
 Keep = Literal["a", "b", "both", "merged"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 
 from syncgui.engine.errors import ItemProblem
 
@@ -26,6 +26,38 @@ class Policy(Enum):
     NEWEST = "newest"
     KEEP_BOTH = "keep-both"
     ASK = "ask"
+
+
+class Side(StrEnum):
+    """One side of a partnership (equal to the strings "a" and "b" it is stored as)."""
+
+    A = "a"
+    B = "b"
+
+    @property
+    def other(self) -> Side:
+        return Side.B if self is Side.A else Side.A
+
+
+class Stage(StrEnum):
+    """Where a session is (see :class:`Progress`)."""
+
+    DETECTING = "detecting"
+    PLANNING = "planning"
+    APPLYING = "applying"
+    FINISHED = "finished"
+
+
+class Outcome(StrEnum):
+    """How a conflict was settled (see :class:`ConflictFound`)."""
+
+    CONVERGED = "converged"  # both sides already held the same content
+    MERGED = "merged"  # combined field by field
+    KEPT_UPDATE = "kept-update"  # an edit against a delete: the edit stays
+    A = "a"  # side A's version won
+    B = "b"  # side B's version won
+    BOTH = "both"  # one kept, the other as a marked copy
+    DEFERRED = "deferred"  # left for the user
 
 
 class Status(Enum):
@@ -69,7 +101,7 @@ class Progress:
     """Stage of a session; ``done``/``total`` count items while applying."""
 
     partnership: str
-    stage: str  # "detecting", "planning", "applying", "finished"
+    stage: Stage
     direction: str | None = None  # "a->b" or "b->a"
     done: int = 0
     total: int = 0
@@ -83,9 +115,8 @@ class ConflictFound:
     direction: str
     gid: bytes
     item: str
-    kind: str
-    # "converged" (same content), "merged", "kept-update", "a", "b", "both" or "deferred"
-    resolution: str
+    kind: str  # a ConflictKind's value
+    resolution: Outcome
 
 
 Event = Progress | ConflictFound

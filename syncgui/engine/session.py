@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from syncgui.engine.applier import Decision, Verdict
 from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import ItemProblem, SyncError
 from syncgui.engine.events import (
@@ -17,16 +18,18 @@ from syncgui.engine.events import (
     Direction,
     Event,
     EventSink,
+    Outcome,
     PassCounts,
     Progress,
     SessionResult,
     SessionSettings,
+    Side,
+    Stage,
     Status,
 )
 from syncgui.engine.items import ItemMeta
-from syncgui.engine.planner import Decision, Verdict
+from syncgui.engine.policies import ConflictContext, resolve
 from syncgui.engine.replica import HistorySink, Replica
-from syncgui.engine.resolve import ConflictContext, resolve
 from syncgui.engine.transfer import OneWayPass, PassReport, Plan
 
 log = logging.getLogger(__name__)
@@ -51,14 +54,14 @@ class SyncSession:
     def run(self) -> SessionResult:
         s = self.settings
         result = SessionResult(s.partnership, dry_run=s.dry_run)
-        self.emit(Progress(s.partnership, "detecting"))
+        self.emit(Progress(s.partnership, Stage.DETECTING))
         damaged: dict[bytes, dict[bytes, str]] = {}
         for replica in (self.a, self.b):
             found = replica.detect()
             result.errors.extend(found.problems)
             damaged[replica.replica_id] = found.damaged
         passes = self._passes(damaged)
-        self.emit(Progress(s.partnership, "planning"))
+        self.emit(Progress(s.partnership, Stage.PLANNING))
         plans = [p.plan() for p in passes]
         if s.dry_run:
             self._report_dry_run(passes, plans, result)
@@ -74,14 +77,14 @@ class SyncSession:
                     result.status = Status.CANCELLED
                     break
         self._finish(result)
-        self.emit(Progress(s.partnership, "finished"))
+        self.emit(Progress(s.partnership, Stage.FINISHED))
         return result
 
     def _passes(self, damaged: dict[bytes, dict[bytes, str]]) -> list[OneWayPass]:
         s = self.settings
         cancel = self.cancel or CancelToken()
 
-        def make(source: Replica, dest: Replica, side: str) -> OneWayPass:
+        def make(source: Replica, dest: Replica, side: Side) -> OneWayPass:
             size = dest.capabilities.batch_size
             return OneWayPass(
                 source,
@@ -97,8 +100,8 @@ class SyncSession:
                 damaged.get(dest.replica_id, {}),
             )
 
-        forward = make(self.a, self.b, "a")
-        backward = make(self.b, self.a, "b")
+        forward = make(self.a, self.b, Side.A)
+        backward = make(self.b, self.a, Side.B)
         if s.direction is Direction.A_TO_B:
             return [forward]
         if s.direction is Direction.B_TO_A:
@@ -156,7 +159,7 @@ class SyncSession:
         (reading both sides), so a silent field merge is not reported as a conflict."""
         seen_conflicts: set[bytes] = set()
         for one, plan in zip(passes, plans, strict=True):
-            counts = result.to_b if one.source_side == "a" else result.to_a
+            counts = result.to_b if one.source_side is Side.A else result.to_a
             for change, local, verdict in plan.steps:
                 d = verdict.decision
                 if d is Decision.CONFLICT and change.gid not in seen_conflicts:
@@ -197,19 +200,19 @@ class SyncSession:
         except SyncError as err:
             result.errors.append(ItemProblem(err.item or change.label, err.message))
             return
-        if outcome == "deferred":
+        if outcome is Outcome.DEFERRED:
             result.conflicts += 1
-        elif outcome == "merged":
+        elif outcome is Outcome.MERGED:
             result.merged += 1
             result.to_a.updated += 1
             result.to_b.updated += 1
-        elif outcome != "converged":
-            counts = result.to_b if one.source_side == "a" else result.to_a
+        elif outcome is not Outcome.CONVERGED:
+            counts = result.to_b if one.source_side is Side.A else result.to_a
             counts.updated += 1
 
     @staticmethod
     def _merge_report(one: OneWayPass, report: PassReport, result: SessionResult) -> None:
-        counts: PassCounts = result.to_b if one.source_side == "a" else result.to_a
+        counts: PassCounts = result.to_b if one.source_side is Side.A else result.to_a
         counts.created += report.counts.created
         counts.updated += report.counts.updated
         counts.deleted += report.counts.deleted

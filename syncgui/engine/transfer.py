@@ -13,21 +13,23 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from syncgui.engine.applier import ChangeApplier, Decision, Verdict, decide
 from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.events import (
     CancelToken,
-    ConflictFound,
     EventSink,
+    Outcome,
     PassCounts,
     Policy,
     Progress,
+    Side,
+    Stage,
 )
-from syncgui.engine.items import Action, Adopt, ConflictKind, Forget, ItemMeta, Put, Remove
+from syncgui.engine.items import Action, Forget, ItemMeta
 from syncgui.engine.knowledge import Knowledge
-from syncgui.engine.planner import Decision, Verdict, decide
+from syncgui.engine.policies import ConflictContext
 from syncgui.engine.replica import HistorySink, Replica
-from syncgui.engine.resolve import ConflictContext, resolve, resolve_forgotten_delete
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,7 @@ class OneWayPass:
 
     source: Replica
     dest: Replica
-    source_side: str  # "a" or "b"
+    source_side: Side
     partnership: str
     policy: Policy
     bases: BaseStore
@@ -88,7 +90,7 @@ class OneWayPass:
 
     @property
     def label(self) -> str:
-        return "a->b" if self.source_side == "a" else "b->a"
+        return "a->b" if self.source_side is Side.A else "b->a"
 
     def plan(self) -> Plan:
         dest_knowledge = self.dest.knowledge()
@@ -188,6 +190,7 @@ class OneWayPass:
             self.bases,
             plan.made_with,
         )
+        applier = ChangeApplier(ctx, self.emit, self.label)
         total = len(plan.steps) + len(plan.forget)
         done = 0
         lower = b""
@@ -203,12 +206,16 @@ class OneWayPass:
                     batch = batch[:i]
                     break
                 try:
-                    actions.extend(self._act(ctx, change, local, verdict, report))
+                    found, outcome = applier.actions(change, local, verdict)
                 except StoreUnavailable:
                     raise  # a store went away (a phone was unplugged): the session ends here
                 except SyncError as err:
                     unlearned.add(change.gid)
                     report.problems.append(ItemProblem(err.item or change.label, err.message))
+                    continue
+                actions.extend(found)
+                report.conflicts += outcome is Outcome.DEFERRED
+                report.merged += outcome is Outcome.MERGED
             if last and not report.cancelled:
                 actions.extend(Forget(m) for m in plan.forget)
             else:  # the forgotten deletes wait for the last batch: nothing learned of them
@@ -219,7 +226,7 @@ class OneWayPass:
             forgotten = plan.forgotten if last and not report.cancelled else None
             self._commit(actions, learned, report, forgotten)
             done += len(batch) + (len(plan.forget) if last else 0)
-            self.emit(Progress(self.partnership, "applying", self.label, done, total))
+            self.emit(Progress(self.partnership, Stage.APPLYING, self.label, done, total))
             if report.cancelled or upper is None:
                 break
             lower = upper + b"\x00"
@@ -247,56 +254,6 @@ class OneWayPass:
         report.problems.extend(outcome.problems)
         if outcome.agreed:
             self.bases.put_many((gid, v, data) for gid, (v, data) in outcome.agreed.items())
-
-    def _act(
-        self,
-        ctx: ConflictContext,
-        change: ItemMeta,
-        local: ItemMeta | None,
-        verdict: Verdict,
-        report: PassReport,
-    ) -> list[Action]:
-        d = verdict.decision
-        if d in (Decision.CREATE, Decision.UPDATE):
-            data = self.source.load(change.gid)
-            return [Put(change, data, change.version, created=change.created)]
-        if d is Decision.BOTH_DELETED:
-            # Both deleted: agree on the source's tombstone (as for equal content), so a
-            # change made without seeing that delete still meets a conflict here later.
-            return [Adopt(change, change.version)]
-        if d in (Decision.DELETE, Decision.IGNORE):
-            # A delete of an item never held here still leaves a tombstone: the knowledge
-            # learns the delete, and must not pass it on without it.
-            return [Remove(change, change.version)]
-        if d is Decision.DELETED_HERE:
-            forgotten_here = self.dest.forgotten().project_items([change.gid])
-            if ctx.made_with.contains_knowledge(forgotten_here):
-                # The source saw whatever delete this replica forgot: a revival, not a
-                # conflict (e.g. a contact kept by resolving an edit against that delete).
-                data = self.source.load(change.gid)
-                return [Put(change, data, change.version, created=change.created)]
-            resolution = resolve_forgotten_delete(ctx, change)
-            kind = ConflictKind.DELETE_UPDATE
-        elif d is Decision.CONFLICT and local is not None and verdict.kind is not None:
-            resolution = resolve(ctx, change, local, verdict.kind)
-            kind = verdict.kind
-        else:
-            return []
-        if resolution.outcome == "deferred":
-            report.conflicts += 1
-        elif resolution.outcome == "merged":
-            report.merged += 1
-        self.emit(
-            ConflictFound(
-                self.partnership,
-                self.label,
-                change.gid,
-                change.label,
-                kind.value,
-                resolution.outcome,
-            )
-        )
-        return resolution.actions
 
 
 def _batches(

@@ -15,7 +15,7 @@ from syncgui.engine.clock import ClockVector
 from syncgui.engine.ids import Version
 from syncgui.engine.items import ConflictKind, ItemMeta
 from syncgui.engine.knowledge import Knowledge
-from syncgui.engine.planner import Decision, Verdict, decide
+from syncgui.engine.applier import Decision, Verdict, decide
 
 D, S, X = b"\x0d" * 16, b"\x05" * 16, b"\x08" * 16
 

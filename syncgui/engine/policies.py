@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import SyncError
-from syncgui.engine.events import Policy
+from syncgui.engine.events import Outcome, Policy, Side
 from syncgui.engine.ids import gid_for_uid, synthesize_uid
 from syncgui.engine.items import (
     Action,
@@ -33,7 +33,7 @@ from syncgui.engine.replica import Replica
 @dataclass(frozen=True, slots=True)
 class Resolution:
     actions: list[Action]
-    outcome: str  # see events.ConflictFound.resolution
+    outcome: Outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ class ConflictContext:
 
     partnership: str
     policy: Policy
-    source_side: str  # "a" or "b"
+    source_side: Side
     source: Replica
     dest: Replica
     bases: BaseStore
@@ -57,7 +57,7 @@ def resolve(
     theirs = None if change.deleted else ctx.source.load(change.gid)
     ours = None if local.deleted else ctx.dest.load(local.gid)
     if theirs is not None and ours is not None and ctx.dest.format.same(ours, theirs):
-        return Resolution([Adopt(change, change.version)], "converged")
+        return Resolution([Adopt(change, change.version)], Outcome.CONVERGED)
     policy = ctx.policy
     if policy is Policy.ASK:
         return defer(ctx, change, kind, theirs)
@@ -74,7 +74,7 @@ def resolve(
         return defer(ctx, change, kind, theirs)
     shared = (change.version, theirs)  # the merge result descends from the source's data
     put = Put(relabel(ctx.dest, change, merged.data), merged.data, None, merge_base=shared)
-    return Resolution([put], "merged")
+    return Resolution([put], Outcome.MERGED)
 
 
 def resolve_forgotten_delete(ctx: ConflictContext, change: ItemMeta) -> Resolution:
@@ -84,14 +84,14 @@ def resolve_forgotten_delete(ctx: ConflictContext, change: ItemMeta) -> Resoluti
     a delete too), so this is a delete-update conflict whose delete details are gone. A
     winner policy that picks this side deletes the item again with a fresh version, which
     carries the delete back; every other policy keeps the edited contact."""
-    dest_side = "b" if ctx.source_side == "a" else "a"
-    delete_wins = (ctx.policy is Policy.A_WINS and dest_side == "a") or (
-        ctx.policy is Policy.B_WINS and dest_side == "b"
+    dest_side = ctx.source_side.other
+    delete_wins = (ctx.policy is Policy.A_WINS and dest_side is Side.A) or (
+        ctx.policy is Policy.B_WINS and dest_side is Side.B
     )
     if delete_wins:
-        return Resolution([Remove(change, None)], dest_side)
+        return Resolution([Remove(change, None)], _won(dest_side))
     theirs = ctx.source.load(change.gid)
-    return Resolution([Put(change, theirs, None, created=change.created)], "kept-update")
+    return Resolution([Put(change, theirs, None, created=change.created)], Outcome.KEPT_UPDATE)
 
 
 def relabel(dest: Replica, meta: ItemMeta, data: bytes) -> ItemMeta:
@@ -118,32 +118,36 @@ def defer(
         knowledge=ctx.made_with.project_items([change.gid]),
         detected_at=time.time(),
     )
-    return Resolution([Deferred(conflict)], "deferred")
+    return Resolution([Deferred(conflict)], Outcome.DEFERRED)
 
 
 def _winner(
     ctx: ConflictContext, change: ItemMeta, local: ItemMeta, theirs: bytes | None
 ) -> Resolution:
-    dest_side = "b" if ctx.source_side == "a" else "a"
+    dest_side = ctx.source_side.other
     if ctx.policy is Policy.NEWEST:
         if change.changed_at == local.changed_at:
-            winner = "a"
+            winner = Side.A
         else:
             winner = ctx.source_side if change.changed_at > local.changed_at else dest_side
     else:
-        winner = "a" if ctx.policy is Policy.A_WINS else "b"
-    if winner == dest_side:
-        return Resolution([Adopt(local, None)], winner)
+        winner = Side.A if ctx.policy is Policy.A_WINS else Side.B
+    if winner is dest_side:
+        return Resolution([Adopt(local, None)], _won(winner))
     if theirs is None:
-        return Resolution([Remove(change, None)], winner)
-    return Resolution([Put(change, theirs, None, created=change.created)], winner)
+        return Resolution([Remove(change, None)], _won(winner))
+    return Resolution([Put(change, theirs, None, created=change.created)], _won(winner))
+
+
+def _won(side: Side) -> Outcome:
+    return Outcome.A if side is Side.A else Outcome.B
 
 
 def _keep_update(change: ItemMeta, local: ItemMeta, theirs: bytes | None) -> Resolution:
     """An edit against a delete: keep the edited contact (never lose an edit)."""
     if theirs is None:  # the destination edited, the source deleted: keep ours everywhere
-        return Resolution([Adopt(local, None)], "kept-update")
-    return Resolution([Put(change, theirs, None, created=change.created)], "kept-update")
+        return Resolution([Adopt(local, None)], Outcome.KEPT_UPDATE)
+    return Resolution([Put(change, theirs, None, created=change.created)], Outcome.KEPT_UPDATE)
 
 
 def _keep_both(
@@ -160,4 +164,4 @@ def _keep_both(
         change.changed_at,
     )
     copy = ctx.dest.format.as_copy(theirs, uid, ctx.source.name)
-    return Resolution([Adopt(local, None), Put(copy_meta, copy, None, agreed=False)], "both")
+    return Resolution([Adopt(local, None), Put(copy_meta, copy, None, agreed=False)], Outcome.BOTH)
