@@ -1,8 +1,9 @@
 """A replica over a simple provider: the engine keeps every piece of metadata for it.
 
-Change detection is full enumeration (the store is edited by other programs): each listed
-item's stamp is compared with the one seen last; only when it differs is the item read and
-hashed, and only a different hash is a change, which gets a fresh local version.
+Change detection (full enumeration) is :mod:`syncgui.engine.detection`'s; this module makes
+the store a source (changes above a knowledge, loads) and a destination (saves the change
+applier's actions: history first, a journal for stores that need one, writes, then the
+metadata and the learned knowledge in one transaction).
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 
-from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
+from syncgui.engine.detection import ChangeDetector, ReadCache
+from syncgui.engine.errors import BadItem, ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.hosted import HostedMetadata
-from syncgui.engine.ids import Version, content_hash, gid_for_uid, synthesize_uid
+from syncgui.engine.ids import Version, content_hash
 from syncgui.engine.items import (
     Action,
     Adopt,
@@ -29,7 +31,6 @@ from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow, MetadataStore
 from syncgui.engine.provider import (
     Capabilities,
-    Entry,
     Intent,
     SimpleStore,
     Written,
@@ -45,24 +46,17 @@ from syncgui.engine.replica import (
 
 log = logging.getLogger(__name__)
 
-_NO_STAMP: tuple[str, bytes, str | None, str | None] = ("", b"", None, None)
-
 
 class SimpleReplica:
     """:class:`~syncgui.engine.replica.Replica` for a :class:`SimpleStore`."""
-
-    # Bytes read by change detection are kept for the session's passes up to this much, so
-    # a first sync does not read every new card twice (photos are mostly left out).
-    CACHE_BYTES = 24 * 1024 * 1024
-    CACHE_ITEM_BYTES = 16 * 1024
 
     def __init__(self, store: SimpleStore, meta: MetadataStore) -> None:
         self.store = store
         self.meta = meta
         self._keys: dict[bytes, str] | None = None  # live gid -> key, for loads
         self._loads = 0
-        self._cache: dict[bytes, bytes] = {}
-        self._cached = 0
+        self._cache = ReadCache()
+        self._detector = ChangeDetector(store, meta, self._cache)
         self._hosted: HostedMetadata | None = None
 
     @property
@@ -107,173 +101,8 @@ class SimpleReplica:
             hosted = HostedMetadata(self.meta, host)
             hosted.adopt()  # a phone keeps its own replica id and knowledge
             self._hosted = hosted
-        listing = self.store.list(self.meta.token)
-        report = DetectReport(problems=list(listing.problems))
-        if listing.entries is None:
-            return report
-        known = self.meta.live_stamps()
-        changed = [e for e in listing.entries if known.get(e.key, _NO_STAMP)[2] != e.stamp]
-        unchanged = len(listing.entries) - len(changed)
-        if not changed and unchanged == len(known) and listing.token == self.meta.token:
-            return report  # the common case: nothing to read, nothing to write
-        self._keys = None  # keys may change below
-        listed = {e.key for e in listing.entries} | set(listing.unreadable)
-        owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
-        # unreadable items this replica never held: one of them may be a known item whose
-        # identity (a UID, a card's key) the damage changed
-        strangers = sorted(k for k in listing.unreadable if k not in known)
-        for key in listing.unreadable:
-            if key in known:
-                report.damaged[known[key][1]] = key
-        pending: list[ItemRow] = []
-        with self.meta.transaction():
-            for entry in changed:
-                brief = known.get(entry.key)
-                row = None if brief is None else self.meta.row(brief[1])
-                try:
-                    found = self._detect_one(entry, row, owners, listed)
-                except StoreUnavailable:
-                    raise
-                except ItemVanished as err:
-                    report.problems.append(ItemProblem(err.item or entry.key, err.message))
-                    continue
-                except SyncError as err:
-                    report.problems.append(ItemProblem(err.item or entry.key, err.message))
-                    if brief is not None:
-                        report.damaged[brief[1]] = entry.key
-                    else:
-                        strangers.append(entry.key)
-                    continue
-                if found is not None:
-                    new_row, data = found
-                    pending.append(new_row)
-                    self._remember(new_row.meta.gid, data)
-                    report.changes += new_row.meta.version.replica == self.replica_id
-            self.meta.save_many(pending)
-            moved = {row.meta.gid for row in pending}
-            if listing.complete and not strangers:
-                report.changes += self._detect_deletes(known, listed, moved)
-            else:
-                self._hold_missing(known, listed, moved, strangers, report)
-            self.meta.token = None if report.problems else listing.token
-        return report
-
-    def _hold_missing(
-        self,
-        known: dict[str, tuple[str, bytes, str | None, str | None]],
-        listed: set[str],
-        moved: set[bytes],
-        strangers: list[str],
-        report: DetectReport,
-    ) -> None:
-        """Items gone from a listing that holds something unreadable of unknown identity are
-        not taken as deleted: the damaged item may be one of them."""
-        gone = [(key, b[1]) for key, b in known.items() if key not in listed and b[1] not in moved]
-        for key, gid in gone:
-            report.damaged[gid] = key
-            if not strangers:
-                continue  # the store has said what it could not list
-            row = self.meta.row(gid)
-            label = row.meta.label if row is not None else key
-            cause = ", ".join(strangers[:3])
-            report.problems.append(
-                ItemProblem(
-                    label,
-                    f"{label} ({key}) is no longer in {self.name}, but {cause} cannot be read "
-                    "and may be this contact, damaged; it is not taken as deleted until that "
-                    "is fixed or removed",
-                )
-            )
-
-    def _forget_cached(self, gid: bytes) -> None:
-        dropped = self._cache.pop(gid, None)
-        if dropped is not None:
-            self._cached -= len(dropped)
-
-    def _remember(self, gid: bytes, data: bytes) -> None:
-        if len(data) <= self.CACHE_ITEM_BYTES and self._cached + len(data) <= self.CACHE_BYTES:
-            self._forget_cached(gid)
-            self._cache[gid] = data
-            self._cached += len(data)
-
-    def _detect_one(
-        self, entry: Entry, row: ItemRow | None, owners: dict[bytes, str], listed: set[str]
-    ) -> tuple[ItemRow, bytes] | None:
-        """The new row (and the bytes read) for a listed item whose stamp changed, or None
-        when it was only touched."""
-        data = entry.data if entry.data is not None else self.store.read(entry.key)
-        digest = content_hash(data)
-        if row is not None and row.hash == digest:
-            self.meta.set_stamp(row.meta.gid, entry.stamp)
-            return None
-        try:
-            info = self.format.describe(data)
-        except BadItem as err:
-            raise BadItem(f"{entry.key}: {err.message}", item=entry.key) from err
-        except Exception as err:  # a format's bug must not stop the whole store
-            log.warning("%s: describing %s failed", self.name, entry.key, exc_info=True)
-            raise BadItem(
-                f"{entry.key}: the card could not be understood ({type(err).__name__})",
-                item=entry.key,
-            ) from err
-        when = entry.mtime if entry.mtime is not None else time.time()
-        if row is None:
-            row = self._renamed(entry.key, info.uid, owners, listed)
-            if row is not None and row.hash == digest:  # moved, not edited
-                return ItemRow(row.meta, entry.key, entry.stamp, digest), data
-        if row is not None:
-            r = row.meta
-            version = self.meta.next_version()
-            meta = ItemMeta(r.gid, r.uid, info.label, r.created, version, False, when)
-        else:
-            meta = self._new_item(entry.key, info.uid, info.label, when, owners)
-        owners[meta.gid] = entry.key
-        return ItemRow(meta, entry.key, entry.stamp, digest), data
-
-    def _renamed(
-        self, key: str, uid: str | None, owners: dict[bytes, str], listed: set[str]
-    ) -> ItemRow | None:
-        """The row of a card that another program renamed to ``key`` (same UID, old name
-        gone), so a rename is not taken for a delete and a create."""
-        if uid is None:
-            return None
-        old_key = owners.get(gid_for_uid(uid))
-        if old_key is None or old_key in listed:
-            return None
-        return self.meta.row(gid_for_uid(uid))
-
-    def _new_item(
-        self, key: str, uid: str | None, label: str, when: float, owners: dict[bytes, str]
-    ) -> ItemMeta:
-        uid = uid or synthesize_uid(self.replica_id + key.encode())
-        gid = gid_for_uid(uid)
-        if gid in owners:
-            log.warning(
-                "%s: %s has the same UID as %s; kept as separate items",
-                self.name,
-                key,
-                owners[gid],
-            )
-            gid = gid_for_uid(f"{uid}\x00{self.identity}\x00{key}")
-        version = self.meta.next_version()
-        # A card that comes back after a delete is a new creation, so that replicas that
-        # cleaned up their tombstone do not take it for the deleted one.
-        return ItemMeta(gid, uid, label, version, version, False, when)
-
-    def _detect_deletes(
-        self,
-        known: dict[str, tuple[str, bytes, str | None, str | None]],
-        listed: set[str],
-        moved: set[bytes],
-    ) -> int:
-        gone_gids = (b[1] for key, b in known.items() if key not in listed and b[1] not in moved)
-        gone = self.meta.rows(gone_gids)
-        now = time.time()
-        for row in gone.values():
-            m = row.meta
-            tomb = ItemMeta(m.gid, m.uid, m.label, m.created, self.meta.next_version(), True, now)
-            self.meta.save(ItemRow(tomb, None, None, None))
-        return len(gone)
+        self._keys = None  # keys may change
+        return self._detector.detect()
 
     # -- as a source ----------------------------------------------------------------------
 
@@ -294,9 +123,8 @@ class SimpleReplica:
         return {gid: row.meta for gid, row in self.meta.rows(gids).items()}
 
     def load(self, gid: bytes) -> bytes:
-        cached = self._cache.pop(gid, None)
+        cached = self._cache.take(gid)
         if cached is not None:
-            self._cached -= len(cached)
             return cached
         self._loads += 1
         if self._keys is None and self._loads > 64:  # many loads: one query for all keys
@@ -343,7 +171,7 @@ class SimpleReplica:
         out = BatchOutcome()
         self._keys = None
         for action in actions:
-            self._forget_cached(action.meta.gid)
+            self._cache.drop(action.meta.gid)
         rows = self.meta.rows(a.meta.gid for a in actions)
         old = self._keep_history(actions, rows, partnership, history, out)
         try:

@@ -1,0 +1,220 @@
+"""Change detection for simple providers: full enumeration of a store other programs edit.
+
+Each listed item's stamp (size, mtime, inode, ETag, hash) is compared with the one seen
+last; only when it differs is the item read and hashed, and only a different hash is a
+change, which gets a fresh local version. A store whose items were all seen before is
+never read. An item that changed and cannot be read is a change we do not understand: it
+is reported, keeps its last known state, and is named in ``DetectReport.damaged`` so that
+nothing from elsewhere overwrites or deletes it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
+from syncgui.engine.ids import content_hash, gid_for_uid, synthesize_uid
+from syncgui.engine.items import ItemMeta
+from syncgui.engine.metadata import ItemRow, MetadataStore
+from syncgui.engine.provider import Entry, SimpleStore
+from syncgui.engine.replica import DetectReport
+
+log = logging.getLogger(__name__)
+
+_NO_STAMP: tuple[str, bytes, str | None, str | None] = ("", b"", None, None)
+
+
+class ReadCache:
+    """Bytes read by change detection, kept for the session's passes up to a budget, so a
+    first sync does not read every new card twice (photos are mostly left out)."""
+
+    BUDGET = 24 * 1024 * 1024
+    ITEM_LIMIT = 16 * 1024
+
+    def __init__(self) -> None:
+        self._data: dict[bytes, bytes] = {}
+        self._size = 0
+
+    def keep(self, gid: bytes, data: bytes) -> None:
+        if len(data) <= self.ITEM_LIMIT and self._size + len(data) <= self.BUDGET:
+            self.drop(gid)
+            self._data[gid] = data
+            self._size += len(data)
+
+    def take(self, gid: bytes) -> bytes | None:
+        """The cached bytes of ``gid`` (forgotten here: each is used once), or None."""
+        data = self._data.pop(gid, None)
+        if data is not None:
+            self._size -= len(data)
+        return data
+
+    def drop(self, gid: bytes) -> None:
+        self.take(gid)
+
+
+class ChangeDetector:
+    """Finds what changed in ``store`` since ``meta`` last saw it."""
+
+    def __init__(self, store: SimpleStore, meta: MetadataStore, cache: ReadCache) -> None:
+        self.store = store
+        self.meta = meta
+        self.cache = cache
+
+    def detect(self) -> DetectReport:
+        """Compare the store's listing with the stamps seen last; record every change."""
+        listing = self.store.list(self.meta.token)
+        report = DetectReport(problems=list(listing.problems))
+        if listing.entries is None:
+            return report
+        known = self.meta.live_stamps()
+        changed = [e for e in listing.entries if known.get(e.key, _NO_STAMP)[2] != e.stamp]
+        unchanged = len(listing.entries) - len(changed)
+        if not changed and unchanged == len(known) and listing.token == self.meta.token:
+            return report  # the common case: nothing to read, nothing to write
+        listed = {e.key for e in listing.entries} | set(listing.unreadable)
+        owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
+        # unreadable items this replica never held: one of them may be a known item whose
+        # identity (a UID, a card's key) the damage changed
+        strangers = sorted(k for k in listing.unreadable if k not in known)
+        for key in listing.unreadable:
+            if key in known:
+                report.damaged[known[key][1]] = key
+        pending: list[ItemRow] = []
+        with self.meta.transaction():
+            for entry in changed:
+                brief = known.get(entry.key)
+                row = None if brief is None else self.meta.row(brief[1])
+                try:
+                    found = self._detect_one(entry, row, owners, listed)
+                except StoreUnavailable:
+                    raise
+                except ItemVanished as err:
+                    report.problems.append(ItemProblem(err.item or entry.key, err.message))
+                    continue
+                except SyncError as err:
+                    report.problems.append(ItemProblem(err.item or entry.key, err.message))
+                    if brief is not None:
+                        report.damaged[brief[1]] = entry.key
+                    else:
+                        strangers.append(entry.key)
+                    continue
+                if found is not None:
+                    new_row, data = found
+                    pending.append(new_row)
+                    self.cache.keep(new_row.meta.gid, data)
+                    report.changes += new_row.meta.version.replica == self.meta.replica_id
+            self.meta.save_many(pending)
+            moved = {row.meta.gid for row in pending}
+            if listing.complete and not strangers:
+                report.changes += self._detect_deletes(known, listed, moved)
+            else:
+                self._hold_missing(known, listed, moved, strangers, report)
+            self.meta.token = None if report.problems else listing.token
+        return report
+
+    def _hold_missing(
+        self,
+        known: dict[str, tuple[str, bytes, str | None, str | None]],
+        listed: set[str],
+        moved: set[bytes],
+        strangers: list[str],
+        report: DetectReport,
+    ) -> None:
+        """Items gone from a listing that holds something unreadable of unknown identity are
+        not taken as deleted: the damaged item may be one of them."""
+        gone = [(key, b[1]) for key, b in known.items() if key not in listed and b[1] not in moved]
+        for key, gid in gone:
+            report.damaged[gid] = key
+            if not strangers:
+                continue  # the store has said what it could not list
+            row = self.meta.row(gid)
+            label = row.meta.label if row is not None else key
+            cause = ", ".join(strangers[:3])
+            report.problems.append(
+                ItemProblem(
+                    label,
+                    f"{label} ({key}) is no longer in {self.store.name}, but {cause} cannot "
+                    "be read and may be this contact, damaged; it is not taken as deleted "
+                    "until that is fixed or removed",
+                )
+            )
+
+    def _detect_one(
+        self, entry: Entry, row: ItemRow | None, owners: dict[bytes, str], listed: set[str]
+    ) -> tuple[ItemRow, bytes] | None:
+        """The new row (and the bytes read) for a listed item whose stamp changed, or None
+        when it was only touched."""
+        data = entry.data if entry.data is not None else self.store.read(entry.key)
+        digest = content_hash(data)
+        if row is not None and row.hash == digest:
+            self.meta.set_stamp(row.meta.gid, entry.stamp)
+            return None
+        try:
+            info = self.store.format.describe(data)
+        except BadItem as err:
+            raise BadItem(f"{entry.key}: {err.message}", item=entry.key) from err
+        except Exception as err:  # a format's bug must not stop the whole store
+            log.warning("%s: describing %s failed", self.store.name, entry.key, exc_info=True)
+            raise BadItem(
+                f"{entry.key}: the card could not be understood ({type(err).__name__})",
+                item=entry.key,
+            ) from err
+        when = entry.mtime if entry.mtime is not None else time.time()
+        if row is None:
+            row = self._renamed(entry.key, info.uid, owners, listed)
+            if row is not None and row.hash == digest:  # moved, not edited
+                return ItemRow(row.meta, entry.key, entry.stamp, digest), data
+        if row is not None:
+            r = row.meta
+            version = self.meta.next_version()
+            meta = ItemMeta(r.gid, r.uid, info.label, r.created, version, False, when)
+        else:
+            meta = self._new_item(entry.key, info.uid, info.label, when, owners)
+        owners[meta.gid] = entry.key
+        return ItemRow(meta, entry.key, entry.stamp, digest), data
+
+    def _renamed(
+        self, key: str, uid: str | None, owners: dict[bytes, str], listed: set[str]
+    ) -> ItemRow | None:
+        """The row of a card that another program renamed to ``key`` (same UID, old name
+        gone), so a rename is not taken for a delete and a create."""
+        if uid is None:
+            return None
+        old_key = owners.get(gid_for_uid(uid))
+        if old_key is None or old_key in listed:
+            return None
+        return self.meta.row(gid_for_uid(uid))
+
+    def _new_item(
+        self, key: str, uid: str | None, label: str, when: float, owners: dict[bytes, str]
+    ) -> ItemMeta:
+        uid = uid or synthesize_uid(self.meta.replica_id + key.encode())
+        gid = gid_for_uid(uid)
+        if gid in owners:
+            log.warning(
+                "%s: %s has the same UID as %s; kept as separate items",
+                self.store.name,
+                key,
+                owners[gid],
+            )
+            gid = gid_for_uid(f"{uid}\x00{self.store.identity}\x00{key}")
+        version = self.meta.next_version()
+        # A card that comes back after a delete is a new creation, so that replicas that
+        # cleaned up their tombstone do not take it for the deleted one.
+        return ItemMeta(gid, uid, label, version, version, False, when)
+
+    def _detect_deletes(
+        self,
+        known: dict[str, tuple[str, bytes, str | None, str | None]],
+        listed: set[str],
+        moved: set[bytes],
+    ) -> int:
+        gone_gids = (b[1] for key, b in known.items() if key not in listed and b[1] not in moved)
+        gone = self.meta.rows(gone_gids)
+        now = time.time()
+        for row in gone.values():
+            m = row.meta
+            tomb = ItemMeta(m.gid, m.uid, m.label, m.created, self.meta.next_version(), True, now)
+            self.meta.save(ItemRow(tomb, None, None, None))
+        return len(gone)
