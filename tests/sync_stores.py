@@ -28,7 +28,7 @@ from syncgui.engine.provider import SimpleStore
 from syncgui.engine.replica import Replica
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
-from syncgui.providers.mtp.store import open_virtual_store
+from syncgui.providers.mtp.phone.store import open_virtual_store
 from syncgui.providers.vcard.file import open_file_store
 from syncgui.providers.vcard.folder import open_folder_store
 from syncgui.providers.vcard.format import VCardFormat

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from functools import partial
 
 from PySide6.QtCore import SIGNAL, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
-    QMainWindow,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -28,6 +27,7 @@ from syncgui.gui.partnerships_view import PartnershipsView
 from syncgui.gui.questions import QuitQuestion, RemoveQuestion
 from syncgui.gui.schedule_dialog import ScheduleDialog
 from syncgui.gui.window_state import (
+    WindowBase,
     build_actions,
     build_menus,
     default_size,
@@ -38,7 +38,7 @@ from syncgui.gui.window_state import (
 STATUS_TIMEOUT_MS = 8000
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowBase):
     """``demo_requested``: the user asked for the demo profile (the app restarts on it);
     ``quit_requested``: the user asked to quit (the app shuts the controller down).
     ``autostart_command`` is what "Start at login" writes: the app's own command line,
@@ -46,22 +46,6 @@ class MainWindow(QMainWindow):
 
     demo_requested = Signal()
     quit_requested = Signal()
-    # built by window_state.build_actions
-    new_action: QAction
-    sync_all_action: QAction
-    cancel_all_action: QAction
-    sync_action: QAction
-    cancel_action: QAction
-    conflicts_action: QAction
-    schedule_action: QAction
-    remove_action: QAction
-    pause_action: QAction
-    autostart_action: QAction
-    close_action: QAction
-    quit_action: QAction
-    refresh_action: QAction
-    about_action: QAction
-    tab_actions: list[QAction]
 
     def __init__(
         self,

@@ -3,19 +3,32 @@ tab, headers) in ``window.ini`` in the profile's config folder, so each profile 
 demo's, one per ``--config-dir``) keeps its own.
 
 The texts are translated in the context "MainWindow" (the window's own ``tr``), spelled
-out for pyside6-lupdate, which would file ``w.tr(...)`` under "w"."""
+out for pyside6-lupdate, which would file ``w.tr(...)`` under "w".
+
+:class:`WindowBase` declares what they are built on (the views, and the slots the actions
+call), so that this module does not import the main window that uses it."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QHeaderView, QMenu, QStyle, QToolBar
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QMainWindow,
+    QMenu,
+    QSplitter,
+    QStyle,
+    QTabWidget,
+    QToolBar,
+)
 
-if TYPE_CHECKING:
-    from syncgui.gui.main_window import MainWindow
+from syncgui.gui.activity_view import ActivityView, ProblemsView
+from syncgui.gui.controller import AppController
+from syncgui.gui.devices_view import DevicesView
+from syncgui.gui.partnerships_view import PartnershipsView
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +38,78 @@ SETTINGS_FILE = "window.ini"
 translate = QCoreApplication.translate
 
 
+class WindowBase(QMainWindow):
+    """The main window as its actions, menus and saved state see it: the views it shows, the
+    actions :func:`build_actions` gives it, and the slots those actions call (defined by
+    :class:`~syncgui.gui.main_window.MainWindow`)."""
+
+    controller: AppController
+    partnerships: PartnershipsView
+    activity: ActivityView
+    problems: ProblemsView
+    devices: DevicesView
+    tabs: QTabWidget
+    splitter: QSplitter
+    # built by build_actions
+    new_action: QAction
+    sync_all_action: QAction
+    cancel_all_action: QAction
+    sync_action: QAction
+    cancel_action: QAction
+    conflicts_action: QAction
+    schedule_action: QAction
+    remove_action: QAction
+    pause_action: QAction
+    autostart_action: QAction
+    close_action: QAction
+    quit_action: QAction
+    refresh_action: QAction
+    about_action: QAction
+    tab_actions: list[QAction]
+
+    # the slots the actions call
+    def sync_all(self) -> None:
+        raise NotImplementedError
+
+    def cancel_all(self) -> None:
+        raise NotImplementedError
+
+    def toggle_pause(self) -> None:
+        raise NotImplementedError
+
+    def new_partnership(self) -> None:
+        raise NotImplementedError
+
+    def sync_selected(self) -> None:
+        raise NotImplementedError
+
+    def cancel_selected(self) -> None:
+        raise NotImplementedError
+
+    def open_conflicts(self, name: str | None = None) -> None:
+        raise NotImplementedError
+
+    def edit_schedule(self) -> None:
+        raise NotImplementedError
+
+    def remove_selected(self) -> None:
+        raise NotImplementedError
+
+    def set_autostart(self, enabled: bool) -> None:
+        raise NotImplementedError
+
+    def close_by_user(self) -> None:
+        raise NotImplementedError
+
+    def quit(self) -> None:
+        raise NotImplementedError
+
+    def show_about(self) -> None:
+        raise NotImplementedError
+
+
 def _action(
-    w: MainWindow, text: str, slot: Any, keys: list[QKeySequence] | None = None, icon: Any = None
+    w: WindowBase, text: str, slot: Any, keys: list[QKeySequence] | None = None, icon: Any = None
 ) -> QAction:
     """An action of the window (its shortcuts work wherever the focus is in it)."""
     action = QAction(text, w)
@@ -39,7 +122,7 @@ def _action(
     return action
 
 
-def build_actions(w: MainWindow) -> None:
+def build_actions(w: WindowBase) -> None:
     """Every action of the window, each with its shortcut (the menus list them)."""
     _sync_actions(w)
     _partnership_actions(w)
@@ -47,7 +130,7 @@ def build_actions(w: MainWindow) -> None:
     _view_actions(w)
 
 
-def _sync_actions(w: MainWindow) -> None:
+def _sync_actions(w: WindowBase) -> None:
     w.sync_all_action = _action(
         w,
         translate("MainWindow", "S&ync all"),
@@ -67,7 +150,7 @@ def _sync_actions(w: MainWindow) -> None:
     )
 
 
-def _partnership_actions(w: MainWindow) -> None:
+def _partnership_actions(w: WindowBase) -> None:
     w.new_action = _action(
         w,
         translate("MainWindow", "&New partnership…"),
@@ -105,7 +188,7 @@ def _partnership_actions(w: MainWindow) -> None:
     w.partnerships.addAction(w.remove_action)
 
 
-def _app_actions(w: MainWindow) -> None:
+def _app_actions(w: WindowBase) -> None:
     w.autostart_action = QAction(translate("MainWindow", "Start at &login"), w)
     w.autostart_action.setCheckable(True)
     w.autostart_action.toggled.connect(w.set_autostart)
@@ -119,7 +202,7 @@ def _app_actions(w: MainWindow) -> None:
     w.about_action = _action(w, translate("MainWindow", "&About syncgui"), w.show_about)
 
 
-def _view_actions(w: MainWindow) -> None:
+def _view_actions(w: WindowBase) -> None:
     w.refresh_action = _action(
         w, translate("MainWindow", "Re&load"), w.controller.refresh, [KEY("Ctrl+Shift+R")]
     )
@@ -142,7 +225,7 @@ def _fill(menu: QMenu | QToolBar, actions: list[QAction | None]) -> None:
             menu.addAction(a)
 
 
-def build_menus(w: MainWindow) -> None:
+def build_menus(w: WindowBase) -> None:
     """The menu bar and the toolbar over the window's actions."""
     bar = w.menuBar()
     file_menu = bar.addMenu(translate("MainWindow", "&File"))
@@ -185,7 +268,7 @@ def build_menus(w: MainWindow) -> None:
     w.addToolBar(tools)
 
 
-def _headers(w: MainWindow) -> dict[str, QHeaderView]:
+def _headers(w: WindowBase) -> dict[str, QHeaderView]:
     return {
         "partnerships": w.partnerships.tree.header(),
         "activity": w.activity.tree.header(),
@@ -194,12 +277,12 @@ def _headers(w: MainWindow) -> dict[str, QHeaderView]:
     }
 
 
-def _settings(w: MainWindow) -> QSettings:
+def _settings(w: WindowBase) -> QSettings:
     path = w.controller.service.paths.config_dir / SETTINGS_FILE
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
-def save_window(w: MainWindow) -> None:
+def save_window(w: WindowBase) -> None:
     """Write the window's state to the profile's ``window.ini``, making the config folder
     if need be; a folder that cannot be written only loses the state (logged)."""
     folder = w.controller.service.paths.config_dir
@@ -225,7 +308,7 @@ def _bytes(s: QSettings, key: str) -> QByteArray | None:
     return value if isinstance(value, QByteArray) else None
 
 
-def default_size(w: MainWindow) -> None:
+def default_size(w: WindowBase) -> None:
     """Wide enough for a sync summary in the partnerships list, within 80 % of the screen
     (restore_window then applies the size the user left it at)."""
     fm = w.fontMetrics()
@@ -238,7 +321,7 @@ def default_size(w: MainWindow) -> None:
     w.resize(width, height)
 
 
-def restore_window(w: MainWindow) -> None:
+def restore_window(w: WindowBase) -> None:
     """Apply the state saved in the profile's ``window.ini`` (none yet: the defaults stay;
     reading never creates the file or its folder)."""
     s = _settings(w)

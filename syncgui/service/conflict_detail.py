@@ -7,25 +7,48 @@ metadata databases only, never item data, and never opens a phone."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from typing import Protocol
 
+from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import SyncError
 from syncgui.engine.items import StoredConflict
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.simple import SimpleReplica
 from syncgui.providers.vcard.compare import FieldPair, field_rows
+from syncgui.service.config import Partnership, PartnershipBook
 from syncgui.service.errors import ConfigError
+from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, FieldRow, FieldState
 from syncgui.service.views import ConflictView
-
-if TYPE_CHECKING:
-    from syncgui.engine.bases import BaseStore
-    from syncgui.service.facade import SyncService
 
 log = logging.getLogger(__name__)
 
 
-def conflict_counts(service: SyncService) -> dict[str, int]:
+class ConflictSource(Protocol):
+    """Where conflicts are read from: the partnerships, their stores' metadata and replicas,
+    and the merge bases (:class:`~syncgui.service.facade.SyncService` is one)."""
+
+    @property
+    def paths(self) -> Paths: ...
+
+    @property
+    def book(self) -> PartnershipBook: ...
+
+    def partnerships(self) -> list[Partnership]: ...
+
+    def open_replicas(
+        self, p: Partnership
+    ) -> AbstractContextManager[tuple[SimpleReplica, SimpleReplica]]: ...
+
+    def open_bases(self) -> AbstractContextManager[BaseStore]: ...
+
+    def conflict_view(
+        self, p: Partnership, side: str, holder: SimpleReplica, c: StoredConflict
+    ) -> ConflictView: ...
+
+
+def conflict_counts(service: ConflictSource) -> dict[str, int]:
     """Conflicts waiting for the user, per partnership (every partnership, 0 included)."""
     counts: dict[str, int] = {}
     for p in service.partnerships():
@@ -44,7 +67,7 @@ def conflict_counts(service: SyncService) -> dict[str, int]:
 
 
 def conflict_detail(
-    service: SyncService, conflict_id: str, partnership: str | None = None
+    service: ConflictSource, conflict_id: str, partnership: str | None = None
 ) -> ConflictDetail:
     """The conflict ``conflict_id`` field by field; raises ConfigError if there is none.
     Only ``partnership``'s stores are opened when it is given."""

@@ -13,7 +13,7 @@ from typing import Literal
 from syncgui.engine.conflicts import Keep
 from syncgui.engine.errors import SyncError
 from syncgui.engine.events import Approval, CancelToken, Direction, EventSink, Policy, SessionResult
-from syncgui.providers.mtp.location import parse_mtp, parse_virtual
+from syncgui.providers.mtp.phone.location import parse_mtp, parse_virtual
 from syncgui.service import autostart
 from syncgui.service.config import Partnership
 from syncgui.service.devices import (

@@ -18,11 +18,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from syncgui.engine.errors import SyncError
-from syncgui.providers.mtp import usbinfo
 from syncgui.providers.mtp.backend import MtpBackend, MtpError
-from syncgui.providers.mtp.devices import NO_DEVICES_HINT, DeviceReport, not_mtp_reports, scan
-from syncgui.providers.mtp.hotplug import DeviceEvent, DeviceMonitor
-from syncgui.providers.mtp.location import parse_virtual
+from syncgui.providers.mtp.discovery import usbinfo
+from syncgui.providers.mtp.discovery.devices import (
+    NO_DEVICES_HINT,
+    DeviceReport,
+    not_mtp_reports,
+    scan,
+)
+from syncgui.providers.mtp.discovery.hotplug import DeviceEvent, DeviceMonitor
+from syncgui.providers.mtp.phone.location import parse_virtual
 from syncgui.providers.mtp.virtual import VirtualBackend
 from syncgui.service.config import PartnershipBook
 from syncgui.service.errors import ConfigError
@@ -53,7 +58,7 @@ class DeviceListing:
 
 def libmtp_backend() -> MtpBackend:
     """The real phones, through the helper process that owns USB and loads libmtp."""
-    from syncgui.providers.mtp.remote import RemoteBackend  # loaded only when used
+    from syncgui.providers.mtp.helper.remote import RemoteBackend  # loaded only when used
 
     return RemoteBackend("libmtp")
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.provider import release
 from syncgui.providers.mtp.backend import ROOT, MtpBackend, MtpDevice, MtpError, ObjectInfo
-from syncgui.providers.mtp.devices import DeviceReport, storage_name
-from syncgui.providers.mtp.location import Location
+from syncgui.providers.mtp.discovery.devices import DeviceReport, storage_name
+from syncgui.providers.mtp.phone.location import Location
 from syncgui.providers.mtp.virtual import VirtualBackend
 from syncgui.service.records import Place
 from syncgui.service.stores import StoreSpec, open_store

@@ -21,8 +21,8 @@ Factory = Callable[[str], SimpleStore]
 _BUILTIN = {
     "vdir": "syncgui.providers.vcard.folder:open_folder_store",
     "vcf": "syncgui.providers.vcard.file:open_file_store",
-    "mtp": "syncgui.providers.mtp.store:open_mtp_store",
-    "virtual": "syncgui.providers.mtp.store:open_virtual_store",
+    "mtp": "syncgui.providers.mtp.phone.store:open_mtp_store",
+    "virtual": "syncgui.providers.mtp.phone.store:open_virtual_store",
 }
 _LATER = {
     "carddav": "CardDAV address books are not supported yet",
@@ -103,8 +103,8 @@ def prepare_store(spec: StoreSpec) -> str | None:
 def _prepare_phone(spec: StoreSpec) -> str | None:
     """A virtual phone's folder is created with a Contacts folder on it; on a real phone a
     missing folder (or ``.vcf`` file) at the given path is created."""
-    from syncgui.providers.mtp.location import parse_virtual
-    from syncgui.providers.mtp.store import PhoneStore, prepare_phone_store
+    from syncgui.providers.mtp.phone.location import parse_virtual
+    from syncgui.providers.mtp.phone.store import PhoneStore, prepare_phone_store
 
     try:
         if spec.scheme == "virtual":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from syncgui.providers.mtp import usbinfo
+from syncgui.providers.mtp.discovery import usbinfo
 from syncgui.service.config import Partnership, PartnershipBook
 from syncgui.service.paths import resolve_paths
 from tests.cli.conftest import Cli

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-import syncgui.providers.mtp.store as phone_store
+import syncgui.providers.mtp.phone.store as phone_store
 from syncgui.providers.mtp.backend import DeviceGone, MtpBackend, ObjectInfo, RawDevice
-from syncgui.providers.mtp.devicestate import DeviceState
-from syncgui.providers.mtp.statecodec import decode_state
+from syncgui.providers.mtp.phone.devicestate import DeviceState
+from syncgui.providers.mtp.phone.statecodec import decode_state
 from syncgui.providers.mtp.virtual import VirtualBackend, VirtualDevice
 from tests.cli.conftest import Cli, card
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import pytest
 
+from syncgui.engine.applier import Decision, Verdict, decide
 from syncgui.engine.clock import ClockVector
 from syncgui.engine.ids import Version
 from syncgui.engine.items import ConflictKind, ItemMeta
 from syncgui.engine.knowledge import Knowledge
-from syncgui.engine.applier import Decision, Verdict, decide
 
 D, S, X = b"\x0d" * 16, b"\x05" * 16, b"\x08" * 16
 

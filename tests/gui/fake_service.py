@@ -33,7 +33,7 @@ from syncgui.engine.events import (
     SessionResult,
     Status,
 )
-from syncgui.providers.mtp.devices import StorageReport
+from syncgui.providers.mtp.discovery.devices import StorageReport
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
 from syncgui.service.errors import ConfigError

@@ -93,7 +93,7 @@ def _named(objects: Sequence[ObjectInfo] | None, name: str) -> ObjectInfo:
 
 def _backend() -> MtpBackend:
     """Imported here, in a step: an import error is a result like any other."""
-    from syncgui.providers.mtp.libmtp_backend import LibmtpBackend
+    from syncgui.providers.mtp.native.libmtp_backend import LibmtpBackend
 
     return LibmtpBackend()
 

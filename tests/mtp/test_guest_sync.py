@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from syncgui.providers.mtp.statecodec import awkward_size, decode_state
+from syncgui.providers.mtp.phone.statecodec import awkward_size, decode_state
 from tests.mtp_guest import GuestImage, GuestResult, run_in_guest
 from tests.mtp_guest.guest import GuestError
 

@@ -28,7 +28,7 @@ How QEMU's MTP responder (``usb-mtp``, QEMU 7.2) differs from a phone, as seen t
   that is a multiple of 64 bytes (an object of 52, 116, ... bytes, or 500 + 512k) leaves it
   waiting for more, and it then takes the next command for data and aborts on an assertion
   in ``usb_mtp_get_data``; a last packet shorter than the 12-byte header stores the object
-  damaged. ``syncgui.providers.mtp.statecodec.awkward_size`` tells these sizes: syncgui pads
+  damaged. ``syncgui.providers.mtp.phone.statecodec.awkward_size`` tells these sizes: syncgui pads
   its own objects clear of them, and tests give their cards other sizes.
 * QEMU never calls setlocale: non-ASCII names list as "Oops" and uploading one kills QEMU
   (SIGSEGV). The harness preloads a one-line library that sets LC_CTYPE=C.UTF-8 into QEMU,

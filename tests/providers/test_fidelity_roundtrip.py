@@ -13,7 +13,7 @@ import pytest
 
 from syncgui.engine import BaseStore, MetadataStore, SessionSettings, SimpleReplica, SyncSession
 from syncgui.engine.events import Direction
-from syncgui.providers.mtp.store import open_virtual_store
+from syncgui.providers.mtp.phone.store import open_virtual_store
 from syncgui.providers.vcard.file import open_file_store
 from syncgui.providers.vcard.folder import open_folder_store
 from syncgui.providers.vcard.format import describe_card

@@ -16,7 +16,7 @@ import pytest
 
 from syncgui.engine.errors import ItemVanished, StoreUnavailable
 from syncgui.engine.provider import Listing, SimpleStore, Written
-from syncgui.providers.mtp.store import open_virtual_store
+from syncgui.providers.mtp.phone.store import open_virtual_store
 from syncgui.providers.vcard.file import open_file_store
 from syncgui.providers.vcard.folder import TEMP_PREFIX, open_folder_store
 

@@ -14,7 +14,7 @@ import pytest
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.events import Direction, Policy
 from syncgui.providers.mtp.backend import StorageInfo
-from syncgui.providers.mtp.devices import DeviceReport, scan
+from syncgui.providers.mtp.discovery.devices import DeviceReport, scan
 from syncgui.providers.mtp.virtual import VirtualBackend
 from syncgui.service.config import Partnership, PartnershipBook
 from syncgui.service.demo import DEMO_NAME, demo_paths, ensure_demo

@@ -1,8 +1,9 @@
 """What the MTP provider needs from a device, whoever talks to it.
 
-Three implementations sit behind these protocols: libmtp over USB (``libmtp_backend``), the
-built-in virtual device, a folder that behaves as a phone (``virtual``), and the client of
-the helper process that owns the USB device (``remote``). The provider never knows which.
+Three implementations sit behind these protocols: libmtp over USB (``native.libmtp_backend``),
+the built-in virtual device, a folder that behaves as a phone (``virtual``), and the client of
+the helper process that owns the USB device (``helper.remote``). The provider never knows
+which.
 
 Object ids are only valid while a device is open (as on MTP, where handles may change at
 every connection): the provider keys items by their path, never by an object id.

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from syncgui.providers.mtp import devices, usbinfo
 from syncgui.providers.mtp.backend import DeviceBusy, DeviceGone, MtpError, NoPermission
-from syncgui.providers.mtp.devices import DeviceReport, scan
+from syncgui.providers.mtp.discovery import devices, usbinfo
+from syncgui.providers.mtp.discovery.devices import DeviceReport, scan
 from tests.providers.mtp.memory_backend import MemoryBackend, MemoryPhone
 from tests.providers.mtp.test_usbinfo import ADB, ANDROID_MTP, add_process, add_usb_device
 

@@ -15,8 +15,8 @@ from syncgui.engine.items import ItemMeta
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow
 from syncgui.providers.mtp.backend import ObjectInfo
-from syncgui.providers.mtp.devicestate import DeviceState
-from syncgui.providers.mtp.statecodec import (
+from syncgui.providers.mtp.phone.devicestate import DeviceState
+from syncgui.providers.mtp.phone.statecodec import (
     JournalEntry,
     awkward_size,
     decode_state,

@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
-from syncgui.providers.mtp.devices import DeviceReport, State
-from syncgui.providers.mtp.hotplug import DeviceEvent, DeviceMonitor
+from syncgui.providers.mtp.discovery.devices import DeviceReport, State
+from syncgui.providers.mtp.discovery.hotplug import DeviceEvent, DeviceMonitor
 
 FAST = 0.02  # seconds between polls in these tests
 WAIT = 5.0  # the longest any event may take to arrive

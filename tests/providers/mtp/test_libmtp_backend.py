@@ -1,6 +1,6 @@
 """The backend over our libmtp binding, without a phone: :class:`LibmtpDevice` and
 :class:`LibmtpBackend` over :class:`FakeLib`, a Python stand-in for
-:class:`~syncgui.providers.mtp.libmtp.Lib` that speaks libmtp's error texts, for the id
+:class:`~syncgui.providers.mtp.native.libmtp.Lib` that speaks libmtp's error texts, for the id
 mapping and every error path. (The binding itself is tested in ``test_libmtp_binding.py``.)
 """
 
@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from syncgui.providers.mtp import libmtp_backend
 from syncgui.providers.mtp.backend import (
     ROOT,
     DeviceBusy,
@@ -25,9 +24,10 @@ from syncgui.providers.mtp.backend import (
     StorageInfo,
     Unsupported,
 )
-from syncgui.providers.mtp.libmtp import FileRecord, StackedError
-from syncgui.providers.mtp.libmtp_backend import LibmtpBackend, LibmtpDevice, choose_filetype
-from syncgui.providers.mtp.libmtp_types import (
+from syncgui.providers.mtp.native import libmtp_backend
+from syncgui.providers.mtp.native.libmtp import FileRecord, StackedError
+from syncgui.providers.mtp.native.libmtp_backend import LibmtpBackend, LibmtpDevice, choose_filetype
+from syncgui.providers.mtp.native.libmtp_types import (
     FILES_AND_FOLDERS_ROOT,
     DeviceCap,
     ErrorNumber,

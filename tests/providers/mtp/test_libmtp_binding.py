@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 
-from syncgui.providers.mtp import libmtp, libmtp_types
 from syncgui.providers.mtp.backend import (
     DeviceGone,
     MtpError,
@@ -33,9 +32,10 @@ from syncgui.providers.mtp.backend import (
     StorageFull,
     Unsupported,
 )
-from syncgui.providers.mtp.libmtp import FileRecord, StackedError, classify
-from syncgui.providers.mtp.libmtp_backend import LibmtpBackend
-from syncgui.providers.mtp.libmtp_types import (
+from syncgui.providers.mtp.native import libmtp, libmtp_types
+from syncgui.providers.mtp.native.libmtp import FileRecord, StackedError, classify
+from syncgui.providers.mtp.native.libmtp_backend import LibmtpBackend
+from syncgui.providers.mtp.native.libmtp_types import (
     HANDLER_RETURN_ERROR,
     DeviceCap,
     ErrorNumber,
@@ -64,9 +64,9 @@ def spy(self, name, *args, **kwargs):
     opened.append(name)
     original(self, name, *args, **kwargs)
 ctypes.CDLL.__init__ = spy
-import syncgui.providers.mtp.libmtp as binding
-import syncgui.providers.mtp.libmtp_types
-import syncgui.providers.mtp.libmtp_backend as backend
+import syncgui.providers.mtp.native.libmtp as binding
+import syncgui.providers.mtp.native.libmtp_types
+import syncgui.providers.mtp.native.libmtp_backend as backend
 backend.LibmtpBackend()
 assert not binding.is_loaded()
 assert opened == [], opened

@@ -17,7 +17,7 @@ import subprocess
 
 import pytest
 
-from syncgui.providers.mtp import libmtp_types
+from syncgui.providers.mtp.native import libmtp_types
 
 STRUCTURES = sorted(
     (

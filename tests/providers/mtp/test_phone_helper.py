@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-import syncgui.providers.mtp.store as phone_store
+import syncgui.providers.mtp.phone.store as phone_store
 from syncgui.providers.mtp.backend import MtpBackend
-from syncgui.providers.mtp.remote import RemoteBackend
+from syncgui.providers.mtp.helper.remote import RemoteBackend
 from tests.cli.conftest import Cli, card
 from tests.providers.mtp.crashing_phone import AFTER_ENV, ROOT_ENV
 

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncgui.providers.mtp import keys
-from syncgui.providers.mtp.propbag import (
+from syncgui.providers.mtp.helper import keys
+from syncgui.providers.mtp.props.propbag import (
     VT,
     PropertyBag,
     PropertyKey,
@@ -23,7 +23,7 @@ from syncgui.providers.mtp.propbag import (
     from_ole_date,
     ole_date,
 )
-from syncgui.providers.mtp.propcodec import (
+from syncgui.providers.mtp.props.propcodec import (
     MAX_DEPTH,
     CodecError,
     decode,

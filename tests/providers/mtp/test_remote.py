@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from syncgui.providers.mtp import keys
 from syncgui.providers.mtp.backend import (
     ROOT,
     DeviceBusy,
@@ -28,17 +27,18 @@ from syncgui.providers.mtp.backend import (
     StorageFull,
     Unsupported,
 )
-from syncgui.providers.mtp.helper import (
+from syncgui.providers.mtp.helper import keys
+from syncgui.providers.mtp.helper.protocol import (
     PROTOCOL_VERSION,
     error_from_bag,
     error_to_bag,
     frame,
     read_frame,
-    serve,
 )
-from syncgui.providers.mtp.propbag import PropertyBag
-from syncgui.providers.mtp.propcodec import decode, encode
-from syncgui.providers.mtp.remote import GONE_MESSAGE, RemoteBackend
+from syncgui.providers.mtp.helper.remote import GONE_MESSAGE, RemoteBackend
+from syncgui.providers.mtp.helper.server import serve
+from syncgui.providers.mtp.props.propbag import PropertyBag
+from syncgui.providers.mtp.props.propcodec import decode, encode
 from tests.providers.mtp import fake_backends as fake
 
 MakeRemote = Callable[..., RemoteBackend]
@@ -217,12 +217,12 @@ def test_helper_logs_arrive_in_logging(
     records = {(r.name, r.levelno, r.getMessage()) for r in caplog.records}
     assert (fake.MODULE, logging.INFO, "memory device closed") in records
     assert (
-        "syncgui.providers.mtp.remote",
+        "syncgui.providers.mtp.helper.remote",
         logging.DEBUG,
         f"MTP helper {pid} stopped: helper exited with code 0",
     ) in records
     forwarded = [r for r in caplog.records if getattr(r, "helper_pid", None) == pid]
-    assert {r.name for r in forwarded} >= {fake.MODULE, "syncgui.providers.mtp.helper"}
+    assert {r.name for r in forwarded} >= {fake.MODULE, "syncgui.providers.mtp.helper.server"}
 
 
 def test_output_on_stdout_does_not_corrupt_the_channel(
@@ -273,7 +273,7 @@ def test_a_helper_stuck_in_a_call_ends_when_its_client_is_killed() -> None:
     inside = fake.about_to("hang", "list_folder")
     script = (
         "import logging, sys\n"
-        "from syncgui.providers.mtp.remote import RemoteBackend\n"
+        "from syncgui.providers.mtp.helper.remote import RemoteBackend\n"
         f"from {fake.MODULE} import PHONE, INTERNAL\n"
         "class Announce(logging.Handler):\n"
         "    def emit(self, record):\n"

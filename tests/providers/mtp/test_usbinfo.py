@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from syncgui.providers.mtp import usbinfo
+from syncgui.providers.mtp.discovery import usbinfo
 
 # -- fake trees (also used by test_devices) -----------------------------------------------
 

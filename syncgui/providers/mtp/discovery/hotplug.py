@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from syncgui.providers.mtp.devices import DeviceReport
+from syncgui.providers.mtp.discovery.devices import DeviceReport
 
 log = logging.getLogger(__name__)
 

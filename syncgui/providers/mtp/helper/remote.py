@@ -2,7 +2,7 @@
 
 :class:`RemoteBackend` starts ``python -m syncgui.providers.mtp.helper`` on first use (one
 helper per RemoteBackend, one open device at a time) and sends it requests as property bags
-(see :mod:`.helper`). Every call has a deadline (transfers get ``timeout + size / 1 MB/s``);
+(see :mod:`.protocol`). Every call has a deadline (transfers get ``timeout + size / 1 MB/s``);
 when it passes, or the helper's channel ends or breaks, the helper's process group is killed
 and reaped, how it ended is logged (``helper ended with SIGSEGV``) and the call raises
 ``DeviceGone("the device stopped responding")``, as does every later call: the sync
@@ -37,7 +37,6 @@ from types import TracebackType
 from typing import IO, Final, NoReturn, TypeVar
 
 import syncgui
-from syncgui.providers.mtp import keys
 from syncgui.providers.mtp.backend import (
     DeviceGone,
     DeviceInfo,
@@ -46,7 +45,8 @@ from syncgui.providers.mtp.backend import (
     RawDevice,
     StorageInfo,
 )
-from syncgui.providers.mtp.helper import (
+from syncgui.providers.mtp.helper import keys
+from syncgui.providers.mtp.helper.protocol import (
     LOG_MARK,
     PROTOCOL_VERSION,
     FrameError,
@@ -59,8 +59,8 @@ from syncgui.providers.mtp.helper import (
     read_frame,
     storage_from_bag,
 )
-from syncgui.providers.mtp.propbag import PropertyBag
-from syncgui.providers.mtp.propcodec import CodecError, decode, encode
+from syncgui.providers.mtp.props.propbag import PropertyBag
+from syncgui.providers.mtp.props.propcodec import CodecError, decode, encode
 
 _T = TypeVar("_T")
 log = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ class _Helper:
 
 class RemoteBackend:
     """An MtpBackend served by a helper process running the backend ``spec`` names
-    (``libmtp``, ``virtual:ROOT`` or ``module.path:factory``; see :mod:`.helper`)."""
+    (``libmtp``, ``virtual:ROOT`` or ``module.path:factory``; see :mod:`.server`)."""
 
     def __init__(self, spec: str, *, timeout: float = 30.0, python: str = sys.executable) -> None:
         if not _SPEC.fullmatch(spec):

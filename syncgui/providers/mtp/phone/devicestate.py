@@ -18,7 +18,7 @@ from typing import ParamSpec, TypeVar
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.hosted import ReplicaState
 from syncgui.providers.mtp.backend import ROOT, MtpDevice, MtpError, ObjectInfo, ObjectMissing
-from syncgui.providers.mtp.statecodec import (
+from syncgui.providers.mtp.phone.statecodec import (
     JournalEntry,
     StateUnreadable,
     decode_journal,

@@ -1,6 +1,6 @@
 """The two shapes of contacts on a phone: a folder of ``.vcf`` files, or one ``.vcf`` file.
 
-Both journal their writes on the phone (see :mod:`syncgui.providers.mtp.devicestate`) and
+Both journal their writes on the phone (see :mod:`syncgui.providers.mtp.phone.devicestate`) and
 repair an interrupted batch at the next listing: a card cut short is deleted, and an update
 cut short puts the old card back, so the phone is again in a state the saved metadata
 describes (never "deleted", never a half card taken for the user's edit).
@@ -25,10 +25,10 @@ from syncgui.engine.errors import (
 from syncgui.engine.ids import content_hash
 from syncgui.engine.provider import Entry, Intent, Listing, Written
 from syncgui.providers.mtp.backend import MtpError, ObjectInfo, ObjectMissing
-from syncgui.providers.mtp.connection import Connection, stamp_of
-from syncgui.providers.mtp.devicestate import DeviceState
-from syncgui.providers.mtp.location import ANDROID_HINT
-from syncgui.providers.mtp.statecodec import JournalEntry
+from syncgui.providers.mtp.hints import ANDROID_HINT
+from syncgui.providers.mtp.phone.connection import Connection, stamp_of
+from syncgui.providers.mtp.phone.devicestate import DeviceState
+from syncgui.providers.mtp.phone.statecodec import JournalEntry
 from syncgui.providers.vcard.file import VCardFileProvider
 from syncgui.providers.vcard.folder import file_name_for
 from syncgui.providers.vcard.split import single_card_problem

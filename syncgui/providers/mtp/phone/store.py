@@ -21,9 +21,9 @@ from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.format import ItemFormat
 from syncgui.engine.provider import Capabilities, Intent, Listing, Written, release
 from syncgui.providers.mtp.backend import MtpBackend, MtpError
-from syncgui.providers.mtp.connection import Connection
-from syncgui.providers.mtp.devicestate import DeviceState
-from syncgui.providers.mtp.location import (
+from syncgui.providers.mtp.phone.connection import Connection
+from syncgui.providers.mtp.phone.devicestate import DeviceState
+from syncgui.providers.mtp.phone.location import (
     Location,
     choose_storage,
     discover,
@@ -32,7 +32,7 @@ from syncgui.providers.mtp.location import (
     parse_mtp,
     parse_virtual,
 )
-from syncgui.providers.mtp.modes import FileMode, FolderMode, Mode
+from syncgui.providers.mtp.phone.modes import FileMode, FolderMode, Mode
 from syncgui.providers.vcard.format import VCardFormat
 
 log = logging.getLogger(__name__)
@@ -153,7 +153,7 @@ def _backend_for(where: Location) -> MtpBackend:
         from syncgui.providers.mtp.virtual import VirtualBackend
 
         return VirtualBackend(where.device)
-    from syncgui.providers.mtp.remote import RemoteBackend
+    from syncgui.providers.mtp.helper.remote import RemoteBackend
 
     return RemoteBackend(f"virtual:{where.device}" if where.virtual else "libmtp")
 

@@ -1,4 +1,4 @@
-"""The compact binary codec of a :class:`~syncgui.providers.mtp.propbag.PropertyBag`.
+"""The compact binary codec of a :class:`~syncgui.providers.mtp.props.propbag.PropertyBag`.
 
 Codec (:func:`encode`/:func:`decode`), all integers as LEB128 varints::
 
@@ -25,7 +25,7 @@ import uuid
 import zlib
 from typing import Final, cast
 
-from syncgui.providers.mtp.propbag import (
+from syncgui.providers.mtp.props.propbag import (
     INT_RANGES,
     VT,
     PropertyBag,

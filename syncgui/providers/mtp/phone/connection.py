@@ -17,7 +17,7 @@ from syncgui.providers.mtp.backend import (
     StorageFull,
     StorageInfo,
 )
-from syncgui.providers.mtp.location import Target
+from syncgui.providers.mtp.phone.location import Target
 
 SETTLE_SECONDS = 1.05
 P = ParamSpec("P")

@@ -17,15 +17,7 @@ from syncgui.providers.mtp.backend import (
     RawDevice,
     StorageInfo,
 )
-
-CONNECT_HINT = (
-    "Connect the phone with a USB cable, unlock it and choose “File transfer” (MTP) in its USB "
-    "notification."
-)
-ANDROID_HINT = (
-    "Android phones do not show their address book over USB: export your contacts to a .vcf "
-    "file on the phone (Contacts app → Settings → Export → .vcf file) and sync that file."
-)
+from syncgui.providers.mtp.hints import ANDROID_HINT, CONNECT_HINT
 
 
 @dataclass(frozen=True, slots=True)

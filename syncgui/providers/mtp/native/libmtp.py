@@ -8,8 +8,8 @@ command). This module replaces it; how it avoids those traps:
   provider costs nothing on a machine without libmtp and fails there with
   :class:`LibmtpMissing`, which tells the user which package to install.
 * The C declarations (constants, enums, every ``Structure`` named after its C type, and the
-  :data:`~syncgui.providers.mtp.libmtp_types.SIGNATURES` table) are in
-  :mod:`syncgui.providers.mtp.libmtp_types`.
+  :data:`~syncgui.providers.mtp.native.libmtp_types.SIGNATURES` table) are in
+  :mod:`syncgui.providers.mtp.native.libmtp_types`.
 * Every function is reached only through :class:`Lib`, which sets ``argtypes``/``restype``
   from ``SIGNATURES`` for all of them at load time: text goes to C as UTF-8 ``bytes``, ids
   come back as unsigned 32-bit integers, and strings that libmtp allocates are copied and
@@ -38,7 +38,7 @@ from syncgui.providers.mtp.backend import (
     StorageInfo,
     Unsupported,
 )
-from syncgui.providers.mtp.libmtp_types import (
+from syncgui.providers.mtp.native.libmtp_types import (
     HANDLER_RETURN_ERROR,
     HANDLER_RETURN_OK,
     LIBC_SIGNATURES,
@@ -53,7 +53,7 @@ from syncgui.providers.mtp.libmtp_types import (
 )
 
 if TYPE_CHECKING:
-    from syncgui.providers.mtp.libmtp_types import DevicePtr, FilePtr
+    from syncgui.providers.mtp.native.libmtp_types import DevicePtr, FilePtr
 
 log = logging.getLogger(__name__)
 

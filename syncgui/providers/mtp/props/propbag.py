@@ -21,7 +21,7 @@ Value representations (what ``PropVariant.value`` holds for each VARTYPE):
 * ``VECTOR_UI1`` (``VT_VECTOR|VT_UI1``): bytes
 * ``UNKNOWN``: a nested PropertyBag; ``VECTOR_UNKNOWN``: a tuple of PropertyBags
 
-The binary codec of a bag is :mod:`syncgui.providers.mtp.propcodec`.
+The binary codec of a bag is :mod:`syncgui.providers.mtp.props.propcodec`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from __future__ import annotations
 import uuid
 from typing import Final
 
-from syncgui.providers.mtp.propbag import PropertyKey
+from syncgui.providers.mtp.props.propbag import PropertyKey
 
 # -- WPD object properties (WPD_OBJECT_PROPERTIES_V1) -----------------------------------
 

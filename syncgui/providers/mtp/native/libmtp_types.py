@@ -2,7 +2,7 @@
 callback types and the signature of every function the binding calls.
 
 Only declarations live here (defining a ctypes ``Structure`` or ``CFUNCTYPE`` loads no
-library); :mod:`syncgui.providers.mtp.libmtp` loads the library and declares the functions
+library); :mod:`syncgui.providers.mtp.native.libmtp` loads the library and declares the functions
 from :data:`SIGNATURES`.
 
 * Every ``Structure`` mirrors ``libmtp.h`` 1.1.20 field for field and is named after its C

@@ -15,7 +15,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from syncgui.providers.mtp import usbinfo
 from syncgui.providers.mtp.backend import (
     ROOT,
     DeviceBusy,
@@ -27,7 +26,8 @@ from syncgui.providers.mtp.backend import (
     RawDevice,
     StorageInfo,
 )
-from syncgui.providers.mtp.location import ANDROID_HINT, CONNECT_HINT
+from syncgui.providers.mtp.discovery import usbinfo
+from syncgui.providers.mtp.hints import ANDROID_HINT, CONNECT_HINT
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The MTP backend over USB, through our libmtp binding (:mod:`syncgui.providers.mtp.libmtp`).
+"""The MTP backend over USB, through our libmtp binding (:mod:`.libmtp`).
 
 :class:`LibmtpBackend` finds and opens phones; :class:`LibmtpDevice` is one opened phone. They
 add to the binding what libmtp leaves to its callers:
@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from syncgui.providers.mtp import libmtp, usbinfo
 from syncgui.providers.mtp.backend import (
     ROOT,
     DeviceBusy,
@@ -42,8 +41,10 @@ from syncgui.providers.mtp.backend import (
     StorageInfo,
     Unsupported,
 )
-from syncgui.providers.mtp.libmtp import FileRecord, Lib, StackedError
-from syncgui.providers.mtp.libmtp_types import (
+from syncgui.providers.mtp.discovery import usbinfo
+from syncgui.providers.mtp.native import libmtp
+from syncgui.providers.mtp.native.libmtp import FileRecord, Lib, StackedError
+from syncgui.providers.mtp.native.libmtp_types import (
     FILES_AND_FOLDERS_ROOT,
     DeviceCap,
     ErrorNumber,
@@ -53,7 +54,7 @@ from syncgui.providers.mtp.libmtp_types import (
 )
 
 if TYPE_CHECKING:
-    from syncgui.providers.mtp.libmtp_types import DevicePtr
+    from syncgui.providers.mtp.native.libmtp_types import DevicePtr
 
 log = logging.getLogger(__name__)
 

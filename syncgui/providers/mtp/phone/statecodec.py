@@ -1,7 +1,7 @@
 """The device's sync metadata as property bags (the same codec that crosses the helper
 process boundary): the replica state object and the write journal.
 
-Stored objects use :func:`~syncgui.providers.mtp.propcodec.encode_object`, whose checksum
+Stored objects use :func:`~syncgui.providers.mtp.props.propcodec.encode_object`, whose checksum
 turns a truncated object (a cable pulled mid-upload) into a clean CodecError.
 """
 
@@ -15,8 +15,8 @@ from syncgui.engine.ids import Version
 from syncgui.engine.items import ItemMeta
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow
-from syncgui.providers.mtp.propbag import PropertyBag, PropertyKey
-from syncgui.providers.mtp.propcodec import CodecError, decode_object, encode_object
+from syncgui.providers.mtp.props.propbag import PropertyBag, PropertyKey
+from syncgui.providers.mtp.props.propcodec import CodecError, decode_object, encode_object
 
 FORMAT_VERSION = 1
 
