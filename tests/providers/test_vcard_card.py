@@ -1,8 +1,14 @@
-"""The content-line model: parsing, byte fidelity, decoding and validation."""
+"""The content-line model: parsing, byte fidelity, decoding and validation; bad input of
+every kind is a BadItem that says why, in linear time."""
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import logging
+import re
+import time
+from encodings.aliases import aliases
 from pathlib import Path
 
 import pytest
@@ -10,8 +16,25 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncgui.engine.errors import BadItem
+from syncgui.engine.format import ItemInfo
+from syncgui.providers.vcard import format as format_module
 from syncgui.providers.vcard.card import Card, parse_card
-from syncgui.providers.vcard.values import binary_value, meaning
+from syncgui.providers.vcard.format import describe_card
+from syncgui.providers.vcard.split import (
+    NO_END,
+    cardlike,
+    find_value,
+    quick_card_problem,
+    single_card_problem,
+    split_cards,
+)
+from syncgui.providers.vcard.values import (
+    binary_value,
+    decode_bytes,
+    decode_charset,
+    meaning,
+    text_codec,
+)
 
 CARDS = Path(__file__).parent.parent / "data" / "cards"
 GOOD = sorted(p.name for p in CARDS.iterdir() if not p.name.startswith("broken-"))
@@ -337,9 +360,408 @@ def test_lazy_lookup_agrees_for_generated_cards(
     lines: list[tuple[str, str, str, str]], eol: bytes, width: int, blank: bool
 ) -> None:
     body = [b"BEGIN:VCARD", b"VERSION:3.0"]
-    for group, name, params, value in lines:
+    uids = [i for i, line in enumerate(lines) if line[1] == "UID"]
+    kept = [line for i, line in enumerate(lines) if i not in uids[1:]]  # two UIDs are refused
+    for group, name, params, value in kept:
         body.append(_fold(f"{group}{name}{params}:{value}".encode(), width, eol))
         if blank:
             body.append(b"")
     data = eol.join([*body, b"END:VCARD"]) + eol
     assert_lazy_agrees(data)
+
+
+# --- bad input never costs a contact: every failure is a BadItem, in linear time -------
+
+_C = b"BEGIN:VCARD\r\nVERSION:2.1\r\nUID:u-1\r\n%s\r\nEND:VCARD\r\n"
+
+# CHARSET values Python knows as codecs that cannot decode with certainty: they fail with
+# UnicodeError or ValueError (not UnicodeDecodeError), or are no text encoding at all.
+ODD_CHARSETS = [
+    (b"punycode", b"a..b", "a..b"),
+    (b"idna", b"xn--abc-", "xn--abc-"),
+    (b"undefined", b"Ann", "Ann"),
+    (b"unicode_escape", b"\\xzz", "xzz"),  # read as UTF-8, then the 3.0 escapes resolved
+    (b"raw_unicode_escape", b"\\u12", "u12"),
+    (b"rot13", b"Ann", "Ann"),
+    (b"hex", b"414", "414"),
+    (b"base64", b"QQ==", "QQ=="),
+    (b"zlib", b"xx", "xx"),
+    (b"bz2", b"x", "x"),
+    (b"uu", b"x", "x"),
+    (b"quopri", b"A=3D", "A=3D"),
+    (b"no-such-charset", b"caf\xc3\xa9", "café"),
+    (b"ut f8", b"Ann", "Ann"),
+]
+
+
+@pytest.mark.parametrize(("charset", "value", "label"), ODD_CHARSETS)
+def test_a_charset_that_cannot_decode_with_certainty_reads_as_unknown(
+    charset: bytes, value: bytes, label: str
+) -> None:
+    data = _C % (b"FN;CHARSET=" + charset + b":" + value)
+    assert describe_card(data) == ItemInfo("u-1", label)  # as UTF-8
+    assert find_value(data, "FN") is None  # a damaged card is not keyed by a guess
+    assert find_value(data, "UID") == "u-1"
+
+
+def test_a_nul_in_a_charset_name_is_no_crash() -> None:
+    data = _C % b"FN;CHARSET=U\0TF-8:Ann"
+    with pytest.raises(BadItem, match="binary data"):
+        describe_card(data)
+    assert find_value(data, "FN") is None
+    assert find_value(data, "UID") == "u-1"
+
+
+@pytest.mark.parametrize(
+    ("charset", "expected"),
+    [
+        (None, "utf-8"),
+        ("UTF-8", "utf-8"),
+        ("latin1", "iso8859-1"),
+        ("SHIFT_JIS", "shift_jis"),
+        ("rot13", None),
+        ("base64", None),
+        ("idna", None),
+        ("unicode-escape", None),
+        ("U\0TF-8", None),
+        ("", None),
+        ("x" * 10_000, None),
+    ],
+)
+def test_text_codec_knows_character_sets_only(charset: str | None, expected: str | None) -> None:
+    assert (text_codec(charset) if charset is not None else "utf-8") == expected
+
+
+def test_decode_bytes_never_raises() -> None:
+    assert decode_bytes(b"caf\xe9", None) == "café"  # undeclared non-UTF-8: Windows-1252
+    assert decode_bytes(b"caf\xe9", "UTF-8") == "café"
+    assert decode_bytes(b"\x83\x65", "SHIFT_JIS") == "テ"
+    assert decode_bytes(b"\xff", "SHIFT_JIS") == "\ufffd"
+    assert decode_bytes(b"a..b", "punycode") == "a..b"
+    assert decode_bytes(b"caf\xc3\xa9", "rot13") == "café"
+    assert decode_bytes(b"A", "U\0TF-8") == "A"
+    assert decode_charset(b"caf\xe9", "UTF-8") is None
+
+
+@pytest.mark.parametrize("name", sorted(set(aliases) | set(aliases.values())))
+def test_every_codec_name_python_knows_is_safe(name: str) -> None:
+    for value in (b"Ann", b"caf\xc3\xa9 =3D \\x", b"\xff\xfe=00", b"xn--a-"):
+        data = (_C % b"FN;CHARSET=%s;ENCODING=QUOTED-PRINTABLE:%s") % (name.encode(), value)
+        info = describe_card(data)  # anything but BadItem would fail here
+        assert info.uid == "u-1"
+        find_value(data, "FN")
+
+
+def test_describe_turns_any_other_failure_into_bad_item(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(card: Card) -> str:
+        raise RuntimeError("a bug in the codec")
+
+    monkeypatch.setattr(format_module, "card_label", broken)
+    data = _C % b"FN:Secret Person\r\nNOTE:private"
+    caplog.set_level(logging.WARNING, logger="syncgui.providers.vcard.format")
+    with pytest.raises(BadItem, match=r"unexpected error .*\(RuntimeError\)") as caught:
+        describe_card(data)
+    assert isinstance(caught.value.__cause__, RuntimeError)
+    (record,) = caplog.records
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is not None  # with its traceback
+    logged = record.getMessage()
+    assert "'u-1'" in logged and f"{len(data)} bytes" in logged
+    assert "Secret" not in logged and "private" not in logged  # never the card's content
+
+
+# -- cards with odd encodings or line ends: a card, or a BadItem that says why ----------
+
+_PLAIN = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:c-1\r\nFN:Cat Ünï\r\nEND:VCARD\r\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "outcome"),
+    [
+        (b"\xef\xbb\xbf" + _PLAIN.encode(), "c-1"),
+        (_PLAIN.encode().replace(b"\r\n", b"\r\r\n"), "c-1"),  # iOS
+        (_PLAIN.encode().replace(b"\r\n", b"\r"), "old Mac line endings"),
+        (_PLAIN.encode("utf-16"), "is UTF-16 encoded"),
+        (_PLAIN.encode("utf-16-le"), "is UTF-16 encoded"),  # no byte order mark
+        (_PLAIN.encode("utf-16-be"), "is UTF-16 encoded"),
+        (_PLAIN.encode("utf-32"), "is UTF-32 encoded"),
+        (_PLAIN.encode().replace(b"FN:", b"FN "), "line 4 has no colon"),
+        (_PLAIN.encode().replace(b"Cat", b"C\xffat"), r"line 4 \(FN\) is not valid UTF-8"),
+        (_PLAIN.encode().replace(b"FN:", b"BEGIN:VCARD\r\nFN:"), "line 4 starts a nested"),
+        (_PLAIN.encode().replace(b"c-1", b"../x"), "../x"),
+        (_PLAIN.encode().replace(b"c-1", b"CON"), "CON"),
+        (_PLAIN.encode().replace(b"c-1", b"u" * 10_000), "u" * 10_000),
+        (_PLAIN.encode().replace(b"UID:c-1", b"UID:"), None),
+        (_PLAIN.encode().replace(b"UID:c-1", b"UID;QUOTED-PRINTABLE:a=00b"), "a\0b"),
+    ],
+)
+def test_odd_cards_parse_or_say_why(data: bytes, outcome: str | None) -> None:
+    if outcome is None or outcome in ("c-1", "../x", "CON", "a\0b") or outcome.startswith("uu"):
+        info = describe_card(data)
+        assert info.uid == outcome and info.label == "Cat Ünï"
+        return
+    with pytest.raises(BadItem, match=outcome):
+        describe_card(data)
+
+
+def test_bad_quoted_printable_decodes_leniently() -> None:
+    data = _C % b"FN;ENCODING=QUOTED-PRINTABLE:=ZZ=4=\r\n=C3=A9t=C3"
+    # not UTF-8 as a whole (the last byte is cut off), so read as Windows-1252
+    assert describe_card(data).label == "=ZZ=4Ã©tÃ"
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (_PLAIN.encode().replace(b"\r\n", b"\r"), "old Mac line endings"),
+        (_PLAIN.encode("utf-16"), "UTF-16 text"),
+        (_PLAIN.encode("utf-16-le"), "UTF-16 text"),
+    ],
+)
+def test_the_cheap_checks_name_line_ends_and_encodings(data: bytes, problem: str) -> None:
+    assert problem in (quick_card_problem(data) or "")
+    assert problem in (single_card_problem(data) or problem)
+
+
+def test_find_value_reads_cr_only_lines() -> None:
+    data = _PLAIN.encode().replace(b"\r\n", b"\r")
+    assert find_value(data, "UID") == "c-1"
+    assert find_value(data, "FN") == "Cat Ünï"
+
+
+# -- linear time ------------------------------------------------------------------------
+
+_HEAD21 = b"BEGIN:VCARD\r\nVERSION:2.1\r\nUID:x\r\nFN:Big\r\n"
+
+
+def _photo_21(size: int) -> bytes:
+    data = base64.b64encode(bytes(range(256)) * (size // 256))
+    lines = [data[i : i + 76] for i in range(0, len(data), 76)]
+    return b"PHOTO;ENCODING=BASE64;TYPE=JPEG:" + b"\r\n".join(lines) + b"\r\n\r\n"
+
+
+HUGE = {
+    "a 1 MB line": _HEAD21 + b"NOTE:" + b"a" * 1_000_000 + b"\r\nEND:VCARD\r\n",
+    "a 1 MB folded line": _HEAD21 + b"NOTE:" + b"\r\n ".join([b"x" * 74] * 14_000) + b"\r\n"
+    b"END:VCARD\r\n",
+    "5,000 properties": _HEAD21
+    + b"".join(b"TEL:+1 555 %d\r\n" % i for i in range(5000))
+    + b"END:VCARD\r\n",
+    "400,000 quoted-printable soft breaks": _HEAD21
+    + b"NOTE;ENCODING=QUOTED-PRINTABLE:"
+    + b"=\r\n" * 400_000
+    + b"END:VCARD\r\n",
+    "200,000 blank lines": _HEAD21 + b"\r\n" * 200_000 + b"END:VCARD\r\n",
+    "a 2 MB 2.1 photo": _HEAD21 + _photo_21(2_000_000) + b"END:VCARD\r\n",
+    "a 1 MB line without a colon": _HEAD21 + b"a" * 1_000_000 + b"\r\nEND:VCARD\r\n",
+    "1 MB of parameters": _HEAD21 + b"X-A;" + b"P=1;" * 250_000 + b":v\r\nEND:VCARD\r\n",
+    "100,000 BEGIN lines": b"BEGIN:VCARD\r\n" * 100_000,
+    "100,000 nested AGENT cards": b"BEGIN:VCARD\r\n" + b"AGENT:\r\nBEGIN:VCARD\r\n" * 100_000,
+    "100,000 glued BEGINs": b"BEGIN:VCARD\r\n" + b"NOTE:cutBEGIN:VCARD\r\n" * 100_000,
+    "a CR-only 1 MB file": b"BEGIN:VCARD\rFN:x\r" * 60_000,
+    "100,000 :VCARD in a value": _HEAD21 + b"NOTE:" + b"BEGIN:VCARD " * 100_000 + b"\r\n"
+    b"END:VCARD\r\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(HUGE))
+def test_huge_and_hostile_cards_take_linear_time(name: str) -> None:
+    data = HUGE[name]
+    start = time.perf_counter()
+    for work in (describe_card, split_cards, lambda d: find_value(d, "NOTE"), single_card_problem):
+        with contextlib.suppress(BadItem):
+            work(data)
+    elapsed = time.perf_counter() - start
+    assert elapsed < 2.0, f"{name}: {elapsed:.2f} s"  # quadratic: a minute or more
+
+
+# -- a card cut off never glues onto the next one ---------------------------------------
+
+ANN = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ann\r\nFN:Ann\r\nEND:VCARD\r\n"
+CAT = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:cat\r\nFN:Cat\r\nEND:VCARD\r\n"
+AGENT_21 = (
+    b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Boss\r\nAGENT:\r\n"
+    b"BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Assistant\r\nEND:VCARD\r\n"
+    b"TEL;WORK:+1 555 0100\r\nEND:VCARD\r\n"
+)
+QP_21 = (
+    b"BEGIN:VCARD\r\nVERSION:2.1\r\nUID:qp\r\n"
+    b"NOTE;ENCODING=QUOTED-PRINTABLE:first line=0D=0A=\r\nsecond =\r\n line\r\n"
+    b"END:VCARD\r\n"
+)
+MIDDLES = {name: load(name) for name in GOOD} | {"agent-21": AGENT_21, "qp-21": QP_21}
+
+
+def _pieces(data: bytes) -> list[tuple[bytes, str | None]]:
+    return [(data[s.start : s.end], s.problem) for s in split_cards(data)]
+
+
+@pytest.mark.parametrize("name", sorted(MIDDLES))
+@pytest.mark.parametrize(
+    "after", [CAT, b"\xef\xbb\xbf" + CAT, CAT.replace(b"\r\n", b"\n")], ids=["crlf", "bom", "lf"]
+)
+def test_a_card_cut_anywhere_ends_there_and_the_next_is_read_alone(name: str, after: bytes) -> None:
+    """Three cards, the middle one cut at every byte: the outer two stay good and byte
+    identical; what is left of the middle one is a card with a problem (or, cut inside its
+    BEGIN line, text between cards that the file store reports)."""
+    middle = MIDDLES[name]
+    nested_at = middle.find(b"BEGIN:VCARD", 1) if name == "agent-21" else -1
+    for cut in range(1, middle.rindex(b"END:VCARD") + 1):
+        data = ANN + middle[:cut] + after
+        pieces = _pieces(data)
+        assert pieces[0] == (ANN, None), cut
+        assert pieces[-1] == (after.removeprefix(b"\xef\xbb\xbf"), None), (cut, pieces)
+        rest = pieces[1:-1]
+        if not rest:  # cut inside the BEGIN line
+            assert cut < len(b"BEGIN:VCARD\r\n")
+            gap = data[len(ANN) : data.rindex(after.removeprefix(b"\xef\xbb\xbf"))]
+            assert cardlike(gap), (cut, gap)
+            continue
+        assert rest[0][1] is not None, (cut, rest)  # the cut-off card has a problem
+        assert b"".join(piece for piece, _ in rest) in middle[:cut], cut
+        if cut > nested_at >= 0:  # cut inside or after the agent: that is a card of its own
+            assert len(rest) <= 2
+        else:
+            assert len(rest) == 1, (cut, rest)
+
+
+GLUED = {
+    "cut mid-line": b"NOTE:cut here",
+    "cut after a fold's blank": b"NOTE:long\r\n ",
+    "cut after a quoted-printable soft break": b"NOTE;QUOTED-PRINTABLE:a=\r\n",
+    "cut in a quoted-printable soft break": b"NOTE;QUOTED-PRINTABLE:a=",
+    "cut after a non-empty AGENT line": b"AGENT:x\r\n",
+    "cut after an empty AGENT line": b"AGENT:\r\n",
+    "cut after AGENT:": b"AGENT:",
+    "cut after a CR": b"NOTE:x\r",
+    "cut in an iOS line end": b"NOTE:x\r\r",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(GLUED))
+@pytest.mark.parametrize(
+    "begin",
+    [b"BEGIN:VCARD", b"begin:vcard", b"\xef\xbb\xbfBEGIN:VCARD", b"BEGIN:VCARD  "],
+    ids=["plain", "lower", "bom", "blanks"],
+)
+def test_glued_shapes_split_into_three_cards(shape: str, begin: bytes) -> None:
+    cut = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\n" + GLUED[shape]
+    after = CAT.replace(b"BEGIN:VCARD", begin, 1)
+    pieces = _pieces(ANN + cut + after)
+    assert [problem is None for _, problem in pieces] == [True, False, True], pieces
+    assert pieces[0][0] == ANN
+    assert pieces[2][0] == after.removeprefix(b"\xef\xbb\xbf")
+    assert pieces[1][0] == cut
+    # the folder store's parser refuses the same bytes as one card
+    with pytest.raises(BadItem):
+        parse_card(cut + after)
+
+
+@pytest.mark.parametrize(
+    ("what", "next_card"),
+    [
+        ("trailing text after BEGIN:VCARD", b"BEGIN:VCARD junk\r\nVERSION:3.0\r\nEND:VCARD\r\n"),
+        ("CR-only line ends", CAT.replace(b"\r\n", b"\r")),
+        ("iOS line ends", CAT.replace(b"\r\n", b"\r\r\n")),
+    ],
+)
+def test_odd_begin_lines_start_a_card_too(what: str, next_card: bytes) -> None:
+    cut = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:bob\r\n"
+    pieces = _pieces(ANN + cut + next_card + ANN)
+    assert [piece for piece, _ in pieces] == [ANN, cut, next_card, ANN], what
+    assert pieces[1][1] is not None
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        AGENT_21,
+        # two agents, the second one glued to its AGENT header
+        AGENT_21.replace(
+            b"TEL;WORK", b"AGENT:BEGIN:VCARD\r\nVERSION:2.1\r\nFN:Two\r\nEND:VCARD\r\nTEL;WORK"
+        ),
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Boss\r\n"
+        b"AGENT:BEGIN:VCARD\\nVERSION:3.0\\nFN:Assistant\\nEND:VCARD\\n\r\nEND:VCARD\r\n",
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Boss\r\n"  # the same, folded just after BEGIN:VCARD
+        b"AGENT:BEGIN:VCARD\r\n \\nVERSION:3.0\\nFN:Assistant\\nEND:VCARD\\n\r\nEND:VCARD\r\n",
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:a card starts with BEGIN:VCARD and ends\r\n"
+        b" with END:VCARD\r\nEND:VCARD\r\n",
+        b"BEGIN:VCARD\r\nVERSION:3.0\r\nNOTE:say BEGIN:VCARD then END:VCARD\r\nEND:VCARD\r\n",
+        b"BEGIN:VCARD\r\nVERSION:2.1\r\nNOTE;QUOTED-PRINTABLE:BEGIN:VCARD=0D=0A=\r\n"
+        b"END:VCARD =\r\nend\r\nEND:VCARD\r\n",
+    ],
+    ids=["agent-21", "two-agents-21", "agent-30", "agent-30-folded", "note-folded", "note", "qp"],
+)
+def test_legitimate_cards_are_never_split(card: bytes) -> None:
+    assert _pieces(ANN + card + CAT) == [(ANN, None), (card, None), (CAT, None)]
+
+
+def test_a_cut_inside_the_begin_line_leaves_reported_text_between_cards() -> None:
+    for fragment in (b"B", b"BEGI", b"BEGIN:VC", b"BEGIN:VCAR"):
+        assert _pieces(ANN + fragment + CAT) == [(ANN, None), (CAT, None)]
+        assert cardlike(fragment)
+    for gap in (b"", b"\r\n", b"\n\n \t", b"\xef\xbb\xbf", b"\r\n\x1a"):
+        assert not cardlike(gap)
+    # once BEGIN:VCARD is whole it is a card, cut off (a lone CR is a line break)
+    for fragment in (b"BEGIN:VCARD", b"BEGIN:VCARD ", b"BEGIN:VCARD\r"):
+        assert _pieces(ANN + fragment + CAT) == [(ANN, None), (fragment, NO_END), (CAT, None)]
+
+
+def test_an_indented_begin_outside_a_card_stays_in_a_gap() -> None:
+    data = ANN + b"  BEGIN:VCARD\r\nFN:Indented\r\n" + CAT
+    assert _pieces(data) == [(ANN, None), (CAT, None)]
+
+
+@pytest.mark.parametrize(
+    ("middle", "words"),
+    [
+        # the BEGIN line of a second card damaged: the two read as one card otherwise
+        (b"NOTE:cut\r\nBEGIN:VCXRD\r\nVERSION:3.0\r\nUID:b\r\n", "BEGIN line inside the card"),
+        (b"NOTE:cut\r\nBEGXN:VCARD\r\nVERSION:3.0\r\nUID:b\r\n", "2 VERSION lines"),
+        (b"NOTE:cut\r\nBEGXN:VCARD\r\nUID:b\r\n", "2 different UIDs"),
+        (b"NOTE:cut\r\nBEGXN:VCARD\r\nUID;QUOTED-PRINTABLE:=62\r\n", "2 different UIDs"),
+        (b"END:VCARDBEGIN:\r\n VCARD\r\nUID:b\r\n", "END line that does not end the card"),
+    ],
+)
+def test_two_cards_joined_by_a_damaged_begin_line_are_refused(middle: bytes, words: str) -> None:
+    data = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a\r\n" + middle + b"FN:B\r\nEND:VCARD\r\n"
+    with pytest.raises(BadItem, match=words):
+        describe_card(data)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        b"UID:a\r\n",  # the same UID twice: one identity
+        b"item1.UID:other\r\n",  # a grouped line is not the card's UID
+        b"NOTE;QUOTED-PRINTABLE:x=\r\nVERSION:4.0 is mentioned\r\n",  # a continuation line
+    ],
+)
+def test_lines_that_only_look_like_a_second_identity_are_fine(extra: bytes) -> None:
+    data = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:a\r\nFN:A\r\n" + extra + b"END:VCARD\r\n"
+    assert describe_card(data) == ItemInfo("a", "A")
+
+
+@pytest.mark.parametrize("glue", [b"", b"\xef\xbb\xbf"])
+def test_files_joined_without_a_line_break_split_at_the_end_line(glue: bytes) -> None:
+    first = ANN.removesuffix(b"\r\n")  # a file that did not end with a line break
+    data = first + glue + CAT.lower().replace(b"uid:cat", b"UID:cat")
+    assert [(piece, problem) for piece, problem in _pieces(data)] == [
+        (first, None),
+        (CAT.lower().replace(b"uid:cat", b"UID:cat"), None),
+    ]
+    with pytest.raises(BadItem, match="line 5 is an END line that does not end the card"):
+        parse_card(data)  # one file, two cards
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_ios_line_ends_read_as_crlf(name: str) -> None:
+    """CR CR LF everywhere (folds and quoted-printable soft breaks included) reads as the
+    same card: the same lines, the same meaning."""
+    data = load(name)
+    ios = re.sub(rb"\r?\n", b"\r\r\n", data)
+    card, other = parse_card(data), parse_card(ios)
+    assert joined(other) == ios
+    assert [meaning(line) for line in other.lines] == [meaning(line) for line in card.lines]

@@ -9,6 +9,12 @@ Handles vCard 2.1 (quoted-printable with soft line breaks and unindented continu
 lines, ``CHARSET``, bare types such as ``TEL;CELL;VOICE``, base64 blocks ended by a blank
 line), 3.0 (``itemN.`` groups) and 4.0. Does not import vobject.
 
+Every failure is a :class:`BadItem` that says why, and the parse takes linear time whatever
+the input. Refused besides what is not a vCard at all: UTF-16 and UTF-32, CR-only line ends,
+a card inside a card (vCard 2.1 agents included), and two cards joined into one — a BEGIN
+or an END line inside, two VERSION lines or two different UIDs, or bytes the ``.vcf``
+splitter (:mod:`.split`) would read as more than one card.
+
 Speed: a plain card (UTF-8, no quoted-printable soft breaks, no colon inside a quoted
 parameter value, no header folded before its colon) is checked with a few regular-expression
 scans and its lines are split only when :attr:`Card.lines` is first used; :meth:`Card.first`
@@ -24,6 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem
+from syncgui.providers.vcard.split import split_cards, wide_encoding
 from syncgui.providers.vcard.values import (
     decode_bytes,
     split_escaped,
@@ -31,27 +38,35 @@ from syncgui.providers.vcard.values import (
     unescape,
 )
 
-_NAME = rb"(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_-]+)"
+# A property name: RFC 6350 allows letters, digits and "-"; "_" and "/" are read as well
+# (vCard 2.1 allows any word; KDE writes "X-messaging/aim-All").
+_NAME = rb"(?:([A-Za-z0-9_-]+)\.)?([A-Za-z0-9_/-]+)"
 # A logical line ends at a line feed that is not followed by a space or tab (a fold).
 _LOGICAL_SPLIT = re.compile(rb"\n(?![ \t])")
 _HEAD = re.compile(_NAME + rb"([;:])")
-_FOLD = re.compile(rb"\r?\n[ \t]")
-_SOFT_BREAK = re.compile(rb"=\r?\n")
-_BASE64_LINE = re.compile(rb"[A-Za-z0-9+/=]+\r?\n?")
-_BLANK_LINES = re.compile(rb"(?:\r?\n)*")
+# line breaks may be iOS's CR CR LF as well
+_FOLD = re.compile(rb"\r*\n[ \t]")
+_SOFT_BREAK = re.compile(rb"=\r*\n")
+_BASE64_LINE = re.compile(rb"[A-Za-z0-9+/=]+\r*\n?")
+_BLANK_LINES = re.compile(rb"(?:\r*\n)*")
 _BOM = b"\xef\xbb\xbf"
-_SOFT_ENDS = (b"=\r\n", b"=\n")
+_SOFT_ENDS = (b"=\r\n", b"=\n", b"=\r\r\n")
+_CARD_EDGES = (b"END:VCARD", b"BEGIN:VCARD")
 # Fast path: a card body in which every line start is a fold, a blank line or a simple
 # property whose colon is on the same physical line (no colon in quoted parameters), no
 # line ends with "=" before an unindented line (a possible quoted-printable soft break),
-# and no BEGIN:VCARD or END:VCARD occurs inside.
+# and no BEGIN or END line occurs inside.
 _FAST_START = re.compile(rb"((?:\xef\xbb\xbf)?\s*)(?i:BEGIN:VCARD)(\r?\n)")
 _FAST_END = re.compile(rb"\n(?i:END:VCARD)(?:\r?\n)*\Z")
 _FAST_SUSPECT = re.compile(
-    rb"\n(?:(?i:BEGIN|END):(?i:VCARD)"
-    rb"|(?![ \t]|\r?\n|(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_-]+(?:;(?:[^:\r\n\"]|\"[^\"\r\n:]*\")*)?:))"
+    rb"\n(?:(?i:BEGIN|END)[;:]"
+    rb"|(?![ \t]|\r*\n|(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_/-]+(?:;(?:[^:\r\n\"]|\"[^\"\r\n:]*\")*)?:))"
 )
-_FAST_SOFT_BREAK = re.compile(rb"=\r?\n(?![ \t])")
+_FAST_SOFT_BREAK = re.compile(rb"=\r*\n(?![ \t])")
+_VCARDS = re.compile(rb":(?i:vcard)")
+# VERSION and UID lines without a group (and QP continuation lines that look like them): a
+# quick count, for the common case of one of each
+_IDENTITY = re.compile(rb"\n((?i:VERSION|UID))[;:]")
 _NAME_CACHE: dict[bytes, str] = {}
 _FINDERS: dict[tuple[str, ...], re.Pattern[bytes]] = {}
 
@@ -237,25 +252,72 @@ def parse_card(data: bytes, *, what: str = "The card") -> Card:
     """Parse one card; raise :class:`BadItem` naming what is wrong (``what`` starts it)."""
     if not data or data.isspace():
         raise BadItem(f"{what} is empty.")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise BadItem(f"{what} is UTF-16 encoded; only UTF-8 vCards are supported.")
+    wide = wide_encoding(data)
+    if wide is not None:
+        raise BadItem(f"{what} is {wide} encoded; only UTF-8 vCards are supported.")
     if b"\0" in data:
         raise BadItem(f"{what} is not a vCard: it holds binary data.")
     utf8 = data.isascii() or _is_utf8(data)
-    if utf8:
-        start = _FAST_START.match(data)
-        end = _FAST_END.search(data, max(0, len(data) - 1024))
-        if (
-            start
-            and end
-            and not _FAST_SUSPECT.search(data, start.end() - 1, end.start())
-            and not _FAST_SOFT_BREAK.search(data, start.end() - 1, end.start())
-        ):
-            rest = data[end.start() + 10 :]
-            suffix = rest[2:] if rest.startswith(b"\r\n") else rest[1:]
-            prefix, eol = start.group(1), start.group(2)
-            return Card(data, prefix=prefix, suffix=suffix, eol=eol, lines=None, what=what)
-    return _Parser(data, what, utf8).card()
+    card = _fast_card(data, what) if utf8 else None
+    if card is None:
+        card = _Parser(data, what, utf8).card()
+    _check_one_card(data, what)
+    _check_identity(card, data, what)
+    return card
+
+
+def _check_identity(card: Card, data: bytes, what: str) -> None:
+    """Refuse a card with two VERSION lines or two different UIDs: two cards joined (the
+    BEGIN line between them damaged), whose identity cannot be told. A quick scan first;
+    the lines are looked at only when it finds more than one of either."""
+    found = _IDENTITY.findall(data)
+    if len(found) < 2 or (len(found) == 2 and found[0].upper() != found[1].upper()):
+        return
+    versions = [line for line in card.lines if line.name == "VERSION"]
+    if len(versions) > 1:
+        raise BadItem(
+            f"{what} is broken: it has {len(versions)} VERSION lines (two cards joined?)."
+        )
+    uids = {line.text().strip() for line in card.lines if line.name == "UID"}
+    if len(uids) > 1:
+        raise BadItem(f"{what} is broken: it has {len(uids)} different UIDs (two cards joined?).")
+
+
+def _fast_card(data: bytes, what: str) -> Card | None:
+    """The card with its lines split lazily, when it is a plain one (see the module)."""
+    start = _FAST_START.match(data)
+    end = _FAST_END.search(data, max(0, len(data) - 1024))
+    if (
+        start
+        and end
+        and not _FAST_SUSPECT.search(data, start.end() - 1, end.start())
+        and not _FAST_SOFT_BREAK.search(data, start.end() - 1, end.start())
+    ):
+        rest = data[end.start() + 10 :]
+        suffix = rest[2:] if rest.startswith(b"\r\n") else rest[1:]
+        prefix, eol = start.group(1), start.group(2)
+        return Card(data, prefix=prefix, suffix=suffix, eol=eol, lines=None, what=what)
+    return None
+
+
+def _check_one_card(data: bytes, what: str) -> None:
+    """Refuse a card that the splitter of ``.vcf`` files would not read as one complete
+    card: one cut off and joined to the next (``NOTE:cut BEGIN:VCARD`` at a line's end,
+    a BEGIN after a fold's blank or a quoted-printable soft break), which the line parser
+    reads as values. A plain card has two ``:VCARD``s; only then is the splitter asked."""
+    if len(_VCARDS.findall(data)) <= 2:
+        return
+    spans = split_cards(data)
+    if len(spans) == 1 and spans[0].problem is None:
+        return
+    if len(spans) > 1:
+        number = data.count(b"\n", 0, spans[1].start) + 1
+        raise BadItem(
+            f"{what} is broken: line {number} starts another card (BEGIN:VCARD) before this "
+            "one ended; a card cut off and the next one joined to it?"
+        )
+    problem = spans[0].problem if spans else "no BEGIN:VCARD line"
+    raise BadItem(f"{what} is broken: {problem}.")
 
 
 def _is_utf8(data: bytes) -> bool:
@@ -349,7 +411,7 @@ class _Parser:
             i += 1
             found = match(chunk)
             if found is None:
-                self._irregular(chunk)
+                i = self._irregular(chunk, i)
                 continue
             group, bname, sep = found.groups()
             name = names.get(bname) or _remember_name(bname)
@@ -362,11 +424,15 @@ class _Parser:
                 line, i = self._soft_breaks(line, i)
             if not self.utf8:
                 self._check_bytes(line)
-            if name == "END" and line.value.strip().upper() == b"VCARD":
-                lines.append(line)
-                return self._finish(chunks[i:])
-            if name == "BEGIN" and lines and line.value.strip().upper() == b"VCARD":
-                raise self.fail("starts a nested BEGIN:VCARD (a card inside a card)")
+            if name == "END":
+                if line.value.strip().upper() == b"VCARD":
+                    lines.append(line)
+                    return self._finish(chunks[i:])
+                raise self.fail("is an END line that does not end the card (two cards joined?)")
+            if name == "BEGIN" and lines:
+                if line.value.lstrip().upper().startswith(b"VCARD"):
+                    raise self.fail("starts a nested BEGIN:VCARD (a card inside a card)")
+                raise self.fail("is a BEGIN line inside the card (two cards joined?)")
             lines.append(line)
         raise BadItem(f"{self.what} is truncated: it has no END:VCARD line.")
 
@@ -399,15 +465,23 @@ class _Parser:
             colon = self._quoted_colon(chunk, end)
         return ContentLine(chunk, colon, end - 1, group.decode() if group else None, name)
 
-    def _irregular(self, chunk: bytes) -> None:
+    def _irregular(self, chunk: bytes, i: int) -> int:
         """A chunk the fast path did not take: a blank line (kept with the line before
         it), an unindented continuation of a vCard 2.1 base64 block, a header folded
-        inside its name; anything else is an error."""
+        inside its name; anything else is an error. ``i``: the index of the next chunk;
+        returns the index of the next chunk not used here."""
         lines = self.lines
-        if lines and (not chunk.strip() or self._base64_continuation(chunk)):
+        if lines and self._attaches(lines[-1], lines[-1].raw, chunk):
             last = lines[-1]
-            lines[-1] = ContentLine(last.raw + chunk, last.colon, last.semi, last.group, last.name)
-            return
+            pieces = [last.raw, chunk]
+            chunks = self.chunks
+            # the blank and base64 lines that follow as well, joined once (linear time)
+            while i < len(chunks) and self._attaches(last, pieces[-2][-3:] + pieces[-1], chunks[i]):
+                pieces.append(chunks[i])
+                i += 1
+            joined = b"".join(pieces)
+            lines[-1] = ContentLine(joined, last.colon, last.semi, last.group, last.name)
+            return i
         colon = chunk.find(b":")
         if colon < 0:
             raise self.fail("has no colon (it is not a property)")
@@ -420,13 +494,19 @@ class _Parser:
             chunk, colon, semi, group.decode() if group else None, _remember_name(bname)
         )
         lines.append(line)
+        return i
 
-    def _base64_continuation(self, chunk: bytes) -> bool:
-        last = self.lines[-1]
+    @staticmethod
+    def _attaches(last: ContentLine, raw_end: bytes, chunk: bytes) -> bool:
+        """True when ``chunk`` belongs to the line ``last`` (whose bytes so far end with
+        ``raw_end``): a blank line, or an unindented line of a 2.1 base64 block that no
+        blank line has ended yet."""
+        if not chunk.strip():
+            return True
         return (
             last.semi >= 0
             and last.encoding in ("BASE64", "B")
-            and not last.raw.endswith((b"\n\n", b"\n\r\n"))
+            and not raw_end.endswith((b"\n\n", b"\n\r\n", b"\n\r\r\n"))
             and _BASE64_LINE.fullmatch(chunk) is not None
         )
 
@@ -441,15 +521,17 @@ class _Parser:
         raise self.fail("has an unterminated quoted parameter value")
 
     def _soft_breaks(self, line: ContentLine, i: int) -> tuple[ContentLine, int]:
-        """Join the physical lines that follow a quoted-printable soft line break."""
-        raw = line.raw
+        """Join the physical lines that follow a quoted-printable soft line break (not an
+        END or BEGIN line of a card: a value cut off there is not continued by it)."""
+        pieces = [line.raw]
         chunks = self.chunks
-        while raw.endswith(_SOFT_ENDS) and i < len(chunks):
+        while pieces[-1].endswith(_SOFT_ENDS) and i < len(chunks):
             following = chunks[i]
-            if following.strip().upper() == b"END:VCARD":
+            if following.strip().upper() in _CARD_EDGES:
                 break
-            raw += following
+            pieces.append(following)
             i += 1
+        raw = b"".join(pieces)
         return ContentLine(raw, line.colon, line.semi, line.group, line.name), i
 
     def _check_bytes(self, line: ContentLine) -> None:

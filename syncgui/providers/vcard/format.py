@@ -7,22 +7,56 @@ the UID line and adds one marker line. Importing this module does not import vob
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 
+from syncgui.engine.errors import BadItem
 from syncgui.engine.format import ItemInfo, MergeOutcome, Side
+from syncgui.engine.ids import content_hash
 from syncgui.providers.vcard.card import Card, parse_card
 from syncgui.providers.vcard.merge import merge_cards, merge_cards_choosing, same_cards
+from syncgui.providers.vcard.split import find_value
 from syncgui.providers.vcard.values import display, text_line
+
+log = logging.getLogger(__name__)
 
 COPY_MARKER = "X-SYNCGUI-CONFLICT-COPY"
 UNNAMED = "(unnamed card)"
 
 
 def describe_card(raw: bytes) -> ItemInfo:
-    """UID (decoded, or None) and a label for ``raw``; raises BadItem."""
-    card = parse_card(raw)
-    return ItemInfo(card_uid(card), card_label(card))
+    """UID (decoded, or None) and a label for ``raw``; raises BadItem, and only BadItem.
+
+    Whatever else goes wrong reading a card (a bug of the codec) becomes a BadItem too, so
+    that it costs that card alone: it is logged with its traceback, naming the card by
+    size, content hash and UID (never its content)."""
+    try:
+        card = parse_card(raw)
+        return ItemInfo(card_uid(card), card_label(card))
+    except BadItem:
+        raise
+    except Exception as err:  # the safety net: any other failure is this card's problem
+        log.warning(
+            "Could not read a card (%d bytes, sha1 %s, UID %s)",
+            len(raw),
+            content_hash(raw)[:16],
+            _uid_for_log(raw),
+            exc_info=True,
+        )
+        raise BadItem(
+            f"The card could not be read: an unexpected error in the vCard reader "
+            f"({type(err).__name__}); it is left as it is."
+        ) from err
+
+
+def _uid_for_log(raw: bytes) -> str:
+    """The card's UID as far as a line scan finds it, shortened, for a log line."""
+    try:
+        uid = find_value(raw, "UID")
+    except Exception:  # only for a log line: a failure here must not hide the first one
+        return "unknown"
+    return "none" if uid is None else repr(uid[:80])
 
 
 def card_uid(card: Card) -> str | None:
