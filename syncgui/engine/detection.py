@@ -10,8 +10,11 @@ nothing from elsewhere overwrites or deletes it.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
+from collections.abc import Iterable
+from typing import Any
 
 from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
 from syncgui.engine.ids import content_hash, gid_for_uid, synthesize_uid
@@ -23,6 +26,23 @@ from syncgui.engine.replica import DetectReport
 log = logging.getLogger(__name__)
 
 _NO_STAMP: tuple[str, bytes, str | None, str | None] = ("", b"", None, None)
+# notes kept with the replica: the unreadable keys of unknown identity seen last, and the
+# items not taken as deleted because of them (key -> the keys they may be)
+_STRANGERS = "detection.strangers"
+_HELD = "detection.held"
+
+
+def _load_json(raw: bytes | None) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def _dump_json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 class ReadCache:
@@ -106,39 +126,49 @@ class ChangeDetector:
                     report.changes += new_row.meta.version.replica == self.meta.replica_id
             self.meta.save_many(pending)
             moved = {row.meta.gid for row in pending}
-            if listing.complete and not strangers:
-                report.changes += self._detect_deletes(known, listed, moved)
-            else:
-                self._hold_missing(known, listed, moved, strangers, report)
+            gone = {k: b[1] for k, b in known.items() if k not in listed and b[1] not in moved}
+            if not listing.complete:  # the store has said what it could not list
+                report.damaged.update((gid, key) for key, gid in gone.items())
+                gone = {}
+            elif gone or strangers or _load_json(self.meta.note(_STRANGERS)):
+                gone = self._hold_back(gone, set(strangers), report)
+            report.changes += self._detect_deletes(gone.values())
             self.meta.token = None if report.problems else listing.token
         return report
 
-    def _hold_missing(
-        self,
-        known: dict[str, tuple[str, bytes, str | None, str | None]],
-        listed: set[str],
-        moved: set[bytes],
-        strangers: list[str],
-        report: DetectReport,
-    ) -> None:
-        """Items gone from a listing that holds something unreadable of unknown identity are
-        not taken as deleted: the damaged item may be one of them."""
-        gone = [(key, b[1]) for key, b in known.items() if key not in listed and b[1] not in moved]
-        for key, gid in gone:
+    def _hold_back(
+        self, gone: dict[str, bytes], strangers: set[str], report: DetectReport
+    ) -> dict[str, bytes]:
+        """The items in ``gone`` (key -> gid) to take as deleted. An item that vanished in
+        the listing where an unreadable item of unknown identity (a stranger) appeared may
+        be that stranger, damaged: it is held back (kept, reported, named in
+        ``report.damaged``) as long as one of those strangers stays unreadable. A stranger
+        that was there before the item vanished explains nothing."""
+        seen = set(_load_json(self.meta.note(_STRANGERS)) or [])
+        held_before: dict[str, list[str]] = _load_json(self.meta.note(_HELD)) or {}
+        appeared = sorted(strangers - seen)
+        held: dict[str, list[str]] = {}
+        deleted: dict[str, bytes] = {}
+        for key, gid in gone.items():
+            suspects = [s for s in held_before.get(key, []) if s in strangers] or appeared
+            if not suspects:
+                deleted[key] = gid
+                continue
+            held[key] = suspects
             report.damaged[gid] = key
-            if not strangers:
-                continue  # the store has said what it could not list
             row = self.meta.row(gid)
             label = row.meta.label if row is not None else key
-            cause = ", ".join(strangers[:3])
             report.problems.append(
                 ItemProblem(
                     label,
-                    f"{label} ({key}) is no longer in {self.store.name}, but {cause} cannot "
-                    "be read and may be this contact, damaged; it is not taken as deleted "
-                    "until that is fixed or removed",
+                    f"{label} ({key}) is no longer in {self.store.name}, but "
+                    f"{', '.join(suspects[:3])} cannot be read and may be this contact, "
+                    "damaged; it is not taken as deleted until that is fixed or removed",
                 )
             )
+        self.meta.set_note(_STRANGERS, _dump_json(sorted(strangers)))
+        self.meta.set_note(_HELD, _dump_json(held))
+        return deleted
 
     def _detect_one(
         self, entry: Entry, row: ItemRow | None, owners: dict[bytes, str], listed: set[str]
@@ -204,13 +234,8 @@ class ChangeDetector:
         # cleaned up their tombstone do not take it for the deleted one.
         return ItemMeta(gid, uid, label, version, version, False, when)
 
-    def _detect_deletes(
-        self,
-        known: dict[str, tuple[str, bytes, str | None, str | None]],
-        listed: set[str],
-        moved: set[bytes],
-    ) -> int:
-        gone_gids = (b[1] for key, b in known.items() if key not in listed and b[1] not in moved)
+    def _detect_deletes(self, gone_gids: Iterable[bytes]) -> int:
+        """Tombstones for the items no longer listed; how many."""
         gone = self.meta.rows(gone_gids)
         now = time.time()
         for row in gone.values():

@@ -295,3 +295,28 @@ def test_cards_with_a_bom_or_ios_line_ends_reach_a_vcf_and_are_counted_once(
     code, runs = cli.json("sync", "p")
     assert code == 0 and runs[0]["to_b"] == {"created": 0, "updated": 0, "deleted": 0}, runs
     assert runs[0]["to_a"] == {"created": 0, "updated": 0, "deleted": 0}
+
+
+def test_a_broken_file_that_was_there_before_holds_back_no_later_delete(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """A broken file dropped into the folder holds back only the deletes it may explain,
+    those seen when it appeared; a contact deleted later is deleted as usual."""
+    book, export = tmp_path / "book", tmp_path / "export.vcf"
+    book.mkdir()
+    (book / "ann.vcf").write_text(ANN, newline="")
+    (book / "bob.vcf").write_text(BOB, newline="")
+    export.write_bytes(b"")
+    assert cli("partnership", "add", "p", f"vdir:{book}", f"vcf:{export}")[0] == 0
+    assert cli.json("sync", "p")[0] == 0
+    (book / "junk.vcf").write_bytes(b"BEGIN:VCARD\r\nNO COLON HERE\r\nEND:VCARD\r\n")
+    code, runs = cli.json("sync", "p")
+    assert code == 1 and [e["item"] for e in runs[0]["errors"]] == ["junk.vcf"], runs
+
+    (book / "bob.vcf").unlink()  # later: a real delete, with the broken file still there
+    code, runs = cli.json("sync", "p")
+
+    assert code == 1 and [e["item"] for e in runs[0]["errors"]] == ["junk.vcf"], runs
+    assert runs[0]["to_b"]["deleted"] == 1
+    assert _card_of(export.read_bytes().decode(), "bob-1") is None
+    assert _card_of(export.read_bytes().decode(), "ann-1") == ANN
