@@ -196,6 +196,7 @@ class ConflictDialog(QDialog):
             lambda s: s.conflicts(name),
             while_alive(self, self._on_reloaded),
             while_alive(self, self._on_load_failed),
+            resources=self.controller.resources(name),  # it reads both sides' cards
         )
 
     def _on_reloaded(self, views: object) -> None:
@@ -288,6 +289,7 @@ class ConflictDialog(QDialog):
             lambda s: s.conflict_detail(conflict_id, partnership=name),
             while_alive(self, self._on_detail),
             while_alive(self, self._on_load_failed),
+            resources=self.controller.resources(name),
         )
 
     def _on_detail(self, detail: object) -> None:

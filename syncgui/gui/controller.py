@@ -1,36 +1,48 @@
 """The app's state and actions on the GUI thread: the one object every view talks to.
 
 The signatures and signals below are the contract between the views (main window, dialogs,
-wizard, tray) and the core (job thread, auto-sync); views only use what is declared here.
+wizard, tray) and the core (the service's scheduler, auto-sync); views only use what is
+declared here.
 
-Every slow call to the service runs on the one background job thread (:mod:`.jobs`);
-results come back to this object on the GUI thread and are announced by the signals. What a
-refresh reads is in :mod:`.reads`, a queued session and how requests merge into it in
-:mod:`.runs`, the problems list and what a finished session means for it in :mod:`.problems`."""
+When sessions run is the service's :class:`~syncgui.service.scheduler.SessionScheduler`'s
+to decide (one per partnership, requests merged, pause, first syncs); this object asks it
+and turns what it reports (on worker threads) into Qt signals on the GUI thread. Other slow
+calls run as jobs of the same worker pool (:mod:`.jobs`), beside sessions that touch other
+stores. What a refresh reads is in :mod:`.reads`, the window's view of a run in :mod:`.runs`,
+the problems list and what a finished session means for it in :mod:`.problems`."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from syncgui.engine.conflicts import Keep
 from syncgui.engine.events import Approval, CancelToken
-from syncgui.gui.jobs import Job, JobRunner, ProgressRelay
+from syncgui.gui.jobs import CALLS, JobRunner, ProgressRelay
 from syncgui.gui.port import DesktopPort
 from syncgui.gui.problems import Note, ProblemBook
 from syncgui.gui.reads import HISTORY_LIMIT, Config, Loaded, Ran, read_all, read_config
-from syncgui.gui.runs import USER_TRIGGERS, Run, request
+from syncgui.gui.runs import RunView
 from syncgui.gui.state import Activity, Overall, PartnershipRow, Problem, Progress
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceReport
+from syncgui.service.jobs import Done, Failed, JobError
 from syncgui.service.records import Schedule, SessionRecord, Trigger
+from syncgui.service.resources import Resource, partnership_resources, unknown_partnership
+from syncgui.service.scheduler import (
+    Admission,
+    RunEnded,
+    RunStarted,
+    SchedulerEvent,
+    SessionScheduler,
+)
 
-Done = Callable[[Any], None]
-Failed = Callable[[str], None]
+Done_ = Callable[[Any], None]
+Failed_ = Callable[[str], None]
 
 log = logging.getLogger(__name__)
 
@@ -66,23 +78,23 @@ class AppController(QObject):
     ) -> None:
         super().__init__(parent)
         self.service = service
-        self._jobs = JobRunner(self)
-        self._jobs.job_started.connect(self._on_job_started)
+        self._jobs = JobRunner(parent=self)
         self._relay = ProgressRelay(progress_interval, self)
         self._relay.progress.connect(self._on_progress)
+        self._scheduler: SessionScheduler[Ran] = SessionScheduler(
+            self._jobs.pool, self._session, self._on_scheduler_event
+        )
         self._partnerships: list[Partnership] = []
         self._schedules: dict[str, Schedule] = {}
-        self._runs: dict[str, Run] = {}
+        self._runs: dict[str, RunView] = {}  # what the window knows of each run
         self._progress: dict[str, Progress] = {}
         self._last: dict[str, SessionRecord] = {}
         self._counts: dict[str, int] = {}
         self._next_run: dict[str, float | None] = {}
         self._sessions: list[SessionRecord] = []
-        self._synced: set[str] = set()  # partnerships with a recorded session
         self._book = ProblemBook()  # problems, partnerships in error
         self._devices: list[DeviceReport] = []
         self._notes: tuple[str, ...] = ()
-        self._paused = False
         self._paused_until: float | None = None
         self._resume_timer = QTimer(self)
         self._resume_timer.setSingleShot(True)
@@ -118,11 +130,7 @@ class AppController(QObject):
 
     def _activity(self, name: str) -> Activity:
         run = self._runs.get(name)
-        if run is None:
-            return Activity.IDLE
-        if run.token.cancelled:
-            return Activity.CANCELLING
-        return Activity.SYNCING if run.started else Activity.QUEUED
+        return Activity.IDLE if run is None else run.activity()
 
     def devices(self) -> list[DeviceReport]:
         return list(self._devices)
@@ -155,24 +163,24 @@ class AppController(QObject):
         return self._overall
 
     def is_paused(self) -> bool:
-        return self._paused
+        return self._scheduler.paused
 
     def paused_until(self) -> float | None:
-        return self._paused_until if self._paused else None
+        return self._paused_until if self._scheduler.paused else None
 
     def is_busy(self, name: str) -> bool:
-        return name in self._runs and not self._runs[name].token.cancelled
+        return name in self._runs and not self._runs[name].cancelled
 
     def has_synced(self, name: str) -> bool:
         """Whether ``name`` has a recorded session (automatic syncs never start the first)."""
-        return name in self._synced
+        return self._scheduler.has_synced(name)
 
     def pending_work(self) -> int:
         """Work not done yet: jobs of any kind queued or running (sessions, resolves,
         refreshes, the wizard's and dialogs' calls) and follow-up sessions asked for. Quit
         asks first when this is not 0: quitting drops it."""
-        followups = sum(1 for run in self._runs.values() if run.followup is not None)
-        return self._jobs.pending() + followups
+        followups = sum(1 for run in self._runs.values() if run.followup)
+        return self._jobs.pending() + len(self._runs) + followups
 
     def schedules(self) -> dict[str, Schedule]:
         """Each partnership's schedule, as last loaded (for auto-sync)."""
@@ -195,6 +203,17 @@ class AppController(QObject):
             lambda: read_all(service), self._on_loaded, self._on_job_failed, label="refresh"
         )
 
+    def resources(self, name: str | None) -> frozenset[Resource]:
+        """What a session of ``name`` touches (any store while its stores are not known);
+        None: every partnership (e.g. listing all conflicts, which reads every store)."""
+        if name is None:
+            every = [partnership_resources(p) for p in self._partnerships]
+            return frozenset().union(*every)
+        for p in self._partnerships:
+            if p.name == name:
+                return partnership_resources(p)
+        return unknown_partnership(name)
+
     def config_error(self) -> str | None:
         """Why the partnerships could not be read (a damaged file), or None."""
         return self._config_error
@@ -212,80 +231,50 @@ class AppController(QObject):
         already queued merges into that run (the user's trigger over an automatic one, the
         approval of the latest user request; automatic ones carry none); while one runs,
         into one run after it. A paused app queues nothing for triggers other than "manual"
-        and "resolve", and automatic triggers never start a partnership's first sync.
-        Returns the names newly queued."""
-        if self._stopped or (self._paused and trigger not in USER_TRIGGERS):
+        and "resolve", and automatic triggers never start a partnership's first sync (the
+        service's scheduler decides). Returns the names newly queued."""
+        if self._stopped:
             return []
         wanted = [p.name for p in self._partnerships] if names is None else list(names)
-        wanted = list(dict.fromkeys(wanted))
-        if trigger not in USER_TRIGGERS:
-            first = [n for n in wanted if n not in self._synced and n not in self._runs]
-            for name in first:
-                log.info(
-                    "not syncing %s (%s): its first sync is the user's to start", name, trigger
-                )
-            wanted = [n for n in wanted if n not in first]
-        queued = [n for n in wanted if self._queue(n, trigger, approved_deletes)]
+        queued = [n for n in dict.fromkeys(wanted) if self._request(n, trigger, approved_deletes)]
         if queued:
             self.partnerships_changed.emit()
             self._update_overall()
         return queued
 
-    def _queue(self, name: str, trigger: Trigger, approved_deletes: Approval | None) -> bool:
-        run = self._runs.get(name)
-        if run is not None:
-            run.merge(trigger, approved_deletes)
-            log.info("merged a sync request for %s (%s) into its run", name, trigger)
+    def _request(self, name: str, trigger: Trigger, approved_deletes: Approval | None) -> bool:
+        answer = self._scheduler.request(name, self.resources(name), trigger, approved_deletes)
+        if answer.admission is Admission.FOLLOWUP and name in self._runs:
+            self._runs[name].followup = True
+        if answer.ticket is None:
             return False
-        run = Run(*request(trigger, approved_deletes), CancelToken())
-
-        def work() -> Ran:  # job thread
-            taken, approved = run.take()
-            results = self.service.sync(
-                [name],
-                trigger=taken,
-                approved_deletes=approved,
-                emit=self._relay,
-                cancel=run.token,
-            )
-            s = self.service
-            return Ran(results, s.conflict_counts(), s.sessions(limit=HISTORY_LIMIT), taken)
-
-        job = self._jobs.submit(
-            work,
-            lambda ran: self._on_session_done(name, job, ran),
-            lambda message: self._on_session_failed(name, job, message),
-            label=f"sync {name}",
-            skipped=lambda: self._on_session_skipped(name, job),
-            token=run.token,
-        )
-        run.job = job
-        self._runs[name] = run
-        log.info("queued a sync of %s (%s)", name, trigger)
+        self._runs[name] = RunView(answer.ticket)
         return True
 
     def cancel(self, name: str | None = None) -> None:
         """Cancel one partnership's queued or running session (None: all)."""
-        names = list(self._runs) if name is None else [name]
-        for n in names:
-            run = self._runs.get(n)
-            if run is None:
-                continue
-            run.token.cancel()
-            run.drop_followup()
-            if not run.started:  # the job thread will skip it
-                del self._runs[n]
-                self._progress.pop(n, None)
-            log.info("cancelled the sync of %s", n)
+        self._scheduler.cancel(name)
+        for n in list(self._runs) if name is None else [name]:
+            self._forget_unstarted(n)
         self.partnerships_changed.emit()
         self._update_overall()
 
+    def _forget_unstarted(self, name: str) -> None:
+        """A run was cancelled: the window forgets it if it had not started (it is skipped)
+        and drops its follow-up; a started one shows as cancelling until it ends."""
+        run = self._runs.get(name)
+        if run is None:
+            return
+        run.followup = False
+        if not run.started:
+            del self._runs[name]
+            self._progress.pop(name, None)
+
     def pause(self, seconds: int | None = 3600) -> None:
         """Stop automatic syncs for ``seconds`` (None: until resumed)."""
-        self._paused = True
-        for name, run in list(self._runs.items()):  # automatic runs not started yet
-            if not run.started and run.trigger not in USER_TRIGGERS:
-                self.cancel(name)
+        dropped = self._scheduler.pause()  # automatic runs not started yet
+        for name in dropped:
+            self._forget_unstarted(name)
         if seconds is None:
             self._paused_until = None
             self._resume_timer.stop()
@@ -293,11 +282,16 @@ class AppController(QObject):
             self._paused_until = time.time() + seconds
             self._resume_timer.start(max(0, seconds) * 1000)
         log.info("paused automatic syncs (%s s)", seconds)
+        if dropped:
+            self.partnerships_changed.emit()
+            self._update_overall()
         self.paused_changed.emit(True)
 
     def resume(self) -> None:
         self._resume_timer.stop()
-        was, self._paused, self._paused_until = self._paused, False, None
+        was = self._scheduler.paused
+        self._scheduler.resume()
+        self._paused_until = None
         if was:
             log.info("resumed automatic syncs")
             self.paused_changed.emit(False)
@@ -309,11 +303,12 @@ class AppController(QObject):
         keep: Keep,
         prefer: Mapping[str, Literal["a", "b"]] | None = None,
         *,
-        done: Done | None = None,
-        failed: Failed | None = None,
+        done: Done_ | None = None,
+        failed: Failed_ | None = None,
     ) -> None:
-        """Resolve on the job thread, then sync that partnership so the result spreads.
-        ``done(view)``/``failed(message)`` are told too (the conflict dialog's feedback)."""
+        """Resolve on a worker (in line with that partnership's sessions), then sync that
+        partnership so the result spreads. ``done(view)``/``failed(message)`` are told too
+        (the conflict dialog's feedback)."""
         choice = dict(prefer) if prefer else None
 
         def work() -> tuple[object, dict[str, int]]:  # job thread
@@ -326,20 +321,42 @@ class AppController(QObject):
             if done is not None:
                 done(result[0])
 
-        def not_resolved(message: str) -> None:
-            self._add_problems([Problem(time.time(), partnership, "", message)])
+        def not_resolved(error: JobError) -> None:
+            self._add_problems([Problem(time.time(), partnership, "", error.message)])
             self.conflicts_changed.emit()  # it may be gone: the list shows what is left
             if failed is not None:
-                failed(message)
+                failed(error.message)
 
-        self._jobs.submit(work, resolved, not_resolved, label=f"resolve {conflict_id}")
+        self._jobs.submit(
+            work,
+            resolved,
+            not_resolved,
+            label=f"resolve {conflict_id}",
+            resources=self.resources(partnership),
+        )
 
-    def call(self, work: Callable[[DesktopPort], Any], done: Done, failed: Failed) -> None:
-        """Run ``work(service)`` on the job thread; ``done(result)`` or ``failed(message)``
-        is called on the GUI thread. For the wizard (places, counts, adding, a preview) and
-        the conflict dialog (loading details)."""
+    def call(
+        self,
+        work: Callable[[DesktopPort], Any],
+        done: Done_,
+        failed: Failed_,
+        *,
+        resources: Iterable[Resource] | None = None,
+    ) -> None:
+        """Run ``work(service)`` on a worker; ``done(result)`` or ``failed(message)`` is
+        called on the GUI thread. For the wizard (places, counts, adding, a preview) and
+        the conflict dialog (loading details). ``resources``: what ``work`` touches (see
+        :meth:`resources`; :func:`syncgui.service.resources.device_resources`); jobs
+        sharing one run in order, the others at the same time. None: in line with the
+        other calls that declare nothing, beside every session."""
         service = self.service
-        self._jobs.submit(lambda: work(service), done, failed, label="call")
+        self._jobs.submit(
+            lambda: work(service),
+            done,
+            lambda error: failed(error.message),
+            label="call",
+            resources=CALLS if resources is None else resources,
+        )
 
     def shutdown(self) -> None:
         """Cancel what runs, stop the job thread and the device monitor (at quit)."""
@@ -347,8 +364,7 @@ class AppController(QObject):
             return
         self._stopped = True
         self._resume_timer.stop()
-        for run in self._runs.values():
-            run.token.cancel()
+        self._scheduler.stop()
         self._jobs.stop()
         try:
             self.service.stop_device_monitor()
@@ -379,15 +395,52 @@ class AppController(QObject):
                 self._add_problems([Problem(now, "", self.tr("settings"), error)])
             self._reported[kind] = error
 
-    @Slot(int)
-    def _on_job_started(self, job_id: int) -> None:
-        for name, run in self._runs.items():
-            if run.job is not None and run.job.id == job_id:
-                run.started = True
-                self._progress[name] = Progress("detecting")
-                self.partnerships_changed.emit()
-                self._update_overall()
-                return
+    # -- sessions (worker threads, then the GUI thread) -----------------------------------
+    def _session(
+        self, name: str, trigger: Trigger, approved: Approval | None, token: CancelToken
+    ) -> Ran:  # worker thread
+        s = self.service
+        results = s.sync(
+            [name], trigger=trigger, approved_deletes=approved, emit=self._relay, cancel=token
+        )
+        return Ran(results, s.conflict_counts(), s.sessions(limit=HISTORY_LIMIT), trigger)
+
+    def _on_scheduler_event(self, event: SchedulerEvent[Ran]) -> None:  # worker thread
+        self._jobs.post(lambda: self._on_run_event(event))
+
+    def _on_run_event(self, event: SchedulerEvent[Ran]) -> None:
+        if self._stopped:
+            return
+        if isinstance(event, RunStarted):
+            self._on_run_started(event)
+        else:
+            self._on_run_ended(event)
+
+    def _on_run_started(self, event: RunStarted) -> None:
+        run = self._runs.get(event.name)
+        if run is None or run.ticket.run != event.run:
+            return
+        run.started = True
+        self._progress[event.name] = Progress("detecting")
+        self.partnerships_changed.emit()
+        self._update_overall()
+
+    def _on_run_ended(self, event: RunEnded[Ran]) -> None:
+        name = event.name
+        self._relay.forget(name)
+        run = self._runs.get(name)
+        if run is not None and run.ticket.run == event.run:
+            del self._runs[name]
+            self._progress.pop(name, None)
+        follow = event.followup
+        if follow is not None and not follow.token.cancelled and name not in self._runs:
+            self._runs[name] = RunView(follow)
+        if isinstance(event.end, Done):
+            self._on_session_done(name, event.end.result)
+        elif isinstance(event.end, Failed):
+            self._on_session_failed(name, event.end.error)
+        self.partnerships_changed.emit()
+        self._update_overall()
 
     @Slot(str, str, int, int)
     def _on_progress(self, name: str, stage: str, done: int, total: int) -> None:
@@ -398,7 +451,7 @@ class AppController(QObject):
 
     def _on_loaded(self, loaded: Loaded) -> None:
         self._set_config(loaded.config)
-        self._synced = set(loaded.synced)
+        self._scheduler.note_synced(loaded.synced)
         self._devices, self._notes = loaded.devices, loaded.notes
         self._set_sessions(loaded.sessions)
         self._set_counts(loaded.counts)
@@ -406,10 +459,8 @@ class AppController(QObject):
         self.devices_changed.emit()
         self._update_overall()
 
-    def _on_session_done(self, name: str, job: Job, ran: Ran) -> None:
-        run = self._finish_run(name, job)
+    def _on_session_done(self, name: str, ran: Ran) -> None:
         before = self._counts.get(name, 0)
-        self._synced.update(r.partnership for r in ran.results if not r.dry_run)
         self._set_sessions(ran.sessions)
         self._set_counts(ran.counts, announce=True)
         for result in ran.results:
@@ -418,37 +469,13 @@ class AppController(QObject):
             self._problems_changed(outcome.notes)
             if outcome.guard is not None:
                 self.guard_blocked.emit(*outcome.guard)
-        self._after_run(name, run)
 
-    def _on_session_failed(self, name: str, job: Job, message: str) -> None:
-        run = self._finish_run(name, job)
-        self._problems_changed(self._book.failed(name, message, time.time()))
+    def _on_session_failed(self, name: str, error: JobError) -> None:
+        self._problems_changed(self._book.failed(name, error, time.time()))
         self.conflicts_changed.emit()
-        self._after_run(name, run)
 
-    def _on_session_skipped(self, name: str, job: Job) -> None:
-        self._finish_run(name, job)
-        self._update_overall()
-
-    def _on_job_failed(self, message: str) -> None:
-        self._add_problems([Problem(time.time(), "", "", message)])
-
-    def _finish_run(self, name: str, job: Job) -> Run | None:
-        """Forget the run that ``job`` was (if a newer one replaced it, keep that)."""
-        self._relay.forget(name)
-        run = self._runs.get(name)
-        if run is None or run.job is not job:
-            return None
-        del self._runs[name]
-        self._progress.pop(name, None)
-        return run
-
-    def _after_run(self, name: str, run: Run | None) -> None:
-        self.partnerships_changed.emit()
-        self._update_overall()
-        if run is not None and run.followup is not None:
-            trigger, approved = run.followup
-            self.sync([name], trigger=trigger, approved_deletes=approved)
+    def _on_job_failed(self, error: JobError) -> None:
+        self._add_problems([Problem(time.time(), "", error.item or "", error.message)])
 
     def _problems_changed(self, notes: list[Note]) -> None:
         self.problems_changed.emit()
@@ -471,7 +498,7 @@ class AppController(QObject):
         self._last = {}
         for record in sessions:  # newest first
             self._last.setdefault(record.partnership, record)
-        self._synced.update(self._last)
+        self._scheduler.note_synced(list(self._last))
         self.sessions_changed.emit()
 
     def _set_counts(self, counts: dict[str, int], *, announce: bool = False) -> None:

@@ -308,6 +308,7 @@ class MainWindow(WindowBase):
                 lambda s: s.remove_partnership(name),
                 lambda _r: self.controller.refresh(),
                 partial(self._show_failure, name, self.tr("removing it")),
+                resources=self.controller.resources(name),  # after a sync that runs
             )
         )
         self._dialogs["remove"] = box

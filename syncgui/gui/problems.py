@@ -19,9 +19,10 @@ from PySide6.QtCore import QCoreApplication
 
 from syncgui.engine.events import SessionResult, Status
 from syncgui.gui import format as fmt
-from syncgui.gui.runs import USER_TRIGGERS
 from syncgui.gui.state import Problem
+from syncgui.service.jobs import JobError
 from syncgui.service.records import Trigger
+from syncgui.service.scheduler import USER_TRIGGERS
 
 __all__ = ["LIMIT", "Outcome", "ProblemBook", "ProblemList"]
 
@@ -96,12 +97,14 @@ class ProblemBook:
         self.list.clear()
         self.erred.clear()
 
-    def failed(self, name: str, message: str, at: float) -> list[Note]:
-        """A session job that failed (the helper raised)."""
+    def failed(self, name: str, error: JobError, at: float) -> list[Note]:
+        """A session job that failed (the helper raised): listed under the partnership
+        (or the item the error names), told once."""
         self.erred.add(name)
-        if not self.list.add([Problem(at, name, name, message)]):
+        if not self.list.add([Problem(at, name, error.item or name, error.message)]):
             return []
-        return [(translate("AppController", "Sync failed"), _about(name, message), "error")]
+        text = _about(name, error.message)
+        return [(translate("AppController", "Sync failed"), text, "error")]
 
     def result(
         self, result: SessionResult, trigger: Trigger, new_conflicts: int, at: float

@@ -27,6 +27,7 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.schedule_dialog import ScheduleFields
 from syncgui.gui.widgets import while_alive, wrapping_label
 from syncgui.gui.wizard_store import StorePage
+from syncgui.service.resources import store_resources
 
 log = logging.getLogger(__name__)
 
@@ -187,6 +188,7 @@ class SettingsPage(QWizardPage):
             lambda s: (s.count_cards(a), s.count_cards(b)),
             while_alive(self, counted),
             while_alive(self, lambda _m: counted(None)),
+            resources=store_resources(a) | store_resources(b),
         )
 
 
@@ -241,6 +243,7 @@ class ReadyPage(QWizardPage):
                 while_alive(
                     self, lambda m: self.preview.setText(self.tr("No preview: %1").replace("%1", m))
                 ),
+                resources=self.controller.resources(name),
             )
         else:
             self.preview.setVisible(False)

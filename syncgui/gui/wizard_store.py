@@ -26,6 +26,7 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import while_alive, wrapping_label
 from syncgui.service.devices import NO_DEVICES_HINT, DeviceReport
 from syncgui.service.records import Place
+from syncgui.service.resources import device_resources
 
 PHONE, FOLDER, FILE = range(3)
 
@@ -192,6 +193,7 @@ class StorePage(QWizardPage):
             lambda s: s.places(device),
             while_alive(self, lambda places: self._show_places(key, places)),
             while_alive(self, self.hint.setText),
+            resources=device_resources(device),  # never beside a sync of the same phone
         )
 
     def _show_places(self, key: str, places: list[Place]) -> None:

@@ -20,7 +20,7 @@ from tests.gui.fake_service import FakeDesktop, make_device
 
 
 def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from tests.gui.fake_service import FakeDesktop, make_conflict
 
 
 def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 def open_dialog(qtbot: QtBot, ctl: AppController, partnership: str | None = None) -> ConflictDialog:
@@ -238,7 +238,7 @@ def test_a_result_after_the_dialog_closed_is_dropped_quietly(
     fake.add_conflict(make_conflict("c1"))
     settle(qtbot, controller)
     fake.gate = threading.Event()
-    controller.sync(["phone"])  # holds the job thread
+    controller.sync(["phone"])  # holds the phone's stores
     dialog = ConflictDialog(controller)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()

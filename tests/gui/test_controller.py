@@ -24,7 +24,7 @@ from tests.gui.fake_service import FakeDesktop, make_conflict
 
 def settle(qtbot: QtBot, ctl: AppController) -> None:
     """Wait until every job ran and reported back."""
-    qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 def activity(ctl: AppController, name: str = "phone") -> Activity:
@@ -35,8 +35,10 @@ def activity(ctl: AppController, name: str = "phone") -> Activity:
 
 @pytest.fixture
 def two(qapp: Any) -> Iterator[tuple[FakeDesktop, AppController]]:
+    """Two partnerships sharing the address book ``vdir:/a``: their sessions run one after
+    the other (``apart`` has two that share nothing)."""
     fake = FakeDesktop(
-        [Partnership("phone", "vdir:/a", "virtual:/p"), Partnership("laptop", "vdir:/b", "vcf:/c")]
+        [Partnership("phone", "vdir:/a", "virtual:/p"), Partnership("laptop", "vdir:/a", "vcf:/c")]
     )
     fake.gate = threading.Event()
     ctl = AppController(fake)
@@ -111,8 +113,37 @@ def test_one_session_per_partnership(qtbot: QtBot, two: tuple[FakeDesktop, AppCo
     assert ctl.sync(["phone"], trigger="change") == []  # running: remembered once
     assert ctl.sync(["phone"], trigger="change") == []
     fake.gate.set()
-    qtbot.waitUntil(lambda: len(fake.triggers) == 3 and ctl.job_runner().pending() == 0)
+    qtbot.waitUntil(lambda: len(fake.triggers) == 3 and ctl.pending_work() == 0)
     assert sorted(fake.triggers) == [("laptop", "manual"), ("phone", "change"), ("phone", "manual")]
+
+
+def test_partnerships_that_share_no_store_sync_at_the_same_time(qtbot: QtBot, qapp: Any) -> None:
+    """And other work goes on meanwhile: the window never waits for a long session."""
+    fake = FakeDesktop(
+        [Partnership("phone", "vdir:/a", "virtual:/p"), Partnership("laptop", "vdir:/b", "vcf:/c")]
+    )
+    fake.gate = threading.Event()
+    ctl = AppController(fake)
+    try:
+        assert ctl.sync() == ["phone", "laptop"]
+        qtbot.waitUntil(
+            lambda: (
+                activity(ctl) is Activity.SYNCING and activity(ctl, "laptop") is Activity.SYNCING
+            ),
+            timeout=5000,
+        )
+        fake.counts["vcf:/x.vcf"] = 7
+        got: list[Any] = []
+        ctl.call(lambda s: s.count_cards("vcf:/x.vcf"), got.append, got.append)
+        qtbot.waitUntil(lambda: got == [7], timeout=5000)  # both sessions still wait
+        assert ctl.is_busy("phone") and ctl.is_busy("laptop")
+        fake.gate.set()
+        settle(qtbot, ctl)
+        assert sorted(fake.triggers) == [("laptop", "manual"), ("phone", "manual")]
+        assert len(set(fake.sync_threads)) == 2
+    finally:
+        fake.gate.set()
+        ctl.shutdown()
 
 
 def test_cancel_a_queued_and_a_running_session(

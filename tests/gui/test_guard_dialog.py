@@ -26,7 +26,7 @@ def settings_dir(tmp_path: Path) -> None:
 
 
 def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 def blocked_dialog(qtbot: QtBot, fake: FakeDesktop, ctl: AppController) -> GuardDialog:

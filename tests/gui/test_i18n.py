@@ -214,7 +214,7 @@ def test_a_german_qm_translates_plurals_formats_notes_and_field_labels(
     window = MainWindow(controller, True)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: controller.job_runner().pending() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: controller.pending_work() == 0, timeout=5000)
     badge = window.findChild(QPushButton, "conflicts:phone")
     assert badge is not None and badge.text() == "2 Konflikte"
     row = window.partnerships.tree.topLevelItem(0)

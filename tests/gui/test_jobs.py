@@ -1,5 +1,7 @@
-"""The one background job thread: work runs off the GUI thread, in order, and its results
-come back on the GUI thread."""
+"""The Qt bridge over the service's job pool: work runs off the GUI thread, jobs that share
+a resource in order, and results come back on the GUI thread. (The pool's and the
+scheduler's rules are tested without Qt in tests/service/test_jobs.py and
+test_scheduler.py.)"""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from pytestqt.qtbot import QtBot
 
 from syncgui.engine.events import CancelToken, Progress
 from syncgui.gui.jobs import JobRunner, ProgressRelay
+from syncgui.service.jobs import JobError
+from syncgui.service.resources import Resource
 
 
 @pytest.fixture
@@ -39,24 +43,45 @@ def test_work_runs_off_the_gui_thread_and_results_come_back_on_it(
     with qtbot.waitSignal(runner.idle, timeout=5000):
         runner.submit(work, done, lambda m: None)
     assert results == [42]
-    assert ran_on == [runner.worker]
+    assert ran_on == runner.pool.threads()
     assert ran_on[0] is not threading.main_thread()
     assert reported_on == [threading.main_thread()]
 
 
 def test_jobs_run_in_order_and_failures_are_reported(qtbot: QtBot, runner: JobRunner) -> None:
     order: list[str] = []
-    failures: list[str] = []
+    failures: list[JobError] = []
 
     def boom() -> None:
         raise ValueError("the disk is on fire")
 
     with qtbot.waitSignal(runner.idle, timeout=5000):
-        for tag in "abc":
+        for tag in "abc":  # undeclared jobs share one lane: in order
             runner.submit(lambda t=tag: order.append(t), lambda r: None, failures.append)
         runner.submit(boom, lambda r: None, failures.append)
     assert order == ["a", "b", "c"]
-    assert failures == ["ValueError: the disk is on fire"]
+    assert [f.message for f in failures] == ["ValueError: the disk is on fire"]
+    assert failures[0].title == "Unexpected error" and "bug" in failures[0].action
+
+
+def test_jobs_that_share_nothing_run_at_the_same_time(qtbot: QtBot, runner: JobRunner) -> None:
+    """A long job on one store does not hold up a job on another."""
+    release = threading.Event()
+    got: list[tuple[str, object]] = []
+
+    def short_done(result: object) -> None:  # GUI thread, while the long job still runs
+        got.append(("short", result))
+        release.set()
+
+    with qtbot.waitSignal(runner.idle, timeout=5000):
+        runner.submit(
+            lambda: release.wait(5),
+            lambda r: got.append(("long", r)),
+            lambda e: None,
+            resources={Resource("store", "a")},
+        )
+        runner.submit(lambda: 1, short_done, lambda e: None, resources={Resource("store", "b")})
+    assert got == [("short", 1), ("long", True)]
 
 
 def test_a_job_cancelled_before_it_starts_is_skipped(qtbot: QtBot, runner: JobRunner) -> None:
@@ -128,10 +153,21 @@ def test_a_job_ending_after_its_runner_was_deleted_stops_the_thread_quietly(
 
     runner.submit(work, lambda _r: None, lambda _m: None)
     runner.submit(lambda: 2, lambda _r: None, lambda _m: None)
-    thread = runner.worker
+    qtbot_wait_until_started(runner)
+    threads = runner.pool.threads()
     shiboken6.delete(runner)
     shiboken6.delete(relay)
     release.set()
-    thread.join(5)
-    assert not thread.is_alive()
+    for thread in threads:
+        thread.join(5)
+    assert not any(t.is_alive() for t in threads)
     assert raised == []
+
+
+def qtbot_wait_until_started(runner: JobRunner) -> None:
+    """The pool starts its threads as jobs come: wait until one has."""
+    import time
+
+    deadline = time.monotonic() + 5
+    while not runner.pool.threads() and time.monotonic() < deadline:
+        time.sleep(0.01)

@@ -24,7 +24,7 @@ from tests.gui.fake_service import FakeDesktop, make_conflict, make_device
 
 
 def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 def make_window(qtbot: QtBot, ctl: AppController, has_tray: bool = True) -> MainWindow:
@@ -527,7 +527,9 @@ def test_quit_asks_while_resolves_still_wait(
     quits: list[bool] = []
     window.quit_requested.connect(lambda: quits.append(True))
     gate = threading.Event()
-    controller.call(lambda _s: gate.wait(5), lambda _r: None, lambda _m: None)  # holds the thread
+    # holds the phone's stores: the resolves wait behind it
+    phone = controller.resources("phone")
+    controller.call(lambda _s: gate.wait(5), lambda _r: None, lambda _m: None, resources=phone)
     try:
         controller.resolve("c1", "phone", "a")
         controller.resolve("c2", "phone", "a")

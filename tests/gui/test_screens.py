@@ -128,7 +128,7 @@ def test_screenshots(
     ctl = AppController(fake)
     lightness: dict[str, float] = {}
     try:
-        qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+        qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
         for theme, palette in palettes:
             qapp.setPalette(palette)
             window = MainWindow(ctl, True)
@@ -143,7 +143,7 @@ def test_screenshots(
             qtbot.waitUntil(bar.isVisible, timeout=5000)
             save(qtbot, window, out / f"main-window-syncing-{theme}.png")
             fake.gate.set()
-            qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+            qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
             fake.gate = None
 
             dialog = ConflictDialog(ctl, None, window)

@@ -18,7 +18,7 @@ PHONE_FILE = "mtp:SER123/Internal/Contacts/contacts.vcf"
 
 
 def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.job_runner().pending() == 0, timeout=5000)
+    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 @pytest.fixture
@@ -185,7 +185,8 @@ def test_cancel_while_adding_removes_it_once_added(
     wizard = open_wizard(qtbot, controller)
     choose_folder_then_phone_file(qtbot, controller, wizard)
     gate = threading.Event()
-    controller.call(lambda _s: gate.wait(5), lambda _r: None, lambda _m: None)  # holds the thread
+    # holds the lane of undeclared calls: adding the partnership waits behind it
+    controller.call(lambda _s: gate.wait(5), lambda _r: None, lambda _m: None)
     qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), Qt.MouseButton.LeftButton)
     wizard.reject()
     gate.set()
