@@ -576,3 +576,11 @@ def test_damaged_key_recovery_matches_the_codec() -> None:
         fn = find_value(raw, "FN")
         if fn is not None:
             assert " ".join(fn.split()) == info.label
+
+
+def test_a_utf16_file_is_named_as_such_not_as_binary(tmp_path: Path) -> None:
+    path = tmp_path / "u.vcf"
+    path.write_bytes("BEGIN:VCARD\r\nVERSION:3.0\r\nFN:A\r\nEND:VCARD\r\n".encode("utf-16"))
+    with pytest.raises(StoreUnavailable, match=r"written in UTF-16.*save it as UTF-8"):
+        open_file_store(str(path)).list(None)
+    assert path.read_bytes().startswith(b"\xff\xfe")  # untouched

@@ -30,7 +30,14 @@ from syncgui.providers.vcard.folder import (
     write_temp,
 )
 from syncgui.providers.vcard.format import VCardFormat, describe_card
-from syncgui.providers.vcard.split import Span, cardlike, find_value, line_break, split_cards
+from syncgui.providers.vcard.split import (
+    Span,
+    cardlike,
+    find_value,
+    line_break,
+    split_cards,
+    wide_encoding,
+)
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +291,12 @@ class VCardFileProvider:
         data, st = self._read_file()
         spans = split_cards(data)
         if not spans and data.strip():
+            wide = wide_encoding(data)
+            if wide is not None:
+                raise StoreUnavailable(
+                    f"{self._path} is written in {wide}, which syncgui does not read; save "
+                    "it as UTF-8 (most programs offer that when exporting) and sync again."
+                )
             kind = "binary data" if b"\x00" in data else "no BEGIN:VCARD line"
             raise StoreUnavailable(
                 f"{self._path} is not a vCard file ({kind}); is it the right file?"
