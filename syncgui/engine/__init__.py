@@ -30,8 +30,8 @@ from syncgui.engine.events import (
     SessionSettings,
     Status,
 )
-from syncgui.engine.format import FieldClash, ItemFormat, ItemInfo, MergeOutcome
 from syncgui.engine.ids import Version
+from syncgui.engine.itemformat import FieldClash, FieldPair, ItemFormat, ItemInfo, MergeOutcome
 from syncgui.engine.items import ConflictKind, ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.memory import MemoryReplica
@@ -54,6 +54,7 @@ __all__ = [
     "Entry",
     "Event",
     "FieldClash",
+    "FieldPair",
     "HistoryRecord",
     "HistorySink",
     "ItemFormat",

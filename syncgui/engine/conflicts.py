@@ -12,8 +12,8 @@ from typing import Literal
 
 from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import SyncError
-from syncgui.engine.format import Side
 from syncgui.engine.ids import gid_for_uid, synthesize_uid
+from syncgui.engine.itemformat import MergeSide
 from syncgui.engine.items import Action, Adopt, ItemMeta, Put, Remove, StoredConflict
 from syncgui.engine.policies import relabel
 from syncgui.engine.replica import HistorySink, Replica
@@ -83,7 +83,8 @@ def _actions(
         )
         data = dest.format.as_copy(theirs, uid, conflict.source_name)
         return [*keep_ours, Put(copy, data, None, agreed=False)]
-    sides: dict[str, Side] = {source_side: "theirs", ("b" if source_side == "a" else "a"): "ours"}
+    other_side = "b" if source_side == "a" else "a"
+    sides: dict[str, MergeSide] = {source_side: "theirs", other_side: "ours"}
     choice = {field: sides[side] for field, side in prefer.items()}
     default = sides["a"]
     base = bases.get(conflict.gid, dest.knowledge(), conflict.knowledge)

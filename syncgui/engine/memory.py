@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem, ItemProblem, ItemRejected
-from syncgui.engine.format import ItemFormat
 from syncgui.engine.ids import Version, gid_for_uid, new_replica_id, synthesize_uid
+from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.items import (
     Action,
     Adopt,

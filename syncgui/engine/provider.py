@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 from syncgui.engine.errors import ItemProblem
-from syncgui.engine.format import ItemFormat
+from syncgui.engine.itemformat import ItemFormat
 
 
 class Entry(NamedTuple):

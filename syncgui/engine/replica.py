@@ -12,8 +12,8 @@ from typing import Protocol
 
 from syncgui.engine.clock import ClockVector
 from syncgui.engine.errors import ItemProblem
-from syncgui.engine.format import ItemFormat
 from syncgui.engine.ids import Version
+from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.items import Action, ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.provider import Capabilities

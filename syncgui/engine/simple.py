@@ -14,9 +14,9 @@ from collections.abc import Iterable, Sequence
 
 from syncgui.engine.detection import ChangeDetector, ReadCache
 from syncgui.engine.errors import BadItem, ItemProblem, StoreUnavailable, SyncError
-from syncgui.engine.format import ItemFormat
 from syncgui.engine.hosted import HostedMetadata
 from syncgui.engine.ids import Version, content_hash
+from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.items import (
     Action,
     Adopt,

@@ -12,10 +12,10 @@ from typing import Protocol
 
 from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import SyncError
+from syncgui.engine.itemformat import FieldPair
 from syncgui.engine.items import StoredConflict
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.simple import SimpleReplica
-from syncgui.providers.vcard.compare import FieldPair, field_rows
 from syncgui.service.config import Partnership, PartnershipBook
 from syncgui.service.errors import ConfigError
 from syncgui.service.paths import Paths
@@ -94,7 +94,7 @@ def _detail(
     can_merge = view.a is not None and view.b is not None and view.unreachable is None
     clashes = _clashes(view, holder, c, bases) if can_merge else set()
     try:
-        pairs = field_rows(view.a, view.b)
+        pairs = holder.format.compare(view.a, view.b)
     except SyncError as err:  # a card that cannot be read: the dialog shows no fields
         log.warning("conflict %s: %s", view.id, err.message)
         pairs = []

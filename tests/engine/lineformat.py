@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from syncgui.engine.errors import BadItem
-from syncgui.engine.format import FieldClash, ItemInfo, MergeOutcome, Side
+from syncgui.engine.itemformat import FieldClash, ItemInfo, MergeOutcome, MergeSide
 
 
 def parse(data: bytes) -> dict[str, str]:
@@ -49,7 +49,7 @@ class LineFormat:
         return fa == fb
 
     def _merge(
-        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side] | None
+        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, MergeSide] | None
     ) -> MergeOutcome:
         b = parse(base) if base else {}
         o, t = parse(ours), parse(theirs)
@@ -78,7 +78,7 @@ class LineFormat:
         return self._merge(base, ours, theirs, None)
 
     def merge_choosing(
-        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side]
+        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, MergeSide]
     ) -> bytes:
         data = self._merge(base, ours, theirs, prefer).data
         assert data is not None

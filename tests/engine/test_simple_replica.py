@@ -13,8 +13,8 @@ import pytest
 from syncgui.engine.conflicts import resolve_stored
 from syncgui.engine.errors import ItemProblem, ItemRejected, ItemUnreadable, StoreUnavailable
 from syncgui.engine.events import CancelToken, Event, Progress, Status
-from syncgui.engine.format import ItemFormat, ItemInfo
 from syncgui.engine.ids import gid_for_uid
+from syncgui.engine.itemformat import ItemFormat, ItemInfo
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
 from syncgui.engine.replica import Replica

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncgui.engine.errors import BadItem
-from syncgui.engine.format import ItemInfo
+from syncgui.engine.itemformat import ItemInfo
 from syncgui.providers.vcard import format as format_module
 from syncgui.providers.vcard.card import Card, parse_card
 from syncgui.providers.vcard.format import describe_card

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from syncgui.engine.errors import BadItem
-from syncgui.engine.format import ItemFormat, ItemInfo
+from syncgui.engine.itemformat import ItemFormat, ItemInfo
 from syncgui.providers.vcard.card import parse_card
 from syncgui.providers.vcard.format import VCardFormat, describe_card
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncgui.engine.format import FieldClash
+from syncgui.engine.itemformat import FieldClash
 from syncgui.providers.vcard.card import parse_card
 from syncgui.providers.vcard.merge import merge_cards, merge_cards_choosing, same_cards
 from syncgui.providers.vcard.values import binary_value, display

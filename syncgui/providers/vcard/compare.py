@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from syncgui.engine.itemformat import FieldPair
 from syncgui.providers.vcard.card import ContentLine, parse_card
 from syncgui.providers.vcard.merge import fields_of
 from syncgui.providers.vcard.values import display, type_values
@@ -61,18 +62,6 @@ HIDDEN = frozenset({"BEGIN", "END", "VERSION", "PRODID", "REV", "UID"})
 # Type words that say nothing to the user (defaults, encodings)
 _QUIET_TYPES = frozenset({"PREF", "INTERNET", "VOICE", "X400", "INTL", "POSTAL", "PARCEL"})
 _APPLE_LABEL = ("_$!<", ">!$_")
-
-
-@dataclass(frozen=True, slots=True)
-class FieldPair:
-    """One row: ``field`` is the vCard property name, ``a``/``b`` each side's display text
-    (None: that side has no such value), ``same`` True when both say the same thing."""
-
-    field: str
-    label: str
-    a: str | None
-    b: str | None
-    same: bool
 
 
 @dataclass(frozen=True, slots=True)

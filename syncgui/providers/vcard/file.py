@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 
 from syncgui.engine.errors import BadItem, ItemProblem, ItemRejected, ItemVanished, StoreUnavailable
-from syncgui.engine.format import ItemFormat, ItemInfo
 from syncgui.engine.ids import content_hash
+from syncgui.engine.itemformat import ItemFormat, ItemInfo
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
 from syncgui.providers.vcard.folder import (
     fsync_folder,

@@ -30,7 +30,7 @@ from syncgui.engine.errors import (
     ItemVanished,
     StoreUnavailable,
 )
-from syncgui.engine.format import ItemFormat
+from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
 from syncgui.providers.vcard.format import VCardFormat
 from syncgui.providers.vcard.split import quick_card_problem

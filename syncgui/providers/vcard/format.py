@@ -1,4 +1,4 @@
-"""The vCard :class:`~syncgui.engine.format.ItemFormat`: names, UIDs, copies and merges.
+"""The vCard :class:`~syncgui.engine.itemformat.ItemFormat`: names, UIDs, copies and merges.
 
 Every operation keeps the card's original bytes except for the lines it must change:
 :meth:`VCardFormat.with_uid` adds exactly one line, :meth:`VCardFormat.as_copy` changes
@@ -12,9 +12,10 @@ import re
 from collections.abc import Mapping
 
 from syncgui.engine.errors import BadItem
-from syncgui.engine.format import ItemInfo, MergeOutcome, Side
 from syncgui.engine.ids import content_hash
+from syncgui.engine.itemformat import FieldPair, ItemInfo, MergeOutcome, MergeSide
 from syncgui.providers.vcard.card import Card, parse_card
+from syncgui.providers.vcard.compare import field_rows
 from syncgui.providers.vcard.merge import merge_cards, merge_cards_choosing, same_cards
 from syncgui.providers.vcard.split import find_value
 from syncgui.providers.vcard.values import display, text_line
@@ -128,7 +129,7 @@ def _uid_position(card: Card) -> int:
 
 
 class VCardFormat:
-    """:class:`~syncgui.engine.format.ItemFormat` for vCard 2.1, 3.0 and 4.0 data."""
+    """:class:`~syncgui.engine.itemformat.ItemFormat` for vCard 2.1, 3.0 and 4.0 data."""
 
     def describe(self, data: bytes) -> ItemInfo:
         return describe_card(data)
@@ -142,10 +143,13 @@ class VCardFormat:
     def same(self, a: bytes, b: bytes) -> bool:
         return same_cards(a, b)
 
+    def compare(self, a: bytes | None, b: bytes | None) -> list[FieldPair]:
+        return field_rows(a, b)
+
     def merge(self, base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:
         return merge_cards(base, ours, theirs)
 
     def merge_choosing(
-        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side]
+        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, MergeSide]
     ) -> bytes:
         return merge_cards_choosing(base, ours, theirs, prefer)

@@ -39,7 +39,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from syncgui.engine.format import FieldClash, MergeOutcome, Side
+from syncgui.engine.itemformat import FieldClash, MergeOutcome, MergeSide
 from syncgui.providers.vcard.card import Card, parse_card
 from syncgui.providers.vcard.values import display, meaning, transplant
 
@@ -111,7 +111,7 @@ def merge_cards(base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:
 
 
 def merge_cards_choosing(
-    base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side]
+    base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, MergeSide]
 ) -> bytes:
     """Merge, settling each clashing field (by FieldClash.field) as ``prefer`` says;
     fields not named there keep ours."""
@@ -181,7 +181,7 @@ class _Merge:
     """One merge: decisions per field, collected as edits of ours' lines."""
 
     def __init__(
-        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side] | None
+        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, MergeSide] | None
     ) -> None:
         base_card = parse_card(base, what="The base card") if base is not None else None
         self.base = fields_of(base_card) if base_card is not None else None
@@ -242,7 +242,7 @@ class _Merge:
 
     def _decide(
         self, name: str, ours: tuple[object, ...], theirs: tuple[object, ...]
-    ) -> Side | None:
+    ) -> MergeSide | None:
         if name == "PRODID":
             return "ours"
         if name == "REV":

@@ -18,7 +18,7 @@ import os
 from collections.abc import Sequence
 
 from syncgui.engine.errors import StoreUnavailable
-from syncgui.engine.format import ItemFormat
+from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.provider import Capabilities, Intent, Listing, Written, release
 from syncgui.providers.mtp.backend import MtpBackend, MtpError
 from syncgui.providers.mtp.phone.connection import Connection

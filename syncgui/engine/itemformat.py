@@ -11,7 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Side = Literal["ours", "theirs"]
+#: in a merge, the destination's copy ("ours") or the incoming one ("theirs")
+MergeSide = Literal["ours", "theirs"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,20 @@ class FieldClash:
     base: str | None
     ours: str | None
     theirs: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FieldPair:
+    """One row of two versions of an item shown side by side: ``field`` is the format's
+    name for it (a vCard property), ``label`` the user's word for it, ``a``/``b`` each
+    side's display text (None: that side has no such value), ``same`` True when both say
+    the same thing."""
+
+    field: str
+    label: str
+    a: str | None
+    b: str | None
+    same: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +74,17 @@ class ItemFormat(Protocol):
         """True when ``a`` and ``b`` carry the same content (ignoring encoding details)."""
         ...
 
+    def compare(self, a: bytes | None, b: bytes | None) -> list[FieldPair]:
+        """Two versions field by field, for the conflict dialog (None: that side deleted);
+        raises :class:`~syncgui.engine.errors.BadItem` for data that cannot be read."""
+        ...
+
     def merge(self, base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:
         """Three-way merge; ``ours`` lines stay byte-identical where untouched."""
         ...
 
     def merge_choosing(
-        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, Side]
+        self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, MergeSide]
     ) -> bytes:
         """Merge, settling each clashing field by ``prefer`` (default: ``ours``)."""
         ...
