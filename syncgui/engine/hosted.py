@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from syncgui.engine.errors import SyncError
 from syncgui.engine.ids import new_replica_id
@@ -68,6 +68,15 @@ class MetadataHost(Protocol):
         """Replace the saved state so that an interruption at any instant leaves either
         the old or the new one readable."""
         ...
+
+
+@runtime_checkable
+class HostsMetadata(Protocol):
+    """A store that declares ``Capabilities.hosts_metadata``: its metadata host, or None
+    when it cannot keep one now (a read-only storage keeps it on the computer instead)."""
+
+    @property
+    def metadata_host(self) -> MetadataHost | None: ...
 
 
 def snapshot(meta: MetadataStore, *, tick: int, generation: bytes) -> ReplicaState:

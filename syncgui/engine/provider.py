@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from syncgui.engine.errors import ItemProblem
 from syncgui.engine.itemformat import ItemFormat
@@ -64,6 +64,10 @@ class Capabilities:
     can_delete: bool = True
     # why the store cannot be written, in words for the user ("the folder is read-only")
     read_only_reason: str = ""
+    # the store's writes are not atomic: it implements BatchJournal (a phone over MTP)
+    journal: bool = False
+    # the store keeps its replica's id and knowledge itself (``metadata_host``, a phone)
+    hosts_metadata: bool = False
     # Largest batch worth committing at once; None: the engine's default.
     # A store that rewrites one file per commit asks for "everything at once" (0).
     batch_size: int | None = None
@@ -86,6 +90,7 @@ class Intent:
     delete: bool = False
 
 
+@runtime_checkable
 class BatchJournal(Protocol):
     """Optional, for stores whose writes are not atomic (a phone over MTP replaces a file by
     deleting and uploading it). The engine calls :meth:`begin_batch` with every write of a

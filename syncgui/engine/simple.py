@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from syncgui.engine.detection import ChangeDetector, ReadCache
 from syncgui.engine.errors import BadItem, ItemProblem, StoreUnavailable, SyncError
-from syncgui.engine.hosted import HostedMetadata
+from syncgui.engine.hosted import HostedMetadata, HostsMetadata, MetadataHost
 from syncgui.engine.ids import Version, content_hash
 from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.items import (
@@ -30,6 +30,7 @@ from syncgui.engine.items import (
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.metadata import ItemRow, MetadataStore
 from syncgui.engine.provider import (
+    BatchJournal,
     Capabilities,
     Intent,
     SimpleStore,
@@ -96,7 +97,7 @@ class SimpleReplica:
     # -- change detection -----------------------------------------------------------------
 
     def detect(self) -> DetectReport:
-        host = getattr(self.store, "metadata_host", None)
+        host = _metadata_host(self.store) if self._hosted is None else None
         if host is not None and self._hosted is None:
             hosted = HostedMetadata(self.meta, host)
             hosted.adopt()  # a phone keeps its own replica id and knowledge
@@ -279,8 +280,8 @@ class SimpleReplica:
         self, actions: Sequence[Action], rows: dict[bytes, ItemRow], failed: set[bytes]
     ) -> None:
         """Tell a journaling store (BatchJournal) every write of the batch before the first."""
-        begin = getattr(self.store, "begin_batch", None)
-        if begin is None:
+        journal = _journal(self.store)
+        if journal is None:
             return
         intents = []
         for action in actions:
@@ -294,7 +295,7 @@ class SimpleReplica:
             elif isinstance(action, (Remove, Forget)) and key is not None:
                 intents.append(Intent(key, action.meta.uid, delete=True))
         if intents:
-            begin(intents)
+            journal.begin_batch(intents)
 
     def _write(
         self, action: Action, row: ItemRow | None, old: bytes | None, out: BatchOutcome
@@ -358,6 +359,27 @@ class SimpleReplica:
     def _version(self, action: Put | Remove | Adopt) -> Version:
         given = action.version
         return given if given is not None else self.meta.next_version()
+
+
+# -- the optional store roles, declared in Capabilities and checked here alone ---------------
+
+
+def _journal(store: SimpleStore) -> BatchJournal | None:
+    """The store's batch journal, when it declares one."""
+    if not store.capabilities.journal:
+        return None
+    if not isinstance(store, BatchJournal):
+        raise TypeError(f"{store!r} declares a journal but has no begin_batch()")
+    return store
+
+
+def _metadata_host(store: SimpleStore) -> MetadataHost | None:
+    """Where the store keeps its own replica metadata, when it declares that it does."""
+    if not store.capabilities.hosts_metadata:
+        return None
+    if not isinstance(store, HostsMetadata):
+        raise TypeError(f"{store!r} declares hosted metadata but has no metadata_host")
+    return store.metadata_host
 
 
 def _floor(knowledge: Knowledge) -> dict[bytes, int]:

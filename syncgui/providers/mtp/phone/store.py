@@ -71,7 +71,13 @@ class PhoneStore:
         reason = ""
         if read_only and self._conn is not None:
             reason = f"the phone's storage {self._conn.storage.description} is write-protected"
-        return Capabilities(read_only=read_only, read_only_reason=reason, batch_size=batch)
+        return Capabilities(
+            read_only=read_only,
+            read_only_reason=reason,
+            batch_size=batch,
+            journal=True,
+            hosts_metadata=True,
+        )
 
     @property
     def format(self) -> ItemFormat:
