@@ -28,13 +28,8 @@ from syncgui.providers.vcard.split import (
     single_card_problem,
     split_cards,
 )
-from syncgui.providers.vcard.values import (
-    binary_value,
-    decode_bytes,
-    decode_charset,
-    meaning,
-    text_codec,
-)
+from syncgui.providers.vcard.text import decode_bytes, decode_charset, text_codec
+from syncgui.providers.vcard.values import binary_value, meaning
 
 CARDS = Path(__file__).parent.parent / "data" / "cards"
 GOOD = sorted(p.name for p in CARDS.iterdir() if not p.name.startswith("broken-"))

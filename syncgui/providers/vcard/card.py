@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem
 from syncgui.providers.vcard.split import split_cards, wide_encoding
-from syncgui.providers.vcard.values import (
+from syncgui.providers.vcard.text import (
     decode_bytes,
     split_escaped,
     split_outside_quotes,

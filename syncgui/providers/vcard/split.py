@@ -47,7 +47,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from syncgui.providers.vcard.values import decode_charset
+from syncgui.providers.vcard.text import decode_charset
 
 # Every ":VCARD" (any case); the literal ":" lets the regex engine scan a 100 MB file in a
 # fraction of a second. What is before and after it is looked at in Python, per hit.
