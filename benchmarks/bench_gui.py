@@ -1,7 +1,7 @@
 """Desktop app benchmark: how long the GUI event loop stalls during a big sync, and how long
 `syncgui` takes from start to a shown window beside a bare PySide6 window.
 
-Stall: the real app (the same objects `syncgui` builds: DesktopService, AppController, the
+Stall: the real app (the same objects `syncgui` builds: SyncService, AppController, the
 main window, on the offscreen platform or the given display) syncs N generated contacts
 (benchmarks/cards.py) from a folder into the virtual phone and then runs a no-op sync. A
 timer due every 5 ms records how late each tick comes; the longest lateness is the longest

@@ -17,15 +17,19 @@ from datetime import datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from syncgui.engine.errors import SyncError
-from syncgui.engine.events import CancelToken, Direction, Policy, SessionResult, Status
-from syncgui.service.errors import ConfigError
-from syncgui.service.facade import ConflictView, SyncService
-from syncgui.service.logs import setup_logging
-from syncgui.service.paths import resolve_paths
+from syncgui.engine import CancelToken, Direction, Policy, SessionResult, Status, SyncError
+from syncgui.service import (
+    NO_DEVICES_HINT,
+    ConfigError,
+    ConflictView,
+    SyncService,
+    resolve_paths,
+    run_demo,
+    setup_logging,
+)
 
 if TYPE_CHECKING:
-    from syncgui.service.devices import DeviceReport
+    from syncgui.service import DeviceReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFLICTS, EXIT_BLOCKED = 0, 1, 2, 3, 4
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for ls or git cut short
@@ -210,15 +214,11 @@ def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
         return EXIT_OK
     if cmd == "devices":
         return _devices(service, args)
-    from syncgui.service import demo
-
-    return demo.run_demo(args.dir, print)
+    return run_demo(args.dir, print)
 
 
 def _devices(service: SyncService, args: argparse.Namespace) -> int:
-    from syncgui.service.devices import NO_DEVICES_HINT, DeviceService  # loads MTP code
-
-    listing = DeviceService(service.paths).list_devices()
+    listing = service.list_devices()
     if args.json:
         print(json.dumps([d.to_json() for d in listing.devices], indent=2, ensure_ascii=False))
         for note in listing.notes:

@@ -19,10 +19,10 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from syncgui.engine.bases import BaseStore
 from syncgui.engine.events import Direction, Event, Policy, SessionResult, SessionSettings
 from syncgui.engine.ids import gid_for_uid
 from syncgui.engine.memory import MemoryReplica
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import SimpleStore
 from syncgui.engine.replica import Replica

@@ -10,7 +10,6 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine
 
-from syncgui.engine.bases import BaseStore
 from syncgui.engine.events import (
     ConflictFound,
     Direction,
@@ -21,6 +20,7 @@ from syncgui.engine.events import (
 )
 from syncgui.engine.ids import gid_for_uid
 from syncgui.engine.memory import MemoryReplica
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.session import SyncSession
 from tests.sync_stores import FMT, Stores, parse, render
 

@@ -5,9 +5,7 @@ The names below are the public API the service, the CLI and the GUI use."""
 
 from __future__ import annotations
 
-from syncgui.engine.bases import BaseStore
 from syncgui.engine.clock import ClockVector
-from syncgui.engine.conflicts import ConflictGone, Keep, resolve_stored
 from syncgui.engine.errors import (
     BadItem,
     ItemProblem,
@@ -19,10 +17,12 @@ from syncgui.engine.errors import (
     SyncError,
 )
 from syncgui.engine.events import (
+    Approval,
     CancelToken,
     ConflictFound,
     Direction,
     Event,
+    EventSink,
     PassCounts,
     Policy,
     Progress,
@@ -35,13 +35,16 @@ from syncgui.engine.itemformat import FieldClash, FieldPair, ItemFormat, ItemInf
 from syncgui.engine.items import ConflictKind, ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.memory import MemoryReplica
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import Capabilities, Entry, Listing, SimpleStore, Written
 from syncgui.engine.replica import HistoryRecord, HistorySink, Replica
+from syncgui.engine.resolutions import ConflictGone, Keep, resolve_stored
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 
 __all__ = [
+    "Approval",
     "BadItem",
     "BaseStore",
     "CancelToken",
@@ -53,6 +56,7 @@ __all__ = [
     "Direction",
     "Entry",
     "Event",
+    "EventSink",
     "FieldClash",
     "FieldPair",
     "HistoryRecord",

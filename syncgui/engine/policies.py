@@ -12,7 +12,6 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import SyncError
 from syncgui.engine.events import Outcome, Policy, Side
 from syncgui.engine.ids import gid_for_uid, synthesize_uid
@@ -27,6 +26,7 @@ from syncgui.engine.items import (
     StoredConflict,
 )
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.replica import Replica
 
 

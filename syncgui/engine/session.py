@@ -11,7 +11,6 @@ import logging
 from dataclasses import dataclass
 
 from syncgui.engine.applier import Decision, Verdict
-from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import ItemProblem, SyncError
 from syncgui.engine.events import (
     CancelToken,
@@ -28,6 +27,7 @@ from syncgui.engine.events import (
     Status,
 )
 from syncgui.engine.items import ItemMeta
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.policies import ConflictContext, resolve
 from syncgui.engine.replica import HistorySink, Replica
 from syncgui.engine.transfer import OneWayPass, PassReport, Plan

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from syncgui.engine.applier import ChangeApplier, Decision, Verdict, decide
-from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.events import (
     CancelToken,
@@ -28,6 +27,7 @@ from syncgui.engine.events import (
 )
 from syncgui.engine.items import Action, Forget, ItemMeta
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.policies import ConflictContext
 from syncgui.engine.replica import HistorySink, Replica
 

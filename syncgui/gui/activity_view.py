@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from syncgui.gui import format as fmt
+from syncgui.gui import wording
 from syncgui.gui.controller import AppController
+from syncgui.gui.state import Problem
 from syncgui.gui.widgets import wrapping_label
-from syncgui.service.records import SessionRecord
+from syncgui.service import SessionRecord
 
 
 def size_columns(tree: QTreeWidget, samples: list[str]) -> None:
@@ -44,7 +45,7 @@ class ActivityView(QWidget):
             [self.tr("When"), self.tr("Partnership"), self.tr("Started"), self.tr("What happened")]
         )
         self.tree.setAllColumnsShowFocus(True)
-        size_columns(self.tree, [fmt.local_time(1.7e9), "M" * 12, self.tr("phone connected")])
+        size_columns(self.tree, [wording.local_time(1.7e9), "M" * 12, self.tr("phone connected")])
         self.empty = wrapping_label(self.tr("No syncs yet."), self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -59,7 +60,7 @@ class ActivityView(QWidget):
             return self.tr("first store"), self.tr("second store")
         devices = self.controller.devices()
         p = row.partnership
-        return fmt.store_name(p.a, devices), fmt.store_name(p.b, devices)
+        return wording.store_name(p.a, devices), wording.store_name(p.b, devices)
 
     def _on_sessions_changed(self) -> None:
         records = self.controller.sessions()
@@ -76,23 +77,23 @@ class ActivityView(QWidget):
 
     def _item(self, record: SessionRecord) -> QTreeWidgetItem:
         a, b = self._names(record.partnership)
-        summary = fmt.changes_text(record, a, b)
+        summary = wording.changes_text(record, a, b)
         status = {
             "failed": self.tr("Failed: %1"),
             "blocked": self.tr("Stopped before deleting: %1"),
             "cancelled": self.tr("Cancelled: %1"),
         }.get(record.status, "%1")
         if record.status == "blocked":
-            summary = fmt.plural(
+            summary = wording.plural(
                 len(record.blocked_items),
                 self.tr("would delete {n} contact from %1"),
                 self.tr("would delete {n} contacts from %1"),
             ).replace("%1", record.blocked_store or "")
         item = QTreeWidgetItem(
             [
-                fmt.local_time(record.finished),
+                wording.local_time(record.finished),
                 record.partnership,
-                fmt.trigger_text(record.trigger),
+                wording.trigger_text(record.trigger),
                 status.replace("%1", summary),
             ]
         )
@@ -138,7 +139,7 @@ class ProblemsView(QWidget):
                 self.tr("Problem"),
             ]
         )
-        size_columns(self.tree, [fmt.local_time(1.7e9), "M" * 12, "M" * 16])
+        size_columns(self.tree, [wording.local_time(1.7e9), "M" * 12, "M" * 16])
         self.empty = wrapping_label(self.tr("No problems."), self)
         self.clear_button = QPushButton(self.tr("C&lear problems"), self)
         self.clear_button.setObjectName("clearProblems")
@@ -159,10 +160,18 @@ class ProblemsView(QWidget):
         self.tree.clear()
         icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         for p in problems:
-            item = QTreeWidgetItem([fmt.local_time(p.at), p.partnership, p.item, p.message])
+            item = QTreeWidgetItem([wording.local_time(p.at), p.partnership, p.item, p.message])
             item.setIcon(0, icon)
-            item.setToolTip(3, p.message)
+            tip = problem_tip(p)
+            for column in range(item.columnCount()):
+                item.setToolTip(column, tip)
             self.tree.addTopLevelItem(item)
         self.empty.setVisible(not problems)
         self.clear_button.setEnabled(bool(problems))
         self.count_changed.emit(len(problems))
+
+
+def problem_tip(p: Problem) -> str:
+    """A problem's tooltip: what failed (a failed job's title), what went wrong, and what to
+    do about it, each on a line of its own (a contact's problem has its message only)."""
+    return "\n".join(line for line in (p.title, p.message, p.action) if line)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from syncgui.gui.autosync import AutoSync
     from syncgui.gui.controller import AppController
     from syncgui.gui.tray import TrayIcon
-    from syncgui.service.paths import Paths
+    from syncgui.service import Paths
 
 __all__ = ["autostart_command", "main", "parse_args"]
 
@@ -82,8 +82,7 @@ def autostart_command(args: argparse.Namespace | None = None) -> list[str]:
 
 def _profile(args: argparse.Namespace) -> tuple[Paths, bool]:
     """The folders to use, and whether they are the demo profile's."""
-    from syncgui.service.demo import demo_paths, ensure_demo
-    from syncgui.service.paths import resolve_paths
+    from syncgui.service import demo_paths, ensure_demo, resolve_paths
 
     paths = resolve_paths(args.config_dir, args.data_dir)
     demo = bool(args.demo) or (args.demo_if_unconfigured and not _configured(paths))
@@ -95,8 +94,7 @@ def _profile(args: argparse.Namespace) -> tuple[Paths, bool]:
 
 
 def _configured(paths: Paths) -> bool:
-    from syncgui.service.errors import ConfigError
-    from syncgui.service.facade import SyncService
+    from syncgui.service import ConfigError, SyncService
 
     try:
         return bool(SyncService(paths).partnerships())
@@ -155,8 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the desktop app; returns the exit status."""
     started = time.perf_counter()
     args = parse_args(argv)
-    from syncgui.service.logs import setup_logging
-    from syncgui.service.paths import resolve_paths
+    from syncgui.service import resolve_paths, setup_logging
 
     setup_logging(resolve_paths(args.config_dir, args.data_dir).log_dir, args.verbose)
     try:
@@ -241,12 +238,12 @@ def _build(
     from syncgui.gui.icons import app_icon
     from syncgui.gui.main_window import MainWindow
     from syncgui.gui.tray import tray_available
-    from syncgui.service.desktop import DesktopService
+    from syncgui.service import SyncService
 
     app.setWindowIcon(app_icon())
     has_tray = tray_available()
     app.setQuitOnLastWindowClosed(not has_tray)
-    service = DesktopService(paths, demo=demo)
+    service = SyncService(paths, demo=demo)
     controller = AppController(service)
     window = MainWindow(controller, has_tray=has_tray, autostart_command=autostart)
     window.quit_requested.connect(app.quit)

@@ -23,10 +23,8 @@ from pathlib import Path
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 
 from syncgui.gui.controller import AppController
-from syncgui.gui.port import DesktopPort
 from syncgui.gui.state import Activity
-from syncgui.service.devices import DeviceEvent
-from syncgui.service.records import Schedule
+from syncgui.service import DeviceEvent, Schedule, SyncPort
 
 __all__ = ["AutoSync"]
 
@@ -188,7 +186,7 @@ class AutoSync(QObject):
     def _load_watches(self) -> None:
         names = [n for n, s in self._schedules.items() if s.on_change]
 
-        def paths(service: DesktopPort) -> dict[str, list[Path]]:  # job thread
+        def paths(service: SyncPort) -> dict[str, list[Path]]:  # job thread
             return {n: _with_files(service.watched_paths(n)) for n in names}
 
         self.controller.call(

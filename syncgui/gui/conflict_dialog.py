@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from syncgui.engine.conflicts import Keep
-from syncgui.gui import format as fmt
+from syncgui.engine import Keep
+from syncgui.gui import wording
 from syncgui.gui.conflict_table import (
     CHOICE,
     ConflictTable,
@@ -33,8 +33,7 @@ from syncgui.gui.conflict_table import (
 )
 from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import heading, while_alive, wrapping_label
-from syncgui.service.facade import ConflictView
-from syncgui.service.records import ConflictDetail
+from syncgui.service import ConflictDetail, ConflictView
 
 
 def _escape(text: str) -> str:
@@ -185,7 +184,7 @@ class ConflictDialog(QDialog):
         row = self.controller.row(view.partnership)
         if row is not None:
             spec = row.partnership.a if side == "a" else row.partnership.b
-            return fmt.store_name(spec, self.controller.devices())
+            return wording.store_name(spec, self.controller.devices())
         location = view.a_name if side == "a" else view.b_name
         return location.rstrip("/").rsplit("/", 1)[-1] or location
 
@@ -245,7 +244,7 @@ class ConflictDialog(QDialog):
     def _update_summary(self) -> None:
         n = len(self._views)
         self.summary.setText(
-            fmt.plural(
+            wording.plural(
                 n,
                 self.tr("{n} contact was changed on both sides"),
                 self.tr("{n} contacts were changed on both sides"),
@@ -317,9 +316,9 @@ class ConflictDialog(QDialog):
         elif data is None:
             state = self.tr("deleted")
             if changed:
-                state = self.tr("deleted %1").replace("%1", fmt.local_time(changed))
+                state = self.tr("deleted %1").replace("%1", wording.local_time(changed))
         elif changed:
-            state = self.tr("changed %1").replace("%1", fmt.local_time(changed))
+            state = self.tr("changed %1").replace("%1", wording.local_time(changed))
         else:
             state = self.tr("changed (time unknown)")
         return f"{name}\n{state}"
@@ -475,7 +474,7 @@ class ConflictDialog(QDialog):
         self._on_loaded(list(self._views))
         n = len(views)
         self.status.setText(
-            fmt.plural(
+            wording.plural(
                 n,
                 self.tr("Resolving {n} conflict; the partnership then syncs."),
                 self.tr("Resolving {n} conflicts; the partnership then syncs."),

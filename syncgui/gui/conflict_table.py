@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from syncgui.gui.widgets import tint
-from syncgui.service.facade import ConflictView
-from syncgui.service.records import ConflictDetail
+from syncgui.service import ConflictDetail, ConflictView
 
 FIELD, SIDE_A, SIDE_B, CHOICE = range(4)
 Side = Literal["a", "b"]

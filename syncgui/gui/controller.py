@@ -20,25 +20,31 @@ from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from syncgui.engine.conflicts import Keep
-from syncgui.engine.events import Approval, CancelToken
+from syncgui.engine import Approval, CancelToken, Keep
 from syncgui.gui.jobs import CALLS, JobRunner, ProgressRelay
-from syncgui.gui.port import DesktopPort
 from syncgui.gui.problems import Note, ProblemBook
 from syncgui.gui.reads import HISTORY_LIMIT, Config, Loaded, Ran, read_all, read_config
 from syncgui.gui.runs import RunView
 from syncgui.gui.state import Activity, Overall, PartnershipRow, Problem, Progress
-from syncgui.service.config import Partnership
-from syncgui.service.devices import DeviceEvent, DeviceReport
-from syncgui.service.jobs import Done, Failed, JobError
-from syncgui.service.records import Schedule, SessionRecord, Trigger
-from syncgui.service.resources import Resource, partnership_resources, unknown_partnership
-from syncgui.service.scheduler import (
+from syncgui.service import (
     Admission,
+    DeviceEvent,
+    DeviceReport,
+    Done,
+    Failed,
+    JobError,
+    Partnership,
+    Resource,
     RunEnded,
     RunStarted,
+    Schedule,
     SchedulerEvent,
+    SessionRecord,
     SessionScheduler,
+    SyncPort,
+    Trigger,
+    partnership_resources,
+    unknown_partnership,
 )
 
 Done_ = Callable[[Any], None]
@@ -70,7 +76,7 @@ class AppController(QObject):
 
     def __init__(
         self,
-        service: DesktopPort,
+        service: SyncPort,
         parent: QObject | None = None,
         *,
         progress_interval: float = 0.05,
@@ -322,7 +328,7 @@ class AppController(QObject):
                 done(result[0])
 
         def not_resolved(error: JobError) -> None:
-            self._add_problems([Problem(time.time(), partnership, "", error.message)])
+            self._add_problems([Problem.of(time.time(), partnership, "", error)])
             self.conflicts_changed.emit()  # it may be gone: the list shows what is left
             if failed is not None:
                 failed(error.message)
@@ -337,7 +343,7 @@ class AppController(QObject):
 
     def call(
         self,
-        work: Callable[[DesktopPort], Any],
+        work: Callable[[SyncPort], Any],
         done: Done_,
         failed: Failed_,
         *,
@@ -346,7 +352,7 @@ class AppController(QObject):
         """Run ``work(service)`` on a worker; ``done(result)`` or ``failed(message)`` is
         called on the GUI thread. For the wizard (places, counts, adding, a preview) and
         the conflict dialog (loading details). ``resources``: what ``work`` touches (see
-        :meth:`resources`; :func:`syncgui.service.resources.device_resources`); jobs
+        :meth:`resources`; :func:`syncgui.service.device_resources`); jobs
         sharing one run in order, the others at the same time. None: in line with the
         other calls that declare nothing, beside every session."""
         service = self.service
@@ -475,7 +481,7 @@ class AppController(QObject):
         self.conflicts_changed.emit()
 
     def _on_job_failed(self, error: JobError) -> None:
-        self._add_problems([Problem(time.time(), "", error.item or "", error.message)])
+        self._add_problems([Problem.of(time.time(), "", error.item or "", error)])
 
     def _problems_changed(self, notes: list[Note]) -> None:
         self.problems_changed.emit()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtWidgets import QStyle, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from syncgui.gui.controller import AppController
-from syncgui.gui.format import human_size
 from syncgui.gui.widgets import wrapping_label
-from syncgui.service.devices import NO_DEVICES_HINT, DeviceReport
+from syncgui.gui.wording import human_size
+from syncgui.service import NO_DEVICES_HINT, DeviceReport
 
 
 class DevicesView(QWidget):

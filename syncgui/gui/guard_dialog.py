@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from syncgui.engine.events import Approval
-from syncgui.gui import format as fmt
+from syncgui.engine import Approval
+from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import heading, wrapping_label
 
@@ -58,7 +58,7 @@ class GuardDialog(QDialog):
         self.items = list(items)
         self.setWindowTitle(self.tr("Delete %1 contacts?").replace("%1", str(len(items))))
         self.title.setText(
-            fmt.plural(
+            wording.plural(
                 len(items),
                 self.tr("Syncing “%1” would delete {n} contact from %2"),
                 self.tr("Syncing “%1” would delete {n} contacts from %2"),
@@ -108,9 +108,9 @@ class GuardDialog(QDialog):
         if row is not None:
             for spec in (row.partnership.a, row.partnership.b):
                 if store in (spec, spec.partition(":")[2]):
-                    return fmt.store_name(spec, devices)
+                    return wording.store_name(spec, devices)
         if ":" in store:
-            return fmt.store_name(store, devices)
+            return wording.store_name(store, devices)
         return store.rstrip("/").rsplit("/", 1)[-1] or store
 
     def _on_delete(self) -> None:

@@ -22,9 +22,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from syncgui.engine.events import CancelToken, Event, Progress
-from syncgui.service.jobs import Done, Failed, Job, JobEnd, JobError, JobPool
-from syncgui.service.resources import Resource
+from syncgui.engine import CancelToken, Event, Progress
+from syncgui.service import Done, Failed, Job, JobEnd, JobError, JobPool, Resource
 
 __all__ = ["CALLS", "GuiThread", "JobRunner", "ProgressRelay"]
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from syncgui.gui import format as fmt
+from syncgui.gui import wording
 from syncgui.gui.activity_view import ActivityView, ProblemsView
 from syncgui.gui.controller import AppController
 from syncgui.gui.devices_view import DevicesView
@@ -161,7 +161,9 @@ class MainWindow(WindowBase):
         title = self.tr("syncgui (demo)") if self.controller.service.is_demo else self.tr("syncgui")
         count = self.controller.conflict_total()
         if count:
-            title += " — " + fmt.plural(count, self.tr("{n} conflict"), self.tr("{n} conflicts"))
+            title += " — " + wording.plural(
+                count, self.tr("{n} conflict"), self.tr("{n} conflicts")
+            )
         self.setWindowTitle(title)
 
     def _on_partnerships_changed(self) -> None:
@@ -189,7 +191,7 @@ class MainWindow(WindowBase):
         texts = {
             "idle": self.tr("Idle"),
             "syncing": self.tr("Syncing…"),
-            "conflicts": fmt.plural(
+            "conflicts": wording.plural(
                 self.controller.conflict_total(),
                 self.tr("{n} conflict to resolve"),
                 self.tr("{n} conflicts to resolve"),
@@ -206,7 +208,7 @@ class MainWindow(WindowBase):
         until = self.controller.paused_until()
         if until is None:
             return self.tr("automatic syncs paused until you resume")
-        return self.tr("automatic syncs paused until %1").replace("%1", fmt.clock(until))
+        return self.tr("automatic syncs paused until %1").replace("%1", wording.clock(until))
 
     def _on_problem_count(self, count: int) -> None:
         index = self.tabs.indexOf(self.problems)

@@ -16,12 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from syncgui.engine.events import Policy
-from syncgui.gui import format as fmt
+from syncgui.engine import Policy
+from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.state import Activity, PartnershipRow
 from syncgui.gui.widgets import Badge
-from syncgui.service.records import Schedule
+from syncgui.service import Schedule
 
 NAME, STORES, POLICY, LAST, NEXT, CONFLICTS, SYNC = range(7)
 
@@ -102,9 +102,9 @@ class PartnershipsView(QWidget):
         widths = {
             NAME: fit("M" * 8),
             STORES: fit("Address book  ⇄  Google Pixel 7"),
-            POLICY: fit(*(fmt.policy_name(p) for p in Policy)),
-            NEXT: fit(self._untimed_text(Schedule()), fmt.until(59 * 60, now=0)),  # "in 59 min"
-            CONFLICTS: fit(fmt.plural(99, self.tr("{n} conflict"), self.tr("{n} conflicts"))),
+            POLICY: fit(*(wording.policy_name(p) for p in Policy)),
+            NEXT: fit(self._untimed_text(Schedule()), wording.until(59 * 60, now=0)),  # "in 59 min"
+            CONFLICTS: fit(wording.plural(99, self.tr("{n} conflict"), self.tr("{n} conflicts"))),
             SYNC: fit(self.tr("Sync now"), self.tr("Cancel")) + fm.averageCharWidth() * 6,
         }
         for col, width in widths.items():
@@ -167,28 +167,30 @@ class PartnershipsView(QWidget):
         p = row.partnership
         item = self._items.get(p.name) or self._create(p.name)
         devices = self.controller.devices()
-        a, b = fmt.store_name(p.a, devices), fmt.store_name(p.b, devices)
+        a, b = wording.store_name(p.a, devices), wording.store_name(p.b, devices)
         item.setText(NAME, p.name)
-        item.setText(STORES, f"{a}  {fmt.direction_arrow(p.direction)}  {b}")
+        item.setText(STORES, f"{a}  {wording.direction_arrow(p.direction)}  {b}")
         item.setToolTip(
             STORES,
-            f"{p.a}\n{fmt.direction_words(p.direction, a, b)}\n{p.b}",
+            f"{p.a}\n{wording.direction_words(p.direction, a, b)}\n{p.b}",
         )
-        item.setText(POLICY, fmt.policy_name(p.policy))
-        item.setToolTip(POLICY, fmt.policy_help(p.policy, a, b))
+        item.setText(POLICY, wording.policy_name(p.policy))
+        item.setToolTip(POLICY, wording.policy_help(p.policy, a, b))
         item.setText(LAST, self._last_text(row, a, b))
         item.setToolTip(LAST, item.text(LAST))
         item.setIcon(LAST, self._last_icon(row))
         if self.controller.is_paused():
             next_text = self.tr("paused")
         elif row.next_run:
-            next_text = fmt.until(row.next_run)
+            next_text = wording.until(row.next_run)
         else:
             next_text = self._untimed_text(row.schedule)
         item.setText(NEXT, next_text)
-        item.setToolTip(NEXT, fmt.schedule_text(row.schedule))
+        item.setToolTip(NEXT, wording.schedule_text(row.schedule))
         badge = self._badges[p.name]
-        badge.setText(fmt.plural(row.conflicts, self.tr("{n} conflict"), self.tr("{n} conflicts")))
+        badge.setText(
+            wording.plural(row.conflicts, self.tr("{n} conflict"), self.tr("{n} conflicts"))
+        )
         badge.setToolTip(self.tr("Show the conflicts of %1 and resolve them").replace("%1", p.name))
         badge.setVisible(row.conflicts > 0)
         self._update_actions(row)
@@ -213,7 +215,7 @@ class PartnershipsView(QWidget):
             return self._stage_text(p.stage, p.done, p.total) if p else self.tr("Syncing…")
         if row.last is None:
             return self.tr("Never synced")
-        return fmt.session_summary(row.last, a, b)
+        return wording.session_summary(row.last, a, b)
 
     def _last_icon(self, row: PartnershipRow) -> QIcon:
         style = self.style()

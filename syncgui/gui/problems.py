@@ -17,12 +17,10 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QCoreApplication
 
-from syncgui.engine.events import SessionResult, Status
-from syncgui.gui import format as fmt
+from syncgui.engine import SessionResult, Status
+from syncgui.gui import wording
 from syncgui.gui.state import Problem
-from syncgui.service.jobs import JobError
-from syncgui.service.records import Trigger
-from syncgui.service.scheduler import USER_TRIGGERS
+from syncgui.service import USER_TRIGGERS, JobError, Trigger
 
 __all__ = ["LIMIT", "Outcome", "ProblemBook", "ProblemList"]
 
@@ -101,7 +99,7 @@ class ProblemBook:
         """A session job that failed (the helper raised): listed under the partnership
         (or the item the error names), told once."""
         self.erred.add(name)
-        if not self.list.add([Problem(at, name, error.item or name, error.message)]):
+        if not self.list.add([Problem.of(at, name, error.item or name, error)]):
             return []
         text = _about(name, error.message)
         return [(translate("AppController", "Sync failed"), text, "error")]
@@ -130,7 +128,7 @@ class ProblemBook:
         else:
             out.notes += self._guard_stopped(result, at)
         if new_conflicts > 0 and not problems and result.status is not Status.BLOCKED:
-            text = fmt.plural(
+            text = wording.plural(
                 new_conflicts,
                 translate("AppController", "1 new conflict in %1 to resolve."),
                 translate("AppController", "{n} new conflicts in %1 to resolve."),
@@ -145,7 +143,7 @@ class ProblemBook:
         notification (not a dialog per timed run); Sync now lets the user review it."""
         name, store = result.partnership, result.blocked_store or ""
         items = tuple(result.blocked_items)
-        text = fmt.plural(
+        text = wording.plural(
             len(items),
             translate(
                 "AppController",
@@ -169,7 +167,7 @@ class ProblemBook:
         if len(problems) == 1:
             p = problems[0]
             return _about(p.item or name, p.message)
-        text = fmt.plural(
+        text = wording.plural(
             len(problems),
             translate("AppController", "1 item could not be synced in %1."),
             translate("AppController", "{n} items could not be synced in %1."),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QAbstractButton, QMessageBox, QWidget
 
-from syncgui.gui import format as fmt
+from syncgui.gui import wording
 
 
 class _Question(QMessageBox):
@@ -57,7 +57,7 @@ class QuitQuestion(_Question):
             self.tr("Quit syncgui"),
             self.tr("A sync is running. Quit anyway?")
             if busy
-            else fmt.plural(
+            else wording.plural(
                 waiting,
                 self.tr("{n} task is still waiting. Quit anyway?"),
                 self.tr("{n} tasks are still waiting. Quit anyway?"),
@@ -75,7 +75,7 @@ class QuitQuestion(_Question):
         dropped = waiting - busy  # (the count includes the running syncs)
         if dropped <= 0:
             return text
-        lost = fmt.plural(
+        lost = wording.plural(
             dropped,
             self.tr(
                 "{n} waiting task (such as resolving a conflict or adding a partnership) "

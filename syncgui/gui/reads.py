@@ -10,12 +10,16 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from syncgui.engine.events import SessionResult
-from syncgui.gui.port import DesktopPort
-from syncgui.service.config import Partnership
-from syncgui.service.devices import DeviceReport
-from syncgui.service.errors import ConfigError
-from syncgui.service.records import Schedule, SessionRecord, Trigger
+from syncgui.engine import SessionResult
+from syncgui.service import (
+    ConfigError,
+    DeviceReport,
+    Partnership,
+    Schedule,
+    SessionRecord,
+    SyncPort,
+    Trigger,
+)
 
 __all__ = ["HISTORY_LIMIT", "Config", "Loaded", "Ran", "read_all", "read_config", "read_counts"]
 
@@ -56,7 +60,7 @@ class Ran:
     trigger: Trigger  # what the session ran as (requests merged into it included)
 
 
-def read_config(service: DesktopPort) -> Config:
+def read_config(service: SyncPort) -> Config:
     """Partnerships, and each one's schedule read on its own."""
     try:
         partnerships = service.partnerships()
@@ -76,7 +80,7 @@ def read_config(service: DesktopPort) -> Config:
     return Config(partnerships, schedules, None, schedule_error)
 
 
-def read_counts(service: DesktopPort) -> dict[str, int]:
+def read_counts(service: SyncPort) -> dict[str, int]:
     try:
         return service.conflict_counts()
     except ConfigError as err:  # already reported as the config error
@@ -84,7 +88,7 @@ def read_counts(service: DesktopPort) -> dict[str, int]:
         return {}
 
 
-def read_all(service: DesktopPort) -> Loaded:  # job thread
+def read_all(service: SyncPort) -> Loaded:  # job thread
     config = read_config(service)
     # "has it synced before": the last record of each partnership, not the history list
     # (a partnership could be missing from its newest 200 records)

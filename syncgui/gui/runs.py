@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from syncgui.gui.state import Activity
-from syncgui.service.scheduler import Ticket
+from syncgui.service import Ticket
 
 __all__ = ["RunView"]
 

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from syncgui.gui.widgets import wrapping_label
-from syncgui.service.records import Schedule
+from syncgui.service import Schedule
 
 
 class ScheduleFields(QWidget):

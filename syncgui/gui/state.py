@@ -6,8 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from syncgui.service.config import Partnership
-from syncgui.service.records import Schedule, SessionRecord
+from syncgui.service import JobError, Partnership, Schedule, SessionRecord
 
 
 class Activity(Enum):
@@ -50,9 +49,20 @@ class PartnershipRow:
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One error, kept in the one place errors are shown (never a pop-up per error)."""
+    """One error, kept in the one place errors are shown (never a pop-up per error).
+
+    A failed job's error (:class:`~syncgui.service.JobError`) keeps its ``title`` and what
+    to do (``action``) for the Problems view; a contact a session could not sync has a
+    message only. Two problems are the same one by partnership, item and message."""
 
     at: float
     partnership: str
     item: str  # the contact or store it concerns
     message: str
+    title: str = ""
+    action: str = ""  # what to do about it, in the user's words
+
+    @classmethod
+    def of(cls, at: float, partnership: str, item: str, error: JobError) -> Problem:
+        """``error`` as a problem of ``partnership`` concerning ``item``."""
+        return cls(at, partnership, item, error.message, error.title, error.action)

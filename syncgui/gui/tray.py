@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from syncgui.gui import format as fmt
+from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.icons import SYNC_FRAMES, state_icon
 from syncgui.gui.state import Activity, Overall
@@ -145,14 +145,14 @@ class TrayIcon(QSystemTrayIcon):
         busy = [r for r in ctl.rows() if r.activity is not Activity.IDLE]
         if busy:
             lines.append(
-                fmt.plural(
+                wording.plural(
                     len(busy), self.tr("Syncing 1 partnership"), self.tr("Syncing {n} partnerships")
                 )
             )
         problems = len(ctl.problems())
         if ctl.overall() is Overall.ERROR:
             lines.append(
-                fmt.plural(
+                wording.plural(
                     max(problems, 1),
                     self.tr("1 problem: open syncgui to see it"),
                     self.tr("{n} problems: open syncgui to see them"),
@@ -160,7 +160,7 @@ class TrayIcon(QSystemTrayIcon):
             )
         if ctl.conflict_total():
             lines.append(
-                fmt.plural(
+                wording.plural(
                     ctl.conflict_total(),
                     self.tr("1 conflict to resolve"),
                     self.tr("{n} conflicts to resolve"),

@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from syncgui.engine.events import Direction, Policy, SessionResult, Status
-from syncgui.gui import format as fmt
+from syncgui.engine import Direction, Policy, SessionResult, Status
+from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.schedule_dialog import ScheduleFields
 from syncgui.gui.widgets import while_alive, wrapping_label
 from syncgui.gui.wizard_store import StorePage
-from syncgui.service.resources import store_resources
+from syncgui.service import store_resources
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class SettingsPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt's name
         a, b = (p.friendly() for p in self._pages())
         if not self._named_by_user:
-            self.name.setText(fmt.safe_name(f"{a} - {b}"))
+            self.name.setText(wording.safe_name(f"{a} - {b}"))
         self.two_way.setText(self.tr("&Both ways: changes on either side reach the other"))
         self.a_to_b.setText(self.tr("Only &from %1 to %2").replace("%1", a).replace("%2", b))
         self.b_to_a.setText(self.tr("Only f&rom %1 to %2").replace("%1", b).replace("%2", a))
@@ -98,7 +98,7 @@ class SettingsPage(QWizardPage):
         self.policy.blockSignals(True)
         self.policy.clear()
         for p in POLICIES:
-            text = fmt.policy_name(p)
+            text = wording.policy_name(p)
             if p is Policy.A_WINS:
                 text = self.tr("%1 wins").replace("%1", a)
             elif p is Policy.B_WINS:
@@ -116,7 +116,7 @@ class SettingsPage(QWizardPage):
         a, b = (p.friendly() for p in self._pages())
         policy = self.policy.currentData()
         if isinstance(policy, Policy):
-            self.policy_help.setText(fmt.policy_help(policy, a, b))
+            self.policy_help.setText(wording.policy_help(policy, a, b))
 
     def direction(self) -> Direction:
         checked = self.directions.checkedButton()
@@ -254,7 +254,7 @@ class ReadyPage(QWizardPage):
         if not isinstance(result, SessionResult):
             return
         if result.status is Status.BLOCKED:
-            text = fmt.plural(
+            text = wording.plural(
                 len(result.blocked_items),
                 self.tr(
                     "The first sync would delete {n} contact from %1; you will be asked first."
@@ -265,7 +265,7 @@ class ReadyPage(QWizardPage):
             ).replace("%1", result.blocked_store or "")
         else:
             text = self.tr("The first sync would do this: %1").replace(
-                "%1", fmt.preview_text(result, a, b)
+                "%1", wording.preview_text(result, a, b)
             )
         self.preview.setText(text)
 

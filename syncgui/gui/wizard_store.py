@@ -21,12 +21,10 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from syncgui.gui import format as fmt
+from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import while_alive, wrapping_label
-from syncgui.service.devices import NO_DEVICES_HINT, DeviceReport
-from syncgui.service.records import Place
-from syncgui.service.resources import device_resources
+from syncgui.service import NO_DEVICES_HINT, DeviceReport, Place, device_resources
 
 PHONE, FOLDER, FILE = range(3)
 
@@ -245,7 +243,7 @@ class StorePage(QWizardPage):
         return f"vcf:{path}" if path else ""
 
     def friendly(self) -> str:
-        return fmt.store_name(self.spec(), self._devices())
+        return wording.store_name(self.spec(), self._devices())
 
     def other(self) -> StorePage | None:
         wizard = self.wizard()

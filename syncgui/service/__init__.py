@@ -1,22 +1,115 @@
-"""The service layer: partnerships, settings and paths, sync jobs, conflicts and history.
+"""The service layer's public API: the one facade, :class:`SyncService`, the Protocol the GUI
+needs of it, :class:`SyncPort`, and the plain values both cross into the CLI and the GUI.
 
-No Qt here: the CLI and the GUI are both clients of :class:`SyncService`."""
+The desktop app and ``syncgui-cli`` import this package only, never its submodules (an
+import-linter contract in pyproject.toml). No Qt here, and no native library: importing it
+loads neither PySide6 nor libmtp (a phone's native code loads when a phone is first used).
+The values may be defined in a submodule; this is where their clients find them."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from syncgui.service.config import Partnership
+from syncgui.service.demo import DEMO_NAME, demo_paths, ensure_demo, run_demo
+from syncgui.service.devices import (
+    NO_DEVICES_HINT,
+    DeviceEvent,
+    DeviceListing,
+    DeviceReport,
+)
 from syncgui.service.errors import AlreadySyncing, ConfigError
-from syncgui.service.facade import ConflictView, SyncService
+from syncgui.service.facade import SyncService
 from syncgui.service.history import HistoryEntry
+from syncgui.service.jobs import Done, Failed, Job, JobEnd, JobError, JobPool, Skipped
+from syncgui.service.logs import setup_logging
 from syncgui.service.paths import Paths, resolve_paths
+from syncgui.service.port import SyncPort
+from syncgui.service.records import (
+    ConflictDetail,
+    Counts,
+    FieldRow,
+    FieldState,
+    ItemNote,
+    Place,
+    Schedule,
+    SessionRecord,
+    Trigger,
+)
+from syncgui.service.resources import (
+    Resource,
+    device_resources,
+    partnership_resources,
+    store_resources,
+    unknown_partnership,
+)
+from syncgui.service.scheduler import (
+    USER_TRIGGERS,
+    Admission,
+    Answer,
+    Request,
+    RunEnded,
+    RunStarted,
+    SchedulerEvent,
+    SessionScheduler,
+    SessionWork,
+    Ticket,
+)
+from syncgui.service.views import ConflictView
 
 __all__ = [
+    "DEMO_NAME",
+    "NO_DEVICES_HINT",
+    "USER_TRIGGERS",
+    "Admission",
     "AlreadySyncing",
+    "Answer",
     "ConfigError",
+    "ConflictDetail",
     "ConflictView",
+    "Counts",
+    "DeviceEvent",
+    "DeviceListing",
+    "DeviceReport",
+    "Done",
+    "Failed",
+    "FieldRow",
+    "FieldState",
     "HistoryEntry",
+    "ItemNote",
+    "Job",
+    "JobEnd",
+    "JobError",
+    "JobPool",
     "Partnership",
     "Paths",
+    "Place",
+    "Request",
+    "Resource",
+    "RunEnded",
+    "RunStarted",
+    "Schedule",
+    "SchedulerEvent",
+    "SessionRecord",
+    "SessionScheduler",
+    "SessionWork",
+    "Skipped",
+    "SyncPort",
     "SyncService",
+    "Ticket",
+    "Trigger",
+    "demo_paths",
+    "device_resources",
+    "ensure_demo",
+    "partnership_resources",
     "resolve_paths",
+    "run_demo",
+    "setup_logging",
+    "store_resources",
+    "unknown_partnership",
 ]
+
+if TYPE_CHECKING:  # mypy checks here that the facade is what the GUI needs
+
+    def _facade_is_the_port(service: SyncService) -> SyncPort:
+        return service

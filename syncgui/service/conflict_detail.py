@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import logging
 from contextlib import AbstractContextManager
-from typing import Protocol
+from typing import Literal, Protocol
 
-from syncgui.engine.bases import BaseStore
-from syncgui.engine.errors import SyncError
+from syncgui.engine.errors import StoreUnavailable, SyncError
 from syncgui.engine.itemformat import FieldPair
 from syncgui.engine.items import StoredConflict
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service.config import Partnership, PartnershipBook
@@ -43,9 +43,44 @@ class ConflictSource(Protocol):
 
     def open_bases(self) -> AbstractContextManager[BaseStore]: ...
 
-    def conflict_view(
-        self, p: Partnership, side: str, holder: SimpleReplica, c: StoredConflict
-    ) -> ConflictView: ...
+
+def sides(
+    a: SimpleReplica, b: SimpleReplica
+) -> tuple[tuple[Literal["a"], SimpleReplica], tuple[Literal["b"], SimpleReplica]]:
+    """Both replicas of a partnership with the side each is."""
+    return ("a", a), ("b", b)
+
+
+def conflict_view(
+    p: Partnership, side: Literal["a", "b"], holder: SimpleReplica, c: StoredConflict
+) -> ConflictView:
+    """``c``, held by ``holder`` (side ``side`` of ``p``), with both sides' data."""
+    unreachable = None
+    try:
+        local = holder.load(c.gid)
+    except StoreUnavailable as err:  # e.g. the phone is not connected now
+        local, unreachable = None, err.message
+    except SyncError:
+        local = None
+    mine, theirs = (local, c.data)
+    a, b = (mine, theirs) if side == "a" else (theirs, mine)
+    kind = c.kind  # stored from the holder's point of view; shown from A's
+    if side == "b" and kind != "update-update":
+        kind = "delete-update" if kind == "update-delete" else "update-delete"
+    return ConflictView(
+        c.id,
+        p.name,
+        kind,
+        c.source.label,
+        c.source.uid,
+        side,
+        a,
+        b,
+        p.spec_a.location,
+        p.spec_b.location,
+        c.detected_at,
+        unreachable,
+    )
 
 
 def conflict_counts(service: ConflictSource) -> dict[str, int]:
@@ -74,10 +109,10 @@ def conflict_detail(
     chosen = [service.book.get(partnership)] if partnership else service.partnerships()
     for p in chosen:
         with service.open_replicas(p) as (a, b), service.open_bases() as bases:
-            for side, holder in (("a", a), ("b", b)):
+            for side, holder in sides(a, b):
                 for c in holder.conflicts(p.name):
                     if c.id == conflict_id:
-                        return _detail(service.conflict_view(p, side, holder, c), holder, c, bases)
+                        return _detail(conflict_view(p, side, holder, c), holder, c, bases)
     raise ConfigError(f"there is no conflict {conflict_id!r}; `conflicts` lists them")
 
 

@@ -1,21 +1,24 @@
-"""The sync service: the one facade the CLI and the GUI use.
+"""The sync service: the one facade the CLI and the GUI use (:class:`~.port.SyncPort` is
+what the GUI needs of it, and what its tests fake).
 
-It owns partnerships, opens each store once as a replica (one metadata database per store,
-shared by every partnership the store is in), runs sessions under locks and records each
-finished one (:mod:`.sessions`), and lists and resolves conflicts and history."""
+It owns partnerships and their schedules, opens each store once as a replica (one metadata
+database per store, shared by every partnership the store is in), runs sessions under locks
+and records each finished one (:mod:`.sessions`), lists and resolves conflicts and history,
+and answers the desktop's questions about devices, places on them, the local paths to watch
+and start at login. No Qt here; every method may block (disk, a phone)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
-from syncgui.engine.bases import BaseStore
-from syncgui.engine.conflicts import Keep, resolve_stored
-from syncgui.engine.errors import ItemProblem, StoreUnavailable, SyncError
+from syncgui.engine.errors import ItemProblem, SyncError
 from syncgui.engine.events import (
     Approval,
     CancelToken,
@@ -29,26 +32,38 @@ from syncgui.engine.events import (
     Status,
 )
 from syncgui.engine.ids import Version
-from syncgui.engine.items import ItemMeta, Put, StoredConflict
+from syncgui.engine.items import ItemMeta, Put
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import release
+from syncgui.engine.resolutions import Keep, resolve_stored
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
+from syncgui.service import autostart
 from syncgui.service.config import Partnership, PartnershipBook, check_name
-from syncgui.service.conflict_detail import conflict_counts, conflict_detail
+from syncgui.service.conflict_detail import conflict_counts, conflict_detail, conflict_view, sides
+from syncgui.service.devices import (
+    BackendFactory,
+    DeviceEvent,
+    DeviceListing,
+    DeviceReport,
+    DeviceService,
+    libmtp_backend,
+)
 from syncgui.service.errors import ConfigError
 from syncgui.service.history import HistoryEntry, HistoryLog
 from syncgui.service.locks import locks
 from syncgui.service.paths import Paths
-from syncgui.service.records import ConflictDetail, SessionRecord, Trigger
+from syncgui.service.places import count_cards, is_virtual, on_device, places
+from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.schedule import ScheduleBook
 from syncgui.service.sessions import SessionLog, record_session
 from syncgui.service.settings import load_settings
-from syncgui.service.stores import StoreSpec, open_store, parse_spec, prepare_store
+from syncgui.service.stores import LOCAL_SCHEMES, StoreSpec, open_store, parse_spec, prepare_store
 from syncgui.service.views import ConflictView
 
-__all__ = ["ConflictView", "SyncService"]
+__all__ = ["SyncService"]
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +77,45 @@ class _Guard:
 
 
 class SyncService:
-    """Headless sync manager over one configuration and data directory."""
+    """The sync manager over one configuration and data directory, for the CLI and the GUI.
 
-    def __init__(self, paths: Paths) -> None:
+    ``demo``: this is the demo profile. ``devices`` is the device service to use (tests pass
+    one with a fake backend; None: made when first needed, so the CLI never starts one it
+    does not use); ``real_backend`` makes the backend for USB phones (None: no USB phones);
+    ``env`` is where the autostart entry finds XDG_CONFIG_HOME (None: os.environ)."""
+
+    def __init__(
+        self,
+        paths: Paths,
+        *,
+        demo: bool = False,
+        devices: DeviceService | None = None,
+        real_backend: BackendFactory | None = libmtp_backend,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.paths = paths
         self.book = PartnershipBook(paths.partnerships_file)
+        self._demo = demo
+        self._devices = devices
+        self._devices_made = threading.Lock()  # the GUI asks from several threads
+        self._real_backend = real_backend
+        self._schedules = ScheduleBook(paths.schedules_file)
+        self._env = env
 
-    # -- partnerships ---------------------------------------------------------------------
+    @property
+    def is_demo(self) -> bool:
+        """True for the demo profile (sample stores, apart from the user's own)."""
+        return self._demo
+
+    @property
+    def devices(self) -> DeviceService:
+        """The device service (phones on USB, virtual phones in use), made on first use."""
+        with self._devices_made:
+            if self._devices is None:
+                self._devices = DeviceService(self.paths, real_backend=self._real_backend)
+            return self._devices
+
+    # -- partnerships and schedules -------------------------------------------------------
 
     def partnerships(self) -> list[Partnership]:
         return self.book.load()
@@ -80,8 +127,10 @@ class SyncService:
         b: str,
         direction: Direction = Direction.TWO_WAY,
         policy: Policy = Policy.MERGE,
+        schedule: Schedule | None = None,
     ) -> tuple[Partnership, list[str]]:
-        """Add a partnership; returns it and notes on stores created for it."""
+        """Add a partnership (with ``schedule``; None: the default one); returns it and
+        notes on stores created for it."""
         check_name(name)
         spec_a, spec_b = parse_spec(a), parse_spec(b)
         if spec_a == spec_b:
@@ -98,9 +147,13 @@ class SyncService:
                 release(store)  # a phone: let the device go
         p = Partnership(name, str(spec_a), str(spec_b), direction, policy)
         self.book.save([*items, p])
+        if schedule is not None:
+            self._schedules.set(name, schedule)
+        self._rescan_devices()  # a virtual phone it uses is now watched
         return p, notes
 
     def remove_partnership(self, name: str) -> None:
+        """Forget the partnership, its conflicts and its schedule (stores are not touched)."""
         p = self.book.get(name)
         with self._locked(p):
             for spec in (p.spec_a, p.spec_b):
@@ -112,7 +165,22 @@ class SyncService:
                 finally:
                     meta.close()
         self.book.save([q for q in self.book.load() if q.name != name])
-        ScheduleBook(self.paths.schedules_file).drop(name)
+        self._schedules.drop(name)
+        self._rescan_devices()
+
+    def schedule(self, name: str) -> Schedule:
+        """When the desktop app syncs ``name`` by itself (the CLI ignores this)."""
+        self.book.get(name)  # an unknown name is an error
+        return self._schedules.get(name)
+
+    def set_schedule(self, name: str, schedule: Schedule) -> None:
+        self.book.get(name)
+        self._schedules.set(name, schedule)
+
+    def _rescan_devices(self) -> None:
+        """Partnerships changed: a device monitor in use looks again (none made: none)."""
+        if self._devices is not None:
+            self._devices.rescan()
 
     # -- sync -----------------------------------------------------------------------------
 
@@ -260,41 +328,10 @@ class SyncService:
         views: list[ConflictView] = []
         for p in chosen:
             with self.open_replicas(p) as (a, b):
-                for side, holder in (("a", a), ("b", b)):
+                for side, holder in sides(a, b):
                     for c in holder.conflicts(p.name):
-                        views.append(self.conflict_view(p, side, holder, c))
+                        views.append(conflict_view(p, side, holder, c))
         return views
-
-    def conflict_view(
-        self, p: Partnership, side: str, holder: SimpleReplica, c: StoredConflict
-    ) -> ConflictView:
-        """``c``, held by ``holder`` (side ``side`` of ``p``), with both sides' data."""
-        unreachable = None
-        try:
-            local = holder.load(c.gid)
-        except StoreUnavailable as err:  # e.g. the phone is not connected now
-            local, unreachable = None, err.message
-        except SyncError:
-            local = None
-        mine, theirs = (local, c.data)
-        a, b = (mine, theirs) if side == "a" else (theirs, mine)
-        kind = c.kind  # stored from the holder's point of view; shown from A's
-        if side == "b" and kind != "update-update":
-            kind = "delete-update" if kind == "update-delete" else "update-delete"
-        return ConflictView(
-            c.id,
-            p.name,
-            kind,
-            c.source.label,
-            c.source.uid,
-            "a" if side == "a" else "b",
-            a,
-            b,
-            p.spec_a.location,
-            p.spec_b.location,
-            c.detected_at,
-            unreachable,
-        )
 
     def conflict_counts(self) -> dict[str, int]:
         """Conflicts waiting per partnership, from metadata only (no phone is opened)."""
@@ -325,7 +362,7 @@ class SyncService:
                     found = [c for c in holder.conflicts(p.name) if c.id == conflict_id]
                     if not found:
                         continue
-                    view = self.conflict_view(p, "a" if holder is a else "b", holder, found[0])
+                    view = conflict_view(p, "a" if holder is a else "b", holder, found[0])
                     holder.detect()
                     history = HistoryLog(self.paths.history_db)
                     try:
@@ -376,3 +413,62 @@ class SyncService:
             return entry
         finally:
             log_.close()
+
+    # -- stores and devices ---------------------------------------------------------------
+
+    def count_cards(self, spec: str) -> int | None:
+        """Cards in the store ``spec`` now; None when it cannot be read now."""
+        return count_cards(parse_spec(spec))
+
+    def places(self, device: DeviceReport) -> list[Place]:
+        """Each storage of ``device`` with its folders and ``.vcf`` files, for the wizard;
+        raises StoreUnavailable (with what to do) when the phone cannot be opened now."""
+        if is_virtual(device):
+            return places(device, self._real_backend)
+        with self.devices.scans_held():
+            return places(device, self._real_backend)
+
+    def watched_paths(self, name: str) -> list[Path]:
+        """The files and folders on this computer whose changes should start a sync of
+        ``name``: a vdir folder, a vcf file (phones have none)."""
+        p = self.book.get(name)
+        return [Path(s.location) for s in (p.spec_a, p.spec_b) if s.scheme in LOCAL_SCHEMES]
+
+    def partnerships_using(self, device: DeviceReport) -> list[str]:
+        """Partnerships with a store on ``device``: a virtual phone by its folder, a USB
+        phone by its serial number (or any USB phone for ``mtp:first/...``)."""
+        return [
+            p.name
+            for p in self.partnerships()
+            if any(on_device(spec, device) for spec in (p.spec_a, p.spec_b))
+        ]
+
+    def list_devices(self) -> DeviceListing:
+        """Every device now: opened, read and closed again (takes a second or two)."""
+        return self.devices.list_devices()
+
+    def subscribe_devices(self, callback: Callable[[DeviceEvent], None]) -> Callable[[], None]:
+        """``callback`` gets every device event on the monitor's thread; returns the
+        unsubscriber."""
+        return self.devices.subscribe(callback)
+
+    def start_device_monitor(self) -> None:
+        self.devices.start_monitor()
+
+    def stop_device_monitor(self) -> None:
+        self.devices.stop_monitor()
+
+    def current_devices(self) -> list[DeviceReport]:
+        return self.devices.current_devices()
+
+    def device_notes(self) -> tuple[str, ...]:
+        return self.devices.notes
+
+    # -- start at login -------------------------------------------------------------------
+
+    def autostart_enabled(self) -> bool:
+        return autostart.autostart_enabled(self._env)
+
+    def set_autostart(self, enabled: bool, command: Sequence[str]) -> None:
+        """Start ``command`` (with ``--background``) at login, or no longer."""
+        autostart.set_autostart(enabled, command, self._env)

@@ -49,7 +49,7 @@ class Paths:
 
     @property
     def bases_db(self) -> Path:
-        """Merge bases, shared by every partnership (see syncgui.engine.bases)."""
+        """Merge bases, shared by every partnership (see syncgui.engine.merge_bases)."""
         return self.data_dir / "bases.sqlite"
 
     def lock_file(self, what: str) -> Path:

@@ -12,11 +12,11 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from syncgui.engine.errors import StoreUnavailable
+from syncgui.engine.errors import StoreUnavailable, SyncError
 from syncgui.engine.provider import release
 from syncgui.providers.mtp.backend import ROOT, MtpBackend, MtpDevice, MtpError, ObjectInfo
 from syncgui.providers.mtp.discovery.devices import DeviceReport, storage_name
-from syncgui.providers.mtp.phone.location import Location
+from syncgui.providers.mtp.phone.location import Location, parse_mtp, parse_virtual
 from syncgui.providers.mtp.virtual import VirtualBackend
 from syncgui.service.records import Place
 from syncgui.service.stores import StoreSpec, open_store
@@ -31,6 +31,23 @@ DEPTH = 1  # folder levels below a storage's top that are listed (each costs a c
 def is_virtual(report: DeviceReport) -> bool:
     """A virtual phone is found at its folder; a USB phone at a bus location ("1-4")."""
     return os.path.isabs(report.location)
+
+
+def on_device(spec: StoreSpec, device: DeviceReport) -> bool:
+    """Whether the store ``spec`` is on ``device``: a virtual phone by its folder, a USB
+    phone by its serial number (any USB phone for ``mtp:first/...``)."""
+    try:
+        if spec.scheme == "virtual":
+            root = parse_virtual(spec.location).device
+            return is_virtual(device) and os.path.abspath(device.location) == root
+        if spec.scheme == "mtp":
+            wanted = parse_mtp(spec.location).device
+            if is_virtual(device):
+                return False
+            return wanted.lower() == "first" or (bool(device.serial) and wanted == device.serial)
+    except SyncError as err:  # a spec that does not parse names no device
+        log.debug("%s: %s", spec, err.message)
+    return False
 
 
 def count_cards(spec: StoreSpec) -> int | None:

@@ -27,7 +27,8 @@ _BUILTIN = {
 _LATER = {
     "carddav": "CardDAV address books are not supported yet",
 }
-_PATH_SCHEMES = {"vdir", "vcf"}
+#: stores on this computer: a folder or a file whose changes can be watched
+LOCAL_SCHEMES = frozenset({"vdir", "vcf"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ def parse_spec(text: str) -> StoreSpec:
     if not sep or not location or not known_scheme:
         known = "vdir:FOLDER, vcf:FILE, mtp:DEVICE/STORAGE/PATH, virtual:FOLDER"
         raise ConfigError(f"{text!r} is not a store spec; use one of {known}")
-    if scheme in _PATH_SCHEMES:
+    if scheme in LOCAL_SCHEMES:
         location = os.path.abspath(os.path.expanduser(location))
     elif scheme == "virtual":  # ROOT[#PATH on the phone]
         root, sep, inner = location.partition("#")

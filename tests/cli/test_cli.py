@@ -76,8 +76,8 @@ def test_usage_errors_exit_2(cli: Cli, stores: tuple[Path, Path]) -> None:
 
 
 def test_second_sync_of_same_partnership_is_refused(cli: Cli, stores: tuple[Path, Path]) -> None:
+    from syncgui.service import resolve_paths
     from syncgui.service.locks import file_lock
-    from syncgui.service.paths import resolve_paths
 
     _pair(cli, stores)
     paths = resolve_paths(cli.root / "config", cli.root / "data")

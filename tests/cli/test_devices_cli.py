@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from syncgui.providers.mtp.discovery import usbinfo
+from syncgui.service import resolve_paths
 from syncgui.service.config import Partnership, PartnershipBook
-from syncgui.service.paths import resolve_paths
 from tests.cli.conftest import Cli
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncgui.engine.bases import BaseStore
 from syncgui.engine.events import (
     CancelToken,
     Event,
@@ -17,6 +16,7 @@ from syncgui.engine.events import (
 )
 from syncgui.engine.ids import gid_for_uid
 from syncgui.engine.memory import MemoryReplica
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.replica import HistoryRecord, Replica
 from syncgui.engine.session import SyncSession
 from tests.engine.lineformat import LineFormat, parse, render

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 import pytest
 
 from syncgui.engine import memory
-from syncgui.engine.conflicts import Keep, resolve_stored
 from syncgui.engine.events import (
     Approval,
     CancelToken,
@@ -22,6 +21,7 @@ from syncgui.engine.events import (
     Status,
 )
 from syncgui.engine.memory import MemoryReplica
+from syncgui.engine.resolutions import Keep, resolve_stored
 from tests.engine.lineformat import parse
 from tests.engine.support import Events, Net, card, contacts, gid, names, quiet
 

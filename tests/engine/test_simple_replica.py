@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from syncgui.engine.conflicts import resolve_stored
 from syncgui.engine.errors import ItemProblem, ItemRejected, ItemUnreadable, StoreUnavailable
 from syncgui.engine.events import CancelToken, Event, Progress, Status
 from syncgui.engine.ids import gid_for_uid
@@ -18,6 +17,7 @@ from syncgui.engine.itemformat import ItemFormat, ItemInfo
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
 from syncgui.engine.replica import Replica
+from syncgui.engine.resolutions import resolve_stored
 from syncgui.engine.simple import SimpleReplica
 from tests.engine.lineformat import LineFormat, parse
 from tests.engine.support import FMT, Net, card, quiet

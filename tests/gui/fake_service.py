@@ -1,4 +1,4 @@
-"""An in-memory DesktopPort for fast GUI tests: everything scriptable, every call recorded.
+"""An in-memory SyncPort for fast GUI tests: everything scriptable, every call recorded.
 
 Typical use::
 
@@ -18,35 +18,39 @@ from collections import defaultdict, deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from syncgui.engine.conflicts import Keep
-from syncgui.engine.errors import ItemProblem
-from syncgui.engine.events import (
+from syncgui.engine import (
     Approval,
     CancelToken,
     Direction,
     EventSink,
+    ItemProblem,
+    Keep,
     PassCounts,
     Policy,
     Progress,
     SessionResult,
     Status,
 )
+from syncgui.engine.events import Stage
 from syncgui.providers.mtp.discovery.devices import StorageReport
-from syncgui.service.config import Partnership
-from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
-from syncgui.service.errors import ConfigError
-from syncgui.service.facade import ConflictView
-from syncgui.service.paths import Paths
-from syncgui.service.records import (
+from syncgui.service import (
+    ConfigError,
     ConflictDetail,
+    ConflictView,
     Counts,
+    DeviceEvent,
+    DeviceListing,
+    DeviceReport,
     FieldRow,
     ItemNote,
+    Partnership,
+    Paths,
     Place,
     Schedule,
     SessionRecord,
+    SyncPort,
     Trigger,
 )
 
@@ -153,7 +157,7 @@ class Scripted:
 
 
 class FakeDesktop:
-    """DesktopPort in memory. Public attributes are the configuration tests change."""
+    """SyncPort in memory. Public attributes are the configuration tests change."""
 
     def __init__(
         self,
@@ -234,7 +238,7 @@ class FakeDesktop:
         with self._lock:
             self.calls.append((method, args))
 
-    # -- DesktopPort ---------------------------------------------------------------------------
+    # -- SyncPort ---------------------------------------------------------------------------
     @property
     def paths(self) -> Paths:
         return self._paths
@@ -306,7 +310,7 @@ class FakeDesktop:
         s = self.scripts[name].popleft() if self.scripts[name] else Scripted()
         started = time.time()
         say: EventSink = emit or (lambda _e: None)
-        say(Progress(name, "detecting"))
+        say(Progress(name, Stage.DETECTING))
         if s.raises is not None:
             raise s.raises
         result = SessionResult(name, dry_run=dry_run)
@@ -317,17 +321,17 @@ class FakeDesktop:
         if cancel is not None and cancel.cancelled:
             result.status = Status.CANCELLED
             return self._finish(result, trigger, started)
-        say(Progress(name, "planning"))
+        say(Progress(name, Stage.PLANNING))
         for done in range(1, s.items + 1):
             if cancel is not None and cancel.cancelled:
                 result.status = Status.CANCELLED
                 return self._finish(result, trigger, started)
-            say(Progress(name, "applying", "a->b", done, s.items))
+            say(Progress(name, Stage.APPLYING, "a->b", done, s.items))
             if s.item_delay:
                 time.sleep(s.item_delay)
         if s.effect is not None:
             s.effect()
-        say(Progress(name, "finished"))
+        say(Progress(name, Stage.FINISHED))
         approved = call.approved_deletes
         if (s.status is Status.BLOCKED or s.blocked_store) and (
             allow_mass_delete
@@ -459,3 +463,9 @@ class FakeDesktop:
         self._record("set_autostart", (enabled, list(command)))
         self.autostart = enabled
         self.autostart_command = list(command)
+
+
+if TYPE_CHECKING:  # mypy: the fake is what the GUI needs of the service, as SyncService is
+
+    def _fake_is_the_port(fake: FakeDesktop) -> SyncPort:
+        return fake

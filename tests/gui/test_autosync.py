@@ -14,8 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from syncgui.gui.autosync import AutoSync
 from syncgui.gui.controller import AppController
-from syncgui.service.config import Partnership
-from syncgui.service.records import Schedule
+from syncgui.service import Partnership, Schedule
 from tests.gui.fake_service import FakeDesktop, make_device
 
 

@@ -9,12 +9,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPalette
 from pytestqt.qtbot import QtBot
 
-from syncgui.gui import format as fmt
+from syncgui.gui import wording
 from syncgui.gui.conflict_dialog import ConflictDialog
 from syncgui.gui.conflict_table import SIDE_A, SIDE_B
 from syncgui.gui.controller import AppController
-from syncgui.service.config import Partnership
-from syncgui.service.records import ConflictDetail, FieldRow
+from syncgui.service import ConflictDetail, FieldRow, Partnership
 from tests.gui.fake_service import FakeDesktop, make_conflict
 
 
@@ -56,8 +55,8 @@ def test_both_sides_are_labelled_with_store_names_and_times(
     header_b = dialog.table.horizontalHeaderItem(SIDE_B)
     assert header_a is not None and header_b is not None
     assert detail.a_changed is not None and detail.b_changed is not None
-    assert header_a.text() == f"book\nchanged {fmt.local_time(detail.a_changed)}"
-    assert header_b.text() == f"phone\nchanged {fmt.local_time(detail.b_changed)}"
+    assert header_a.text() == f"book\nchanged {wording.local_time(detail.a_changed)}"
+    assert header_b.text() == f"phone\nchanged {wording.local_time(detail.b_changed)}"
     labels = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]  # type: ignore[union-attr]
     assert labels == ["Name", "Email", "Phone", "Note"]
     note_a = dialog.table.item(3, SIDE_A)

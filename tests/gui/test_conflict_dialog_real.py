@@ -1,4 +1,4 @@
-"""The conflicts dialog against the real DesktopService on the demo profile (offscreen): a
+"""The conflicts dialog against the real SyncService on the demo profile (offscreen): a
 merge with a per-field choice (the field names the dialog offers are the ones the engine's
 merge settles) reaches both stores, and the conflict is gone after the sync that follows."""
 
@@ -11,9 +11,7 @@ from pytestqt.qtbot import QtBot
 
 from syncgui.gui.conflict_dialog import ConflictDialog
 from syncgui.gui.controller import AppController
-from syncgui.service.demo import demo_paths, ensure_demo
-from syncgui.service.desktop import DesktopService
-from syncgui.service.paths import resolve_paths
+from syncgui.service import SyncService, demo_paths, ensure_demo, resolve_paths
 
 
 def _grace(folder: Path) -> str:
@@ -24,7 +22,7 @@ def _grace(folder: Path) -> str:
 def test_merge_choosing_the_phones_note_reaches_both_sides(qtbot: QtBot, tmp_path: Path) -> None:
     paths = demo_paths(resolve_paths(tmp_path / "config", tmp_path / "data"))
     ensure_demo(paths)
-    service = DesktopService(paths, demo=True, real_backend=None)
+    service = SyncService(paths, demo=True, real_backend=None)
     controller = AppController(service)
     try:
         controller.sync(["Demo"])

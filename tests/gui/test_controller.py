@@ -12,13 +12,11 @@ import pytest
 from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
-from syncgui.engine.errors import ItemProblem
-from syncgui.engine.events import Approval, Status
+from syncgui.engine import Approval, ItemProblem, Status
 from syncgui.gui.controller import AppController
 from syncgui.gui.problems import ProblemList
 from syncgui.gui.state import Activity, Overall, Problem
-from syncgui.service.config import Partnership
-from syncgui.service.records import Schedule
+from syncgui.service import Partnership, Schedule
 from tests.gui.fake_service import FakeDesktop, make_conflict
 
 

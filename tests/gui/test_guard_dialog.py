@@ -11,7 +11,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from syncgui.engine.events import Approval
+from syncgui.engine import Approval
 from syncgui.gui.controller import AppController
 from syncgui.gui.guard_dialog import GuardDialog
 from syncgui.gui.main_window import MainWindow

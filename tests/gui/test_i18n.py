@@ -144,10 +144,10 @@ def test_lupdate_extracts_the_texts_in_the_context_the_code_looks_them_up_in(
         for message in context.iter("message")
     }
     assert {
-        ("format", "Merge"),  # format.py's own texts
-        ("format", "Synced %1: %2"),
-        ("format", "{n} conflict"),  # both forms of a plural, in format.py and in a view
-        ("format", "{n} conflicts"),
+        ("wording", "Merge"),  # wording.py's own texts
+        ("wording", "Synced %1: %2"),
+        ("wording", "{n} conflict"),  # both forms of a plural, in wording.py and in a view
+        ("wording", "{n} conflicts"),
         ("PartnershipsView", "{n} conflict"),
         ("PartnershipsView", "{n} conflicts"),
         ("AppController", "Sync failed"),  # the problems' notification titles
@@ -200,7 +200,7 @@ def test_a_german_qm_translates_plurals_formats_notes_and_field_labels(
         folder,
         {
             ("PartnershipsView", "{n} conflicts"): "{n} Konflikte",
-            ("format", "Merge"): "Zusammenführen",
+            ("wording", "Merge"): "Zusammenführen",
             ("AppController", "Sync failed"): "Synchronisierung fehlgeschlagen",
             ("FieldLabel", "Phone"): "Telefon",
             ("FieldLabel", "Email"): "E-Mail",

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 from pytestqt.qtbot import QtBot
 
-from syncgui.engine.events import CancelToken, Progress
+from syncgui.engine import CancelToken, Progress
 from syncgui.gui.jobs import JobRunner, ProgressRelay
-from syncgui.service.jobs import JobError
-from syncgui.service.resources import Resource
+from syncgui.service import JobError, Resource
 
 
 @pytest.fixture

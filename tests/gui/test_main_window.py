@@ -13,13 +13,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMenu, QMessageBox, QProgressBar, QPushButton
 from pytestqt.qtbot import QtBot
 
-from syncgui.engine.errors import ItemProblem
-from syncgui.gui import format as fmt
+from syncgui.engine import ItemProblem, StoreUnavailable
+from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.main_window import MainWindow
 from syncgui.gui.partnerships_view import NEXT
-from syncgui.service.config import Partnership
-from syncgui.service.errors import ConfigError
+from syncgui.service import ConfigError, Partnership
 from tests.gui.fake_service import FakeDesktop, make_conflict, make_device
 
 
@@ -197,6 +196,48 @@ def test_problems_are_listed_once_and_cleared(
     assert window.tabs.tabText(1) == "P&roblems"
 
 
+def test_a_failed_sync_is_listed_with_its_title_and_what_to_do_once(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    gone = StoreUnavailable("The phone is not connected.", item="Pixel")
+    fake.script("phone", raises=gone)
+    fake.script("phone", raises=gone)
+    notes: list[tuple[str, str, str]] = []
+    controller.notify.connect(lambda *args: notes.append(args))
+    window = make_window(qtbot, controller)
+    for _ in range(2):  # the same failure twice: one row, one notification
+        with qtbot.waitSignal(controller.problems_changed, timeout=5000):
+            window.sync_all_action.trigger()
+        settle(qtbot, controller)
+    tree = window.problems.tree
+    assert tree.topLevelItemCount() == 1
+    row = tree.topLevelItem(0)
+    assert row is not None
+    assert (row.text(1), row.text(2), row.text(3)) == ("phone", "Pixel", gone.message)
+    tip = row.toolTip(3).splitlines()
+    assert tip == [
+        StoreUnavailable.title,
+        gone.message,
+        "Connect the phone or bring the folder or file back, then sync again.",
+    ]
+    assert all(row.toolTip(c) == row.toolTip(3) for c in range(row.columnCount()))
+    [problem] = controller.problems()
+    assert (problem.title, problem.action) == (tip[0], tip[2])
+    assert [n[2] for n in notes] == ["error"]
+
+
+def test_a_contacts_problem_has_its_message_as_its_tooltip(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    fake.script("phone", errors=[ItemProblem("Ada Lovelace", "card too large")])
+    window = make_window(qtbot, controller)
+    with qtbot.waitSignal(controller.problems_changed, timeout=5000):
+        window.sync_all_action.trigger()
+    settle(qtbot, controller)
+    row = window.problems.tree.topLevelItem(0)
+    assert row is not None and row.toolTip(3) == "card too large"
+
+
 def test_remove_asks_first_and_then_removes(
     qtbot: QtBot, fake: FakeDesktop, controller: AppController
 ) -> None:
@@ -232,7 +273,7 @@ def test_pause_and_resume(qtbot: QtBot, controller: AppController) -> None:
     assert window.pause_action.text() == "&Resume syncing"
     until = controller.paused_until()
     assert until is not None
-    assert f"automatic syncs paused until {fmt.clock(until)}" in window.state_label.text()
+    assert f"automatic syncs paused until {wording.clock(until)}" in window.state_label.text()
     item = window.partnerships.tree.topLevelItem(0)
     assert item.text(NEXT) == "paused"  # no "next sync" promised while paused
     window.pause_action.trigger()
@@ -400,7 +441,7 @@ def test_keyboard_sync_of_the_selected_partnership(
 def test_failed_and_blocked_results_and_session_details(
     qtbot: QtBot, fake: FakeDesktop, controller: AppController
 ) -> None:
-    from syncgui.engine.events import Status
+    from syncgui.engine import Status
 
     fake.script(
         "phone", status=Status.FAILED, errors=[ItemProblem("phone", "The phone is locked.")]

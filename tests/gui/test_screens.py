@@ -14,13 +14,13 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from pytestqt.qtbot import QtBot
 
-from syncgui.engine.errors import ItemProblem
+from syncgui.engine import ItemProblem
 from syncgui.gui.conflict_dialog import ConflictDialog
 from syncgui.gui.controller import AppController
 from syncgui.gui.guard_dialog import GuardDialog
 from syncgui.gui.main_window import MainWindow
 from syncgui.gui.wizard import PartnershipWizard
-from syncgui.service.config import Partnership
+from syncgui.service import Partnership
 from tests.gui.fake_service import FakeDesktop, make_conflict, make_device, make_place
 
 # every screenshot the test saves: these, once per palette, and the first-run window

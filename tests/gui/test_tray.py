@@ -16,7 +16,7 @@ import pytest
 from PySide6.QtWidgets import QSystemTrayIcon
 from pytestqt.qtbot import QtBot
 
-from syncgui.engine.errors import ItemProblem
+from syncgui.engine import ItemProblem
 from syncgui.gui.controller import AppController
 from syncgui.gui.tray import TrayIcon, create_tray
 from tests.gui.fake_service import FakeDesktop, make_conflict

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 from pytestqt.qtbot import QtBot
 
-from syncgui.engine.events import Direction, Policy
+from syncgui.engine import Direction, Policy
 from syncgui.gui.controller import AppController
 from syncgui.gui.wizard import PartnershipWizard
-from syncgui.service.records import Schedule
+from syncgui.service import Schedule
 from tests.gui.fake_service import FakeDesktop, make_device, make_place
 
 PHONE_FILE = "mtp:SER123/Internal/Contacts/contacts.vcf"

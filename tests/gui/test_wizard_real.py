@@ -1,4 +1,4 @@
-"""The wizard, the controller and the real DesktopService together (offscreen): a folder of
+"""The wizard, the controller and the real SyncService together (offscreen): a folder of
 cards and a .vcf file that both hold contacts become a partnership; the preview is the real
 dry run of the engine; "Sync now" then really syncs, and nothing was written before it."""
 
@@ -12,8 +12,7 @@ from pytestqt.qtbot import QtBot
 
 from syncgui.gui.controller import AppController
 from syncgui.gui.wizard import PartnershipWizard
-from syncgui.service.desktop import DesktopService
-from syncgui.service.paths import resolve_paths
+from syncgui.service import SyncService, resolve_paths
 
 
 def _card(uid: str, name: str, extra: str = "") -> str:
@@ -31,9 +30,7 @@ def test_wizard_previews_the_real_first_sync_and_then_runs_it(qtbot: QtBot, tmp_
         newline="",
     )
     exported = export.read_bytes()
-    service = DesktopService(
-        resolve_paths(tmp_path / "config", tmp_path / "data"), real_backend=None
-    )
+    service = SyncService(resolve_paths(tmp_path / "config", tmp_path / "data"), real_backend=None)
     controller = AppController(service)
     wizard = PartnershipWizard(controller)
     qtbot.addWidget(wizard)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from syncgui.service.desktop import DesktopService
+from syncgui.service import SyncService
 from syncgui.service.paths import Paths, resolve_paths
 
 
@@ -24,6 +24,7 @@ def profile(tmp_path: Path) -> Paths:
     return resolve_paths(tmp_path / "config", tmp_path / "data")
 
 
-def desktop(tmp_path: Path, **kwargs: object) -> DesktopService:
-    """A desktop service without USB phones (the virtual phone needs none)."""
-    return DesktopService(profile(tmp_path), real_backend=None, **kwargs)  # type: ignore[arg-type]
+def desktop(tmp_path: Path, **kwargs: object) -> SyncService:
+    """The service as the desktop app makes it, without USB phones (the virtual phone
+    needs none)."""
+    return SyncService(profile(tmp_path), real_backend=None, **kwargs)  # type: ignore[arg-type]

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from syncgui.engine.events import Direction, Policy
-from syncgui.service import ConfigError
+from syncgui.service import ConfigError, SyncService
 from syncgui.service.config import Partnership
 from syncgui.service.demo import DEMO_NAME, ensure_demo
-from syncgui.service.desktop import DesktopService
 from syncgui.service.errors import AlreadySyncing
 from syncgui.service.locks import file_lock
 from syncgui.service.records import Schedule
@@ -25,16 +24,16 @@ GRACE_ON_PHONE = "contact3.vcf"
 BOOK_TIME, PHONE_TIME = 1_700_000_000.0, 1_700_086_400.0
 
 
-def _demo(tmp_path: Path) -> tuple[DesktopService, Path, Path]:
+def _demo(tmp_path: Path) -> tuple[SyncService, Path, Path]:
     paths = profile(tmp_path)
     ensure_demo(paths)
-    service = DesktopService(paths, demo=True, real_backend=None)
+    service = SyncService(paths, demo=True, real_backend=None)
     [p] = service.partnerships()
     book, phone = Path(p.spec_a.location), Path(p.spec_b.location)
     return service, book, phone
 
 
-def _synced_with_a_conflict(tmp_path: Path) -> tuple[DesktopService, str, Path, Path]:
+def _synced_with_a_conflict(tmp_path: Path) -> tuple[SyncService, str, Path, Path]:
     service, book, phone = _demo(tmp_path)
     grace = phone / "Contacts" / GRACE_ON_PHONE
     grace.write_bytes(
@@ -107,7 +106,7 @@ def test_an_unknown_conflict_is_a_clear_error(tmp_path: Path) -> None:
         service.conflict_detail("nope")
 
 
-def _other_first(service: DesktopService, tmp_path: Path) -> None:
+def _other_first(service: SyncService, tmp_path: Path) -> None:
     """A second partnership, listed before the demo's."""
     a, b = tmp_path / "other-a", tmp_path / "other-b"
     a.mkdir()
@@ -115,7 +114,7 @@ def _other_first(service: DesktopService, tmp_path: Path) -> None:
     service.add_partnership(
         "other", f"vdir:{a}", f"vdir:{b}", Direction.TWO_WAY, Policy.MERGE, Schedule()
     )
-    book = service.sync_service.book
+    book = service.book
     book.save(sorted(book.load(), key=lambda p: p.name != "other"))
 
 
@@ -127,13 +126,13 @@ def test_resolving_in_one_partnership_opens_and_locks_only_its_stores(
     service, conflict_id, _book, _phone = _synced_with_a_conflict(tmp_path)
     _other_first(service, tmp_path)
     opened: list[str] = []
-    real_open = service.sync_service.open_replicas
+    real_open = service.open_replicas
 
     def open_replicas(p: Partnership) -> Any:
         opened.append(p.name)
         return real_open(p)
 
-    monkeypatch.setattr(service.sync_service, "open_replicas", open_replicas)
+    monkeypatch.setattr(service, "open_replicas", open_replicas)
     detail = service.conflict_detail(conflict_id, partnership=DEMO_NAME)
     assert detail.view.id == conflict_id and opened == [DEMO_NAME]
     paths = service.paths

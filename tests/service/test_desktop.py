@@ -16,9 +16,9 @@ from syncgui.engine.events import Direction, Policy
 from syncgui.providers.mtp.backend import StorageInfo
 from syncgui.providers.mtp.discovery.devices import DeviceReport, scan
 from syncgui.providers.mtp.virtual import VirtualBackend
+from syncgui.service import SyncService
 from syncgui.service.config import Partnership, PartnershipBook
 from syncgui.service.demo import DEMO_NAME, demo_paths, ensure_demo
-from syncgui.service.desktop import DesktopService
 from syncgui.service.records import Place, Schedule
 from tests.providers.mtp.memory_backend import MemoryBackend, MemoryPhone
 from tests.service.support import card, desktop, profile, write_cards
@@ -184,7 +184,7 @@ def test_the_demo_profile_is_apart_and_made_once(tmp_path: Path) -> None:
     base = profile(tmp_path)
     paths = demo_paths(base)
     ensure_demo(paths)
-    service = DesktopService(paths, demo=True, real_backend=None)
+    service = SyncService(paths, demo=True, real_backend=None)
     [p] = service.partnerships()
     assert (p.name, p.spec_a.scheme, p.spec_b.scheme) == (DEMO_NAME, "vdir", "virtual")
     assert (p.direction, p.policy) == (Direction.TWO_WAY, Policy.MERGE)
@@ -212,7 +212,7 @@ def test_a_usb_phone_is_browsed_per_storage_and_let_go_again(tmp_path: Path) -> 
     phone.add_file("contacts.vcf", EXPORT.encode())
     phone.add_folder("Contacts", storage=sd.id)
     backend = MemoryBackend([phone])
-    service = DesktopService(profile(tmp_path), real_backend=lambda: backend)
+    service = SyncService(profile(tmp_path), real_backend=lambda: backend)
     report = DeviceReport("Google", "Pixel 7", "PIXEL42", "ready", "", location=phone.location)
     internal, card_storage = service.places(report)
     assert [(p.name, p.spec) for p in internal.children] == [

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from syncgui.engine.events import Approval, Direction, Policy, SessionResult, Status
-from syncgui.service.desktop import DesktopService
+from syncgui.service import SyncService
 from syncgui.service.records import Schedule
 from tests.service.support import card, desktop, write_cards
 
 
-def _pair(tmp_path: Path) -> tuple[DesktopService, Path, Path]:
+def _pair(tmp_path: Path) -> tuple[SyncService, Path, Path]:
     """Ten contacts in vdir ``a``, synced once into vdir ``b``."""
     a = write_cards(tmp_path / "a", {f"{i}.vcf": card(f"u{i}", f"Person {i}") for i in range(10)})
     b = tmp_path / "b"

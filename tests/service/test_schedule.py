@@ -32,7 +32,7 @@ def test_a_schedule_set_in_the_wizard_is_there_after_a_restart(tmp_path: Path) -
 def test_a_partnership_made_without_the_app_gets_the_default_schedule(tmp_path: Path) -> None:
     a, b = _stores(tmp_path)
     service = desktop(tmp_path)
-    service.sync_service.add_partnership("cli-made", a, b)
+    service.add_partnership("cli-made", a, b)
     assert service.schedule("cli-made") == Schedule()
     assert not service.paths.schedules_file.exists()
 

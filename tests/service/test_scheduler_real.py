@@ -28,7 +28,7 @@ from syncgui.engine.events import (
     Progress,
     SessionResult,
 )
-from syncgui.service.desktop import DesktopService
+from syncgui.service import SyncService
 from syncgui.service.jobs import Done, JobEnd, JobPool
 from syncgui.service.records import Schedule, Trigger
 from syncgui.service.resources import device_resources, partnership_resources
@@ -51,7 +51,7 @@ def _write(path: Path, text: str) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))
 
 
-def _partnership_b_with_a_conflict(service: DesktopService, tmp_path: Path) -> str:
+def _partnership_b_with_a_conflict(service: SyncService, tmp_path: Path) -> str:
     book, phone = tmp_path / "book-b", tmp_path / "phone-b"
     write_cards(book, {"ann.vcf": card("ann", "Ann Example"), "bo.vcf": card("bo", "Bo")})
     service.add_partnership("B", f"vdir:{book}", f"virtual:{phone}", *ASK)

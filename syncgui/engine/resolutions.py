@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from syncgui.engine.bases import BaseStore
 from syncgui.engine.errors import SyncError
 from syncgui.engine.ids import gid_for_uid, synthesize_uid
 from syncgui.engine.itemformat import MergeSide
 from syncgui.engine.items import Action, Adopt, ItemMeta, Put, Remove, StoredConflict
+from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.policies import relabel
 from syncgui.engine.replica import HistorySink, Replica
 

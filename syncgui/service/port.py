@@ -1,8 +1,9 @@
-"""What the desktop app needs from the service layer, as one Protocol.
+"""What the desktop app needs of the service, as one Protocol: :class:`SyncPort`.
 
-The real implementation is :class:`syncgui.service.desktop.DesktopService`; the GUI's tests
-drive real widgets against a fake that implements the same Protocol. Every method may block
-(disk, a phone): the GUI calls the slow ones only from its background job thread."""
+The service's facade, :class:`~syncgui.service.facade.SyncService`, satisfies it (mypy checks
+that in :mod:`syncgui.service`); the GUI's tests drive real widgets against a fake that
+implements it. Every method may block (disk, a phone): the GUI calls the slow ones only as
+jobs on the service's scheduler, never on its own thread."""
 
 from __future__ import annotations
 
@@ -10,17 +11,19 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
-from syncgui.engine.conflicts import Keep
 from syncgui.engine.events import Approval, CancelToken, Direction, EventSink, Policy, SessionResult
+from syncgui.engine.resolutions import Keep
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
-from syncgui.service.facade import ConflictView
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
+from syncgui.service.views import ConflictView
+
+__all__ = ["SyncPort"]
 
 
-class DesktopPort(Protocol):
-    """The service as the GUI sees it (see DesktopService for what each method does)."""
+class SyncPort(Protocol):
+    """The service as the GUI sees it (see SyncService for what each method does)."""
 
     @property
     def paths(self) -> Paths: ...
@@ -47,12 +50,12 @@ class DesktopPort(Protocol):
 
     def set_schedule(self, name: str, schedule: Schedule) -> None: ...
 
-    # sessions (slow: run on the job thread)
+    # sessions (slow: run as jobs). The GUI always says what started a session.
     def sync(
         self,
         names: Sequence[str],
         *,
-        trigger: Trigger = "manual",
+        trigger: Trigger,
         dry_run: bool = False,
         allow_mass_delete: bool = False,
         approved_deletes: Approval | None = None,

@@ -1,7 +1,7 @@
 """Words and numbers as the user reads them: store names, sizes, times, session summaries.
 
-Every string goes through Qt's translation in the context "format", each spelled out as
-``translate("format", "...")`` so pyside6-lupdate extracts it under the context it is
+Every string goes through Qt's translation in the context "wording", each spelled out as
+``translate("wording", "...")`` so pyside6-lupdate extracts it under the context it is
 looked up with. English plurals are chosen by :func:`plural`; its callers pass both forms
 already translated (a translation file gives its own text for each form)."""
 
@@ -14,9 +14,8 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
-from syncgui.engine.events import Direction, Policy, SessionResult
-from syncgui.service.devices import DeviceReport
-from syncgui.service.records import Counts, Schedule, SessionRecord
+from syncgui.engine import Direction, Policy, SessionResult
+from syncgui.service import Counts, DeviceReport, Schedule, SessionRecord
 
 translate = QCoreApplication.translate
 
@@ -57,16 +56,16 @@ def ago(t: float, now: float | None = None) -> str:
     """How long ago ``t`` was, in words ("3 min ago"); older than a day: the date."""
     seconds = (time.time() if now is None else now) - t
     if seconds < 45:
-        return translate("format", "just now")
+        return translate("wording", "just now")
     minutes = round(seconds / 60)
     if minutes < 60:
         return plural(
-            minutes, translate("format", "{n} min ago"), translate("format", "{n} min ago")
+            minutes, translate("wording", "{n} min ago"), translate("wording", "{n} min ago")
         )
     hours = round(seconds / 3600)
     if hours < 24:
         return plural(
-            hours, translate("format", "{n} hour ago"), translate("format", "{n} hours ago")
+            hours, translate("wording", "{n} hour ago"), translate("wording", "{n} hours ago")
         )
     return local_time(t)
 
@@ -75,12 +74,14 @@ def until(t: float, now: float | None = None) -> str:
     """When a future moment comes, in words ("in 12 min")."""
     seconds = t - (time.time() if now is None else now)
     if seconds < 60:
-        return translate("format", "in less than a minute")
+        return translate("wording", "in less than a minute")
     minutes = round(seconds / 60)
     if minutes < 60:
-        return plural(minutes, translate("format", "in {n} min"), translate("format", "in {n} min"))
+        return plural(
+            minutes, translate("wording", "in {n} min"), translate("wording", "in {n} min")
+        )
     if seconds < 86400:
-        return translate("format", "at %1").replace("%1", clock(t))
+        return translate("wording", "at %1").replace("%1", clock(t))
     return local_time(t)
 
 
@@ -118,13 +119,13 @@ def store_name(spec: str, devices: Sequence[DeviceReport] = ()) -> str:
         return os.path.basename(location.rstrip("/\\")) or location
     if scheme == "virtual":
         root, _, inner = location.partition("#")
-        name = os.path.basename(root.rstrip("/\\")) or translate("format", "Virtual phone")
+        name = os.path.basename(root.rstrip("/\\")) or translate("wording", "Virtual phone")
         leaf = inner.strip("/").rsplit("/", 1)[-1]
         return f"{name} · {leaf}" if leaf and leaf.lower() != "contacts" else name
     if scheme == "mtp":
         serial, _, rest = location.partition("/")
         device = _device_for(serial, devices)
-        phone = device.name if device else translate("format", "Phone %1").replace("%1", serial)
+        phone = device.name if device else translate("wording", "Phone %1").replace("%1", serial)
         leaf = rest.strip("/").rsplit("/", 1)[-1] if "/" in rest else ""
         return f"{phone} · {leaf}" if leaf and leaf.lower() != "contacts" else phone
     return location or spec
@@ -146,47 +147,47 @@ def direction_arrow(direction: Direction) -> str:
 
 def direction_words(direction: Direction, a: str, b: str) -> str:
     if direction is Direction.TWO_WAY:
-        return translate("format", "Both ways: changes on either side go to the other")
-    text = translate("format", "One way: %1 is copied to %2, changes on %2 are not sent back")
+        return translate("wording", "Both ways: changes on either side go to the other")
+    text = translate("wording", "One way: %1 is copied to %2, changes on %2 are not sent back")
     src, dst = (a, b) if direction is Direction.A_TO_B else (b, a)
     return text.replace("%1", src).replace("%2", dst)
 
 
 def policy_name(policy: Policy) -> str:
     return {
-        Policy.MERGE: translate("format", "Merge"),
-        Policy.ASK: translate("format", "Ask me"),
-        Policy.A_WINS: translate("format", "First store wins"),
-        Policy.B_WINS: translate("format", "Second store wins"),
-        Policy.NEWEST: translate("format", "Newest wins"),
-        Policy.KEEP_BOTH: translate("format", "Keep both"),
+        Policy.MERGE: translate("wording", "Merge"),
+        Policy.ASK: translate("wording", "Ask me"),
+        Policy.A_WINS: translate("wording", "First store wins"),
+        Policy.B_WINS: translate("wording", "Second store wins"),
+        Policy.NEWEST: translate("wording", "Newest wins"),
+        Policy.KEEP_BOTH: translate("wording", "Keep both"),
     }[policy]
 
 
 def policy_help(policy: Policy, a: str, b: str) -> str:
     text = {
         Policy.MERGE: translate(
-            "format",
+            "wording",
             "Combine both changes field by field (a new phone number on one side and a new "
             "email on the other both stay). Only a field changed differently on both sides "
             "is left for you to decide.",
         ),
         Policy.ASK: translate(
-            "format",
+            "wording",
             "Never decide for me: keep both versions untouched and list the contact under "
             "Conflicts until I choose. The rest of the sync goes on.",
         ),
         Policy.A_WINS: translate(
-            "format", "When both sides changed a contact, the version on %1 is kept."
+            "wording", "When both sides changed a contact, the version on %1 is kept."
         ),
         Policy.B_WINS: translate(
-            "format", "When both sides changed a contact, the version on %2 is kept."
+            "wording", "When both sides changed a contact, the version on %2 is kept."
         ),
         Policy.NEWEST: translate(
-            "format", "When both sides changed a contact, the more recent change is kept."
+            "wording", "When both sides changed a contact, the more recent change is kept."
         ),
         Policy.KEEP_BOTH: translate(
-            "format",
+            "wording",
             "When both sides changed a contact, keep both: the other version is added as a "
             "copy marked “conflict copy”.",
         ),
@@ -200,15 +201,15 @@ def schedule_text(schedule: Schedule) -> str:
         parts.append(
             plural(
                 schedule.interval_minutes,
-                translate("format", "every minute"),
-                translate("format", "every {n} minutes"),
+                translate("wording", "every minute"),
+                translate("wording", "every {n} minutes"),
             )
         )
     if schedule.on_connect:
-        parts.append(translate("format", "when the phone is connected"))
+        parts.append(translate("wording", "when the phone is connected"))
     if schedule.on_change:
-        parts.append(translate("format", "when a file changes"))
-    return ", ".join(parts) if parts else translate("format", "only when I ask")
+        parts.append(translate("wording", "when a file changes"))
+    return ", ".join(parts) if parts else translate("wording", "only when I ask")
 
 
 # -- session results ---------------------------------------------------------------------
@@ -220,28 +221,28 @@ def counts_text(counts: Counts, side: str) -> str:
     if counts.created:
         parts.append(
             plural(
-                counts.created, translate("format", "{n} added"), translate("format", "{n} added")
+                counts.created, translate("wording", "{n} added"), translate("wording", "{n} added")
             )
         )
     if counts.updated:
         parts.append(
             plural(
                 counts.updated,
-                translate("format", "{n} changed"),
-                translate("format", "{n} changed"),
+                translate("wording", "{n} changed"),
+                translate("wording", "{n} changed"),
             )
         )
     if counts.deleted:
         parts.append(
             plural(
                 counts.deleted,
-                translate("format", "{n} deleted"),
-                translate("format", "{n} deleted"),
+                translate("wording", "{n} deleted"),
+                translate("wording", "{n} deleted"),
             )
         )
     if not parts:
         return ""
-    return translate("format", "%1 on %2").replace("%1", ", ".join(parts)).replace("%2", side)
+    return translate("wording", "%1 on %2").replace("%1", ", ".join(parts)).replace("%2", side)
 
 
 def changes_text(record: SessionRecord, a: str, b: str) -> str:
@@ -250,26 +251,28 @@ def changes_text(record: SessionRecord, a: str, b: str) -> str:
     if record.merged:
         parts.append(
             plural(
-                record.merged, translate("format", "{n} merged"), translate("format", "{n} merged")
+                record.merged,
+                translate("wording", "{n} merged"),
+                translate("wording", "{n} merged"),
             )
         )
     if record.conflicts:
         parts.append(
             plural(
                 record.conflicts,
-                translate("format", "{n} conflict left"),
-                translate("format", "{n} conflicts left"),
+                translate("wording", "{n} conflict left"),
+                translate("wording", "{n} conflicts left"),
             )
         )
     if record.errors:
         parts.append(
             plural(
                 len(record.errors),
-                translate("format", "{n} problem"),
-                translate("format", "{n} problems"),
+                translate("wording", "{n} problem"),
+                translate("wording", "{n} problems"),
             )
         )
-    return "; ".join(parts) if parts else translate("format", "nothing to change")
+    return "; ".join(parts) if parts else translate("wording", "nothing to change")
 
 
 def session_summary(record: SessionRecord, a: str, b: str, now: float | None = None) -> str:
@@ -278,7 +281,7 @@ def session_summary(record: SessionRecord, a: str, b: str, now: float | None = N
     if record.status == "failed":
         first = record.errors[0].message if record.errors else ""
         return (
-            translate("format", "Failed %1: %2")
+            translate("wording", "Failed %1: %2")
             .replace("%1", when)
             .replace("%2", first)
             .rstrip(": ")
@@ -288,14 +291,14 @@ def session_summary(record: SessionRecord, a: str, b: str, now: float | None = N
         n = len(record.blocked_items)
         text = plural(
             n,
-            translate("format", "would delete {n} contact from %2"),
-            translate("format", "would delete {n} contacts from %2"),
+            translate("wording", "would delete {n} contact from %2"),
+            translate("wording", "would delete {n} contacts from %2"),
         )
-        return translate("format", "Stopped %1: ").replace("%1", when) + text.replace("%2", store)
+        return translate("wording", "Stopped %1: ").replace("%1", when) + text.replace("%2", store)
     if record.status == "cancelled":
-        return translate("format", "Cancelled %1").replace("%1", when)
+        return translate("wording", "Cancelled %1").replace("%1", when)
     return (
-        translate("format", "Synced %1: %2")
+        translate("wording", "Synced %1: %2")
         .replace("%1", when)
         .replace("%2", changes_text(record, a, b))
     )
@@ -303,13 +306,13 @@ def session_summary(record: SessionRecord, a: str, b: str, now: float | None = N
 
 def trigger_text(trigger: str) -> str:
     return {
-        "manual": translate("format", "by you"),
-        "schedule": translate("format", "on schedule"),
-        "device": translate("format", "phone connected"),
-        "change": translate("format", "file changed"),
-        "resolve": translate("format", "after resolving"),
-        "cli": translate("format", "command line"),
-        "preview": translate("format", "preview"),
+        "manual": translate("wording", "by you"),
+        "schedule": translate("wording", "on schedule"),
+        "device": translate("wording", "phone connected"),
+        "change": translate("wording", "file changed"),
+        "resolve": translate("wording", "after resolving"),
+        "cli": translate("wording", "command line"),
+        "preview": translate("wording", "preview"),
     }.get(trigger, trigger)
 
 
@@ -322,42 +325,44 @@ def preview_text(result: SessionResult, a: str, b: str) -> str:
             parts.append(
                 plural(
                     c.created,
-                    translate("format", "{n} contact added to %1"),
-                    translate("format", "{n} contacts added to %1"),
+                    translate("wording", "{n} contact added to %1"),
+                    translate("wording", "{n} contacts added to %1"),
                 ).replace("%1", side)
             )
         if c.updated:
             parts.append(
                 plural(
                     c.updated,
-                    translate("format", "{n} changed on %1"),
-                    translate("format", "{n} changed on %1"),
+                    translate("wording", "{n} changed on %1"),
+                    translate("wording", "{n} changed on %1"),
                 ).replace("%1", side)
             )
         if c.deleted:
             parts.append(
                 plural(
                     c.deleted,
-                    translate("format", "{n} deleted from %1"),
-                    translate("format", "{n} deleted from %1"),
+                    translate("wording", "{n} deleted from %1"),
+                    translate("wording", "{n} deleted from %1"),
                 ).replace("%1", side)
             )
     if result.merged:
         parts.append(
             plural(
-                result.merged, translate("format", "{n} merged"), translate("format", "{n} merged")
+                result.merged,
+                translate("wording", "{n} merged"),
+                translate("wording", "{n} merged"),
             )
         )
     if result.conflicts:
         parts.append(
             plural(
                 result.conflicts,
-                translate("format", "{n} conflict"),
-                translate("format", "{n} conflicts"),
+                translate("wording", "{n} conflict"),
+                translate("wording", "{n} conflicts"),
             )
         )
     return (
         ", ".join(parts)
         if parts
-        else translate("format", "Both stores already hold the same contacts.")
+        else translate("wording", "Both stores already hold the same contacts.")
     )
