@@ -242,9 +242,8 @@ def test_a_damaged_uid_in_a_vcf_does_not_make_the_contact_look_deleted(
     assert {p.name: p.read_bytes() for p in book.iterdir()} == in_book
 
 
-def test_a_new_damaged_file_holds_back_the_deletes_it_may_explain(cli: Cli, tmp_path: Path) -> None:
-    """Another program renamed Ann's file and damaged it: her old name is gone and a new
-    file cannot be read. That is not "Ann was deleted"."""
+def _synced_book_and_export(cli: Cli, tmp_path: Path) -> tuple[Path, Path]:
+    """A folder with Ann and Bob paired with a .vcf file, after their first sync."""
     book, export = tmp_path / "book", tmp_path / "export.vcf"
     book.mkdir()
     (book / "ann.vcf").write_text(ANN, newline="")
@@ -252,6 +251,13 @@ def test_a_new_damaged_file_holds_back_the_deletes_it_may_explain(cli: Cli, tmp_
     export.write_bytes(b"")
     assert cli("partnership", "add", "p", f"vdir:{book}", f"vcf:{export}")[0] == 0
     assert cli.json("sync", "p")[0] == 0
+    return book, export
+
+
+def test_a_new_damaged_file_holds_back_the_deletes_it_may_explain(cli: Cli, tmp_path: Path) -> None:
+    """Another program renamed Ann's file and damaged it: her old name is gone and a new
+    file cannot be read. That is not "Ann was deleted"."""
+    book, export = _synced_book_and_export(cli, tmp_path)
 
     (book / "ann.vcf").rename(book / "Ann Example.vcf")
     (book / "Ann Example.vcf").write_bytes(DAMAGE["no-colon"](ANN.encode()))
@@ -302,13 +308,7 @@ def test_a_broken_file_that_was_there_before_holds_back_no_later_delete(
 ) -> None:
     """A broken file dropped into the folder holds back only the deletes it may explain,
     those seen when it appeared; a contact deleted later is deleted as usual."""
-    book, export = tmp_path / "book", tmp_path / "export.vcf"
-    book.mkdir()
-    (book / "ann.vcf").write_text(ANN, newline="")
-    (book / "bob.vcf").write_text(BOB, newline="")
-    export.write_bytes(b"")
-    assert cli("partnership", "add", "p", f"vdir:{book}", f"vcf:{export}")[0] == 0
-    assert cli.json("sync", "p")[0] == 0
+    book, export = _synced_book_and_export(cli, tmp_path)
     (book / "junk.vcf").write_bytes(b"BEGIN:VCARD\r\nNO COLON HERE\r\nEND:VCARD\r\n")
     code, runs = cli.json("sync", "p")
     assert code == 1 and [e["item"] for e in runs[0]["errors"]] == ["junk.vcf"], runs
