@@ -20,6 +20,7 @@ from syncgui.engine.events import (
     Approval,
     CancelToken,
     ConflictFound,
+    ConflictKind,
     Direction,
     Event,
     EventSink,
@@ -32,7 +33,7 @@ from syncgui.engine.events import (
 )
 from syncgui.engine.ids import Version
 from syncgui.engine.itemformat import FieldClash, FieldPair, ItemFormat, ItemInfo, MergeOutcome
-from syncgui.engine.items import ConflictKind, ItemMeta, StoredConflict
+from syncgui.engine.items import ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.memory import MemoryReplica
 from syncgui.engine.merge_bases import BaseStore

@@ -26,8 +26,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from syncgui.engine.events import ConflictFound, EventSink, Outcome
-from syncgui.engine.items import Action, Adopt, ConflictKind, ItemMeta, Put, Remove
+from syncgui.engine.events import ConflictFound, ConflictKind, EventSink, Outcome
+from syncgui.engine.items import Action, Adopt, ItemMeta, Put, Remove
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.policies import ConflictContext, resolve, resolve_forgotten_delete
 
@@ -122,7 +122,7 @@ class ChangeApplier:
                 self.label,
                 change.gid,
                 change.label,
-                kind.value,
+                kind,
                 resolution.outcome,
             )
         )

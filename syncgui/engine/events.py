@@ -39,6 +39,25 @@ class Side(StrEnum):
         return Side.B if self is Side.A else Side.A
 
 
+class ConflictKind(StrEnum):
+    """Concurrency conflict kinds, named from the destination's point of view."""
+
+    UPDATE_UPDATE = "update-update"
+    # the destination updated, the source deleted
+    UPDATE_DELETE = "update-delete"
+    # the destination deleted, the source updated
+    DELETE_UPDATE = "delete-update"
+
+    @property
+    def seen_from_the_source(self) -> ConflictKind:
+        """The same conflict named from the other side's point of view."""
+        if self is ConflictKind.UPDATE_DELETE:
+            return ConflictKind.DELETE_UPDATE
+        if self is ConflictKind.DELETE_UPDATE:
+            return ConflictKind.UPDATE_DELETE
+        return self
+
+
 class Stage(StrEnum):
     """Where a session is (see :class:`Progress`)."""
 
@@ -115,7 +134,7 @@ class ConflictFound:
     direction: str
     gid: bytes
     item: str
-    kind: str  # a ConflictKind's value
+    kind: ConflictKind
     resolution: Outcome
 
 

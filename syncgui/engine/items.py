@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
+from syncgui.engine.events import ConflictKind, Side
 from syncgui.engine.ids import Version
 from syncgui.engine.knowledge import Knowledge
 
@@ -23,16 +23,6 @@ class ItemMeta:
     version: Version
     deleted: bool
     changed_at: float
-
-
-class ConflictKind(Enum):
-    """Concurrency conflict kinds, named from the destination's point of view."""
-
-    UPDATE_UPDATE = "update-update"
-    # the destination updated, the source deleted
-    UPDATE_DELETE = "update-delete"
-    # the destination deleted, the source updated
-    DELETE_UPDATE = "delete-update"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +81,8 @@ class StoredConflict:
     id: str
     gid: bytes
     partnership: str
-    kind: str
-    source_side: str
+    kind: ConflictKind
+    source_side: Side
     source_name: str
     source: ItemMeta
     data: bytes | None

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from syncgui.engine.events import ConflictKind, Side
 from syncgui.engine.ids import Version, new_replica_id
 from syncgui.engine.items import ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
@@ -363,8 +364,8 @@ class MetadataStore:
                     id=str(r[0]),
                     gid=bytes(r[1]),
                     partnership=str(r[2]),
-                    kind=str(r[3]),
-                    source_side=str(r[4]),
+                    kind=ConflictKind(str(r[3])),
+                    source_side=Side(str(r[4])),
                     source_name=str(r[5]),
                     source=source,
                     data=None if r[14] is None else bytes(r[14]),

@@ -13,12 +13,11 @@ import time
 from dataclasses import dataclass
 
 from syncgui.engine.errors import SyncError
-from syncgui.engine.events import Outcome, Policy, Side
+from syncgui.engine.events import ConflictKind, Outcome, Policy, Side
 from syncgui.engine.ids import gid_for_uid, synthesize_uid
 from syncgui.engine.items import (
     Action,
     Adopt,
-    ConflictKind,
     Deferred,
     ItemMeta,
     Put,
@@ -110,7 +109,7 @@ def defer(
         id=secrets.token_hex(4),
         gid=change.gid,
         partnership=ctx.partnership,
-        kind=kind.value,
+        kind=kind,
         source_side=ctx.source_side,
         source_name=ctx.source.name,
         source=change,

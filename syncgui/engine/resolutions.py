@@ -83,8 +83,7 @@ def _actions(
         )
         data = dest.format.as_copy(theirs, uid, conflict.source_name)
         return [*keep_ours, Put(copy, data, None, agreed=False)]
-    other_side = "b" if source_side == "a" else "a"
-    sides: dict[str, MergeSide] = {source_side: "theirs", other_side: "ours"}
+    sides: dict[str, MergeSide] = {source_side: "theirs", source_side.other: "ours"}
     choice = {field: sides[side] for field, side in prefer.items()}
     default = sides["a"]
     base = bases.get(conflict.gid, dest.knowledge(), conflict.knowledge)

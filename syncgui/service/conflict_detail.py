@@ -64,9 +64,8 @@ def conflict_view(
         local = None
     mine, theirs = (local, c.data)
     a, b = (mine, theirs) if side == "a" else (theirs, mine)
-    kind = c.kind  # stored from the holder's point of view; shown from A's
-    if side == "b" and kind != "update-update":
-        kind = "delete-update" if kind == "update-delete" else "update-delete"
+    # stored from the holder's point of view; shown from A's
+    kind = c.kind.seen_from_the_source if side == "b" else c.kind
     return ConflictView(
         c.id,
         p.name,

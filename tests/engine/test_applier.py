@@ -13,8 +13,9 @@ import pytest
 
 from syncgui.engine.applier import Decision, Verdict, decide
 from syncgui.engine.clock import ClockVector
+from syncgui.engine.events import ConflictKind
 from syncgui.engine.ids import Version
-from syncgui.engine.items import ConflictKind, ItemMeta
+from syncgui.engine.items import ItemMeta
 from syncgui.engine.knowledge import Knowledge
 
 D, S, X = b"\x0d" * 16, b"\x05" * 16, b"\x08" * 16
