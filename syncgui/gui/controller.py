@@ -4,12 +4,13 @@ The signatures and signals below are the contract between the views (main window
 wizard, tray) and the core (the service's scheduler, auto-sync); views only use what is
 declared here.
 
-When sessions run is the service's :class:`~syncgui.service.scheduler.SessionScheduler`'s
-to decide (one per partnership, requests merged, pause, first syncs); this object asks it
-and turns what it reports (on worker threads) into Qt signals on the GUI thread. Other slow
-calls run as jobs of the same worker pool (:mod:`.jobs`), beside sessions that touch other
-stores. What a refresh reads is in :mod:`.reads`, the window's view of a run in :mod:`.runs`,
-the problems list and what a finished session means for it in :mod:`.problems`."""
+When sessions run is the service's :class:`~syncgui.service.SessionScheduler`'s to decide
+(one per partnership, requests merged, pause, first syncs); this object asks it and follows
+what it reports. The connection to the scheduler and the worker pool (their events on
+worker threads turned into Qt signals on the GUI thread) is :mod:`.bridge`; other slow calls
+run as jobs of the same pool (:mod:`.jobs`), beside sessions that touch other stores. What a
+refresh reads is in :mod:`.reads`, the window's copy of each run in :mod:`.runs`, the
+problems list and what a finished session means for it in :mod:`.problems`."""
 
 from __future__ import annotations
 
@@ -20,14 +21,15 @@ from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from syncgui.engine import Approval, CancelToken, Keep
-from syncgui.gui.jobs import CALLS, JobRunner, ProgressRelay
+from syncgui.engine import Approval, Keep
+from syncgui.gui.bridge import SessionBridge
+from syncgui.gui.catalog import Catalog
+from syncgui.gui.jobs import CALLS, JobRunner
 from syncgui.gui.problems import Note, ProblemBook
-from syncgui.gui.reads import HISTORY_LIMIT, Config, Loaded, Ran, read_all, read_config
-from syncgui.gui.runs import RunView
-from syncgui.gui.state import Activity, Overall, PartnershipRow, Problem, Progress
+from syncgui.gui.reads import Config, Loaded, Ran, read_all, read_config
+from syncgui.gui.runs import RunBoard
+from syncgui.gui.state import Overall, PartnershipRow, Problem, Progress
 from syncgui.service import (
-    Admission,
     DeviceEvent,
     DeviceReport,
     Done,
@@ -38,13 +40,9 @@ from syncgui.service import (
     RunEnded,
     RunStarted,
     Schedule,
-    SchedulerEvent,
     SessionRecord,
-    SessionScheduler,
     SyncPort,
     Trigger,
-    partnership_resources,
-    unknown_partnership,
 )
 
 Done_ = Callable[[Any], None]
@@ -84,20 +82,14 @@ class AppController(QObject):
     ) -> None:
         super().__init__(parent)
         self.service = service
-        self._jobs = JobRunner(parent=self)
-        self._relay = ProgressRelay(progress_interval, self)
-        self._relay.progress.connect(self._on_progress)
-        self._scheduler: SessionScheduler[Ran] = SessionScheduler(
-            self._jobs.pool, self._session, self._on_scheduler_event
-        )
-        self._partnerships: list[Partnership] = []
-        self._schedules: dict[str, Schedule] = {}
-        self._runs: dict[str, RunView] = {}  # what the window knows of each run
-        self._progress: dict[str, Progress] = {}
-        self._last: dict[str, SessionRecord] = {}
-        self._counts: dict[str, int] = {}
-        self._next_run: dict[str, float | None] = {}
-        self._sessions: list[SessionRecord] = []
+        self._bridge = SessionBridge(service, self, progress_interval=progress_interval)
+        self._bridge.run_started.connect(self._on_run_started)
+        self._bridge.run_ended.connect(self._on_run_ended)
+        self._bridge.progress.connect(self._on_progress)
+        self._jobs = self._bridge.jobs
+        self._scheduler = self._bridge.scheduler
+        self._runs = RunBoard()  # what the window knows of each run
+        self._data = Catalog()  # the service's data as last read
         self._book = ProblemBook()  # problems, partnerships in error
         self._devices: list[DeviceReport] = []
         self._notes: tuple[str, ...] = ()
@@ -106,37 +98,28 @@ class AppController(QObject):
         self._resume_timer.setSingleShot(True)
         self._resume_timer.timeout.connect(self.resume)
         self._overall = Overall.IDLE
-        self._stopped = False
-        self._config_error: str | None = None
-        self._reported: dict[str, str | None] = {"config": None, "schedules": None}
         if load:
             self._load_config()
             self.refresh()
 
     # -- what the views read (cheap, GUI thread) --------------------------------------------
     def rows(self) -> list[PartnershipRow]:
-        return [self._row(p) for p in self._partnerships]
+        return [self._row(p) for p in self._data.partnerships]
 
     def row(self, name: str) -> PartnershipRow | None:
-        for p in self._partnerships:
-            if p.name == name:
-                return self._row(p)
-        return None
+        p = self._data.find(name)
+        return None if p is None else self._row(p)
 
     def _row(self, p: Partnership) -> PartnershipRow:
         return PartnershipRow(
             partnership=p,
-            schedule=self._schedules.get(p.name, Schedule()),
-            activity=self._activity(p.name),
-            progress=self._progress.get(p.name),
-            last=self._last.get(p.name),
-            next_run=self._next_run.get(p.name),
-            conflicts=self._counts.get(p.name, 0),
+            schedule=self._data.schedules.get(p.name, Schedule()),
+            activity=self._runs.activity(p.name),
+            progress=self._runs.progress(p.name),
+            last=self._data.last.get(p.name),
+            next_run=self._data.next_run.get(p.name),
+            conflicts=self._data.counts.get(p.name, 0),
         )
-
-    def _activity(self, name: str) -> Activity:
-        run = self._runs.get(name)
-        return Activity.IDLE if run is None else run.activity()
 
     def devices(self) -> list[DeviceReport]:
         return list(self._devices)
@@ -145,7 +128,7 @@ class AppController(QObject):
         return self._notes
 
     def sessions(self) -> list[SessionRecord]:
-        return list(self._sessions)
+        return list(self._data.sessions)
 
     def problems(self) -> list[Problem]:
         return self._book.list.items()
@@ -163,7 +146,7 @@ class AppController(QObject):
         self._add_problems([Problem(time.time(), partnership, item, message)])
 
     def conflict_total(self) -> int:
-        return sum(self._counts.values())
+        return sum(self._data.counts.values())
 
     def overall(self) -> Overall:
         return self._overall
@@ -175,7 +158,7 @@ class AppController(QObject):
         return self._paused_until if self._scheduler.paused else None
 
     def is_busy(self, name: str) -> bool:
-        return name in self._runs and not self._runs[name].cancelled
+        return self._runs.is_busy(name)
 
     def has_synced(self, name: str) -> bool:
         """Whether ``name`` has a recorded session (automatic syncs never start the first)."""
@@ -185,17 +168,15 @@ class AppController(QObject):
         """Work not done yet: jobs of any kind queued or running (sessions, resolves,
         refreshes, the wizard's and dialogs' calls) and follow-up sessions asked for. Quit
         asks first when this is not 0: quitting drops it."""
-        followups = sum(1 for run in self._runs.values() if run.followup)
-        return self._jobs.pending() + len(self._runs) + followups
+        return self._bridge.pending() + len(self._runs) + self._runs.followups()
 
     def schedules(self) -> dict[str, Schedule]:
         """Each partnership's schedule, as last loaded (for auto-sync)."""
-        return dict(self._schedules)
+        return dict(self._data.schedules)
 
     def set_next_run(self, name: str, when: float | None) -> None:
         """Auto-sync tells when the next timed sync of ``name`` is due."""
-        if self._next_run.get(name) != when:
-            self._next_run[name] = when
+        if self._data.set_next_run(name, when):
             self.partnerships_changed.emit()
 
     def job_runner(self) -> JobRunner:
@@ -212,17 +193,11 @@ class AppController(QObject):
     def resources(self, name: str | None) -> frozenset[Resource]:
         """What a session of ``name`` touches (any store while its stores are not known);
         None: every partnership (e.g. listing all conflicts, which reads every store)."""
-        if name is None:
-            every = [partnership_resources(p) for p in self._partnerships]
-            return frozenset().union(*every)
-        for p in self._partnerships:
-            if p.name == name:
-                return partnership_resources(p)
-        return unknown_partnership(name)
+        return self._data.resources(name)
 
     def config_error(self) -> str | None:
         """Why the partnerships could not be read (a damaged file), or None."""
-        return self._config_error
+        return self._data.config_error
 
     def sync(
         self,
@@ -239,9 +214,9 @@ class AppController(QObject):
         into one run after it. A paused app queues nothing for triggers other than "manual"
         and "resolve", and automatic triggers never start a partnership's first sync (the
         service's scheduler decides). Returns the names newly queued."""
-        if self._stopped:
+        if self._bridge.stopped:
             return []
-        wanted = [p.name for p in self._partnerships] if names is None else list(names)
+        wanted = [p.name for p in self._data.partnerships] if names is None else list(names)
         queued = [n for n in dict.fromkeys(wanted) if self._request(n, trigger, approved_deletes)]
         if queued:
             self.partnerships_changed.emit()
@@ -250,37 +225,21 @@ class AppController(QObject):
 
     def _request(self, name: str, trigger: Trigger, approved_deletes: Approval | None) -> bool:
         answer = self._scheduler.request(name, self.resources(name), trigger, approved_deletes)
-        if answer.admission is Admission.FOLLOWUP and name in self._runs:
-            self._runs[name].followup = True
-        if answer.ticket is None:
-            return False
-        self._runs[name] = RunView(answer.ticket)
-        return True
+        return self._runs.answered(name, answer)
 
     def cancel(self, name: str | None = None) -> None:
         """Cancel one partnership's queued or running session (None: all)."""
         self._scheduler.cancel(name)
-        for n in list(self._runs) if name is None else [name]:
-            self._forget_unstarted(n)
+        for n in self._runs.names() if name is None else [name]:
+            self._runs.forget_unstarted(n)
         self.partnerships_changed.emit()
         self._update_overall()
-
-    def _forget_unstarted(self, name: str) -> None:
-        """A run was cancelled: the window forgets it if it had not started (it is skipped)
-        and drops its follow-up; a started one shows as cancelling until it ends."""
-        run = self._runs.get(name)
-        if run is None:
-            return
-        run.followup = False
-        if not run.started:
-            del self._runs[name]
-            self._progress.pop(name, None)
 
     def pause(self, seconds: int | None = 3600) -> None:
         """Stop automatic syncs for ``seconds`` (None: until resumed)."""
         dropped = self._scheduler.pause()  # automatic runs not started yet
         for name in dropped:
-            self._forget_unstarted(name)
+            self._runs.forget_unstarted(name)
         if seconds is None:
             self._paused_until = None
             self._resume_timer.stop()
@@ -366,12 +325,10 @@ class AppController(QObject):
 
     def shutdown(self) -> None:
         """Cancel what runs, stop the job thread and the device monitor (at quit)."""
-        if self._stopped:
+        if self._bridge.stopped:
             return
-        self._stopped = True
         self._resume_timer.stop()
-        self._scheduler.stop()
-        self._jobs.stop()
+        self._bridge.stop()
         try:
             self.service.stop_device_monitor()
         except Exception:
@@ -390,70 +347,31 @@ class AppController(QObject):
         self._set_config(read_config(self.service), report=False)
 
     def _set_config(self, config: Config, *, report: bool = True) -> None:
-        self._config_error = config.config_error
-        self._partnerships = config.partnerships
-        self._schedules = config.schedules
-        if not report:
-            return
         now = time.time()
-        for kind, error in (("config", config.config_error), ("schedules", config.schedule_error)):
-            if error and error != self._reported[kind]:
-                self._add_problems([Problem(now, "", self.tr("settings"), error)])
-            self._reported[kind] = error
+        for error in self._data.set_config(config, report=report):
+            self._add_problems([Problem(now, "", self.tr("settings"), error)])
 
-    # -- sessions (worker threads, then the GUI thread) -----------------------------------
-    def _session(
-        self, name: str, trigger: Trigger, approved: Approval | None, token: CancelToken
-    ) -> Ran:  # worker thread
-        s = self.service
-        results = s.sync(
-            [name], trigger=trigger, approved_deletes=approved, emit=self._relay, cancel=token
-        )
-        return Ran(results, s.conflict_counts(), s.sessions(limit=HISTORY_LIMIT), trigger)
-
-    def _on_scheduler_event(self, event: SchedulerEvent[Ran]) -> None:  # worker thread
-        self._jobs.post(lambda: self._on_run_event(event))
-
-    def _on_run_event(self, event: SchedulerEvent[Ran]) -> None:
-        if self._stopped:
-            return
-        if isinstance(event, RunStarted):
-            self._on_run_started(event)
-        else:
-            self._on_run_ended(event)
-
+    # -- runs (the bridge's signals, GUI thread) ----------------------------------------------
+    @Slot(object)
     def _on_run_started(self, event: RunStarted) -> None:
-        run = self._runs.get(event.name)
-        if run is None or run.ticket.run != event.run:
-            return
-        run.started = True
-        self._progress[event.name] = Progress("detecting")
-        self.partnerships_changed.emit()
-        self._update_overall()
+        if self._runs.started(event):
+            self.partnerships_changed.emit()
+            self._update_overall()
 
+    @Slot(object)
     def _on_run_ended(self, event: RunEnded[Ran]) -> None:
-        name = event.name
-        self._relay.forget(name)
-        run = self._runs.get(name)
-        if run is not None and run.ticket.run == event.run:
-            del self._runs[name]
-            self._progress.pop(name, None)
-        follow = event.followup
-        if follow is not None and not follow.token.cancelled and name not in self._runs:
-            self._runs[name] = RunView(follow)
+        self._runs.ended(event)
         if isinstance(event.end, Done):
-            self._on_session_done(name, event.end.result)
+            self._on_session_done(event.name, event.end.result)
         elif isinstance(event.end, Failed):
-            self._on_session_failed(name, event.end.error)
+            self._on_session_failed(event.name, event.end.error)
         self.partnerships_changed.emit()
         self._update_overall()
 
     @Slot(str, str, int, int)
     def _on_progress(self, name: str, stage: str, done: int, total: int) -> None:
-        if name not in self._runs:
-            return
-        self._progress[name] = Progress(stage, done, total)
-        self.progress_changed.emit(name, stage, done, total)
+        if self._runs.progressed(name, Progress(stage, done, total)):
+            self.progress_changed.emit(name, stage, done, total)
 
     def _on_loaded(self, loaded: Loaded) -> None:
         self._set_config(loaded.config)
@@ -466,11 +384,11 @@ class AppController(QObject):
         self._update_overall()
 
     def _on_session_done(self, name: str, ran: Ran) -> None:
-        before = self._counts.get(name, 0)
+        before = self._data.counts.get(name, 0)
         self._set_sessions(ran.sessions)
         self._set_counts(ran.counts, announce=True)
         for result in ran.results:
-            new_conflicts = self._counts.get(result.partnership, 0) - before
+            new_conflicts = self._data.counts.get(result.partnership, 0) - before
             outcome = self._book.result(result, ran.trigger, new_conflicts, time.time())
             self._problems_changed(outcome.notes)
             if outcome.guard is not None:
@@ -498,21 +416,14 @@ class AppController(QObject):
         return new
 
     def _set_sessions(self, sessions: list[SessionRecord]) -> None:
-        if sessions == self._sessions:
-            return
-        self._sessions = sessions
-        self._last = {}
-        for record in sessions:  # newest first
-            self._last.setdefault(record.partnership, record)
-        self._scheduler.note_synced(list(self._last))
-        self.sessions_changed.emit()
+        if self._data.set_sessions(sessions):
+            self._scheduler.note_synced(list(self._data.last))
+            self.sessions_changed.emit()
 
     def _set_counts(self, counts: dict[str, int], *, announce: bool = False) -> None:
         """New conflict counts; ``announce``: tell open conflict lists to reload even if
         the counts are the same (a session or resolve may have changed a conflict)."""
-        counts = {k: v for k, v in counts.items() if v}
-        changed = counts != self._counts
-        self._counts = counts
+        changed = self._data.set_counts(counts)
         if changed or announce:
             self.conflicts_changed.emit()
         if changed:
