@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -99,12 +100,15 @@ def test_set_merge_of_tel_and_email() -> None:
     assert texts(result, "EMAIL") == ["ann@example.com", "ann@work.example"]
 
 
-def test_value_edited_on_one_side_replaces_and_additions_on_both_are_kept() -> None:
+def test_value_changed_differently_on_both_sides_clashes_on_its_property() -> None:
+    # re-pinned (issue 11, part 3): this merge used to keep both numbers and raise nothing
     ours = BASE.replace(b"+1 555 0001", b"+1 555 9999")
     theirs = BASE.replace(b"+1 555 0001", b"+1 555 8888")
-    result = merged(BASE, ours, theirs)  # multi-valued: never a clash, nothing lost
-    # theirs' edit goes where the value stood: after ours' edit of it, before the next TEL
-    assert texts(result, "TEL") == ["+1 555 9999", "+1 555 8888", "+1 555 0002"]
+    outcome = merge_cards(BASE, ours, theirs)
+    assert outcome.data is None
+    assert outcome.clashes == (FieldClash("TEL", "+1 555 0001", "+1 555 9999", "+1 555 8888"),)
+    assert merge_cards_choosing(BASE, ours, theirs, {}) == ours
+    assert merge_cards_choosing(BASE, ours, theirs, {"TEL": "theirs"}) == theirs
 
 
 def test_value_added_on_both_sides_appears_once() -> None:
@@ -113,6 +117,142 @@ def test_value_added_on_both_sides_appears_once() -> None:
         b"\r\n", b"\n"
     )
     assert merged(BASE, ours, theirs) == ours
+
+
+# --- repeatable properties: the multi-valued merge table (issue 11, part 3) -------------
+
+MV = card(
+    "UID:u-2",
+    "FN:Ann",
+    "TEL;TYPE=CELL:+1 555 0001",
+    "TEL;TYPE=HOME:+1 555 0002",
+    "EMAIL:ann@example.com",
+    "NOTE:n",
+)
+CELL, HOME = b"TEL;TYPE=CELL:+1 555 0001\r\n", b"TEL;TYPE=HOME:+1 555 0002\r\n"
+CELL9, CELL8 = CELL.replace(b"0001", b"0009"), CELL.replace(b"0001", b"0008")
+WORK = b"TEL;TYPE=WORK:+1 555 0003\r\n"
+FAX = b"TEL;TYPE=FAX:+1 555 0004\r\n"
+
+
+def mv(*edits: tuple[bytes, bytes], lf: bool = False) -> bytes:
+    """MV with each (old, new) edit made; ``lf``: written with LF line endings."""
+    data = MV
+    for old, new in edits:
+        assert old in data
+        data = data.replace(old, new)
+    return data.replace(b"\r\n", b"\n") if lf else data
+
+
+MINE = (b"NOTE:n", b"NOTE:mine")  # ours always edits something else too
+ANNE = (b"FN:Ann", b"FN:Anne")  # and so does theirs
+Row = tuple[bytes, bytes, bytes | tuple[str, ...]]
+MULTI_TABLE: dict[str, Row] = {
+    "unchanged on both: kept": (mv(MINE), mv(ANNE), mv(MINE, ANNE)),
+    "changed on ours only: ours' value": (
+        mv(MINE, (CELL, CELL9)),
+        mv(ANNE),
+        mv(MINE, ANNE, (CELL, CELL9)),
+    ),
+    "changed on theirs only: theirs' value in place": (
+        mv(MINE),
+        mv((CELL, CELL9)),
+        mv(MINE, (CELL, CELL9)),
+    ),
+    "changed alike on both: once": (
+        mv(MINE, (CELL, CELL9)),
+        mv((CELL, CELL9), lf=True),
+        mv(MINE, (CELL, CELL9)),
+    ),
+    "changed differently on both: clash": (mv(MINE, (CELL, CELL9)), mv((CELL, CELL8)), ("TEL",)),
+    "changed on ours, removed on theirs: clash": (
+        mv(MINE, (CELL, CELL9)),
+        mv((CELL, b"")),
+        ("TEL",),
+    ),
+    "removed on ours, changed on theirs: clash": (
+        mv(MINE, (CELL, b"")),
+        mv((CELL, CELL8)),
+        ("TEL",),
+    ),
+    "removed on theirs, untouched on ours: removed": (
+        mv(MINE),
+        mv((CELL, b"")),
+        mv(MINE, (CELL, b"")),
+    ),
+    "removed on ours, untouched on theirs: removed": (
+        mv(MINE, (CELL, b"")),
+        mv(ANNE),
+        mv(MINE, ANNE, (CELL, b"")),
+    ),
+    "removed on both: removed": (
+        mv(MINE, (CELL, b"")),
+        mv(ANNE, (CELL, b"")),
+        mv(MINE, ANNE, (CELL, b"")),
+    ),
+    "added on each side: both kept": (
+        mv(MINE, (HOME, HOME + WORK)),
+        mv((HOME, HOME + FAX)),
+        mv(MINE, (HOME, HOME + WORK + FAX)),
+    ),
+    "added alike on both: once": (
+        mv(MINE, (HOME, HOME + WORK)),
+        mv((HOME, HOME + WORK), lf=True),
+        mv(MINE, (HOME, HOME + WORK)),
+    ),
+    "matched by value first: reordered then changed": (
+        mv(MINE, (CELL + HOME, HOME + CELL)),
+        mv((CELL, CELL9)),
+        mv(MINE, (CELL + HOME, HOME + CELL9)),
+    ),
+    "matched by type before position: changed alike": (
+        mv(MINE, (CELL, CELL9)),
+        mv((CELL + HOME, HOME.replace(b"0002", b"0022") + CELL9)),
+        mv(MINE, (CELL, CELL9), (HOME, HOME.replace(b"0002", b"0022"))),
+    ),
+}
+
+
+@pytest.mark.parametrize("row", MULTI_TABLE.values(), ids=list(MULTI_TABLE))
+def test_multi_valued_merge_table(row: Row) -> None:
+    ours, theirs, expected = row
+    outcome = merge_cards(MV, ours, theirs)
+    if isinstance(expected, bytes):
+        assert outcome.clashes == ()
+        assert outcome.data == expected
+        return
+    assert outcome.data is None
+    assert tuple(clash.field for clash in outcome.clashes) == expected
+    assert merge_cards_choosing(MV, ours, theirs, {}) == ours  # unnamed: ours
+    assert merge_cards_choosing(MV, ours, theirs, dict.fromkeys(expected, "ours")) == ours
+    chosen = merge_cards_choosing(MV, ours, theirs, dict.fromkeys(expected, "theirs"))
+    assert same_cards(chosen, mv(MINE, *_theirs_tel(theirs)))  # theirs' TELs, ours' NOTE
+
+
+def _theirs_tel(theirs: bytes) -> tuple[tuple[bytes, bytes], ...]:
+    return ((CELL, b""),) if CELL8 not in theirs else ((CELL, CELL8),)
+
+
+def test_multi_valued_clash_shows_each_sides_value() -> None:
+    ours, theirs, _ = MULTI_TABLE["changed on ours, removed on theirs: clash"]
+    assert merge_cards(MV, ours, theirs).clashes == (
+        FieldClash("TEL", "+1 555 0001", "+1 555 0009", None),
+    )
+    ours, theirs, _ = MULTI_TABLE["removed on ours, changed on theirs: clash"]
+    chosen = merge_cards_choosing(MV, ours, theirs, {"TEL": "theirs"})
+    assert chosen == mv(MINE, (CELL, CELL8))  # back where it stood
+
+
+def test_two_clashing_values_of_one_property_are_one_field() -> None:
+    ours = mv(MINE, (CELL, CELL9), (b"0002", b"0029"))
+    theirs = mv((CELL, CELL8), (b"0002", b"0028"))
+    outcome = merge_cards(MV, ours, theirs)
+    assert outcome.clashes == (
+        FieldClash("TEL", "+1 555 0001\n+1 555 0002", "+1 555 0009\n+1 555 0029",
+                   "+1 555 0008\n+1 555 0028"),
+    )  # fmt: skip
+    chosen = merge_cards_choosing(MV, ours, theirs, {"TEL": "theirs"})
+    assert chosen == mv(MINE, (CELL, CELL8), (b"0002", b"0028"))
 
 
 APPLE = load("apple-30.vcf")
@@ -142,12 +282,26 @@ def test_apple_group_removed_on_one_side_goes_with_its_label() -> None:
     assert b"FN:John Appleseed" in result
 
 
-def test_apple_label_change_keeps_both_values_rather_than_losing_one() -> None:
+def test_apple_label_change_against_a_value_change_clashes_showing_both() -> None:
+    # re-pinned (issue 11, part 3): a group is one value, changed differently on both sides
+    # (its label here, its address there); this used to keep both groups and raise nothing
     ours = APPLE.replace(b"item2.X-ABLabel:school", b"item2.X-ABLabel:university")
     theirs = APPLE.replace(b"j.appleseed@example.org", b"johnny@example.org")
-    result = merged(APPLE, ours, theirs)
-    assert b"item2.X-ABLabel:university" in result
-    assert b"johnny@example.org" in result
+    outcome = merge_cards(APPLE, ours, theirs)
+    assert outcome.data is None
+    assert outcome.clashes == (
+        FieldClash(
+            "EMAIL",
+            "j.appleseed@example.org (school)",
+            "j.appleseed@example.org (university)",
+            "johnny@example.org (school)",
+        ),
+    )
+    assert merge_cards_choosing(APPLE, ours, theirs, {"EMAIL": "ours"}) == ours
+    chosen = merge_cards_choosing(APPLE, ours, theirs, {"EMAIL": "theirs"})
+    assert chosen == ours.replace(b"j.appleseed@example.org", b"johnny@example.org").replace(
+        b"university", b"school"
+    )
 
 
 def test_untouched_lines_stay_byte_identical_and_in_place() -> None:
@@ -269,13 +423,14 @@ def test_label_freed_by_a_removed_group_is_reused() -> None:
     assert result == APPLE_OURS.replace(email, blog)
 
 
-def test_value_changed_on_both_sides_keeps_both_groups_whole() -> None:
+def test_grouped_value_changed_differently_on_both_sides_clashes() -> None:
+    # re-pinned (issue 11, part 3): both groups used to be kept whole, with no conflict
     ours = APPLE_OURS.replace(b"555-0100", b"555-0111")
     theirs = APPLE_TEL.replace(b"555-0100", b"555-0199")
-    result = merged(APPLE_TEL, ours, theirs)
-    label = b"item1.X-ABLabel:_$!<Mobile>!$_\r\n"
-    mine = b"item3.TEL;type=CELL;type=VOICE;type=pref:+1 (408) 555-0199\r\n"
-    assert result == ours.replace(label, label + mine + label.replace(b"item1", b"item3"))
+    outcome = merge_cards(APPLE_TEL, ours, theirs)
+    assert [clash.field for clash in outcome.clashes] == ["TEL"]
+    chosen = merge_cards_choosing(APPLE_TEL, ours, theirs, {"TEL": "theirs"})
+    assert chosen == ours.replace(b"555-0111", b"555-0199")  # in place, in ours' group
 
 
 def test_value_that_gained_a_group_takes_its_place_with_a_free_label() -> None:
@@ -526,19 +681,27 @@ def test_merge_of_equal_sides_never_clashes(base: Model, other: Model, v1: str, 
     assert merge_cards(None, x, y).clashes == ()
 
 
+def _added_tels(side: Model, base: Model) -> set[str]:
+    return {value for name, value in side[1] if name == "TEL"} - {
+        value for name, value in base[1] if name == "TEL"
+    }
+
+
 @settings(max_examples=200, deadline=None)
 @given(base=_model, ours=_model, theirs=_model, v=_versions)
 def test_merge_keeps_every_added_multi_value(
     base: Model, ours: Model, theirs: Model, v: str
 ) -> None:
+    # re-pinned (issue 11, part 3): a value one side put in place of a base value the other
+    # side changed too or removed is a clash on TEL; every other added value is kept, and
+    # the side chosen for TEL keeps all its own
     b, o, t = (render(m, v, "\r\n") for m in (base, ours, theirs))
-    result = merge_cards_choosing(b, o, t, {})
-    tels = set(texts(result, "TEL"))
-    for side in (ours, theirs):
-        added = {value for name, value in side[1] if name == "TEL"} - {
-            value for name, value in base[1] if name == "TEL"
-        }
-        assert added <= tels
+    clashing = {clash.field for clash in merge_cards(b, o, t).clashes}
+    for side, prefer in ((ours, "ours"), (theirs, "theirs")):
+        tels = set(texts(merge_cards_choosing(b, o, t, {"TEL": prefer}), "TEL"))
+        assert _added_tels(side, base) <= tels
+        if "TEL" not in clashing:
+            assert _added_tels(ours, base) | _added_tels(theirs, base) <= tels
 
 
 def _groups(data: bytes) -> list[tuple[object, ...]]:

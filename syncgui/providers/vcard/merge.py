@@ -7,27 +7,32 @@ CRLF versus LF, quoted-printable versus UTF-8 or parameter order are not changes
   base wins; equal changes agree; different changes clash. REV takes the later value and
   PRODID ours, so neither clashes; UID is never removed, and a side without any UID line
   counts as unchanged (a store may hold a copy that got its UID only later);
-* everything else (TEL, EMAIL, ADR, URL, X-..., unknown) is a multiset of values merged
-  three-way: a base value kept by both stays, a value added by either side is added, a
-  value removed by either side goes. This never clashes and never loses an added value;
+* everything else (TEL, EMAIL, ADR, URL, IMPP, X-..., unknown) is repeatable: each base
+  value is matched on each side (:func:`_match`: the same value, else one of the same
+  property with the same TYPEs, else one of the same property by position). Kept by both:
+  stays; changed by one side only: the change, in place; changed alike: once; changed
+  differently, or changed on one side and removed on the other: a clash on the property
+  (one :class:`FieldClash` per property, all its clashing values one per line, settled
+  by ``prefer[property]``); removed by either (the other kept it) or both: goes. A value
+  matched to no base value was added: kept, one added alike on both sides once;
 * all lines of one group (Apple ``item1.EMAIL`` + ``item1.X-ABLabel``) form one value and
   move together. Group units are matched by content, not by their label, because labels
   are per-card counters that clients renumber; an added unit whose label is used in the
   merged card by another value gets the next free label, companion lines included.
 
 Without a base (``base is None``) equal fields agree, a single-valued field present on
-one side only is taken, different ones clash, and multi-valued fields are united.
+one side only is taken, different ones clash, and repeatable fields are united (a
+value both have, as often as the side that has it more often).
 
 The result is built from ours: every line of ours the merge keeps stays byte-identical and
 in place; a field taken from theirs replaces ours' lines in place, or is inserted next to
-the lines it followed in theirs. A multi-valued value theirs changed (found by aligning
-base and theirs: a base value gone and a new one of the same property in its place) that
-ours still holds unchanged replaces ours' old value in place, in ours' group: a changed
-``item1.TEL`` stays ``item1.TEL`` beside its ``item1.X-ABLabel``, whose line stays as it
-was. A value theirs added goes after the line it followed in theirs (or before the line it
-preceded, when only that one is of its own property). Lines from theirs are copied
-verbatim when both cards have one version, and re-encoded (:func:`~.values.transplant`)
-when they do not.
+the lines it followed in theirs. A repeatable value theirs changed (matched to a base
+value, see above) that ours still holds unchanged replaces ours' old value in place, in
+ours' group: a changed ``item1.TEL`` stays ``item1.TEL`` beside its ``item1.X-ABLabel``,
+whose line stays as it was. A value theirs added goes after the line it followed in theirs
+(or before the line it preceded, when only that one is of its own property). Lines from
+theirs are copied verbatim when both cards have one version, and re-encoded
+(:func:`~.values.transplant`) when they do not.
 """
 
 from __future__ import annotations
@@ -35,13 +40,12 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 
 from syncgui.engine.itemformat import FieldClash, MergeOutcome, MergeSide
-from syncgui.providers.vcard.card import Card, parse_card
-from syncgui.providers.vcard.values import display, meaning, transplant
+from syncgui.providers.vcard.card import Card, ContentLine, parse_card
+from syncgui.providers.vcard.values import display, meaning, transplant, type_values
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +67,22 @@ class _Unit:
     lines: tuple[int, ...]
     group: str | None
     kind: str  # its property: the name of its line, or of a group's first non-X-AB... line
+    types: tuple[str, ...] = ()  # TYPE values of its property's line (PREF left out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Side:
+    """What one side made of a base value: the value it holds in its place (None:
+    removed), and whether that is the base value itself (matched by value)."""
+
+    unit: _Unit | None
+    kept: bool
+
+    @property
+    def state(self) -> str:
+        if self.unit is None:
+            return "removed"
+        return "kept" if self.kept else "changed"
 
 
 @dataclass(slots=True)
@@ -93,14 +113,58 @@ def fields_of(card: Card) -> _Fields:
         elif line.name in SINGLE:
             fields.single.setdefault(line.name, []).append(i)
         elif line.name not in STRUCTURE:
-            fields.units.append(_Unit(("line", meaning(line)), (i,), None, line.name))
+            unit = _Unit(("line", meaning(line)), (i,), None, line.name, _types(line))
+            fields.units.append(unit)
     for indices in groups.values():
         content = tuple(sorted((meaning(card.lines[i]) for i in indices), key=repr))
         group = card.lines[indices[0]].group
         names = [card.lines[i].name for i in indices]
         kind = next((name for name in names if not name.startswith("X-AB")), names[0])
-        fields.units.append(_Unit(("group", content), tuple(indices), group, kind))
+        types = _types(card.lines[indices[names.index(kind)]])
+        fields.units.append(_Unit(("group", content), tuple(indices), group, kind, types))
     return fields
+
+
+def _types(line: ContentLine) -> tuple[str, ...]:
+    return tuple(sorted(set(type_values(line)) - {"PREF"}))
+
+
+def _match(base: Sequence[_Unit], side: Sequence[_Unit]) -> tuple[dict[int, _Unit], set[int]]:
+    """Each base value's counterpart on a side (by base index), and the base indices
+    matched by value. Matched in three passes, each in card order: the same value; else a
+    value of the same property with the same TYPEs; else one of the same property (by
+    position). A side value matched to none is an addition."""
+    found: dict[int, _Unit] = {}
+    taken: set[int] = set()
+    tests: tuple[Callable[[_Unit, _Unit], bool], ...] = (
+        lambda b, s: b.meaning == s.meaning,
+        lambda b, s: b.kind == s.kind and b.types == s.types,
+        lambda b, s: b.kind == s.kind,
+    )
+    for test in tests:
+        for i, unit in enumerate(base):
+            if i in found:
+                continue
+            j = next((j for j, s in enumerate(side) if j not in taken and test(unit, s)), None)
+            if j is not None:
+                found[i] = side[j]
+                taken.add(j)
+        if test is tests[0]:
+            kept = set(found)
+    return found, kept
+
+
+def _unit_text(fields: _Fields, unit: _Unit) -> str:
+    """A value for display: its property's line(s), companion lines in parentheses."""
+    lines = [fields.card.lines[i] for i in unit.lines]
+    main = [display(line) for line in lines if line.name == unit.kind]
+    rest = [display(line) for line in lines if line.name != unit.kind]
+    return "; ".join(main) + (f" ({'; '.join(rest)})" if rest else "")
+
+
+def _joined(fields: _Fields, units: Sequence[_Unit | None]) -> str | None:
+    texts = [_unit_text(fields, unit) for unit in units if unit is not None]
+    return "\n".join(texts) if texts else None
 
 
 def merge_cards(base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:
@@ -149,19 +213,6 @@ def _rev_key(fields: _Fields) -> str:
     return re.sub(r"[^0-9TZ]", "", fields.card.lines[found[0]].text().upper())
 
 
-def _count(base: int, ours: int, theirs: int) -> int:
-    """How many copies of one multi-valued value the merge keeps."""
-    if ours == base:
-        return theirs
-    if theirs == base:
-        return ours
-    if ours > base and theirs > base:
-        return max(ours, theirs)
-    if ours < base and theirs < base:
-        return min(ours, theirs)
-    return max(0, ours + theirs - base)
-
-
 def _span(lines: Sequence[int]) -> tuple[int, int]:
     """First and last index of the run of consecutive lines that starts ``lines``."""
     last = lines[0]
@@ -201,6 +252,8 @@ class _Merge:
         self.swaps: list[tuple[_Unit, _Unit]] = []
         self.adds: list[_Unit] = []
         self.labels: set[str] = set()
+        # clashing multi-valued values by property: (base, ours, theirs; None: removed)
+        self.multi_clashes: dict[str, list[tuple[_Unit, _Unit | None, _Unit | None]]] = {}
         # theirs line -> (first, last) ours line holding the same value or field; its
         # property (a group's main one); the first line of its unit
         self.placed: dict[int, tuple[int, int]] = {}
@@ -217,6 +270,7 @@ class _Merge:
         for name in names:
             self._single(name)
         self._apply_multi()
+        self.clashes += self._multi_clashes()
         if self.clashes:
             log.debug("merge: %d field(s) clash", len(self.clashes))
             return MergeOutcome(None, tuple(self.clashes))
@@ -278,59 +332,69 @@ class _Merge:
     # --- multi-valued fields -----------------------------------------------------------
 
     def _plan_multi(self) -> None:
-        ours = Counter(unit.meaning for unit in self.ours.units)
-        theirs = Counter(unit.meaning for unit in self.theirs.units)
-        base = Counter(unit.meaning for unit in self.base.units) if self.base else Counter()
-        keep = {m: _count(base[m], ours[m], theirs[m]) for m in ours | theirs}
-        seen: Counter[object] = Counter()
-        dropped: dict[object, list[_Unit]] = {}
-        for unit in self.ours.units:
-            seen[unit.meaning] += 1
-            if seen[unit.meaning] > keep[unit.meaning]:
-                dropped.setdefault(unit.meaning, []).append(unit)
-        added: list[_Unit] = []
+        if self.base is None:
+            self._plan_union()
+            return
+        base = self.base.units
+        ours, ours_kept = _match(base, self.ours.units)
+        theirs, theirs_kept = _match(base, self.theirs.units)
+        for i, unit in enumerate(base):
+            mine = _Side(ours.get(i), i in ours_kept)
+            other = _Side(theirs.get(i), i in theirs_kept)
+            self._settle(unit, mine, other)
+        matched = set(theirs.values())
+        gone = {ours[i] for i in ours_kept} | {*self.drops, *(t for t, _ in self.swaps)}
+        fresh = Counter(unit.meaning for unit in self.ours.units if unit not in gone)
         for unit in self.theirs.units:
-            if seen[unit.meaning] < keep[unit.meaning]:
-                seen[unit.meaning] += 1
-                added.append(unit)
-        changed = self._changed_in_theirs(base, theirs) if added and dropped else {}
-        for unit in added:
-            old = changed.get(unit.lines[0])
-            targets = dropped.get(old.meaning, []) if old is not None else []
-            if old is not None and targets:
-                label = (old.group or "").lower()
-                target = next((t for t in targets if (t.group or "").lower() == label), targets[0])
-                targets.remove(target)
-                self.swaps.append((target, unit))
+            if unit in matched:
+                continue
+            if fresh[unit.meaning] > 0:  # ours added (or changed to) the same value
+                fresh[unit.meaning] -= 1
             else:
                 self.adds.append(unit)
-        self.drops = [unit for units in dropped.values() for unit in units]
 
-    def _changed_in_theirs(
-        self, base: Counter[object], theirs: Counter[object]
-    ) -> dict[int, _Unit]:
-        """Theirs units (by first line) that replace a base value of the same property at
-        the same place: the base value is gone from theirs and this one is new there."""
-        if self.base is None:
-            return {}
-        old = sorted(self.base.units, key=lambda unit: unit.lines[0])
-        new = sorted(self.theirs.units, key=lambda unit: unit.lines[0])
-        matcher = SequenceMatcher(
-            None, [unit.meaning for unit in old], [unit.meaning for unit in new], autojunk=False
-        )
-        changed: dict[int, _Unit] = {}
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-            if tag != "replace":
-                continue
-            gone = [unit for unit in old[i1:i2] if base[unit.meaning] > theirs[unit.meaning]]
-            for unit in new[j1:j2]:
-                if theirs[unit.meaning] <= base[unit.meaning]:
-                    continue
-                was = next((g for g in gone if g.kind == unit.kind), None)
-                if was is not None:
-                    gone.remove(was)
-                    changed[unit.lines[0]] = was
-        return changed
+    def _plan_union(self) -> None:
+        """No base: every value of either side, a value both have as often as the side
+        that has it more often."""
+        seen = Counter(unit.meaning for unit in self.ours.units)
+        for unit in self.theirs.units:
+            if seen[unit.meaning] > 0:
+                seen[unit.meaning] -= 1
+            else:
+                self.adds.append(unit)
+
+    def _settle(self, base: _Unit, ours: _Side, theirs: _Side) -> None:
+        """The decision for one base value, given what each side made of it."""
+        if theirs.state == "kept" or ours.state == theirs.state == "removed":
+            return  # ours holds the result already
+        if ours.state == "kept":
+            self._take(ours.unit, theirs.unit)
+            return
+        if ours.unit and theirs.unit and ours.unit.meaning == theirs.unit.meaning:
+            return  # changed alike on both sides
+        if self.prefer is None:
+            self.multi_clashes.setdefault(base.kind, []).append((base, ours.unit, theirs.unit))
+        elif self.prefer.get(base.kind, "ours") == "theirs":
+            self._take(ours.unit, theirs.unit)
+
+    def _take(self, mine: _Unit | None, other: _Unit | None) -> None:
+        """Theirs' value ``other`` (None: removed) in place of ours' ``mine``."""
+        if mine is not None and other is not None:
+            self.swaps.append((mine, other))
+        elif mine is not None:
+            self.drops.append(mine)
+        elif other is not None:
+            self.adds.append(other)
+
+    def _multi_clashes(self) -> list[FieldClash]:
+        """One clash per property: the clashing values of each side, one per line."""
+        clashes = []
+        for kind, found in self.multi_clashes.items():
+            base = _joined(self.base, [b for b, _, _ in found]) if self.base else None
+            ours = _joined(self.ours, [o for _, o, _ in found])
+            theirs = _joined(self.theirs, [t for _, _, t in found])
+            clashes.append(FieldClash(kind, base, ours, theirs))
+        return clashes
 
     def _map_theirs(self) -> None:
         """Where each theirs line's value or field stands in ours (for placing lines next
