@@ -15,13 +15,15 @@ import sys
 from collections.abc import Sequence
 from datetime import datetime
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from syncgui.engine import CancelToken, Direction, Policy, SessionResult, Status, SyncError
 from syncgui.service import (
     NO_DEVICES_HINT,
     ConfigError,
+    ConflictDetail,
     ConflictView,
+    FieldRow,
     SyncService,
     resolve_paths,
     run_demo,
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFLICTS, EXIT_BLOCKED = 0, 1, 2, 3, 4
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for ls or git cut short
 
+Side = Literal["a", "b"]
+
 _EPILOG = """\
 store specs:
   vdir:PATH   a folder with one contact per .vcf file (khard, vdirsyncer, Evolution)
@@ -43,8 +47,9 @@ examples:
   syncgui-cli partnership add phone vdir:~/contacts vcf:~/Downloads/contacts.vcf
   syncgui-cli sync phone --dry-run      # see what would happen, write nothing
   syncgui-cli sync --all
-  syncgui-cli conflicts                 # what needs your decision
+  syncgui-cli conflicts                 # what needs your decision, field by field
   syncgui-cli resolve 3f2a9c1b --keep a
+  syncgui-cli resolve 3f2a9c1b --keep merged --field NOTE=b
 
 exit codes: 0 done, 1 failed (or some items failed), 2 usage or configuration error,
             3 done with conflicts left for you, 4 stopped by the deletion guard,
@@ -126,7 +131,16 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         choices=["a", "b", "both", "merged"],
         help="a or b: that side's version; both: keep a copy of each; merged: "
-        "combine both (A's value where the same field differs)",
+        "combine both, with a --field choice for each field changed on both sides",
+    )
+    rs.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        type=_field_choice,
+        metavar="PROP=a|b",
+        help="with --keep merged: the side whose value to keep for a clashing field "
+        "(marked ! by `conflicts`), e.g. --field NOTE=b; repeat for each",
     )
 
     hi = sub.add_parser("history", help="versions that syncs overwrote or deleted")
@@ -199,12 +213,7 @@ def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
     if cmd == "conflicts":
         return _conflicts(service, args)
     if cmd == "resolve":
-        view = service.resolve(args.conflict_id, args.keep)
-        print(
-            f"Resolved {view.item!r} in {view.partnership}: kept {args.keep}. "
-            f"The next sync of {view.partnership} carries it to both stores."
-        )
-        return EXIT_OK
+        return _resolve(service, args)
     if cmd == "history":
         return _history(service, args)
     if cmd == "restore":
@@ -342,6 +351,13 @@ def _result_json(r: SessionResult) -> dict[str, Any]:
 
 
 def _blocked_text(r: SessionResult) -> str:
+    if r.emptied_store is not None:
+        return (
+            f"{r.emptied_store} now holds no contacts (it held {r.emptied_held} at the last "
+            f"sync); nothing was deleted. Syncing would delete {len(r.blocked_items)} "
+            f"contacts from {r.blocked_store}. If you emptied it on purpose, sync again "
+            "with --yes"
+        )
     return (
         f"would delete {len(r.blocked_items)} contacts from {r.blocked_store}; nothing was "
         "written. Check the other store (was a folder moved or a file emptied?), then run "
@@ -375,20 +391,51 @@ def _print_result(r: SessionResult) -> None:
 
 
 def _conflicts(service: SyncService, args: argparse.Namespace) -> int:
-    views = service.conflicts(args.name)
+    details = service.conflict_details(args.name)
     if args.json:
-        print(json.dumps([_conflict_json(v) for v in views], indent=2, ensure_ascii=False))
+        print(json.dumps([_conflict_json(d) for d in details], indent=2, ensure_ascii=False))
         return EXIT_OK
-    if not views:
+    if not details:
         print("No conflicts.")
-    for v in views:
-        when = datetime.fromtimestamp(v.detected_at).strftime("%Y-%m-%d %H:%M")
-        print(f"{v.id}  {v.partnership}  {v.item}  ({v.kind}, found {when})")
-        a_state, b_state = _side_state(v, "a"), _side_state(v, "b")
-        print(f"    A {v.a_name}: {a_state}; B {v.b_name}: {b_state}")
-    if views:
-        print("Settle one with `syncgui-cli resolve ID --keep a|b|both|merged`.")
+    for d in details:
+        _print_conflict(d)
+    if details:
+        print("Settle one with `syncgui-cli resolve ID --keep a|b|both|merged [--field PROP=a|b]`.")
     return EXIT_OK
+
+
+_LABEL_WIDTH, _VALUE_WIDTH = 16, 32
+
+
+def _print_conflict(d: ConflictDetail) -> None:
+    """A conflict's header, its sides' states, then a line per differing field with both
+    values; ``!`` marks a field changed on both sides (``--keep merged`` needs a choice)."""
+    v = d.view
+    when = datetime.fromtimestamp(v.detected_at).strftime("%Y-%m-%d %H:%M")
+    print(f"{v.id}  {v.partnership}  {v.item}  ({v.kind}, found {when})")
+    print(f"    A {v.a_name}: {_side_state(v, 'a')}; B {v.b_name}: {_side_state(v, 'b')}")
+    if v.a is None or v.b is None:  # deleted or unreachable: the line above says it
+        return
+    rows = [r for r in d.rows if r.state != "same"]
+    if not rows:
+        print("    (no shown field differs)")
+        return
+    width = min(max(len(r.label) for r in rows), _LABEL_WIDTH)
+    for r in rows:
+        mark = "!" if r.state == "clash" else " "
+        a, b = _cell(r.a, _VALUE_WIDTH), _cell(r.b, _VALUE_WIDTH)
+        print(f"  {mark} {_cell(r.label, width):<{width}}  A: {a:<{_VALUE_WIDTH}}  B: {b}")
+    if d.clashes:
+        needed = " ".join(f"--field {f}=a|b" for f in d.clashes)
+        print(f"    ! changed on both sides; --keep merged needs {needed}")
+
+
+def _cell(value: str | None, width: int) -> str:
+    """``value`` on one line, shortened to ``width`` characters; None: the field is absent."""
+    if value is None:
+        return "(none)"
+    text = " / ".join(part.strip() for part in value.splitlines() if part.strip())
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
 
 
 def _side_state(v: ConflictView, side: str) -> str:
@@ -409,7 +456,8 @@ def _side_json(v: ConflictView, side: str) -> dict[str, str | None]:
     return out
 
 
-def _conflict_json(v: ConflictView) -> dict[str, Any]:
+def _conflict_json(d: ConflictDetail) -> dict[str, Any]:
+    v = d.view
     return {
         "id": v.id,
         "partnership": v.partnership,
@@ -418,7 +466,71 @@ def _conflict_json(v: ConflictView) -> dict[str, Any]:
         "uid": v.uid,
         "a": _side_json(v, "a"),
         "b": _side_json(v, "b"),
+        "fields": [_field_json(r) for r in d.rows if r.state != "same"],
     }
+
+
+def _field_json(r: FieldRow) -> dict[str, str | None]:
+    return {"field": r.field, "label": r.label, "a": r.a, "b": r.b, "state": r.state}
+
+
+def _field_choice(text: str) -> tuple[str, Side]:
+    """``--field NOTE=b`` as ("NOTE", "b"); property names are matched case-insensitively."""
+    prop, sep, side = text.partition("=")
+    side = side.strip().lower()
+    if not sep or not prop.strip() or side not in ("a", "b"):
+        raise argparse.ArgumentTypeError(f"expected PROP=a or PROP=b (e.g. NOTE=b), not {text!r}")
+    return prop.strip().upper(), "a" if side == "a" else "b"
+
+
+def _resolve(service: SyncService, args: argparse.Namespace) -> int:
+    prefer: dict[str, Side] | None = None
+    partnership = None
+    if args.field and args.keep != "merged":
+        print("syncgui-cli: --field goes with --keep merged only", file=sys.stderr)
+        return EXIT_USAGE
+    if args.keep == "merged":
+        detail = service.conflict_detail(args.conflict_id)
+        prefer = _merge_choices(detail, args.field)
+        if prefer is None:
+            return EXIT_USAGE
+        partnership = detail.view.partnership
+    view = service.resolve(args.conflict_id, args.keep, prefer, partnership=partnership)
+    chosen = "".join(f", {f} from {side.upper()}" for f, side in (prefer or {}).items())
+    print(
+        f"Resolved {view.item!r} in {view.partnership}: kept {args.keep}{chosen}. "
+        f"The next sync of {view.partnership} carries it to both stores."
+    )
+    return EXIT_OK
+
+
+def _merge_choices(d: ConflictDetail, fields: list[tuple[str, Side]]) -> dict[str, Side] | None:
+    """A side for each field of ``d`` a merge cannot settle, from ``--field`` choices; None
+    (and why, on stderr) when one is missing, unknown, not clashing or given twice."""
+    clashing = {f.upper(): f for f in d.clashes}
+    values = {r.field: r for r in d.rows if r.state == "clash"}
+    chosen: dict[str, Side] = {}
+    problems: list[str] = []
+    for prop, side in fields:
+        name = clashing.get(prop)
+        if name is None:
+            which = ", ".join(d.clashes) or "none does"
+            problems.append(f"{prop} needs no choice in this conflict (fields that do: {which})")
+        elif chosen.setdefault(name, side) != side:
+            problems.append(f"{name} is given both sides; choose one")
+    for name in d.clashes:
+        if name not in chosen:
+            row = values.get(name)
+            problems.append(f"{name} needs a choice: add --field {name}=a or --field {name}=b")
+            if row is not None:
+                a, b = _cell(row.a, _VALUE_WIDTH), _cell(row.b, _VALUE_WIDTH)
+                problems.append(f"    ({row.label}: A {a!r}, B {b!r})")
+    for line in problems:
+        print(line if line.startswith(" ") else f"syncgui-cli: {line}", file=sys.stderr)
+    if problems:
+        print("syncgui-cli: nothing was written", file=sys.stderr)
+        return None
+    return chosen
 
 
 def _history(service: SyncService, args: argparse.Namespace) -> int:

@@ -178,4 +178,9 @@ class SessionResult:
     # when blocked by the mass-deletion guard: the store and the items it would delete
     blocked_store: str | None = None
     blocked_items: list[str] = field(default_factory=list)
+    # when blocked because a store that held contacts now lists none: that store and how
+    # many contacts it held that the other side still holds (the guard stops this whatever
+    # the counts; blocked_store is then the other side, which would lose them)
+    emptied_store: str | None = None
+    emptied_held: int = 0
     recovered: bool = False  # a full enumeration replaced incremental sync

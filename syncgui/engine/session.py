@@ -3,6 +3,7 @@
 Two-way sessions run A->B then B->A. Before anything is written, both passes are planned
 and checked against the mass-deletion guard; a dry run stops after planning. A user's
 approval of a blocked list (``approved_deletes``) lets one pass delete at most that many.
+A store that now lists no contacts blocks any delete it would cause, whatever the counts.
 """
 
 from __future__ import annotations
@@ -109,14 +110,21 @@ class SyncSession:
         return [forward, backward]
 
     def _guard(self, passes: list[OneWayPass], plans: list[Plan], result: SessionResult) -> bool:
-        """True (and the result marked blocked) when a pass would delete too much."""
+        """True (and the result marked blocked) when a pass would delete too much: a large
+        share of the destination, or anything at all when its source now lists no contacts
+        (an emptied file, folder or phone storage is never believed without asking)."""
         s = self.settings
         if s.allow_mass_delete:
             return False
         for one, plan in zip(passes, plans, strict=True):
             doomed = plan.deletes
+            if not doomed:
+                continue
             live = one.dest.count_live()
-            if len(doomed) < s.guard_minimum or len(doomed) <= s.guard_ratio * live:
+            emptied = one.source.count_live() == 0
+            if not emptied and (
+                len(doomed) < s.guard_minimum or len(doomed) <= s.guard_ratio * live
+            ):
                 continue
             if self._approves(one, len(doomed)):
                 # the passes after this one are checked when their turn comes: a second
@@ -130,18 +138,38 @@ class SyncSession:
                     one.dest.name,
                 )
                 return False
-            result.status = Status.BLOCKED
-            result.blocked_store = one.dest.name
-            result.blocked_items = sorted(m.label for m in doomed)
+            self._block(one, plan, live, emptied, result)
+            return True
+        return False
+
+    def _block(
+        self, one: OneWayPass, plan: Plan, live: int, emptied: bool, result: SessionResult
+    ) -> None:
+        doomed = plan.deletes
+        result.status = Status.BLOCKED
+        result.blocked_store = one.dest.name
+        result.blocked_items = sorted(m.label for m in doomed)
+        if emptied:
+            result.emptied_store = one.source.name
+            result.emptied_held = _held(plan)
             log.warning(
-                "%s: would delete %d of %d items in %s; stopped",
-                s.partnership,
+                "%s: %s lists no contacts (it held %d at the last sync); would delete %d of "
+                "%d items in %s; stopped",
+                self.settings.partnership,
+                one.source.name,
+                result.emptied_held,
                 len(doomed),
                 live,
                 one.dest.name,
             )
-            return True
-        return False
+            return
+        log.warning(
+            "%s: would delete %d of %d items in %s; stopped",
+            self.settings.partnership,
+            len(doomed),
+            live,
+            one.dest.name,
+        )
 
     def _approves(self, one: OneWayPass, deletes: int) -> bool:
         """Whether the user's approval covers ``deletes`` by pass ``one``: it was given for
@@ -232,3 +260,15 @@ class SyncSession:
             result.status = Status.FAILED
         elif result.conflicts:
             result.status = Status.CONFLICTS
+
+
+def _held(plan: Plan) -> int:
+    """How many contacts an emptied source held that the destination still holds: its
+    deletes the destination has not seen (to be deleted there, or in conflict with an edit
+    there) and, in a recovery pass, the destination's items it no longer knows."""
+    gone = {
+        change.gid
+        for change, local, _verdict in plan.steps
+        if change.deleted and local is not None and not local.deleted
+    }
+    return len(gone | {m.gid for m in plan.forget})

@@ -66,11 +66,13 @@ class AppController(QObject):
     paused_changed = Signal(bool)
     # (title, message, kind) kind: "conflict", "error" or "info": the tray shows it
     notify = Signal(str, str, str)
-    # (partnership, store, items): the mass-deletion guard stopped a session the user
-    # started; the window asks the user and calls sync([name], approved_deletes=len(items))
-    # to go on (more deletions than that stop it again, with this signal and the new list).
-    # A blocked automatic session is a problem instead (no dialog per timed run).
-    guard_blocked = Signal(str, str, list)
+    # (partnership, store, items, emptied, held): the mass-deletion guard stopped a session
+    # the user started; the window asks the user and calls sync([name], approved_deletes=
+    # len(items)) to go on (more deletions than that stop it again, with this signal and the
+    # new list). ``emptied`` is the other store when it stopped because that store now lists
+    # no contacts, having held ``held`` (else "" and 0). A blocked automatic session is a
+    # problem instead (no dialog per timed run).
+    guard_blocked = Signal(str, str, list, str, int)
 
     def __init__(
         self,

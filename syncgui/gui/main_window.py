@@ -316,15 +316,18 @@ class MainWindow(WindowBase):
         self._dialogs["remove"] = box
         box.open()
 
-    def _on_guard_blocked(self, name: str, store: str, items: list[str]) -> None:
-        from syncgui.gui.guard_dialog import GuardDialog
+    def _on_guard_blocked(
+        self, name: str, store: str, items: list[str], emptied: str = "", held: int = 0
+    ) -> None:
+        from syncgui.gui.guard_dialog import Emptied, GuardDialog
 
+        why = Emptied(emptied, held) if emptied else None
         old = self._dialogs.get(f"guard:{name}")
         if isinstance(old, GuardDialog) and old.isVisible():
-            old.show_blocked(store, items)  # the newer session's list, in the same dialog
+            old.show_blocked(store, items, why)  # the newer session's list, in the same dialog
             old.raise_()
             return
-        dialog = GuardDialog(self.controller, name, store, items, self)
+        dialog = GuardDialog(self.controller, name, store, items, self, emptied=why)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._keep_dialog(f"guard:{name}", dialog)
         dialog.open()

@@ -80,7 +80,7 @@ class Outcome:
     """What the controller announces after a session."""
 
     notes: list[Note] = field(default_factory=list)
-    guard: tuple[str, str, list[str]] | None = None  # guard_blocked's arguments
+    guard: tuple[str, str, list[str], str, int] | None = None  # guard_blocked's arguments
 
 
 class ProblemBook:
@@ -124,7 +124,13 @@ class ProblemBook:
         if result.status is not Status.BLOCKED:
             self._blocked.pop(name, None)
         elif trigger in USER_TRIGGERS:
-            out.guard = (name, result.blocked_store or "", list(result.blocked_items))
+            out.guard = (
+                name,
+                result.blocked_store or "",
+                list(result.blocked_items),
+                result.emptied_store or "",
+                result.emptied_held,
+            )
         else:
             out.notes += self._guard_stopped(result, at)
         if new_conflicts > 0 and not problems and result.status is not Status.BLOCKED:

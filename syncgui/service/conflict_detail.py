@@ -115,6 +115,19 @@ def conflict_detail(
     raise ConfigError(f"there is no conflict {conflict_id!r}; `conflicts` lists them")
 
 
+def conflict_details(service: ConflictSource, name: str | None = None) -> list[ConflictDetail]:
+    """Every conflict of ``name`` (None: of every partnership) field by field, opening each
+    partnership's stores once (``syncgui-cli conflicts`` lists them all)."""
+    chosen = [service.book.get(name)] if name else service.partnerships()
+    details: list[ConflictDetail] = []
+    for p in chosen:
+        with service.open_replicas(p) as (a, b), service.open_bases() as bases:
+            for side, holder in sides(a, b):
+                for c in holder.conflicts(p.name):
+                    details.append(_detail(conflict_view(p, side, holder, c), holder, c, bases))
+    return details
+
+
 def _detail(
     view: ConflictView, holder: SimpleReplica, c: StoredConflict, bases: BaseStore
 ) -> ConflictDetail:

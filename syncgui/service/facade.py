@@ -42,7 +42,13 @@ from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service import autostart
 from syncgui.service.config import Partnership, PartnershipBook, check_name
-from syncgui.service.conflict_detail import conflict_counts, conflict_detail, conflict_view, sides
+from syncgui.service.conflict_detail import (
+    conflict_counts,
+    conflict_detail,
+    conflict_details,
+    conflict_view,
+    sides,
+)
 from syncgui.service.devices import (
     BackendFactory,
     DeviceEvent,
@@ -343,6 +349,11 @@ class SyncService:
         """A conflict field by field, for the conflict dialog (may open a phone). Given
         ``partnership``, only its stores are opened (None: each partnership's in turn)."""
         return conflict_detail(self, conflict_id, partnership)
+
+    def conflict_details(self, name: str | None = None) -> list[ConflictDetail]:
+        """Every conflict of ``name`` (None: all partnerships) field by field, each
+        partnership's stores opened once (may open a phone)."""
+        return conflict_details(self, name)
 
     def resolve(
         self,

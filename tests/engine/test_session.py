@@ -554,6 +554,60 @@ def test_deleting_fewer_than_the_threshold_goes_through(net: Net) -> None:
     assert len(contacts(b)) == 6
 
 
+def _three(net: Net) -> tuple[MemoryReplica, MemoryReplica]:
+    return pair(net, *(card(f"p{i}", f"Person {i}") for i in range(3)))
+
+
+def test_an_emptied_store_is_not_believed_whatever_the_counts(net: Net) -> None:
+    """3 deletes are under the proportional guard's minimum of 5, but B now lists none."""
+    a, b = _three(net)
+    for i in range(3):
+        b.remove(gid(f"p{i}"))
+
+    for _attempt in range(2):  # the tombstones detection made do not make it pass next time
+        blocked = net.sync(a, b)
+        assert blocked.status is Status.BLOCKED
+        assert (blocked.emptied_store, blocked.emptied_held) == ("B", 3)
+        assert blocked.blocked_store == "A"
+        assert blocked.blocked_items == ["Person 0", "Person 1", "Person 2"]
+        assert len(contacts(a)) == 3
+    dry = net.sync(a, b, dry_run=True)
+    assert dry.status is Status.BLOCKED and dry.emptied_store == "B"
+
+    approved = net.sync(a, b, approved_deletes=Approval("A", 3))
+
+    assert approved.status is Status.OK and approved.to_a.deleted == 3
+    assert contacts(a) == contacts(b) == {}
+    assert net.sync(a, b).status is Status.OK  # empty on both sides: nothing to ask
+
+
+def test_an_emptied_store_is_allowed_with_the_guard_lifted(net: Net) -> None:
+    a, b = _three(net)
+    for i in range(3):
+        a.remove(gid(f"p{i}"))
+
+    assert net.sync(a, b).emptied_store == "A"
+    allowed = net.sync(a, b, allow_mass_delete=True)
+
+    assert allowed.status is Status.OK and allowed.to_b.deleted == 3
+    assert contacts(b) == {}
+
+
+def test_a_store_that_was_empty_before_or_keeps_one_contact_is_not_asked_about(
+    net: Net,
+) -> None:
+    a, b = net.replica("A"), net.replica("B")
+    for i in range(3):
+        a.put(card(f"p{i}", f"Person {i}"))
+    first = net.sync(a, b)  # B empty at the first sync: it held nothing
+    assert first.status is Status.OK and first.emptied_store is None
+    b.remove(gid("p0"))
+    b.remove(gid("p1"))  # B still lists one: the proportional guard's rules
+    kept = net.sync(a, b)
+    assert kept.status is Status.OK and kept.to_a.deleted == 2
+    assert names(a) == names(b) == ["Person 2"]
+
+
 def test_cancelled_sync_keeps_what_it_applied_and_the_next_one_finishes(net: Net) -> None:
     a, b = net.replica("A"), net.replica("B")
     for i in range(10):

@@ -150,6 +150,8 @@ class Scripted:
     errors: list[ItemProblem] = field(default_factory=list)
     blocked_store: str | None = None
     blocked_items: list[str] = field(default_factory=list)
+    emptied_store: str | None = None  # with blocked_store: the store that lists none now
+    emptied_held: int = 0
     items: int = 3  # Progress "applying" events emitted: done = 1..items
     raises: Exception | None = None  # sync() raises this (a job failure)
     item_delay: float = 0.0  # seconds each item takes (a slow session)
@@ -350,6 +352,7 @@ class FakeDesktop:
         result.conflicts = len(s.conflicts)
         result.blocked_store = s.blocked_store
         result.blocked_items = list(s.blocked_items)
+        result.emptied_store, result.emptied_held = s.emptied_store, s.emptied_held
         if not dry_run:
             for detail in s.conflicts:
                 self.add_conflict(detail)

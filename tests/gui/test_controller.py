@@ -209,7 +209,7 @@ def test_guard_blocked_is_announced_with_the_items(
     fake.script("phone", blocked_store="Pixel 7", blocked_items=["Ada", "Alan"])
     with qtbot.waitSignal(controller.guard_blocked, timeout=5000) as blocker:
         controller.sync(["phone"])
-    assert blocker.args == ["phone", "Pixel 7", ["Ada", "Alan"]]
+    assert blocker.args == ["phone", "Pixel 7", ["Ada", "Alan"], "", 0]
     settle(qtbot, controller)
     controller.sync(["phone"], approved_deletes=Approval("store", 2))
     settle(qtbot, controller)
@@ -412,7 +412,7 @@ def test_a_timed_run_stopped_by_the_guard_is_one_problem_not_a_dialog_per_run(
     fake.script("phone", blocked_store="Pixel 7", blocked_items=["Ada", "Alan"])
     with qtbot.waitSignal(controller.guard_blocked, timeout=5000) as blocker:
         controller.sync(["phone"])  # Sync now: the user reviews them in the dialog
-    assert blocker.args == ["phone", "Pixel 7", ["Ada", "Alan"]]
+    assert blocker.args == ["phone", "Pixel 7", ["Ada", "Alan"], "", 0]
 
 
 # -- repeated problems -----------------------------------------------------------------------

@@ -116,8 +116,8 @@ def test_a_second_block_updates_the_open_dialog_instead_of_piling_up(
     dialog = blocked_dialog(qtbot, fake, controller)
     window = dialog.parent()
     newer = ["Contact 8", "Contact 9", "Contact 10"]
-    controller.guard_blocked.emit("phone", "/tmp/book", newer)
-    controller.guard_blocked.emit("phone", "/tmp/book", newer)
+    controller.guard_blocked.emit("phone", "/tmp/book", newer, "", 0)
+    controller.guard_blocked.emit("phone", "/tmp/book", newer, "", 0)
     dialogs = [d for d in window.findChildren(GuardDialog) if d.isVisible()]
     assert dialogs == [dialog]
     assert [dialog.list.item(i).text() for i in range(dialog.list.count())] == newer  # type: ignore[union-attr]
@@ -125,8 +125,47 @@ def test_a_second_block_updates_the_open_dialog_instead_of_piling_up(
     title = dialog.findChild(QLabel, "guardTitle")
     assert title is not None and "would delete 3 contacts from book" in title.text()
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
-    controller.guard_blocked.emit("phone", "/tmp/book", ITEMS)  # after it closed: a new one
+    controller.guard_blocked.emit("phone", "/tmp/book", ITEMS, "", 0)  # after it closed: a new one
     qtbot.waitUntil(
         lambda: len([d for d in window.findChildren(GuardDialog) if d.isVisible()]) == 1,
         timeout=5000,
     )
+
+
+def test_an_emptied_store_is_named_as_empty_and_confirmed_the_same_way(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    """Syncing stopped because the other store now lists no contacts: the dialog says so
+    (not "a large share"), and confirming approves the list shown, as for a mass deletion."""
+    held = ["Ann Example", "Bob Example", "Zoë Ünicode"]
+    fake.script(
+        "phone",
+        blocked_store="/tmp/book",
+        blocked_items=held,
+        emptied_store="/tmp/export.vcf",
+        emptied_held=3,
+    )
+    window = MainWindow(controller, True)
+    qtbot.addWidget(window)
+    window.show()
+    settle(qtbot, controller)
+    with qtbot.waitSignal(controller.guard_blocked, timeout=5000) as blocker:
+        window.sync_all_action.trigger()
+    assert blocker.args == ["phone", "/tmp/book", held, "/tmp/export.vcf", 3]
+    settle(qtbot, controller)
+    dialog = window.findChild(GuardDialog)
+    assert dialog is not None and dialog.isVisible()
+    title = dialog.findChild(QLabel, "guardTitle")
+    explanation = dialog.findChild(QLabel, "guardExplanation")
+    assert title is not None and explanation is not None
+    assert dialog.windowTitle() == "export.vcf is empty"
+    assert title.text() == "export.vcf now holds no contacts (it held 3 at the last sync)"
+    assert explanation.text().startswith("Syncing “phone” would delete 3 contacts from book too.")
+    assert "emptied it on purpose" in explanation.text()
+    assert [dialog.list.item(i).text() for i in range(dialog.list.count())] == held  # type: ignore[union-attr]
+    assert dialog.cancel_button.isDefault()
+    with qtbot.waitSignal(controller.sessions_changed, timeout=5000):
+        qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, controller)
+    assert [c.approved_deletes for c in fake.called("sync")] == [None, Approval("/tmp/book", 3)]
+    assert fake.history[-1].status == "ok"
