@@ -106,12 +106,20 @@ class OneWayPass:
             changes = [m for m in self.source.all_items() if m.gid not in skip]
         else:
             changes = self.source.changes_for(dest_knowledge, skip)
+        listed = changes  # all the source lists: what is held back below is not "gone"
         waiting = [c for c in changes if c.gid in self.damaged]
         if waiting:
             changes = [c for c in changes if c.gid not in self.damaged]
         refused = self._refused(changes)
         if refused:
             changes = [c for c in changes if c.gid not in {r.gid for r in refused}]
+        forget: list[ItemMeta] = []
+        if recovery:
+            forget = self._forgotten_deletes(listed, made_with, skip | set(self.damaged))
+            caps = self.dest.capabilities
+            if forget and (caps.read_only or not caps.can_delete):  # it keeps them, then
+                refused += forget
+                forget = []
         locals_ = self.dest.lookup(m.gid for m in changes)
         steps = [
             (c, locals_.get(c.gid), decide(c, dest_knowledge, locals_.get(c.gid), made_with))
@@ -123,8 +131,10 @@ class OneWayPass:
         if refused:
             plan.waiting.append(self._refusal(refused))
         if recovery:
-            plan.forget = self._forgotten_deletes(changes, made_with, skip | set(self.damaged))
-            plan.forgotten = self.source.forgotten()
+            plan.forget = forget
+            # the forgotten deletes are handed on only with everything they stand for
+            # applied: a store that held something back is compared in full again
+            plan.forgotten = None if refused or waiting else self.source.forgotten()
         return plan
 
     def _refused(self, changes: Sequence[ItemMeta]) -> list[ItemMeta]:

@@ -21,9 +21,10 @@ from syncgui.engine.events import (
     Status,
 )
 from syncgui.engine.memory import MemoryReplica
+from syncgui.engine.provider import Capabilities
 from syncgui.engine.resolutions import Keep, resolve_stored
 from tests.engine.lineformat import parse
-from tests.engine.support import Events, Net, card, contacts, gid, names, quiet
+from tests.engine.support import FMT, Events, Net, card, contacts, gid, names, quiet
 
 # -- fixtures and helpers ---------------------------------------------------------------------
 
@@ -782,3 +783,46 @@ def test_a_merged_rename_is_shown_under_its_new_name(net: Net) -> None:
         parse(r.data)["FN"] for r in net.history.records
     ]
     assert b.lookup([gid("x")])[gid("x")].label == "Ada King"
+
+
+# -- a store that cannot take changes is never emptied by a full comparison -----------------
+
+
+class _Limited(MemoryReplica):
+    """A memory replica whose capabilities the test sets (read-only, or no deleting)."""
+
+    caps = Capabilities()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.caps
+
+
+@pytest.mark.parametrize(
+    "caps",
+    [Capabilities(read_only=True, read_only_reason="test"), Capabilities(can_delete=False)],
+    ids=["read-only", "cannot-delete"],
+)
+def test_a_recovery_pass_deletes_nothing_in_a_store_that_cannot_take_it(
+    net: Net, caps: Capabilities
+) -> None:
+    """The source forgot a delete's tombstone, so the next pass compares every item; the
+    changes the destination cannot take are held back, and must not look like items the
+    source no longer lists (which a full comparison deletes)."""
+    a = net.replica("A")
+    b = _Limited("B", FMT)
+    for i in range(3):
+        a.put(card(f"u{i}", f"Name{i}"))
+    assert net.sync(a, b).status is Status.OK
+    b.caps = caps
+    a.remove(gid("u0"))
+    a.cleanup_tombstones(time.time() + 100)  # A no longer remembers the delete
+
+    result = net.sync(a, b)
+
+    assert result.to_b.deleted == 0
+    assert names(b) == ["Name0", "Name1", "Name2"]  # nothing lost, not even Name0 yet
+    assert "not applied" in result.errors[0].message
+    b.caps = Capabilities()  # writable again: the delete follows, nothing else goes
+    assert net.sync(a, b).to_b.deleted == 1
+    assert names(b) == ["Name1", "Name2"]
