@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from syncgui.engine import Approval, CancelToken
+from syncgui.engine import Approval, CancelToken, Status
 from syncgui.gui.jobs import JobRunner, ProgressRelay
 from syncgui.gui.reads import HISTORY_LIMIT, Ran
 from syncgui.service import (
@@ -47,7 +47,7 @@ class SessionBridge(QObject):
         # the relay emits on a worker thread: queued to this object's (the GUI) thread
         self._relay.progress.connect(self.progress)
         self.scheduler: SessionScheduler[Ran] = SessionScheduler(
-            self.jobs.pool, self._session, self._on_event
+            self.jobs.pool, self._session, self._on_event, completed=_completed
         )
         self._stopped = False
 
@@ -87,3 +87,10 @@ class SessionBridge(QObject):
         elif isinstance(event, RunEnded):
             self._relay.forget(event.name)
             self.run_ended.emit(event)
+
+
+def _completed(ran: Ran) -> bool:
+    """A session counts as a partnership's first sync unless the guard stopped it or the
+    user cancelled it (one with a few unreadable cards does count)."""
+    stopped = (Status.BLOCKED, Status.CANCELLED)
+    return bool(ran.results) and all(r.status not in stopped for r in ran.results)

@@ -154,10 +154,15 @@ class SessionScheduler(Generic[T]):
         pool: JobPool,
         work: SessionWork[T],
         on_event: Callable[[SchedulerEvent[T]], None],
+        completed: Callable[[T], bool] = lambda _result: True,
     ) -> None:
+        """``completed(result)``: whether a session that ended with ``result`` counts as
+        the partnership's first sync (one the guard stopped or the user cancelled does
+        not: automatic syncs still wait for the user's)."""
         self._pool = pool
         self._work = work
         self._on_event = on_event
+        self._completed = completed
         self._lock = threading.Lock()
         self._runs: dict[str, _Run] = {}
         self._synced: set[str] = set()
@@ -289,7 +294,7 @@ class SessionScheduler(Generic[T]):
         with self._lock:
             if self._runs.get(name) is run:
                 del self._runs[name]
-            if isinstance(end, Done):
+            if isinstance(end, Done) and self._completed(end.result):
                 self._synced.add(name)
             follow = self._followup(run, end)
         ticket = follow.ticket if follow is not None else None
@@ -303,6 +308,9 @@ class SessionScheduler(Generic[T]):
             return None
         if self._paused and request[0] not in USER_TRIGGERS:
             log.info("%s: paused, the automatic follow-up is dropped", run.ticket.name)
+            return None
+        if request[0] not in USER_TRIGGERS and run.ticket.name not in self._synced:
+            log.info("%s: the first sync is the user's; no automatic follow-up", run.ticket.name)
             return None
         if run.ticket.name in self._runs:  # queued anew meanwhile: merge into that one
             other = self._runs[run.ticket.name]

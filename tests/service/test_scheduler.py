@@ -274,6 +274,28 @@ def test_failed_runs_do_not_count_as_a_first_sync(
     scheduler.stop()
 
 
+def test_a_first_sync_that_stopped_short_leaves_the_next_one_to_the_user(
+    pool: JobPool, sessions: Sessions, events: Events
+) -> None:
+    """A first sync the user cancelled (or the guard stopped) is not their first sync:
+    the automatic follow-up asked for meanwhile is dropped, and automatic triggers still
+    wait for the user."""
+    scheduler = SessionScheduler(pool, sessions, events, completed=lambda r: r != "cancelled")
+    try:
+        phone = scheduler.request("phone", PHONE, "manual").ticket
+        assert phone is not None
+        events.started("phone")
+        assert scheduler.request("phone", PHONE, "change").admission is Admission.FOLLOWUP
+        phone.token.cancel()
+        [ended] = events.ended("phone")
+        assert isinstance(ended.end, Done) and ended.end.result == "cancelled"
+        assert ended.followup is None  # the automatic follow-up was dropped
+        assert not scheduler.has_synced("phone")
+        assert scheduler.request("phone", PHONE, "schedule").admission is Admission.FIRST_SYNC
+    finally:
+        scheduler.stop()
+
+
 def test_cancel_works_per_run(
     scheduler: SessionScheduler[str], sessions: Sessions, events: Events
 ) -> None:
