@@ -231,8 +231,7 @@ class AppController(QObject):
 
     def cancel(self, name: str | None = None) -> None:
         """Cancel one partnership's queued or running session (None: all)."""
-        self._scheduler.cancel(name)
-        for n in self._runs.names() if name is None else [name]:
+        for n in self._scheduler.cancel(name):  # those that had not started
             self._runs.forget_unstarted(n)
         self.partnerships_changed.emit()
         self._update_overall()

@@ -320,4 +320,9 @@ def remove_partnership(controller: AppController, name: str) -> None:
         controller.report_problem(name, name, message)
         controller.refresh()
 
-    controller.call(lambda s: s.remove_partnership(name), lambda _r: controller.refresh(), failed)
+    controller.call(
+        lambda s: s.remove_partnership(name),
+        lambda _r: controller.refresh(),
+        failed,
+        resources=controller.resources(name),  # after a sync of it that runs, never beside
+    )

@@ -288,7 +288,8 @@ def _run(entry: _Entry[T]) -> JobEnd[T]:
     try:
         with full_collections_deferred():
             result = entry.work()
-    except Exception as err:  # reported to the caller, never swallowed
+    except (Exception, SystemExit) as err:  # reported to the caller, never swallowed
+        # (SystemExit too: a library calling sys.exit() must not kill the worker unheard)
         if isinstance(err, SyncError):
             log.warning("%s failed: %s", job.label, err)
         else:

@@ -241,3 +241,16 @@ def test_no_full_collection_while_any_job_runs(pool: JobPool) -> None:
     with full_collections_deferred():
         assert gc.get_threshold()[2] >= 1_000_000
     assert gc.get_threshold() == before
+
+
+def test_a_job_calling_sys_exit_is_reported_and_the_worker_lives_on(pool: JobPool) -> None:
+    def exits() -> None:
+        raise SystemExit(3)  # a library that calls sys.exit() on a worker thread
+
+    ends = Ends()
+    pool.submit(exits, ends, resources={A}, label="exits")
+    pool.submit(lambda: "after", ends, resources={A}, label="after")
+    ends.wait(2)
+    got = ends.by_label()
+    assert isinstance(got["exits"], Failed) and "SystemExit" in got["exits"].error.message
+    assert isinstance(got["after"], Done) and got["after"].result == "after"
