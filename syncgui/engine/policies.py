@@ -67,7 +67,7 @@ def resolve(
     assert theirs is not None and ours is not None
     if policy is Policy.KEEP_BOTH:
         return _keep_both(ctx, change, local, theirs)
-    base = ctx.bases.get(change.gid, ctx.dest.knowledge(), ctx.made_with)
+    base = ctx.bases.get(change.gid, ctx.dest.knowledge(), ctx.made_with, format=ctx.dest.format)
     merged = ctx.dest.format.merge(base, ours, theirs)
     if merged.data is None:
         return defer(ctx, change, kind, theirs)

@@ -86,7 +86,7 @@ def _actions(
     sides: dict[str, MergeSide] = {source_side: "theirs", source_side.other: "ours"}
     choice = {field: sides[side] for field, side in prefer.items()}
     default = sides["a"]
-    base = bases.get(conflict.gid, dest.knowledge(), conflict.knowledge)
+    base = bases.get(conflict.gid, dest.knowledge(), conflict.knowledge, format=dest.format)
     merged = dest.format.merge(base, ours, theirs)
     for clash in merged.clashes:
         choice.setdefault(clash.field, default)

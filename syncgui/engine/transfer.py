@@ -234,7 +234,7 @@ class OneWayPass:
                 break
             learned = plan.made_with.project_range(lower, upper).exclude_items(unlearned)
             forgotten = plan.forgotten if last and not report.cancelled else None
-            self._commit(actions, learned, report, forgotten)
+            self._commit(actions, learned, plan.made_with, report, forgotten)
             done += len(batch) + (len(plan.forget) if last else 0)
             self.emit(Progress(self.partnership, Stage.APPLYING, self.label, done, total))
             if report.cancelled or upper is None:
@@ -246,6 +246,7 @@ class OneWayPass:
         self,
         actions: list[Action],
         learned: Knowledge,
+        made_with: Knowledge,
         report: PassReport,
         forgotten: Knowledge | None = None,
     ) -> None:
@@ -263,7 +264,11 @@ class OneWayPass:
         report.counts.deleted += outcome.deleted
         report.problems.extend(outcome.problems)
         if outcome.agreed:
-            self.bases.put_many((gid, v, data) for gid, (v, data) in outcome.agreed.items())
+            # every agreed version is the source's: what the source knew of the item (the
+            # plan's knowledge) is what that version descends from
+            self.bases.put_many(
+                (gid, v, data, made_with) for gid, (v, data) in outcome.agreed.items()
+            )
 
 
 def _batches(

@@ -158,7 +158,7 @@ def _clashes(
     ours, theirs = (view.a, view.b) if view.held_by == "a" else (view.b, view.a)
     if ours is None or theirs is None:
         return set()
-    base = bases.get(c.gid, holder.knowledge(), c.knowledge)
+    base = bases.get(c.gid, holder.knowledge(), c.knowledge, format=holder.format)
     try:
         outcome = holder.format.merge(base, ours, theirs)
     except SyncError as err:

@@ -72,12 +72,6 @@ def _converged(ring: Ring) -> None:
     assert ring.cli.json("conflicts")[1] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="criss-cross merge base: `sync ab` exits 3 with a deferred TEL conflict "
-    "(A: +1 555 0002, B: +1 555 0001) because BaseStore.get picks the last-recorded common "
-    "base (A's NOTE edit, TEL +1 555 0000) over C's first TEL edit, which both sides also hold",
-)
 def test_ring_with_a_one_way_merge_merges_note_and_second_tel_edit(ring: Ring) -> None:
     ring.edit("a", "NOTE", "new note")
     ring.edit("c", "TEL", "+1 555 0001")
