@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from syncgui.engine import CancelToken, Direction, Policy, SessionResult, Status, SyncError
 from syncgui.service import (
-    NO_DEVICES_HINT,
     ConfigError,
     ConflictDetail,
     ConflictView,
@@ -234,6 +233,8 @@ def _devices(service: SyncService, args: argparse.Namespace) -> int:
             print(f"syncgui-cli: note: {note}", file=sys.stderr)
         return EXIT_OK
     if not listing.devices:
+        from syncgui.service import NO_DEVICES_HINT  # the device modules, only here
+
         print(f"No phones or devices found. {NO_DEVICES_HINT}")
     for d in listing.devices:
         _print_device(d)

@@ -8,54 +8,120 @@ The values may be defined in a submodule; this is where their clients find them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from syncgui.service.config import Partnership
-from syncgui.service.demo import DEMO_NAME, demo_paths, ensure_demo, run_demo
-from syncgui.service.devices import (
-    NO_DEVICES_HINT,
-    DeviceEvent,
-    DeviceListing,
-    DeviceReport,
-)
-from syncgui.service.errors import AlreadySyncing, ConfigError
-from syncgui.service.facade import SyncService
-from syncgui.service.history import HistoryEntry
-from syncgui.service.jobs import Done, Failed, Job, JobEnd, JobError, JobPool, Skipped
-from syncgui.service.logs import setup_logging
-from syncgui.service.paths import Paths, resolve_paths
-from syncgui.service.port import SyncPort
-from syncgui.service.records import (
-    ConflictDetail,
-    Counts,
-    FieldRow,
-    FieldState,
-    ItemNote,
-    Place,
-    Schedule,
-    SessionRecord,
-    Trigger,
-)
-from syncgui.service.resources import (
-    Resource,
-    device_resources,
-    partnership_resources,
-    store_resources,
-    unknown_partnership,
-)
-from syncgui.service.scheduler import (
-    USER_TRIGGERS,
-    Admission,
-    Answer,
-    Request,
-    RunEnded,
-    RunStarted,
-    SchedulerEvent,
-    SessionScheduler,
-    SessionWork,
-    Ticket,
-)
-from syncgui.service.views import ConflictView
+if TYPE_CHECKING:
+    from syncgui.service.config import Partnership
+    from syncgui.service.demo import DEMO_NAME, demo_paths, ensure_demo, run_demo
+    from syncgui.service.devices import (
+        NO_DEVICES_HINT,
+        DeviceEvent,
+        DeviceListing,
+        DeviceReport,
+    )
+    from syncgui.service.errors import AlreadySyncing, ConfigError
+    from syncgui.service.facade import SyncService
+    from syncgui.service.history import HistoryEntry
+    from syncgui.service.jobs import Done, Failed, Job, JobEnd, JobError, JobPool, Skipped
+    from syncgui.service.logs import setup_logging
+    from syncgui.service.paths import Paths, resolve_paths
+    from syncgui.service.port import SyncPort
+    from syncgui.service.records import (
+        ConflictDetail,
+        Counts,
+        FieldRow,
+        FieldState,
+        ItemNote,
+        Place,
+        Schedule,
+        SessionRecord,
+        Trigger,
+    )
+    from syncgui.service.resources import (
+        Resource,
+        device_resources,
+        partnership_resources,
+        store_resources,
+        unknown_partnership,
+    )
+    from syncgui.service.scheduler import (
+        USER_TRIGGERS,
+        Admission,
+        Answer,
+        Request,
+        RunEnded,
+        RunStarted,
+        SchedulerEvent,
+        SessionScheduler,
+        SessionWork,
+        Ticket,
+    )
+    from syncgui.service.views import ConflictView
+
+# where each public name lives: loaded on first use, so that `syncgui-cli sync` does not
+# pay for the device listing, the job pool or the scheduler it never touches
+_HOMES: dict[str, str] = {
+    "Admission": "syncgui.service.scheduler",
+    "AlreadySyncing": "syncgui.service.errors",
+    "Answer": "syncgui.service.scheduler",
+    "ConfigError": "syncgui.service.errors",
+    "ConflictDetail": "syncgui.service.records",
+    "ConflictView": "syncgui.service.views",
+    "Counts": "syncgui.service.records",
+    "DEMO_NAME": "syncgui.service.demo",
+    "DeviceEvent": "syncgui.service.devices",
+    "DeviceListing": "syncgui.service.devices",
+    "DeviceReport": "syncgui.service.devices",
+    "Done": "syncgui.service.jobs",
+    "Failed": "syncgui.service.jobs",
+    "FieldRow": "syncgui.service.records",
+    "FieldState": "syncgui.service.records",
+    "HistoryEntry": "syncgui.service.history",
+    "ItemNote": "syncgui.service.records",
+    "Job": "syncgui.service.jobs",
+    "JobEnd": "syncgui.service.jobs",
+    "JobError": "syncgui.service.jobs",
+    "JobPool": "syncgui.service.jobs",
+    "NO_DEVICES_HINT": "syncgui.service.devices",
+    "Partnership": "syncgui.service.config",
+    "Paths": "syncgui.service.paths",
+    "Place": "syncgui.service.records",
+    "Request": "syncgui.service.scheduler",
+    "Resource": "syncgui.service.resources",
+    "RunEnded": "syncgui.service.scheduler",
+    "RunStarted": "syncgui.service.scheduler",
+    "Schedule": "syncgui.service.records",
+    "SchedulerEvent": "syncgui.service.scheduler",
+    "SessionRecord": "syncgui.service.records",
+    "SessionScheduler": "syncgui.service.scheduler",
+    "SessionWork": "syncgui.service.scheduler",
+    "Skipped": "syncgui.service.jobs",
+    "SyncPort": "syncgui.service.port",
+    "SyncService": "syncgui.service.facade",
+    "Ticket": "syncgui.service.scheduler",
+    "Trigger": "syncgui.service.records",
+    "USER_TRIGGERS": "syncgui.service.scheduler",
+    "demo_paths": "syncgui.service.demo",
+    "device_resources": "syncgui.service.resources",
+    "ensure_demo": "syncgui.service.demo",
+    "partnership_resources": "syncgui.service.resources",
+    "resolve_paths": "syncgui.service.paths",
+    "run_demo": "syncgui.service.demo",
+    "setup_logging": "syncgui.service.logs",
+    "store_resources": "syncgui.service.resources",
+    "unknown_partnership": "syncgui.service.resources",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEMO_NAME",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from syncgui.engine.errors import ItemProblem, SyncError
 from syncgui.engine.events import (
@@ -49,25 +49,26 @@ from syncgui.service.conflict_detail import (
     conflict_view,
     sides,
 )
-from syncgui.service.devices import (
-    BackendFactory,
-    DeviceEvent,
-    DeviceListing,
-    DeviceReport,
-    DeviceService,
-    libmtp_backend,
-)
 from syncgui.service.errors import ConfigError
 from syncgui.service.history import HistoryEntry, HistoryLog
 from syncgui.service.locks import locks
 from syncgui.service.paths import Paths
-from syncgui.service.places import count_cards, is_virtual, on_device, places
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.schedule import ScheduleBook
 from syncgui.service.sessions import SessionLog, record_session
 from syncgui.service.settings import load_settings
 from syncgui.service.stores import LOCAL_SCHEMES, StoreSpec, open_store, parse_spec, prepare_store
 from syncgui.service.views import ConflictView
+
+if TYPE_CHECKING:  # the device modules load when devices are first asked about
+    from syncgui.providers.mtp.backend import MtpBackend
+    from syncgui.service.devices import (
+        BackendFactory,
+        DeviceEvent,
+        DeviceListing,
+        DeviceReport,
+        DeviceService,
+    )
 
 __all__ = ["SyncService"]
 
@@ -80,6 +81,13 @@ class _Guard:
 
     allow_mass_delete: bool = False
     approved_deletes: Approval | None = None
+
+
+def _libmtp_backend() -> MtpBackend:
+    """Phones over USB (the default): the device modules load only when one is used."""
+    from syncgui.service.devices import libmtp_backend
+
+    return libmtp_backend()
 
 
 class SyncService:
@@ -96,7 +104,7 @@ class SyncService:
         *,
         demo: bool = False,
         devices: DeviceService | None = None,
-        real_backend: BackendFactory | None = libmtp_backend,
+        real_backend: BackendFactory | None = _libmtp_backend,
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.paths = paths
@@ -118,6 +126,8 @@ class SyncService:
         """The device service (phones on USB, virtual phones in use), made on first use."""
         with self._devices_made:
             if self._devices is None:
+                from syncgui.service.devices import DeviceService
+
                 self._devices = DeviceService(self.paths, real_backend=self._real_backend)
             return self._devices
 
@@ -429,11 +439,15 @@ class SyncService:
 
     def count_cards(self, spec: str) -> int | None:
         """Cards in the store ``spec`` now; None when it cannot be read now."""
+        from syncgui.service.places import count_cards
+
         return count_cards(parse_spec(spec))
 
     def places(self, device: DeviceReport) -> list[Place]:
         """Each storage of ``device`` with its folders and ``.vcf`` files, for the wizard;
         raises StoreUnavailable (with what to do) when the phone cannot be opened now."""
+        from syncgui.service.places import is_virtual, places
+
         if is_virtual(device):
             return places(device, self._real_backend)
         with self.devices.scans_held():
@@ -448,6 +462,8 @@ class SyncService:
     def partnerships_using(self, device: DeviceReport) -> list[str]:
         """Partnerships with a store on ``device``: a virtual phone by its folder, a USB
         phone by its serial number (or any USB phone for ``mtp:first/...``)."""
+        from syncgui.service.places import on_device
+
         return [
             p.name
             for p in self.partnerships()
