@@ -17,7 +17,15 @@ from datetime import datetime
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal
 
-from syncgui.engine import CancelToken, Direction, Policy, SessionResult, Status, SyncError
+from syncgui.engine import (
+    CancelToken,
+    Direction,
+    MatchLevel,
+    Policy,
+    SessionResult,
+    Status,
+    SyncError,
+)
 from syncgui.service import (
     ConfigError,
     ConflictDetail,
@@ -30,7 +38,7 @@ from syncgui.service import (
 )
 
 if TYPE_CHECKING:
-    from syncgui.service import DeviceReport
+    from syncgui.service import DeviceReport, Partnership
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_CONFLICTS, EXIT_BLOCKED = 0, 1, 2, 3, 4
 EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for ls or git cut short
@@ -104,6 +112,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="how conflicts are settled (default merge: field by field, asking "
         "only when the same field changed on both sides)",
     )
+    add.add_argument(
+        "--match",
+        choices=[m.value for m in MatchLevel],
+        default=MatchLevel.PEOPLE.value,
+        help="when the stores first meet, which contacts that are on both sides under "
+        "different UIDs are combined into one instead of copied across: people (default: "
+        "the same content, or the same name with a shared e-mail or phone, when only one "
+        "contact fits), exact (the same content only) or none (only the same UID)",
+    )
     lst = psub.add_parser("list", help="show partnerships")
     lst.add_argument("--json", action="store_true", help="print JSON for scripts")
     rm = psub.add_parser("remove", help="forget a partnership (stores are not touched)")
@@ -112,7 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     sy = sub.add_parser("sync", help="sync partnerships now")
     sy.add_argument("names", nargs="*", metavar="NAME", help="partnerships to sync")
     sy.add_argument("--all", action="store_true", help="sync every partnership")
-    sy.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    sy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would change and which contacts would be combined; write nothing",
+    )
     sy.add_argument(
         "--yes",
         action="store_true",
@@ -271,13 +292,19 @@ def _size(n: int) -> str:
 def _partnership(service: SyncService, args: argparse.Namespace) -> int:
     if args.action == "add":
         p, notes = service.add_partnership(
-            args.name, args.a, args.b, Direction(args.direction), Policy(args.policy)
+            args.name,
+            args.a,
+            args.b,
+            Direction(args.direction),
+            Policy(args.policy),
+            match=MatchLevel(args.match),
         )
         for note in notes:
             print(f"Note: {note}.")
         print(
             f"Added {p.name}: A = {p.a}, B = {p.b} ({p.direction.value}, policy "
-            f"{p.policy.value}). Run `syncgui-cli sync {p.name} --dry-run` to preview."
+            f"{p.policy.value}, match {p.match.value}). "
+            f"Run `syncgui-cli sync {p.name} --dry-run` to preview."
         )
     elif args.action == "remove":
         service.remove_partnership(args.name)
@@ -289,8 +316,19 @@ def _partnership(service: SyncService, args: argparse.Namespace) -> int:
         elif not items:
             print("No partnerships yet. Add one with `syncgui-cli partnership add NAME A B`.")
         for p in [] if args.json else items:
-            print(f"{p.name}: {p.a}  <->  {p.b}  ({p.direction.value}, {p.policy.value})")
+            print(f"{p.name}: {p.a}  <->  {p.b}  ({_settings_text(p)})")
     return EXIT_OK
+
+
+def _settings_text(p: Partnership) -> str:
+    """ "two-way, merge, match people" (and how many matches were refused, if any)."""
+    refused = len(p.refused_matches)
+    text = f"{p.direction.value}, {p.policy.value}, match {p.match.value}"
+    return text + (f", {_count(refused, 'match', 'matches')} refused" if refused else "")
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def _sync(service: SyncService, args: argparse.Namespace) -> int:
@@ -348,6 +386,14 @@ def _result_json(r: SessionResult) -> dict[str, Any]:
         "conflicts": r.conflicts,
         "merged": r.merged,
         "errors": errors,
+        "matched": [
+            {"name": m.a.label, "rule": m.rule.name.lower(), "a": m.a.key, "b": m.b.key}
+            for m in r.matched
+        ],
+        "possible_duplicates": [
+            {"name": d.label, "a": [c.key for c in d.a], "b": [c.key for c in d.b]}
+            for d in r.possible_duplicates
+        ],
     }
 
 
@@ -383,12 +429,51 @@ def _print_result(r: SessionResult) -> None:
         f"{head}: A {counts(r.to_a)}; B {counts(r.to_b)}"
         + (f"; {r.merged} merged" if r.merged else "")
     )
+    _print_matches(r)
     for e in r.errors:
         print(f"  ! {e.text}")
     if r.status is Status.CANCELLED:
         print("  Cancelled; what was done is kept and the next sync resumes.")
     if r.conflicts:
         print(f"  {r.conflicts} conflict(s) wait for you: `syncgui-cli conflicts {r.partnership}`")
+
+
+# matches and possible duplicates listed in full up to this many; `--json` has them all
+_LIST_LIMIT = 20
+_NAME_WIDTH, _KEY_WIDTH = 24, 28
+
+
+def _print_matches(r: SessionResult) -> None:
+    """How many contacts were (a dry run: will be) combined, one line each (name, A's key,
+    B's key), then the possible duplicates; each list cut at :data:`_LIST_LIMIT`."""
+    if r.matched:
+        n = len(r.matched)
+        head = _count(n, "contact", "contacts") + " matched as the same person"
+        if r.dry_run:
+            head += " (will be combined)"
+        else:
+            head += " was combined" if n == 1 else " were combined"
+        print(f"  {head}:")
+        rows = [(m.a.label, m.a.key, m.b.key) for m in r.matched]
+        _print_rows(rows)
+    if r.possible_duplicates:
+        print("  Possible duplicates (not combined; check them):")
+        groups = [
+            (d.label, ", ".join(c.key for c in d.a), ", ".join(c.key for c in d.b))
+            for d in r.possible_duplicates
+        ]
+        _print_rows(groups)
+
+
+def _print_rows(rows: Sequence[tuple[str, str, str]]) -> None:
+    shown = rows[:_LIST_LIMIT]
+    name_w = min(max(len(name) for name, _a, _b in shown), _NAME_WIDTH)
+    key_w = min(max(len(a) for _n, a, _b in shown), _KEY_WIDTH)
+    for name, a, b in shown:
+        a_cell = _cell(a, key_w) if a else "-"
+        print(f"    {_cell(name, name_w):<{name_w}}  A: {a_cell:<{key_w}}  B: {b or '-'}")
+    if len(rows) > len(shown):
+        print(f"    ... and {len(rows) - len(shown)} more (use --json for all)")
 
 
 def _conflicts(service: SyncService, args: argparse.Namespace) -> int:

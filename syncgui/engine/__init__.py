@@ -32,9 +32,17 @@ from syncgui.engine.events import (
     Status,
 )
 from syncgui.engine.ids import Version
-from syncgui.engine.itemformat import FieldClash, FieldPair, ItemFormat, ItemInfo, MergeOutcome
+from syncgui.engine.itemformat import (
+    FieldClash,
+    FieldPair,
+    ItemFormat,
+    ItemInfo,
+    MatchKeys,
+    MergeOutcome,
+)
 from syncgui.engine.items import ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.matching import Candidate, Match, MatchLevel, MatchRule, PossibleDuplicate
 from syncgui.engine.memory import MemoryReplica
 from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
@@ -49,6 +57,7 @@ __all__ = [
     "BadItem",
     "BaseStore",
     "CancelToken",
+    "Candidate",
     "Capabilities",
     "ClockVector",
     "ConflictFound",
@@ -72,11 +81,16 @@ __all__ = [
     "Keep",
     "Knowledge",
     "Listing",
+    "Match",
+    "MatchKeys",
+    "MatchLevel",
+    "MatchRule",
     "MemoryReplica",
     "MergeOutcome",
     "MetadataStore",
     "PassCounts",
     "Policy",
+    "PossibleDuplicate",
     "Progress",
     "Replica",
     "SessionResult",

@@ -26,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from syncgui.engine.errors import SyncError
 from syncgui.engine.events import ConflictFound, ConflictKind, EventSink, Outcome
 from syncgui.engine.items import Action, Adopt, ItemMeta, Put, Remove
 from syncgui.engine.knowledge import Knowledge
@@ -83,6 +84,9 @@ class ChangeApplier:
     ctx: ConflictContext
     emit: EventSink
     label: str  # the pass, "a->b" or "b->a", for events
+    # items combined from two stores' cards this session (matched when the stores met):
+    # an update of one is merged onto the destination's own card, which keeps its shape
+    reshape: frozenset[bytes] = frozenset()
 
     def actions(
         self, change: ItemMeta, local: ItemMeta | None, verdict: Verdict
@@ -93,6 +97,8 @@ class ChangeApplier:
         d = verdict.decision
         if d in (Decision.CREATE, Decision.UPDATE):
             data = ctx.source.load(change.gid)
+            if d is Decision.UPDATE and change.gid in self.reshape and local and not local.deleted:
+                data = self._in_own_shape(change.gid, data)
             return [Put(change, data, change.version, created=change.created)], None
         if d is Decision.BOTH_DELETED:
             # Both deleted: agree on the source's tombstone (as for equal content), so a
@@ -127,3 +133,14 @@ class ChangeApplier:
             )
         )
         return resolution.actions, resolution.outcome
+
+    def _in_own_shape(self, gid: bytes, data: bytes) -> bytes:
+        """``data`` (the combined contact) merged onto the destination's own card, so that
+        card keeps its version, encoding and lines and gains only what it lacked; ``data``
+        itself when that cannot be done cleanly."""
+        fmt = self.ctx.dest.format
+        try:
+            merged = fmt.merge(None, self.ctx.dest.load(gid), data)
+        except SyncError:
+            return data
+        return data if merged.data is None else merged.data

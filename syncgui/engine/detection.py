@@ -62,6 +62,10 @@ class ReadCache:
             self._data[gid] = data
             self._size += len(data)
 
+    def peek(self, gid: bytes) -> bytes | None:
+        """The cached bytes of ``gid`` (kept for their use), or None."""
+        return self._data.get(gid)
+
     def take(self, gid: bytes) -> bytes | None:
         """The cached bytes of ``gid`` (forgotten here: each is used once), or None."""
         data = self._data.pop(gid, None)
@@ -80,6 +84,8 @@ class ChangeDetector:
         self.store = store
         self.meta = meta
         self.cache = cache
+        self._known: dict[str, tuple[str, bytes, str | None, str | None]] = {}
+        self._vanished: dict[str, ItemRow] | None = None
 
     def detect(self) -> DetectReport:
         """Compare the store's listing with the stamps seen last; record every change."""
@@ -94,6 +100,8 @@ class ChangeDetector:
             return report  # the common case: nothing to read, nothing to write
         listed = {e.key for e in listing.entries} | set(listing.unreadable)
         owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
+        self._vanished = None  # by UID, read when first needed
+        self._known = known
         # unreadable items this replica never held: one of them may be a known item whose
         # identity (a UID, a card's key) the damage changed
         strangers = sorted(k for k in listing.unreadable if k not in known)
@@ -192,29 +200,34 @@ class ChangeDetector:
             ) from err
         when = entry.mtime if entry.mtime is not None else time.time()
         if row is None:
-            row = self._renamed(entry.key, info.uid, owners, listed)
+            row = self._renamed(info.uid, owners, listed)
             if row is not None and row.hash == digest:  # moved, not edited
-                return ItemRow(row.meta, entry.key, entry.stamp, digest), data
+                return ItemRow(row.meta, entry.key, entry.stamp, digest, row.own_uid), data
+        own_uid = None
         if row is not None:
             r = row.meta
             version = self.meta.next_version()
             meta = ItemMeta(r.gid, r.uid, info.label, r.created, version, False, when)
+            own_uid = row.own_uid
         else:
             meta = self._new_item(entry.key, info.uid, info.label, when, owners)
         owners[meta.gid] = entry.key
-        return ItemRow(meta, entry.key, entry.stamp, digest), data
+        return ItemRow(meta, entry.key, entry.stamp, digest, own_uid), data
 
     def _renamed(
-        self, key: str, uid: str | None, owners: dict[bytes, str], listed: set[str]
+        self, uid: str | None, owners: dict[bytes, str], listed: set[str]
     ) -> ItemRow | None:
-        """The row of a card that another program renamed to ``key`` (same UID, old name
-        gone), so a rename is not taken for a delete and a create."""
+        """The row of a card that another program renamed (same UID as the store keeps
+        for it, old name gone), so a rename is not taken for a delete and a create."""
         if uid is None:
             return None
-        old_key = owners.get(gid_for_uid(uid))
-        if old_key is None or old_key in listed:
-            return None
-        return self.meta.row(gid_for_uid(uid))
+        if self._vanished is None:
+            gone = [b[1] for k, b in self._known.items() if k not in listed]
+            self._vanished = {r.store_uid: r for r in self.meta.rows(gone).values()}
+        row = self._vanished.get(uid)
+        if row is None or owners.get(row.meta.gid) != row.key:
+            return None  # not vanished, or already claimed by another card of this listing
+        return row
 
     def _new_item(
         self, key: str, uid: str | None, label: str, when: float, owners: dict[bytes, str]

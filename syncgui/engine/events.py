@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 
 from syncgui.engine.errors import ItemProblem
+from syncgui.engine.matching import Match, MatchLevel, PossibleDuplicate
 
 
 class Direction(Enum):
@@ -113,6 +114,10 @@ class SessionSettings:
     guard_minimum: int = 5
     batch_size: int = 500
     approved_deletes: Approval | None = None
+    # how far items new to each other are matched before anything is copied, and the
+    # matches the user refused (side A's global id, side B's)
+    match: MatchLevel = MatchLevel.PEOPLE
+    refused_matches: frozenset[tuple[bytes, bytes]] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,3 +189,7 @@ class SessionResult:
     emptied_store: str | None = None
     emptied_held: int = 0
     recovered: bool = False  # a full enumeration replaced incremental sync
+    # items new to each other found to be the same contact (combined into one), and those
+    # that look alike but could not be matched one to one (left for the user)
+    matched: list[Match] = field(default_factory=list)
+    possible_duplicates: list[PossibleDuplicate] = field(default_factory=list)

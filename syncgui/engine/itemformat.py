@@ -55,6 +55,21 @@ class MergeOutcome:
     clashes: tuple[FieldClash, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class MatchKeys:
+    """What tells that two items in stores that never met are the same (see
+    :mod:`syncgui.engine.matching`): ``content`` is a digest of the item with everything a
+    store or an export may change without changing its meaning left out (UID, revision and
+    producer stamps, line endings, folding, order, letter case of property names);
+    ``name`` the normalised name ("" when none); ``handles`` how the person is reached,
+    each as ``kind:value`` in a normal form (``email:ann@example.org``; a phone number's
+    digits, once as written and once without a leading country code or trunk 0)."""
+
+    content: str
+    name: str
+    handles: frozenset[str]
+
+
 class ItemFormat(Protocol):
     """Data-format operations the engine needs (implemented per content type)."""
 
@@ -63,7 +78,9 @@ class ItemFormat(Protocol):
         ...
 
     def with_uid(self, data: bytes, uid: str) -> bytes:
-        """``data`` with a UID line added if it has none; otherwise ``data`` unchanged."""
+        """``data`` with ``uid`` as its UID: unchanged when it already is, the UID line
+        added when it has none, replaced when it has another (each store keeps its own
+        UID for an item matched across stores)."""
         ...
 
     def as_copy(self, data: bytes, uid: str, origin: str) -> bytes:
@@ -77,6 +94,11 @@ class ItemFormat(Protocol):
     def compare(self, a: bytes | None, b: bytes | None) -> list[FieldPair]:
         """Two versions field by field, for the conflict dialog (None: that side deleted);
         raises :class:`~syncgui.engine.errors.BadItem` for data that cannot be read."""
+        ...
+
+    def match_keys(self, data: bytes) -> MatchKeys:
+        """The keys that match ``data`` to the same item in another store; raises
+        :class:`~syncgui.engine.errors.BadItem` for data that cannot be read."""
         ...
 
     def merge(self, base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:

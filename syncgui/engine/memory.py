@@ -25,6 +25,7 @@ from syncgui.engine.items import (
     StoredConflict,
 )
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.matching import Candidate
 from syncgui.engine.provider import Capabilities
 from syncgui.engine.replica import (
     BatchOutcome,
@@ -53,6 +54,10 @@ class MemoryReplica:
         self._forgotten = Knowledge.empty()
         self._items: dict[bytes, _Item] = {}
         self._conflicts: dict[tuple[bytes, str], StoredConflict] = {}
+        # a matched item's global id <-> the UID this store keeps for it
+        self._own: dict[str, bytes] = {}
+        self._own_of: dict[bytes, str] = {}
+        self._peers: set[bytes] = set()
         self.reject: set[str] = set()
 
     # -- identity -------------------------------------------------------------------------
@@ -91,8 +96,9 @@ class MemoryReplica:
         """Create or edit the item whose UID ``data`` carries; returns its global id."""
         info = self._format.describe(data)
         uid = info.uid or synthesize_uid(self._id + data)
-        gid = gid_for_uid(uid)
+        gid = self._own.get(uid) or gid_for_uid(uid)
         item = self._items.get(gid)
+        uid = item.meta.uid if item is not None else uid
         version = self._next()
         created = item.meta.created if item and not item.meta.deleted else version
         meta = ItemMeta(gid, uid, info.label, created, version, False, time.time())
@@ -145,6 +151,56 @@ class MemoryReplica:
 
     def count_live(self) -> int:
         return sum(1 for i in self._items.values() if i.data is not None)
+
+    def candidates(self, gids: Iterable[bytes]) -> tuple[list[Candidate], list[ItemProblem]]:
+        found: list[Candidate] = []
+        problems: list[ItemProblem] = []
+        for gid in gids:
+            item = self._items.get(gid)
+            if item is None or item.data is None:
+                continue
+            try:
+                keys = self._format.match_keys(item.data)
+            except BadItem as err:
+                problems.append(ItemProblem(item.meta.label, err.message))
+                continue
+            found.append(Candidate(gid, item.meta.label, self._own_uid(item.meta), keys))
+        return found, problems
+
+    def remap(self, pairs: Sequence[tuple[bytes, ItemMeta]], *, tell: bool) -> None:
+        """As :meth:`SimpleReplica.remap`: the item keeps this store's UID, gets a fresh
+        version and, with ``tell``, leaves a tombstone of its old identity."""
+        for gid, theirs in pairs:
+            item = self._items.pop(gid, None)
+            if item is None or item.data is None:
+                continue
+            m = item.meta
+            own = self._own_uid(m)
+            version = self._next()
+            meta = ItemMeta(theirs.gid, theirs.uid, m.label, version, version, False, m.changed_at)
+            self._items[theirs.gid] = _Item(meta, item.data)
+            self._own[own] = theirs.gid
+            self._own_of[theirs.gid] = own
+            if tell:
+                tomb = ItemMeta(gid, m.uid, m.label, m.created, self._next(), True, m.changed_at)
+                self._items[gid] = _Item(tomb, None)
+
+    def peers(self) -> frozenset[bytes]:
+        return frozenset(self._peers)
+
+    def add_peer(self, replica_id: bytes) -> None:
+        self._peers.add(replica_id)
+
+    def item_keys(self, gids: Iterable[bytes]) -> dict[bytes, str]:
+        return {
+            g: self._own_uid(self._items[g].meta)
+            for g in gids
+            if g in self._items and self._items[g].data is not None
+        }
+
+    def _own_uid(self, meta: ItemMeta) -> str:
+        """The UID this store keeps for the item (its own, for a matched one)."""
+        return self._own_of.get(meta.gid, meta.uid)
 
     def conflicts(self, partnership: str | None = None) -> list[StoredConflict]:
         return [c for (_g, p), c in self._conflicts.items() if partnership in (None, p)]
@@ -234,7 +290,7 @@ class MemoryReplica:
         version = action.version if action.version is not None else self._next()
         out.versions[gid] = version
         if isinstance(action, Put):
-            data = self._format.with_uid(action.data, m.uid)
+            data = self._format.with_uid(action.data, self._own_uid(m) if live else m.uid)
             created = action.created or (item.meta.created if item and live else version)
             self._items[gid] = _Item(
                 ItemMeta(gid, m.uid, m.label, created, version, False, m.changed_at), data

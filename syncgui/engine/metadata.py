@@ -2,8 +2,9 @@
 
 It keeps the replica id, tick counter, knowledge and forgotten knowledge, one row per item
 (global id, the provider's key, creation and change versions, tombstone flag, the stamp and
-hash seen last) and the conflicts deferred for the user. Every batch is one transaction, so
-knowledge is never saved without the item rows it covers.
+hash seen last, the store's own UID for an item matched to another store's) and the
+conflicts deferred for the user. Every batch is one transaction, so knowledge is never
+saved without the item rows it covers.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ CREATE TABLE IF NOT EXISTS item(
     cre_rep BLOB NOT NULL, cre_tick INTEGER NOT NULL,
     chg_rep BLOB NOT NULL, chg_tick INTEGER NOT NULL,
     deleted INTEGER NOT NULL, changed_at REAL NOT NULL,
-    stamp TEXT, hash TEXT) WITHOUT ROWID;
+    stamp TEXT, hash TEXT, own_uid TEXT) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_key ON item(key);
 CREATE TABLE IF NOT EXISTS conflict(
     id TEXT PRIMARY KEY, gid BLOB NOT NULL, partnership TEXT NOT NULL, kind TEXT NOT NULL,
@@ -54,12 +55,22 @@ _ITEM_COLS = "gid, key, uid, label, cre_rep, cre_tick, chg_rep, chg_tick, delete
 
 @dataclass(frozen=True, slots=True)
 class ItemRow:
-    """An item row: the engine's metadata plus the provider's key, stamp and hash."""
+    """An item row: the engine's metadata plus the provider's key, stamp and hash.
+
+    ``own_uid`` is the UID this store keeps for the item when it differs from the item's
+    (``meta.uid``, the one its global id comes from): a contact matched to another store's
+    when the stores met keeps each store's own UID (see :mod:`syncgui.engine.matching`)."""
 
     meta: ItemMeta
     key: str | None
     stamp: str | None
     hash: str | None
+    own_uid: str | None = None
+
+    @property
+    def store_uid(self) -> str:
+        """The UID the store's copy of the item carries."""
+        return self.own_uid or self.meta.uid
 
 
 def _meta(row: Sequence[Any]) -> ItemMeta:
@@ -76,12 +87,13 @@ def _meta(row: Sequence[Any]) -> ItemMeta:
 
 
 def _item_row(row: Sequence[Any]) -> ItemRow:
-    key, stamp, digest = row[1], row[10], row[11]
+    key, stamp, digest, own = row[1], row[10], row[11], row[12]
     return ItemRow(
         _meta(row),
         None if key is None else str(key),
         None if stamp is None else str(stamp),
         None if digest is None else str(digest),
+        None if own is None else str(own),
     )
 
 
@@ -91,6 +103,7 @@ class MetadataStore:
     def __init__(self, path: Path | str, identity: str) -> None:
         self._db = connect(path)
         self._db.executescript(_SCHEMA)
+        self._upgrade()
         self._in_tx = False
         self.commits = 0  # transactions committed through this object
         self._knowledge = Knowledge.empty()
@@ -121,6 +134,12 @@ class MetadataStore:
             self.knowledge = Knowledge.deserialize(bytes(row[2]))
             self.forgotten = Knowledge.deserialize(bytes(row[3]))
             self.token = row[4]
+
+    def _upgrade(self) -> None:
+        """Bring a database made by an older version up to this schema."""
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(item)")}
+        if "own_uid" not in columns:  # before matching across stores
+            self._db.execute("ALTER TABLE item ADD COLUMN own_uid TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -181,7 +200,7 @@ class MetadataStore:
     # -- the whole state, for replicas whose metadata lives in their store ----------------
 
     def all_rows(self) -> list[ItemRow]:
-        cur = self._db.execute(f"SELECT {_ITEM_COLS}, stamp, hash FROM item ORDER BY gid")
+        cur = self._db.execute(f"SELECT {_ITEM_COLS}, stamp, hash, own_uid FROM item ORDER BY gid")
         return [_item_row(r) for r in cur]
 
     def replace_all(
@@ -226,7 +245,7 @@ class MetadataStore:
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             cur = self._db.execute(
-                f"SELECT {_ITEM_COLS}, stamp, hash FROM item WHERE gid IN ({marks})", chunk
+                f"SELECT {_ITEM_COLS}, stamp, hash, own_uid FROM item WHERE gid IN ({marks})", chunk
             )
             for r in cur:
                 found[bytes(r[0])] = _item_row(r)
@@ -265,7 +284,7 @@ class MetadataStore:
 
     def save_many(self, rows: Iterable[ItemRow]) -> None:
         self._db.executemany(
-            "INSERT OR REPLACE INTO item VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO item VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             [
                 (
                     r.meta.gid,
@@ -280,6 +299,7 @@ class MetadataStore:
                     r.meta.changed_at,
                     r.stamp,
                     r.hash,
+                    r.own_uid,
                 )
                 for r in rows
             ],

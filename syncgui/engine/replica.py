@@ -16,6 +16,7 @@ from syncgui.engine.ids import Version
 from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.items import Action, ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.matching import Candidate
 from syncgui.engine.provider import Capabilities
 
 
@@ -109,6 +110,31 @@ class Replica(Protocol):
         ...
 
     def count_live(self) -> int: ...
+
+    def candidates(self, gids: Iterable[bytes]) -> tuple[list[Candidate], list[ItemProblem]]:
+        """The live items ``gids`` with their match keys (see :mod:`.matching`), and the
+        problems of those that could not be read (left out)."""
+        ...
+
+    def remap(self, pairs: Sequence[tuple[bytes, ItemMeta]], *, tell: bool) -> None:
+        """Make each local item (first) the other store's item (second), matched as the same
+        contact: durably, in one transaction; the store keeps its own UID for it. ``tell``:
+        leave a tombstone of the old identity for other peers that may hold it."""
+        ...
+
+    def peers(self) -> frozenset[bytes]:
+        """The replicas this one has exchanged items with (see :meth:`add_peer`)."""
+        ...
+
+    def add_peer(self, replica_id: bytes) -> None:
+        """Remember, durably, that items may pass between this replica and ``replica_id``
+        (before any does): only a replica with no other peer may give up an identity
+        without telling anyone (:mod:`syncgui.engine.meeting`)."""
+        ...
+
+    def item_keys(self, gids: Iterable[bytes]) -> dict[bytes, str]:
+        """The store's names for the live items ``gids`` (file names, hrefs)."""
+        ...
 
     def apply(
         self,

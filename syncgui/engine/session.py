@@ -28,6 +28,8 @@ from syncgui.engine.events import (
     Status,
 )
 from syncgui.engine.items import ItemMeta
+from syncgui.engine.matching import MatchLevel
+from syncgui.engine.meeting import Meeting, predict
 from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.policies import ConflictContext, resolve
 from syncgui.engine.replica import HistorySink, Replica
@@ -64,9 +66,14 @@ class SyncSession:
         passes = self._passes(damaged)
         self.emit(Progress(s.partnership, Stage.PLANNING))
         plans = [p.plan() for p in passes]
+        matches = self._meet(passes, plans, damaged, result)
+        if matches and not s.dry_run:
+            plans = [p.plan() for p in passes]  # the matched items are one item each now
         if s.dry_run:
             self._report_dry_run(passes, plans, result)
         elif not self._guard(passes, plans, result):
+            self.a.add_peer(self.b.replica_id)  # before any item passes between them
+            self.b.add_peer(self.a.replica_id)
             for i, one in enumerate(passes):
                 plan = plans[i] if i == 0 else one.plan()
                 if i and self._guard([one], [plan], result):
@@ -81,28 +88,69 @@ class SyncSession:
         self.emit(Progress(s.partnership, Stage.FINISHED))
         return result
 
+    def _meet(
+        self,
+        passes: list[OneWayPass],
+        plans: list[Plan],
+        damaged: dict[bytes, dict[bytes, str]],
+        result: SessionResult,
+    ) -> bool:
+        """Match the items each side would create on the other (stores meeting: see
+        :mod:`syncgui.engine.meeting`) and, unless this is a dry run, combine each match
+        into one item. True when something was combined."""
+        s = self.settings
+        if s.match is MatchLevel.NONE:
+            return False
+        by_side = {p.source_side: plan for p, plan in zip(passes, plans, strict=True)}
+        for side in (Side.A, Side.B):  # a one-way session still must not duplicate
+            if side not in by_side:
+                source, dest = (self.a, self.b) if side is Side.A else (self.b, self.a)
+                by_side[side] = self._make(source, dest, side, damaged).plan()
+        meeting = Meeting(self.a, self.b, s.partnership, s.match, s.refused_matches)
+        report = meeting.find(by_side[Side.A], by_side[Side.B])
+        result.matched = report.matches
+        result.possible_duplicates = report.possible
+        if not report.matches:
+            return False
+        if s.dry_run:
+            first = passes[0].source_side
+            two_way = s.direction is Direction.TWO_WAY
+            predict(report.matches, self.a, self.b, s.policy, first, two_way, result)
+            return False
+        combined = meeting.combine(report.matches)
+        for one in passes:
+            one.combined = combined
+        return True
+
+    def _make(
+        self,
+        source: Replica,
+        dest: Replica,
+        side: Side,
+        damaged: dict[bytes, dict[bytes, str]],
+    ) -> OneWayPass:
+        s = self.settings
+        size = dest.capabilities.batch_size
+        return OneWayPass(
+            source,
+            dest,
+            side,
+            s.partnership,
+            s.policy,
+            self.bases,
+            self.history,
+            self.emit,
+            self.cancel or CancelToken(),
+            s.batch_size if size is None else size,
+            damaged.get(dest.replica_id, {}),
+        )
+
     def _passes(self, damaged: dict[bytes, dict[bytes, str]]) -> list[OneWayPass]:
         s = self.settings
-        cancel = self.cancel or CancelToken()
-
-        def make(source: Replica, dest: Replica, side: Side) -> OneWayPass:
-            size = dest.capabilities.batch_size
-            return OneWayPass(
-                source,
-                dest,
-                side,
-                s.partnership,
-                s.policy,
-                self.bases,
-                self.history,
-                self.emit,
-                cancel,
-                s.batch_size if size is None else size,
-                damaged.get(dest.replica_id, {}),
-            )
-
-        forward = make(self.a, self.b, Side.A)
-        backward = make(self.b, self.a, Side.B)
+        if self.cancel is None:
+            self.cancel = CancelToken()
+        forward = self._make(self.a, self.b, Side.A, damaged)
+        backward = self._make(self.b, self.a, Side.B, damaged)
         if s.direction is Direction.A_TO_B:
             return [forward]
         if s.direction is Direction.B_TO_A:
@@ -186,10 +234,13 @@ class SyncSession:
         """Count what the passes would do; conflicts are settled by the policy on paper
         (reading both sides), so a silent field merge is not reported as a conflict."""
         seen_conflicts: set[bytes] = set()
+        combined = {m.a.gid for m in result.matched} | {m.b.gid for m in result.matched}
         for one, plan in zip(passes, plans, strict=True):
             counts = result.to_b if one.source_side is Side.A else result.to_a
             for change, local, verdict in plan.steps:
                 d = verdict.decision
+                if d is Decision.CREATE and change.gid in combined:
+                    continue  # matched: counted by meeting.predict
                 if d is Decision.CONFLICT and change.gid not in seen_conflicts:
                     seen_conflicts.add(change.gid)
                     self._predict_conflict(one, plan, change, local, verdict, result)

@@ -28,6 +28,7 @@ from syncgui.engine.items import (
     StoredConflict,
 )
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.matching import Candidate
 from syncgui.engine.metadata import ItemRow, MetadataStore
 from syncgui.engine.provider import (
     BatchJournal,
@@ -46,6 +47,8 @@ from syncgui.engine.replica import (
 )
 
 log = logging.getLogger(__name__)
+
+_PEERS = "meeting.peers"  # the replica ids this one has exchanged items with
 
 
 class SimpleReplica:
@@ -141,6 +144,85 @@ class SimpleReplica:
 
     def count_live(self) -> int:
         return self.meta.count_live()
+
+    # -- matching when stores meet --------------------------------------------------------
+
+    def candidates(self, gids: Iterable[bytes]) -> tuple[list[Candidate], list[ItemProblem]]:
+        """The items ``gids`` with their match keys (see :mod:`syncgui.engine.matching`);
+        an item that cannot be read is left out and reported."""
+        rows = self.meta.rows(gids)
+        found: list[Candidate] = []
+        problems: list[ItemProblem] = []
+        for gid, row in rows.items():
+            if row.meta.deleted or row.key is None:
+                continue
+            try:
+                data = self._cache.peek(gid)
+                if data is None:
+                    data = self.store.read(row.key)
+                    self._cache.keep(gid, data)
+                keys = self.format.match_keys(data)
+            except StoreUnavailable:
+                raise
+            except SyncError as err:
+                problems.append(ItemProblem(row.key, f"{err.message}; not matched"))
+                continue
+            found.append(Candidate(gid, row.meta.label, row.key, keys))
+        return found, problems
+
+    def remap(self, pairs: Sequence[tuple[bytes, ItemMeta]], *, tell: bool) -> None:
+        """Make each local item ``gid`` the other store's item ``theirs`` (matched as the
+        same contact), in one transaction. The store's copy keeps its own UID; it gets a
+        fresh version, so that the other side meets it as a concurrent change (a conflict
+        with no common base, settled by the partnership's policy) and a third store that
+        never held it meets it as new. The old identity is left as a tombstone: a store
+        that got the item from here before (which this replica cannot know) drops it then,
+        and takes the combined one instead."""
+        if not pairs:
+            return
+        rows = self.meta.rows(gid for gid, _theirs in pairs)
+        self._keys = None
+        with self.meta.transaction():
+            new_rows: list[ItemRow] = []
+            for gid, theirs in pairs:
+                row = rows.get(gid)
+                if row is None or row.meta.deleted:
+                    continue
+                m = row.meta
+                version = self.meta.next_version()
+                meta = ItemMeta(
+                    theirs.gid, theirs.uid, m.label, version, version, False, m.changed_at
+                )
+                new_rows.append(ItemRow(meta, row.key, row.stamp, row.hash, row.store_uid))
+                if tell:
+                    gone = ItemMeta(
+                        gid, m.uid, m.label, m.created, self.meta.next_version(), True, m.changed_at
+                    )
+                    new_rows.append(ItemRow(gone, None, None, None))
+                else:
+                    self.meta.drop(gid)
+                cached = self._cache.take(gid)
+                if cached is not None:
+                    self._cache.keep(theirs.gid, cached)
+            self.meta.save_many(new_rows)
+
+    def peers(self) -> frozenset[bytes]:
+        raw = self.meta.note(_PEERS) or b""
+        return frozenset(raw[i : i + 16] for i in range(0, len(raw), 16))
+
+    def add_peer(self, replica_id: bytes) -> None:
+        known = self.peers()
+        if replica_id not in known:
+            with self.meta.transaction():
+                self.meta.set_note(_PEERS, b"".join(sorted(known | {replica_id})))
+
+    def item_keys(self, gids: Iterable[bytes]) -> dict[bytes, str]:
+        """The store's names for the live items ``gids`` (a file name, a card's href)."""
+        return {
+            gid: row.key
+            for gid, row in self.meta.rows(gids).items()
+            if row.key is not None and not row.meta.deleted
+        }
 
     def conflicts(self, partnership: str | None = None) -> list[StoredConflict]:
         return self.meta.conflicts(partnership)
@@ -302,13 +384,17 @@ class SimpleReplica:
     ) -> tuple[Written | None, str | None]:
         live = row is not None and not row.meta.deleted and row.key is not None
         if isinstance(action, Put):
-            data = self.format.with_uid(action.data, action.meta.uid)
+            # an item held here keeps the UID this store gave it (it may have been matched
+            # to another store's contact); a new one takes the item's
+            uid = row.store_uid if live and row is not None else action.meta.uid
+            data = self.format.with_uid(action.data, uid)
             digest = content_hash(data)
             if action.shared is not None:
                 out.agreed[action.meta.gid] = action.shared
             if live and row is not None and row.key is not None:
-                if old is not None and (old == data or digest == row.hash):
-                    return Written(row.key, row.stamp or ""), digest
+                if old is not None and (old in (data, action.data) or digest == row.hash):
+                    # nothing would change (a card without a UID does not get one for this)
+                    return Written(row.key, row.stamp or ""), content_hash(old)
                 written = self.store.update(row.key, data)
                 out.updated += 1  # counted once the store took it, never before
                 return written, digest
@@ -345,7 +431,8 @@ class SimpleReplica:
             )
             meta = ItemMeta(gid, m.uid, m.label, created, version, False, m.changed_at)
             key = written.key if written else None
-            return ItemRow(meta, key, written.stamp if written else None, digest)
+            own = row.own_uid if row is not None and not row.meta.deleted else None
+            return ItemRow(meta, key, written.stamp if written else None, digest, own)
         if isinstance(action, Remove):
             created = row.meta.created if row is not None else m.created
             meta = ItemMeta(gid, m.uid, m.label, created, version, True, m.changed_at)
@@ -354,7 +441,7 @@ class SimpleReplica:
             return None
         r = row.meta  # Adopt: a new version, same data
         meta = ItemMeta(gid, r.uid, r.label, r.created, version, r.deleted, m.changed_at)
-        return ItemRow(meta, row.key, row.stamp, row.hash)
+        return ItemRow(meta, row.key, row.stamp, row.hash, row.own_uid)
 
     def _version(self, action: Put | Remove | Adopt) -> Version:
         given = action.version

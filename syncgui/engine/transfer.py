@@ -87,6 +87,8 @@ class OneWayPass:
     # the destination's items that changed there and cannot be read (global id -> its key
     # in the store): no change from the source overwrites or deletes them
     damaged: Mapping[bytes, str] = field(default_factory=dict)
+    # items combined this session from two stores' cards (see ChangeApplier.reshape)
+    combined: frozenset[bytes] = frozenset()
 
     @property
     def label(self) -> str:
@@ -200,7 +202,8 @@ class OneWayPass:
             self.bases,
             plan.made_with,
         )
-        applier = ChangeApplier(ctx, self.emit, self.label)
+        reshape = self.combined if self.policy is Policy.MERGE else frozenset()
+        applier = ChangeApplier(ctx, self.emit, self.label, reshape)
         total = len(plan.steps) + len(plan.forget)
         done = 0
         lower = b""

@@ -1,5 +1,5 @@
-"""Past sessions (newest first, expandable to errors by item and settled conflicts) and the
-one list of problems, with Clear."""
+"""Past sessions (newest first, expandable to errors by item, settled conflicts and the
+contacts matched as the same person) and the one list of problems, with Clear."""
 
 from __future__ import annotations
 
@@ -116,6 +116,20 @@ class ActivityView(QWidget):
             item.addChild(child)
         for name in record.blocked_items:
             item.addChild(QTreeWidgetItem(["", "", self.tr("Not deleted"), name]))
+        for m in record.matched_items:
+            text = (
+                self.tr("%1 (%2 on %3, %4 on %5)")
+                .replace("%1", m.name)
+                .replace("%2", m.a)
+                .replace("%3", a)
+                .replace("%4", m.b)
+                .replace("%5", b)
+            )
+            child = QTreeWidgetItem(["", "", self.tr("Same person"), text])
+            child.setToolTip(3, text)
+            item.addChild(child)
+        for name in record.possible_duplicates:
+            item.addChild(QTreeWidgetItem(["", "", self.tr("Possible duplicate"), name]))
         return item
 
 

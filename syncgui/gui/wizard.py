@@ -1,14 +1,16 @@
 """The partnership wizard: two stores, then name, direction, policy and schedule; the
 partnership is added on the job thread; when both stores already hold contacts, a dry run
-shows what the first sync would do before the user says "Sync now" or "Not now". A cancel
-before any sync of it started removes the partnership again."""
+shows what the first sync would do, with the contacts it would combine as the same person
+(the user may untick a match: it is refused before the first sync), before the user says
+"Sync now" or "Not now". A cancel before any sync of it started removes the partnership
+again."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -24,12 +26,14 @@ from PySide6.QtWidgets import (
 from syncgui.engine import Direction, Policy, SessionResult, Status
 from syncgui.gui import wording
 from syncgui.gui.controller import AppController
+from syncgui.gui.match_preview import MatchPreview, Pair
 from syncgui.gui.schedule_dialog import ScheduleFields
 from syncgui.gui.widgets import while_alive, wrapping_label
 from syncgui.gui.wizard_store import StorePage
 from syncgui.service import store_resources
 
 log = logging.getLogger(__name__)
+translate = QCoreApplication.translate
 
 POLICIES = [Policy.MERGE, Policy.ASK, Policy.NEWEST, Policy.A_WINS, Policy.B_WINS, Policy.KEEP_BOTH]
 
@@ -205,6 +209,7 @@ class ReadyPage(QWizardPage):
         self.summary.setObjectName("summary")
         self.preview = wrapping_label("", self)
         self.preview.setObjectName("preview")
+        self.matches = MatchPreview(self)
         self.sync_now = QRadioButton(self.tr("&Sync now"), self)
         self.sync_now.setObjectName("syncNow")
         self.not_now = QRadioButton(self.tr("&Not now: I will press Sync when I am ready"), self)
@@ -213,6 +218,7 @@ class ReadyPage(QWizardPage):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.preview)
+        layout.addWidget(self.matches, 10)  # the lists take the room when shown
         layout.addSpacing(self.fontMetrics().height())
         layout.addWidget(self.sync_now)
         layout.addWidget(self.not_now)
@@ -268,6 +274,11 @@ class ReadyPage(QWizardPage):
                 "%1", wording.preview_text(result, a, b)
             )
         self.preview.setText(text)
+        self.matches.show_result(result, a, b)
+
+    def refused(self) -> list[Pair]:
+        """The matches the user unticked in the preview."""
+        return self.matches.refused()
 
 
 class PartnershipWizard(QWizard):
@@ -296,8 +307,14 @@ class PartnershipWizard(QWizard):
         self.resize(char * 90, line * 34)
 
     def accept(self) -> None:
+        """Finish: the matches unticked in the preview are refused first (whether or not
+        it syncs now), then the first sync starts if the user chose "Sync now"."""
         name = self.settings.added
-        if name and self.ready.sync_now.isChecked():
+        sync_now = self.ready.sync_now.isChecked()
+        refused = self.ready.refused()
+        if name and refused:
+            refuse_then_sync(self.controller, name, refused, sync_now)
+        elif name and sync_now:
             self.controller.sync([name])
         super().accept()
 
@@ -309,6 +326,33 @@ class PartnershipWizard(QWizard):
         if added:
             self.partnership_dropped.emit(added)
         super().reject()
+
+
+def refuse_then_sync(
+    controller: AppController, name: str, refused: list[Pair], sync_now: bool
+) -> None:
+    """Record the matches of ``name`` the user refused (on the job thread, in line with its
+    sessions), then sync it when ``sync_now``. When they cannot be recorded nothing syncs:
+    the sync would combine contacts the user said are not the same; the problem is listed."""
+    log.info("%s: refusing %d match(es) before the first sync", name, len(refused))
+
+    def done(_result: object) -> None:
+        if sync_now:
+            controller.sync([name])
+
+    def failed(message: str) -> None:
+        text = translate(
+            "PartnershipWizard",
+            "The contacts you unticked could not be kept apart, so nothing was synced: %1",
+        )
+        controller.report_problem(name, name, text.replace("%1", message))
+
+    controller.call(
+        lambda s: s.refuse_matches(name, refused),
+        done,
+        failed,
+        resources=controller.resources(name),
+    )
 
 
 def remove_partnership(controller: AppController, name: str) -> None:

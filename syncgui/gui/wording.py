@@ -248,6 +248,14 @@ def counts_text(counts: Counts, side: str) -> str:
 def changes_text(record: SessionRecord, a: str, b: str) -> str:
     """What a session wrote where, conflicts and merges included."""
     parts = [t for t in (counts_text(record.to_b, b), counts_text(record.to_a, a)) if t]
+    if record.matched:
+        parts.append(
+            plural(
+                record.matched,
+                translate("wording", "{n} matched as the same person"),
+                translate("wording", "{n} matched as the same person"),
+            )
+        )
     if record.merged:
         parts.append(
             plural(
@@ -366,3 +374,37 @@ def preview_text(result: SessionResult, a: str, b: str) -> str:
         if parts
         else translate("wording", "Both stores already hold the same contacts.")
     )
+
+
+def matches_heading(total: int, ticked: int) -> str:
+    """Above the preview's list of matches: how many contacts will be combined, and what
+    unticking one means."""
+    if ticked == total:
+        return (
+            plural(
+                total,
+                translate("wording", "{n} contact matched as the same person (will be combined)."),
+                translate("wording", "{n} contacts matched as the same person (will be combined)."),
+            )
+            + " "
+            + translate(
+                "wording",
+                "Untick any that is not the same person: its two contacts are then kept apart.",
+            )
+        )
+    head = plural(
+        total,
+        translate("wording", "{n} contact matched as the same person;"),
+        translate("wording", "{n} contacts matched as the same person;"),
+    )
+    will = plural(
+        ticked,
+        translate("wording", "{n} will be combined."),
+        translate("wording", "{n} will be combined."),
+    )
+    apart = plural(
+        total - ticked,
+        translate("wording", "The {n} unticked is kept as two separate contacts."),
+        translate("wording", "The {n} unticked are kept as separate contacts."),
+    )
+    return f"{head} {will} {apart}"

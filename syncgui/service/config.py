@@ -4,24 +4,35 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from syncgui.engine.events import Direction, Policy
+from syncgui.engine.matching import MatchLevel
 from syncgui.service.errors import ConfigError
 from syncgui.service.files import write_atomically
 from syncgui.service.stores import StoreSpec, parse_spec
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
 
+Pair = tuple[bytes, bytes]  # (side A's item global id, side B's)
+
 
 @dataclass(frozen=True, slots=True)
 class Partnership:
+    """Two stores kept in step. ``match``: how far contacts new to each other are matched
+    when the stores meet; ``refused_matches``: matches the user refused (side A's global id,
+    side B's), never matched again."""
+
     name: str
     a: str
     b: str
     direction: Direction = Direction.TWO_WAY
     policy: Policy = Policy.MERGE
+    match: MatchLevel = MatchLevel.PEOPLE
+    refused_matches: frozenset[Pair] = frozenset()
 
     @property
     def spec_a(self) -> StoreSpec:
@@ -31,21 +42,43 @@ class Partnership:
     def spec_b(self) -> StoreSpec:
         return parse_spec(self.b)
 
-    def to_json(self) -> dict[str, str]:
-        d = asdict(self)
-        d["direction"] = self.direction.value
-        d["policy"] = self.policy.value
-        return d
+    def refusing(self, pairs: Iterable[Pair]) -> Partnership:
+        """This partnership with ``pairs`` refused as well."""
+        return replace(self, refused_matches=self.refused_matches | frozenset(pairs))
+
+    def to_json(self) -> dict[str, Any]:
+        """As kept in the partnerships file (refused pairs as hex, in a stable order)."""
+        return {
+            "name": self.name,
+            "a": self.a,
+            "b": self.b,
+            "direction": self.direction.value,
+            "policy": self.policy.value,
+            "match": self.match.value,
+            "refused_matches": [[a.hex(), b.hex()] for a, b in sorted(self.refused_matches)],
+        }
 
     @classmethod
-    def from_json(cls, d: dict[str, str]) -> Partnership:
+    def from_json(cls, d: Mapping[str, Any]) -> Partnership:
+        """A partnership as :meth:`to_json` wrote it; a file from before matching (no
+        ``match``, no ``refused_matches``) gets the defaults."""
         return cls(
-            d["name"],
-            d["a"],
-            d["b"],
+            str(d["name"]),
+            str(d["a"]),
+            str(d["b"]),
             Direction(d.get("direction", "two-way")),
             Policy(d.get("policy", "merge")),
+            MatchLevel(d.get("match", MatchLevel.PEOPLE.value)),
+            frozenset(_pair(raw) for raw in d.get("refused_matches", [])),
         )
+
+
+def _pair(raw: object) -> Pair:
+    """A refused pair from the file: two hex strings (ValueError when it is not)."""
+    if not isinstance(raw, list | tuple) or len(raw) != 2:
+        raise ValueError(f"a refused match is two ids, not {raw!r}")
+    a, b = raw
+    return bytes.fromhex(str(a)), bytes.fromhex(str(b))
 
 
 def check_name(name: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +34,7 @@ from syncgui.engine.events import (
 from syncgui.engine.ids import Version
 from syncgui.engine.items import ItemMeta, Put
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.matching import MatchLevel
 from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import release
@@ -41,7 +42,7 @@ from syncgui.engine.resolutions import Keep, resolve_stored
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service import autostart
-from syncgui.service.config import Partnership, PartnershipBook, check_name
+from syncgui.service.config import Pair, Partnership, PartnershipBook, check_name
 from syncgui.service.conflict_detail import (
     conflict_counts,
     conflict_detail,
@@ -55,7 +56,7 @@ from syncgui.service.locks import locks
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.schedule import ScheduleBook
-from syncgui.service.sessions import SessionLog, record_session
+from syncgui.service.sessions import SessionLog, matched_text, record_session
 from syncgui.service.settings import load_settings
 from syncgui.service.stores import LOCAL_SCHEMES, StoreSpec, open_store, parse_spec, prepare_store
 from syncgui.service.views import ConflictView
@@ -144,9 +145,11 @@ class SyncService:
         direction: Direction = Direction.TWO_WAY,
         policy: Policy = Policy.MERGE,
         schedule: Schedule | None = None,
+        match: MatchLevel = MatchLevel.PEOPLE,
     ) -> tuple[Partnership, list[str]]:
-        """Add a partnership (with ``schedule``; None: the default one); returns it and
-        notes on stores created for it."""
+        """Add a partnership (with ``schedule``; None: the default one; ``match``: how far
+        contacts new to each other are matched when the stores meet); returns it and notes
+        on stores created for it."""
         check_name(name)
         spec_a, spec_b = parse_spec(a), parse_spec(b)
         if spec_a == spec_b:
@@ -161,7 +164,7 @@ class SyncService:
                 store.list(None)  # raises StoreUnavailable with a clear message
             finally:
                 release(store)  # a phone: let the device go
-        p = Partnership(name, str(spec_a), str(spec_b), direction, policy)
+        p = Partnership(name, str(spec_a), str(spec_b), direction, policy, match)
         self.book.save([*items, p])
         if schedule is not None:
             self._schedules.set(name, schedule)
@@ -183,6 +186,19 @@ class SyncService:
         self.book.save([q for q in self.book.load() if q.name != name])
         self._schedules.drop(name)
         self._rescan_devices()
+
+    def refuse_matches(self, name: str, pairs: Iterable[Pair]) -> Partnership:
+        """The user refused these matches of ``name`` (side A's item global id, side B's, as
+        a dry run's ``SessionResult.matched`` gave them): its sessions never combine those
+        two contacts, nor list them as possible duplicates. Returns the partnership."""
+        p = self.book.get(name)
+        new = frozenset(pairs) - p.refused_matches
+        if not new:
+            return p
+        changed = p.refusing(new)
+        self.book.save([changed if q.name == name else q for q in self.book.load()])
+        log.info("%s: %d more match(es) refused", name, len(new))
+        return changed
 
     def schedule(self, name: str) -> Schedule:
         """When the desktop app syncs ``name`` by itself (the CLI ignores this)."""
@@ -279,6 +295,8 @@ class SyncService:
             prefs.guard_ratio,
             prefs.guard_minimum,
             approved_deletes=guard.approved_deletes,
+            match=p.match,
+            refused_matches=p.refused_matches,
         )
         started = time.monotonic()
         try:
@@ -296,7 +314,18 @@ class SyncService:
         except SyncError as err:  # the store is gone, busy or misconfigured: say so, go on
             result = SessionResult(p.name, Status.FAILED, dry_run)
             result.errors.append(ItemProblem(err.item or p.name, err.message))
-        log.info("%s: %s in %.2f s", p.name, result.status.value, time.monotonic() - started)
+        log.info(
+            "%s: %s%s in %.2f s%s",
+            p.name,
+            result.status.value,
+            " (dry run)" if dry_run else "",
+            time.monotonic() - started,
+            matched_text(result),
+        )
+        for m in result.matched:
+            log.debug(
+                "%s: matched %s: A %s, B %s (%s)", p.name, m.a.label, m.a.key, m.b.key, m.rule
+            )
         return result
 
     @contextmanager

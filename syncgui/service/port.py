@@ -7,7 +7,7 @@ jobs on the service's scheduler, never on its own thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -45,6 +45,8 @@ class SyncPort(Protocol):
     ) -> tuple[Partnership, list[str]]: ...
 
     def remove_partnership(self, name: str) -> None: ...
+
+    def refuse_matches(self, name: str, pairs: Iterable[tuple[bytes, bytes]]) -> Partnership: ...
 
     def schedule(self, name: str) -> Schedule: ...
 

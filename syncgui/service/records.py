@@ -40,6 +40,16 @@ class ItemNote:
 
 
 @dataclass(frozen=True, slots=True)
+class MatchedItem:
+    """A contact a session found on both sides under different identities and combined:
+    its name and each side's name for it (a file name, a card's name in a .vcf file)."""
+
+    name: str
+    a: str
+    b: str
+
+
+@dataclass(frozen=True, slots=True)
 class SessionRecord:
     """One finished session of a partnership, as the activity view lists it."""
 
@@ -57,6 +67,11 @@ class SessionRecord:
     settled: tuple[ItemNote, ...] = ()  # conflicts settled by policy: item and how
     blocked_store: str | None = None
     blocked_items: tuple[str, ...] = ()
+    # contacts matched as the same person and combined (``matched`` counts them), and the
+    # names of those that looked alike but could not be matched one to one
+    matched: int = 0
+    matched_items: tuple[MatchedItem, ...] = ()
+    possible_duplicates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

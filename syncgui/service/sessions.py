@@ -13,7 +13,7 @@ from typing import Any, cast
 
 from syncgui.engine.events import ConflictFound, PassCounts, SessionResult
 from syncgui.engine.sqlite import connect
-from syncgui.service.records import Counts, ItemNote, SessionRecord, Trigger
+from syncgui.service.records import Counts, ItemNote, MatchedItem, SessionRecord, Trigger
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ class SessionLog:
             "settled": [[n.item, n.message] for n in settled],
             "blocked_store": result.blocked_store,
             "blocked_items": list(result.blocked_items),
+            "matched": [[m.a.label, m.a.key, m.b.key] for m in result.matched],
+            "possible_duplicates": [d.label for d in result.possible_duplicates],
         }
         self._db.execute("BEGIN")
         try:
@@ -142,6 +144,21 @@ def record_session(
         session_log.close()
 
 
+def matched_text(result: SessionResult) -> str:
+    """For the session's log line: how many contacts were (in a dry run: would be) matched
+    as the same person and combined, and how many possible duplicates were left; "" when
+    none."""
+    parts = []
+    if result.matched:
+        n = len(result.matched)
+        verb = "would be combined" if result.dry_run else "combined"
+        parts.append(f"{n} contact{'s' if n != 1 else ''} matched as the same person ({verb})")
+    if result.possible_duplicates:
+        n = len(result.possible_duplicates)
+        parts.append(f"{n} possible duplicate{'s' if n != 1 else ''} left apart")
+    return "".join(f"; {p}" for p in parts)
+
+
 def _counts_json(c: PassCounts) -> list[int]:
     return [c.created, c.updated, c.deleted]
 
@@ -158,6 +175,7 @@ def _notes(raw: object) -> tuple[ItemNote, ...]:
 def _record(r: Sequence[Any]) -> SessionRecord:
     detail = json.loads(str(r[6]))
     blocked = detail.get("blocked_store")
+    matched = _matched(detail.get("matched", []))  # none in records from before matching
     return SessionRecord(
         id=int(r[0]),
         partnership=str(r[1]),
@@ -173,4 +191,11 @@ def _record(r: Sequence[Any]) -> SessionRecord:
         settled=_notes(detail.get("settled", [])),
         blocked_store=None if blocked is None else str(blocked),
         blocked_items=tuple(str(i) for i in detail.get("blocked_items", [])),
+        matched=len(matched),
+        matched_items=matched,
+        possible_duplicates=tuple(str(n) for n in detail.get("possible_duplicates", [])),
     )
+
+
+def _matched(raw: object) -> tuple[MatchedItem, ...]:
+    return tuple(MatchedItem(str(n), str(a), str(b)) for n, a, b in cast(list[Any], raw))

@@ -54,6 +54,8 @@ def test_partnership_add_list_remove(cli: Cli, stores: tuple[Path, Path]) -> Non
             "b": f"vcf:{stores[1]}",
             "direction": "a-to-b",
             "policy": "ask",
+            "match": "people",
+            "refused_matches": [],
         }
     ]
     code, _out, err = cli("partnership", "add", "phone", f"vdir:{stores[0]}", f"vcf:{stores[1]}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from syncgui.engine.errors import BadItem
-from syncgui.engine.itemformat import FieldClash, ItemInfo, MergeOutcome, MergeSide
+from syncgui.engine.itemformat import FieldClash, ItemInfo, MatchKeys, MergeOutcome, MergeSide
 
 
 def parse(data: bytes) -> dict[str, str]:
@@ -34,7 +34,7 @@ class LineFormat:
 
     def with_uid(self, data: bytes, uid: str) -> bytes:
         f = parse(data)
-        if "UID" in f:
+        if f.get("UID") == uid:
             return data
         return render({**f, "UID": uid})
 
@@ -43,10 +43,21 @@ class LineFormat:
 
     def same(self, a: bytes, b: bytes) -> bool:
         fa, fb = parse(a), parse(b)
-        if "UID" not in fa or "UID" not in fb:
-            fa.pop("UID", None)
-            fb.pop("UID", None)
+        fa.pop("UID", None)
+        fb.pop("UID", None)
         return fa == fb
+
+    def match_keys(self, data: bytes) -> MatchKeys:
+        """Content without the UID; FN casefolded; EMAIL and TEL (digits) as handles."""
+        f = parse(data)
+        f.pop("UID", None)
+        handles = set()
+        if f.get("EMAIL"):
+            handles.add("email:" + f["EMAIL"].casefold())
+        digits = "".join(c for c in f.get("TEL", "") if c.isdigit())
+        if digits:
+            handles.add("tel:" + digits)
+        return MatchKeys(render(f).decode(), f.get("FN", "").casefold(), frozenset(handles))
 
     def _merge(
         self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, MergeSide] | None
@@ -57,8 +68,8 @@ class LineFormat:
         clashes = []
         for key in sorted(set(b) | set(o) | set(t)):
             bv, ov, tv = b.get(key), o.get(key), t.get(key)
-            if key == "UID" and (ov is None or tv is None):
-                value = ov or tv
+            if key == "UID":
+                value = ov  # each store keeps its own
             elif tv in (ov, bv):
                 value = ov
             elif ov == bv:

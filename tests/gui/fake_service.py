@@ -15,20 +15,25 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from syncgui.engine import (
     Approval,
     CancelToken,
+    Candidate,
     Direction,
     EventSink,
     ItemProblem,
     Keep,
+    Match,
+    MatchKeys,
+    MatchRule,
     PassCounts,
     Policy,
+    PossibleDuplicate,
     Progress,
     SessionResult,
     Status,
@@ -45,6 +50,7 @@ from syncgui.service import (
     DeviceReport,
     FieldRow,
     ItemNote,
+    MatchedItem,
     Partnership,
     Paths,
     Place,
@@ -54,7 +60,16 @@ from syncgui.service import (
     Trigger,
 )
 
-__all__ = ["FakeDesktop", "Scripted", "SyncCall", "make_conflict", "make_device", "make_place"]
+__all__ = [
+    "FakeDesktop",
+    "Scripted",
+    "SyncCall",
+    "make_conflict",
+    "make_device",
+    "make_match",
+    "make_place",
+    "make_possible",
+]
 
 
 class SyncCall(tuple[Any, ...]):
@@ -140,6 +155,22 @@ def make_conflict(
     return ConflictDetail(view, rows, now - 3600, now - 60, can_merge=True, clashes=("NOTE",))
 
 
+def make_match(name: str, a_key: str, b_key: str, rule: MatchRule = MatchRule.PERSON) -> Match:
+    """A match of side A's ``a_key`` and side B's ``b_key`` (global ids made from them)."""
+    keys = MatchKeys("", name.casefold(), frozenset())
+    a = Candidate(b"a:" + a_key.encode(), name, a_key, keys)
+    b = Candidate(b"b:" + b_key.encode(), name, b_key, keys)
+    return Match(a, b, rule)
+
+
+def make_possible(name: str, a_keys: Sequence[str], b_keys: Sequence[str]) -> PossibleDuplicate:
+    keys = MatchKeys("", name.casefold(), frozenset())
+    return PossibleDuplicate(
+        tuple(Candidate(b"a:" + k.encode(), name, k, keys) for k in a_keys),
+        tuple(Candidate(b"b:" + k.encode(), name, k, keys) for k in b_keys),
+    )
+
+
 @dataclass
 class Scripted:
     """What one scripted session of a partnership does."""
@@ -156,6 +187,8 @@ class Scripted:
     raises: Exception | None = None  # sync() raises this (a job failure)
     item_delay: float = 0.0  # seconds each item takes (a slow session)
     effect: Callable[[], None] | None = None  # runs while applying (e.g. writes a card)
+    matched: list[Match] = field(default_factory=list)  # contacts matched as the same person
+    possible: list[PossibleDuplicate] = field(default_factory=list)  # possible duplicates
 
 
 class FakeDesktop:
@@ -277,6 +310,13 @@ class FakeDesktop:
         del self.book[name]
         self.schedules.pop(name, None)
 
+    def refuse_matches(self, name: str, pairs: Iterable[tuple[bytes, bytes]]) -> Partnership:
+        pairs = frozenset(pairs)
+        self._record("refuse_matches", (name, pairs))
+        p = self.book[name]
+        self.book[name] = replace(p, refused_matches=p.refused_matches | pairs)
+        return self.book[name]
+
     def schedule(self, name: str) -> Schedule:
         if self.damaged_schedules:
             raise ConfigError(self.damaged_schedules)
@@ -353,6 +393,9 @@ class FakeDesktop:
         result.blocked_store = s.blocked_store
         result.blocked_items = list(s.blocked_items)
         result.emptied_store, result.emptied_held = s.emptied_store, s.emptied_held
+        refused = self.book[name].refused_matches
+        result.matched = [m for m in s.matched if (m.a.gid, m.b.gid) not in refused]
+        result.possible_duplicates = list(s.possible)
         if not dry_run:
             for detail in s.conflicts:
                 self.add_conflict(detail)
@@ -374,6 +417,11 @@ class FakeDesktop:
                 errors=tuple(ItemNote(e.item, e.message) for e in result.errors),
                 blocked_store=result.blocked_store,
                 blocked_items=tuple(result.blocked_items),
+                matched=len(result.matched),
+                matched_items=tuple(
+                    MatchedItem(m.a.label, m.a.key, m.b.key) for m in result.matched
+                ),
+                possible_duplicates=tuple(d.label for d in result.possible_duplicates),
             )
             self._next_id += 1
             self.history.append(record)

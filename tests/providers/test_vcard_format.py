@@ -79,11 +79,30 @@ def test_describe_raises_bad_item(name: str) -> None:
 # --- with_uid ----------------------------------------------------------------------------
 
 
-def test_with_uid_leaves_a_card_with_uid_alone() -> None:
+def test_with_uid_leaves_a_card_with_that_uid_alone() -> None:
+    for name in ("apple-30.vcf", "samsung-21.vcf", "android-21.vcf"):
+        data = load(name)
+        uid = FORMAT.describe(data).uid or "u-1"
+        data = FORMAT.with_uid(data, uid)
+        assert FORMAT.with_uid(data, uid) is data
+
+
+def test_with_uid_replaces_another_uid_and_changes_nothing_else() -> None:
+    """A contact matched across stores keeps each store's own UID: a card written over a
+    copy with another UID takes that UID, every other line byte-identical."""
     data = load("apple-30.vcf")
-    assert FORMAT.with_uid(data, "new") is data
-    samsung = load("samsung-21.vcf")
-    assert FORMAT.with_uid(samsung, "new") is samsung
+    old = FORMAT.describe(data).uid
+    assert old is not None
+    result = FORMAT.with_uid(data, "their-own")
+    assert FORMAT.describe(result).uid == "their-own"
+    assert result.replace(b"UID:their-own", f"UID:{old}".encode()) == data
+
+
+def test_with_uid_replaces_a_folded_uid_whole() -> None:
+    data = card("FN:A", "UID:abc", " def", "TEL:1")
+    assert FORMAT.describe(data).uid == "abcdef"
+    assert FORMAT.with_uid(data, "abcdef") is data
+    assert FORMAT.with_uid(data, "abc") == card("FN:A", "UID:abc", "TEL:1")
 
 
 @pytest.mark.parametrize(
@@ -190,7 +209,6 @@ def test_same_across_versions() -> None:
 @pytest.mark.parametrize(
     "other",
     [
-        card("UID:v", "FN:Ann", "TEL:1"),
         card("UID:u", "FN:Ann", "TEL:2"),
         card("UID:u", "FN:Ann", "TEL:1", "TEL:1"),
         card("UID:u", "FN:Ann", "TEL;TYPE=WORK:1"),
@@ -199,6 +217,12 @@ def test_same_across_versions() -> None:
 )
 def test_same_sees_real_differences(other: bytes) -> None:
     assert not FORMAT.same(card("UID:u", "FN:Ann", "TEL:1"), other)
+
+
+def test_same_ignores_the_uid() -> None:
+    """Each store may keep its own UID for a contact matched across stores."""
+    assert FORMAT.same(card("UID:u", "FN:Ann", "TEL:1"), card("UID:v", "FN:Ann", "TEL:1"))
+    assert FORMAT.same(card("UID:u", "FN:Ann"), card("FN:Ann"))
 
 
 def test_same_ignores_group_labels() -> None:

@@ -530,10 +530,14 @@ def test_uid_missing_on_theirs_is_unchanged() -> None:
     assert texts(result, "NOTE") == ["new"]
 
 
-def test_uid_missing_on_ours_is_taken_from_theirs() -> None:
+def test_uid_is_always_ours() -> None:
+    """Each store keeps its own UID (a card without one gets the store's when written)."""
     ours = BASE.replace(b"UID:u-1\r\n", b"")
-    result = merged(None, ours, BASE)
-    assert result == BASE
+    assert merged(None, ours, BASE) == ours
+    theirs = BASE.replace(b"UID:u-1", b"UID:their-own").replace(b"NOTE:first", b"NOTE:new")
+    result = merged(BASE, BASE, theirs)
+    assert texts(result, "UID") == ["u-1"]
+    assert texts(result, "NOTE") == ["new"]
 
 
 def test_uid_is_never_removed() -> None:
@@ -720,3 +724,33 @@ def test_merge_keeps_every_group_whole(base: Model, ours: Model, theirs: Model, 
     sides = set(_groups(o)) | set(_groups(t))
     for group in _groups(result):  # an email with its own label, never another one's
         assert group in sides
+
+
+def test_two_cards_that_never_met_keep_one_copy_of_an_address_written_two_ways() -> None:
+    """The same person from a phone export and an address book: the union of their fields,
+    but the same e-mail address or phone number written differently only once (ours)."""
+    ours = card("FN:Ann", "EMAIL:ann@example.org", "TEL;TYPE=CELL:+44 20 7946 0018")
+    theirs = card(
+        "FN:Ann", "EMAIL;TYPE=INTERNET:Ann@Example.org", "TEL;CELL:020 7946 0018",
+        "TEL;TYPE=HOME:+44 20 7946 0999", "NOTE:from the phone", version="2.1",
+    )  # fmt: skip
+    result = merged(None, ours, theirs)
+    assert texts(result, "EMAIL") == ["ann@example.org"]
+    assert texts(result, "TEL") == ["+44 20 7946 0018", "+44 20 7946 0999"]
+    assert texts(result, "NOTE") == ["from the phone"]
+
+
+def test_a_quoted_printable_continuation_never_starts_with_a_blank() -> None:
+    """Readers that unfold before decoding would drop that blank ("İstanbul ofisi" read
+    as "İstanbul=ofisi"): a blank at the start of a continuation is written as =20."""
+    from syncgui.providers.vcard.values import encode_qp
+
+    text = "xÇay sever; İstanbul ofisi, " * 4  # a soft break falls before a blank
+    raw = encode_qp(b"NOTE;CHARSET=UTF-8;ENCODING=QUOTED-PRINTABLE:", text.encode(), b"\r\n")
+    lines = raw.split(b"\r\n")
+    assert all(not line.startswith((b" ", b"\t")) for line in lines)
+    assert all(len(line) <= 76 for line in lines)
+    import quopri
+
+    body = raw.split(b":", 1)[1].replace(b"=\r\n", b"")
+    assert quopri.decodestring(body).decode().rstrip("\r\n") == text

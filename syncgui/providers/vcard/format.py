@@ -1,7 +1,7 @@
 """The vCard :class:`~syncgui.engine.itemformat.ItemFormat`: names, UIDs, copies and merges.
 
 Every operation keeps the card's original bytes except for the lines it must change:
-:meth:`VCardFormat.with_uid` adds exactly one line, :meth:`VCardFormat.as_copy` changes
+:meth:`VCardFormat.with_uid` adds or replaces exactly one line, :meth:`VCardFormat.as_copy` changes
 the UID line and adds one marker line. Importing this module does not import vobject.
 """
 
@@ -13,9 +13,10 @@ from collections.abc import Mapping
 
 from syncgui.engine.errors import BadItem
 from syncgui.engine.ids import content_hash
-from syncgui.engine.itemformat import FieldPair, ItemInfo, MergeOutcome, MergeSide
+from syncgui.engine.itemformat import FieldPair, ItemInfo, MatchKeys, MergeOutcome, MergeSide
 from syncgui.providers.vcard.card import Card, parse_card
 from syncgui.providers.vcard.compare import field_rows
+from syncgui.providers.vcard.identity import match_keys
 from syncgui.providers.vcard.merge import merge_cards, merge_cards_choosing, same_cards
 from syncgui.providers.vcard.split import find_value
 from syncgui.providers.vcard.values import display, text_line
@@ -86,23 +87,36 @@ def card_label(card: Card) -> str:
     return UNNAMED
 
 
-# A UID line with a value, at the start of a line (folded lines start with a blank).
-_HAS_UID = re.compile(rb"(?im)^(?:[a-z0-9-]+\.)?UID(?:;[^:\r\n]*)?:[ \t]*[^\s]")
+# A plain UID line (no parameters, not folded): its value, for the quick path of with_uid.
+_PLAIN_UID = re.compile(rb"(?im)^(?:[a-z0-9-]+\.)?UID:[ \t]*([^\r\n]*?)[ \t]*\r?$")
 
 
 def with_uid(data: bytes, uid: str) -> bytes:
-    """``data`` unchanged (the same object) if it has a UID; otherwise with one line
-    ``UID:<uid>`` after VERSION (an empty UID line is filled in place instead)."""
-    if _HAS_UID.search(data):  # every card written by a sync goes through here: be quick
+    """``data`` with ``uid`` as its UID: unchanged (the same object) when it already is;
+    otherwise the first UID line replaced (an empty one filled in) or, when there is none,
+    one line ``UID:<uid>`` added after VERSION. Each store keeps its own UID for a contact
+    matched across stores, so a card written over another store's copy takes that copy's."""
+    found = _PLAIN_UID.search(data)  # every card written by a sync goes through here
+    if (
+        found is not None
+        and found.group(1) == uid.encode("utf-8", "replace")
+        and not _next_line_folded(data, found.end())
+    ):
         return data
     card = parse_card(data)
-    if card_uid(card) is not None:
+    if card_uid(card) == uid:
         return data
     line = text_line("UID", uid, card.version, card.eol)
-    empty = card.index_of("UID")
-    if empty is not None:
-        return card.rebuild({empty: [line]})
+    first = card.index_of("UID")
+    if first is not None:
+        return card.rebuild({first: [line]})
     return card.rebuild({}, {_uid_position(card): [line]})
+
+
+def _next_line_folded(data: bytes, end: int) -> bool:
+    """Whether the line ending at ``end`` continues on the next (a folded line)."""
+    rest = data[end : end + 3].lstrip(b"\r\n")
+    return rest[:1] in (b" ", b"\t")
 
 
 def as_copy(data: bytes, uid: str, origin: str) -> bytes:
@@ -145,6 +159,9 @@ class VCardFormat:
 
     def compare(self, a: bytes | None, b: bytes | None) -> list[FieldPair]:
         return field_rows(a, b)
+
+    def match_keys(self, data: bytes) -> MatchKeys:
+        return match_keys(data)
 
     def merge(self, base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:
         return merge_cards(base, ours, theirs)

@@ -5,8 +5,8 @@ CRLF versus LF, quoted-printable versus UTF-8 or parameter order are not changes
 
 * single-valued properties (:data:`SINGLE`): a side that changed the field against the
   base wins; equal changes agree; different changes clash. REV takes the later value and
-  PRODID ours, so neither clashes; UID is never removed, and a side without any UID line
-  counts as unchanged (a store may hold a copy that got its UID only later);
+  PRODID ours, so neither clashes; UID is always ours (each store keeps its own UID for a
+  contact matched across stores);
 * everything else (TEL, EMAIL, ADR, URL, IMPP, X-..., unknown) is repeatable: each base
   value is matched on each side (:func:`_match`: the same value, else one of the same
   property with the same TYPEs, else one of the same property by position). Kept by both:
@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 
 from syncgui.engine.itemformat import FieldClash, MergeOutcome, MergeSide
 from syncgui.providers.vcard.card import Card, ContentLine, parse_card
+from syncgui.providers.vcard.identity import phone_keys
 from syncgui.providers.vcard.values import display, meaning, transplant, type_values
 
 log = logging.getLogger(__name__)
@@ -188,13 +189,10 @@ def merge_cards_choosing(
 
 def same_cards(a: bytes, b: bytes) -> bool:
     """Equal meaning, ignoring line endings, folding, encoding, property order, group
-    labels, VERSION, REV, PRODID and a UID that only one side has."""
+    labels, VERSION, REV, PRODID and UID (each store may keep its own UID for a contact)."""
     if a == b:
         return True
     first, second = parse_card(a), parse_card(b)
-    uid_a, uid_b = first.first("UID"), second.first("UID")
-    if uid_a is not None and uid_b is not None and uid_a.text().strip() != uid_b.text().strip():
-        return False
     return _content(fields_of(first)) == _content(fields_of(second))
 
 
@@ -211,6 +209,12 @@ def _rev_key(fields: _Fields) -> str:
     if not found:
         return ""
     return re.sub(r"[^0-9TZ]", "", fields.card.lines[found[0]].text().upper())
+
+
+def _says_no_more(theirs: _Unit, ours: _Unit) -> bool:
+    """Whether ``theirs`` (a value ours holds written another way) adds nothing to ours'
+    worth a second copy of the address: a group (an Apple label) does; a TYPE does not."""
+    return len(theirs.lines) == 1
 
 
 def _span(lines: Sequence[int]) -> tuple[int, int]:
@@ -251,6 +255,7 @@ class _Merge:
         self.drops: list[_Unit] = []
         self.swaps: list[tuple[_Unit, _Unit]] = []
         self.adds: list[_Unit] = []
+        self.alike: dict[int, _Unit] = {}  # theirs unit (first line) -> ours' equal one
         self.labels: set[str] = set()
         # clashing multi-valued values by property: (base, ours, theirs; None: removed)
         self.multi_clashes: dict[str, list[tuple[_Unit, _Unit | None, _Unit | None]]] = {}
@@ -301,8 +306,8 @@ class _Merge:
             return "ours"
         if name == "REV":
             return "theirs" if _rev_key(self.theirs) > _rev_key(self.ours) else "ours"
-        if name == "UID" and not (ours and theirs):
-            return "theirs" if theirs else "ours"  # a side without UID is unchanged
+        if name == "UID":
+            return "ours"  # each store keeps its own UID (see with_uid)
         if self.base is None:
             if not ours or not theirs:
                 return "theirs" if theirs else "ours"
@@ -354,14 +359,35 @@ class _Merge:
                 self.adds.append(unit)
 
     def _plan_union(self) -> None:
-        """No base: every value of either side, a value both have as often as the side
-        that has it more often."""
+        """No base (two cards of one person that never met): every value of either side, a
+        value both have as often as the side that has it more often. An e-mail address or
+        phone number ours holds written another way (case, spacing, a country code or
+        trunk 0) is ours, unless theirs gives it a label of its own (an Apple group): the
+        contact does not get the same address twice, and no label is lost."""
         seen = Counter(unit.meaning for unit in self.ours.units)
+        owner = {h: u for u in self.ours.units for h in self._handles(self.ours, u)}
         for unit in self.theirs.units:
             if seen[unit.meaning] > 0:
                 seen[unit.meaning] -= 1
-            else:
+                continue
+            alike = next((owner[h] for h in self._handles(self.theirs, unit) if h in owner), None)
+            if alike is None or not _says_no_more(unit, alike):
                 self.adds.append(unit)
+            else:  # kept as ours has it; its neighbours are placed next to ours' copy
+                self.alike[unit.lines[0]] = alike
+
+    @staticmethod
+    def _handles(fields: _Fields, unit: _Unit) -> set[str]:
+        """How an EMAIL or TEL value reaches the person, in normal form (empty for others)."""
+        if unit.kind not in ("EMAIL", "TEL"):
+            return set()
+        line = next(
+            fields.card.lines[i] for i in unit.lines if fields.card.lines[i].name == unit.kind
+        )
+        text = line.text().strip()
+        if unit.kind == "EMAIL":
+            return {f"email:{text.casefold()}"} if "@" in text else set()
+        return phone_keys(text.removeprefix("tel:"))
 
     def _settle(self, base: _Unit, ours: _Side, theirs: _Side) -> None:
         """The decision for one base value, given what each side made of it."""
@@ -404,7 +430,7 @@ class _Merge:
         mine: dict[object, list[_Unit]] = {}
         for unit in self.ours.units:
             mine.setdefault(unit.meaning, []).append(unit)
-        swapped = {unit.lines[0]: target for target, unit in self.swaps}
+        swapped = {unit.lines[0]: target for target, unit in self.swaps} | self.alike
         for unit in sorted(self.theirs.units, key=lambda unit: unit.lines[0]):
             same = swapped.get(unit.lines[0])
             if same is None and mine.get(unit.meaning):

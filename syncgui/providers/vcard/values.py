@@ -30,7 +30,10 @@ TEXT = frozenset(
 BINARY = frozenset({"PHOTO", "LOGO", "SOUND", "KEY"})
 _MEDIA = {"PHOTO": "image", "LOGO": "image", "SOUND": "audio", "KEY": "application"}
 _IMPLIED_TYPES = {"EMAIL": "INTERNET", "TEL": "VOICE"}  # defaults, written by some only
-_IGNORED_PARAMS = frozenset({"ENCODING", "CHARSET", "VALUE", "PID"})
+# how a value is written, not what it says (LANGUAGE: Outlook tags every N and FN with it)
+_IGNORED_PARAMS = frozenset({"ENCODING", "CHARSET", "VALUE", "PID", "LANGUAGE"})
+_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})((?:T.*)?)")
+_DATES = frozenset({"BDAY", "ANNIVERSARY"})
 _DATA_URI = re.compile(r"data:([^;,\\]*)(?:;[^,\\]*)?;base64\\?,(.*)", re.DOTALL | re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 _FOLD_WIDTH = 75
@@ -77,6 +80,10 @@ def _value_meaning(line: ContentLine) -> object:
         return tuple(part.strip() for part in line.components(","))
     if name in TEXT:
         return line.text()
+    if name in _DATES:
+        text = raw_form(line).strip()
+        date = _DATE.fullmatch(text)  # 1985-04-12 and 19850412 are one date
+        return "".join(date.groups()) if date else text
     return raw_form(line)
 
 
@@ -265,7 +272,8 @@ def fold(line: bytes, eol: bytes, width: int = _FOLD_WIDTH) -> bytes:
 
 def encode_qp(head: bytes, data: bytes, eol: bytes) -> bytes:
     """``head`` followed by ``data`` quoted-printable encoded, with soft line breaks that
-    keep physical lines within 76 characters (continuations unindented, as Android)."""
+    keep physical lines within 76 characters (continuations unindented, as Android, and
+    never starting with a blank, which readers that unfold first would drop)."""
     encoded = [chr(b) if (33 <= b <= 126 and b != 61) or b == 32 else f"={b:02X}" for b in data]
     if encoded and encoded[-1] == " ":
         encoded[-1] = "=20"
@@ -275,6 +283,7 @@ def encode_qp(head: bytes, data: bytes, eol: bytes) -> bytes:
         if len(current) + len(token) > _QP_WIDTH - 1:
             lines.append(current + "=")
             current = ""
-        current += token
+        # a continuation starting with a blank would read as a fold to some readers
+        current += "=20" if not current and token == " " else token
     lines.append(current)
     return eol.join(line.encode() for line in lines) + eol

@@ -33,7 +33,9 @@ def _state(n: int, generation: bytes = b"g" * 16) -> ReplicaState:
     for i in range(n):
         v = Version(REPLICA, i + 1)
         meta = ItemMeta(i.to_bytes(16, "big"), f"uid-{i}", f"Person {i}", v, v, i % 3 == 0, 1.5)
-        rows.append(ItemRow(meta, None if meta.deleted else f"{i}.vcf", f"{i}:9", "ab" * 20))
+        own = f"phone-{i}" if i % 4 == 1 else None  # matched to another store's contact
+        key = None if meta.deleted else f"{i}.vcf"
+        rows.append(ItemRow(meta, key, f"{i}:9", "ab" * 20, own))
     return ReplicaState(
         REPLICA,
         n + 7,

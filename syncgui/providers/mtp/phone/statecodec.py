@@ -53,6 +53,7 @@ I_DELETED = _k(NS_ITEM, 10)
 I_WHEN = _k(NS_ITEM, 11)
 I_STAMP = _k(NS_ITEM, 12)
 I_HASH = _k(NS_ITEM, 13)
+I_OWN_UID = _k(NS_ITEM, 14)  # only for a contact matched to another store's (optional)
 
 J_ENTRIES = _k(NS_JOURNAL, 2)
 J_NAME = _k(NS_JOURNAL, 3)
@@ -116,6 +117,8 @@ def encode_state(state: ReplicaState, path: str) -> bytes:
             b.set_string(I_STAMP, row.stamp)
         if row.hash is not None:
             b.set_string(I_HASH, row.hash)
+        if row.own_uid is not None:
+            b.set_string(I_OWN_UID, row.own_uid)
         items.append(b)
     bag = PropertyBag()
     bag.set_uint32(S_VERSION, FORMAT_VERSION)
@@ -170,6 +173,7 @@ def _row(b: PropertyBag, replicas: list[bytes]) -> ItemRow:
         b.get_string(I_KEY) if I_KEY in b else None,
         b.get_string(I_STAMP) if I_STAMP in b else None,
         b.get_string(I_HASH) if I_HASH in b else None,
+        b.get_string(I_OWN_UID) if I_OWN_UID in b else None,
     )
 
 

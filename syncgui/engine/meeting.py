@@ -1,0 +1,160 @@
+"""When stores meet: before a session copies the items each side lacks, the items new to
+each other are matched (:mod:`syncgui.engine.matching`), and each match becomes one item.
+
+The items each side is about to create on the other are the candidates: an item the other
+side never heard of. That covers the first sync of a partnership, a store joining a set
+that is already synced, and a store whose metadata was lost (its items are all new). A match
+is combined by giving one side's item the other side's identity (``Replica.remap``); the
+store keeps its own UID for it. The renamed copy gets a fresh version, so the passes that
+follow meet the pair as a conflict with no common base, settled by the partnership's policy
+(merge: the union of their fields; a single-valued field that differs is a real conflict).
+
+A dry run renames nothing: :func:`predict` settles each match on paper instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from syncgui.engine.applier import Decision
+from syncgui.engine.errors import SyncError
+from syncgui.engine.events import Policy, SessionResult, Side
+from syncgui.engine.matching import Match, MatchLevel, MatchReport, find_matches
+from syncgui.engine.replica import Replica
+from syncgui.engine.transfer import Plan
+
+log = logging.getLogger(__name__)
+
+
+def created(plan: Plan) -> list[bytes]:
+    """The items a pass would create at its destination (new to it)."""
+    return [c.gid for c, _local, v in plan.steps if v.decision is Decision.CREATE]
+
+
+@dataclass(slots=True)
+class Meeting:
+    """Matching between side A and side B of one session."""
+
+    a: Replica
+    b: Replica
+    partnership: str
+    level: MatchLevel
+    refused: frozenset[tuple[bytes, bytes]] = frozenset()
+
+    def find(self, to_b: Plan, to_a: Plan) -> MatchReport:
+        """Match A's items B lacks (``to_b``'s creations) with B's items A lacks."""
+        new_a, new_b = created(to_b), created(to_a)
+        if self.level is MatchLevel.NONE or not new_a or not new_b:
+            return MatchReport()
+        cand_a, problems = self.a.candidates(new_a)
+        cand_b, more = self.b.candidates(new_b)
+        for problem in problems + more:  # the copy that follows reports them again
+            log.warning("%s: not matched: %s: %s", self.partnership, problem.item, problem.message)
+        report = find_matches(cand_a, cand_b, self.level, self.refused)
+        if report.matches or report.possible:
+            log.info(
+                "%s: %d contacts matched as the same person, %d possible duplicates",
+                self.partnership,
+                len(report.matches),
+                len(report.possible),
+            )
+        return report
+
+    def combine(self, matches: list[Match]) -> frozenset[bytes]:
+        """Make each match one item. The side with no other peer takes the other side's
+        identities quietly (no other store can hold its old ones); when both have other
+        peers, the one with fewer does, and leaves tombstones of the old identities so that
+        its peers replace their copies too. B on a tie. Returns the combined items'
+        global ids."""
+        if not matches:
+            return frozenset()
+        others_a, others_b = _others(self.a, self.b), _others(self.b, self.a)
+        if len(others_b) <= len(others_a):  # B takes A's identities
+            theirs = self.a.lookup(m.a.gid for m in matches)
+            pairs = [(m.b.gid, theirs[m.a.gid]) for m in matches if m.a.gid in theirs]
+            self.b.remap(pairs, tell=bool(others_b))
+            return frozenset(m.a.gid for m in matches)
+        theirs = self.b.lookup(m.b.gid for m in matches)
+        pairs = [(m.a.gid, theirs[m.b.gid]) for m in matches if m.b.gid in theirs]
+        self.a.remap(pairs, tell=bool(others_a))
+        return frozenset(m.b.gid for m in matches)
+
+
+def _others(replica: Replica, partner: Replica) -> set[bytes]:
+    """The replicas besides ``partner`` that may hold ``replica``'s items: its peers and
+    those it learned changes from."""
+    known = set(replica.peers()) | set(replica.knowledge().scope.replicas())
+    return known - {replica.replica_id, partner.replica_id}
+
+
+def predict(
+    matches: list[Match],
+    a: Replica,
+    b: Replica,
+    policy: Policy,
+    first: Side,
+    two_way: bool,
+    result: SessionResult,
+) -> None:
+    """What combining ``matches`` would do, counted into ``result`` without writing: the
+    first pass (from side ``first``) settles each pair by ``policy``, as a conflict with no
+    common base; a two-way session's second pass then hands the result back."""
+    source, dest = (a, b) if first is Side.A else (b, a)
+    to_dest = result.to_b if first is Side.A else result.to_a
+    to_source = result.to_a if first is Side.A else result.to_b
+    fmt = dest.format
+    for m in matches:
+        s_gid, d_gid = (m.a.gid, m.b.gid) if first is Side.A else (m.b.gid, m.a.gid)
+        try:
+            theirs, ours = source.load(s_gid), dest.load(d_gid)
+            if fmt.same(ours, theirs):
+                continue
+            settled = _settle(policy, first, source, dest, s_gid, d_gid, ours, theirs)
+        except SyncError as err:
+            log.warning("%s: %s", m.a.label, err.message)
+            continue
+        if settled is None:
+            result.conflicts += 1
+            continue
+        kept, copy = settled
+        if policy is Policy.MERGE:
+            result.merged += 1
+        if not fmt.same(kept, ours):
+            to_dest.updated += 1
+        to_dest.created += copy
+        if two_way:  # the second pass hands the result back (merged onto its own card)
+            if policy is Policy.MERGE:
+                reshaped = source.format.merge(None, theirs, kept).data
+                to_source.updated += (reshaped or kept) != theirs
+            else:
+                to_source.updated += not fmt.same(kept, theirs)
+            to_source.created += copy
+
+
+def _settle(
+    policy: Policy,
+    first: Side,
+    source: Replica,
+    dest: Replica,
+    s_gid: bytes,
+    d_gid: bytes,
+    ours: bytes,
+    theirs: bytes,
+) -> tuple[bytes, int] | None:
+    """What the destination holds after the conflict (and how many copies it made), or
+    None when the conflict is left for the user."""
+    if policy is Policy.ASK:
+        return None
+    if policy is Policy.KEEP_BOTH:
+        return ours, 1
+    if policy is Policy.MERGE:
+        merged = dest.format.merge(None, ours, theirs)
+        return None if merged.data is None else (merged.data, 0)
+    if policy is Policy.NEWEST:
+        mine = dest.lookup([d_gid])[d_gid].changed_at
+        other = source.lookup([s_gid])[s_gid].changed_at
+        winner = first if other > mine or (other == mine and first is Side.A) else first.other
+    else:
+        winner = Side.A if policy is Policy.A_WINS else Side.B
+    return (theirs if winner is first else ours), 0
