@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from syncgui.engine.applier import Decision
 from syncgui.engine.errors import SyncError
 from syncgui.engine.events import Policy, SessionResult, Side
-from syncgui.engine.matching import Match, MatchLevel, MatchReport, find_matches
-from syncgui.engine.replica import Replica
+from syncgui.engine.matching import Match, MatchLevel, MatchReport, MatchRule, find_matches
+from syncgui.engine.merge_bases import BaseStore
+from syncgui.engine.replica import Remap, Replica
 from syncgui.engine.transfer import Plan
 
 log = logging.getLogger(__name__)
@@ -61,24 +62,40 @@ class Meeting:
             )
         return report
 
-    def combine(self, matches: list[Match]) -> frozenset[bytes]:
+    def combine(self, matches: list[Match], bases: BaseStore) -> frozenset[bytes]:
         """Make each match one item. The side with no other peer takes the other side's
         identities quietly (no other store can hold its old ones); when both have other
         peers, the one with fewer does, and leaves tombstones of the old identities so that
-        its peers replace their copies too. B on a tie. Returns the combined items'
-        global ids."""
+        its peers replace their copies too (B on a tie). A pair with the same content is
+        agreed at once: the renamed copy takes the other's version (nothing passes between
+        them) and that version is kept as their common base for later merges. Returns the
+        combined items' global ids."""
         if not matches:
             return frozenset()
         others_a, others_b = _others(self.a, self.b), _others(self.b, self.a)
         if len(others_b) <= len(others_a):  # B takes A's identities
-            theirs = self.a.lookup(m.a.gid for m in matches)
-            pairs = [(m.b.gid, theirs[m.a.gid]) for m in matches if m.a.gid in theirs]
-            self.b.remap(pairs, tell=bool(others_b))
-            return frozenset(m.a.gid for m in matches)
-        theirs = self.b.lookup(m.b.gid for m in matches)
-        pairs = [(m.a.gid, theirs[m.b.gid]) for m in matches if m.b.gid in theirs]
-        self.a.remap(pairs, tell=bool(others_a))
-        return frozenset(m.b.gid for m in matches)
+            keep, renamed, tell = self.a, self.b, bool(others_b)
+            pairs = [(m.a.gid, m.b.gid, m.rule is MatchRule.CONTENT) for m in matches]
+        else:
+            keep, renamed, tell = self.b, self.a, bool(others_a)
+            pairs = [(m.b.gid, m.a.gid, m.rule is MatchRule.CONTENT) for m in matches]
+        theirs = keep.lookup(kept for kept, _gid, _same in pairs)
+        remaps = [Remap(gid, theirs[kept], same) for kept, gid, same in pairs if kept in theirs]
+        agreed = [r.theirs.gid for r in remaps if r.same]
+        known = keep.knowledge().project_items(agreed) if agreed else None
+        renamed.remap(remaps, tell=tell, learned=known)
+        if known is not None:
+            shared = []
+            for r in remaps:
+                if r.same:
+                    try:
+                        shared.append(
+                            (r.theirs.gid, r.theirs.version, keep.load(r.theirs.gid), known)
+                        )
+                    except SyncError:
+                        continue  # no base for that one: a later merge takes both sides
+            bases.put_many(shared)
+        return frozenset(r.theirs.gid for r in remaps)
 
 
 def _others(replica: Replica, partner: Replica) -> set[bytes]:

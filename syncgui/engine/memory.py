@@ -32,6 +32,7 @@ from syncgui.engine.replica import (
     DetectReport,
     HistoryRecord,
     HistorySink,
+    Remap,
     forget_tombstones,
 )
 
@@ -167,23 +168,30 @@ class MemoryReplica:
             found.append(Candidate(gid, item.meta.label, self._own_uid(item.meta), keys))
         return found, problems
 
-    def remap(self, pairs: Sequence[tuple[bytes, ItemMeta]], *, tell: bool) -> None:
-        """As :meth:`SimpleReplica.remap`: the item keeps this store's UID, gets a fresh
-        version and, with ``tell``, leaves a tombstone of its old identity."""
-        for gid, theirs in pairs:
+    def remap(
+        self, pairs: Sequence[Remap], *, tell: bool, learned: Knowledge | None = None
+    ) -> None:
+        """As :meth:`SimpleReplica.remap`."""
+        for pair in pairs:
+            gid, theirs = pair.gid, pair.theirs
             item = self._items.pop(gid, None)
             if item is None or item.data is None:
                 continue
             m = item.meta
             own = self._own_uid(m)
-            version = self._next()
-            meta = ItemMeta(theirs.gid, theirs.uid, m.label, version, version, False, m.changed_at)
+            if pair.same:
+                created, version = theirs.created, theirs.version
+            else:
+                created = version = self._next()
+            meta = ItemMeta(theirs.gid, theirs.uid, m.label, created, version, False, m.changed_at)
             self._items[theirs.gid] = _Item(meta, item.data)
             self._own[own] = theirs.gid
             self._own_of[theirs.gid] = own
             if tell:
                 tomb = ItemMeta(gid, m.uid, m.label, m.created, self._next(), True, m.changed_at)
                 self._items[gid] = _Item(tomb, None)
+        if learned is not None:
+            self._knowledge = self._knowledge.union(learned)
 
     def peers(self) -> frozenset[bytes]:
         return frozenset(self._peers)

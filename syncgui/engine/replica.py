@@ -69,6 +69,17 @@ class BatchOutcome:
     versions: dict[bytes, Version] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class Remap:
+    """Local item ``gid`` is the other store's item ``theirs``. With ``same`` (the same
+    content on both sides) it takes ``theirs``' version, so nothing passes between the two;
+    otherwise a fresh one, so the two meet as a conflict with no common base."""
+
+    gid: bytes
+    theirs: ItemMeta
+    same: bool = False
+
+
 class Replica(Protocol):
     """One store as the engine sees it."""
 
@@ -116,10 +127,13 @@ class Replica(Protocol):
         problems of those that could not be read (left out)."""
         ...
 
-    def remap(self, pairs: Sequence[tuple[bytes, ItemMeta]], *, tell: bool) -> None:
-        """Make each local item (first) the other store's item (second), matched as the same
-        contact: durably, in one transaction; the store keeps its own UID for it. ``tell``:
-        leave a tombstone of the old identity for other peers that may hold it."""
+    def remap(
+        self, pairs: Sequence[Remap], *, tell: bool, learned: Knowledge | None = None
+    ) -> None:
+        """Make each local item the other store's item it was matched with: durably, in one
+        transaction; the store keeps its own UID for it. ``tell``: leave a tombstone of
+        the old identity for other peers that may hold it. ``learned``: what the other
+        replica knows of the items whose content is the same here (see :class:`Remap`)."""
         ...
 
     def peers(self) -> frozenset[bytes]:

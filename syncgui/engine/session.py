@@ -117,7 +117,7 @@ class SyncSession:
             two_way = s.direction is Direction.TWO_WAY
             predict(report.matches, self.a, self.b, s.policy, first, two_way, result)
             return False
-        combined = meeting.combine(report.matches)
+        combined = meeting.combine(report.matches, self.bases)
         for one in passes:
             one.combined = combined
         return True

@@ -43,6 +43,7 @@ from syncgui.engine.replica import (
     DetectReport,
     HistoryRecord,
     HistorySink,
+    Remap,
     forget_tombstones,
 )
 
@@ -170,28 +171,34 @@ class SimpleReplica:
             found.append(Candidate(gid, row.meta.label, row.key, keys))
         return found, problems
 
-    def remap(self, pairs: Sequence[tuple[bytes, ItemMeta]], *, tell: bool) -> None:
-        """Make each local item ``gid`` the other store's item ``theirs`` (matched as the
-        same contact), in one transaction. The store's copy keeps its own UID; it gets a
-        fresh version, so that the other side meets it as a concurrent change (a conflict
-        with no common base, settled by the partnership's policy) and a third store that
-        never held it meets it as new. The old identity is left as a tombstone: a store
-        that got the item from here before (which this replica cannot know) drops it then,
-        and takes the combined one instead."""
+    def remap(
+        self, pairs: Sequence[Remap], *, tell: bool, learned: Knowledge | None = None
+    ) -> None:
+        """Make each local item the other store's item it was matched with (see
+        :class:`~syncgui.engine.replica.Remap`), in one transaction. The store's copy keeps
+        its own UID. One with other content gets a fresh version, so that the other side
+        meets it as a concurrent change (a conflict with no common base, settled by the
+        partnership's policy) and a third store that never held it meets it as new. With
+        ``tell``, the old identity is left as a tombstone: another peer that holds the item
+        under it drops it then, and takes the combined one instead."""
         if not pairs:
             return
-        rows = self.meta.rows(gid for gid, _theirs in pairs)
+        rows = self.meta.rows(p.gid for p in pairs)
         self._keys = None
         with self.meta.transaction():
             new_rows: list[ItemRow] = []
-            for gid, theirs in pairs:
+            for pair in pairs:
+                gid, theirs = pair.gid, pair.theirs
                 row = rows.get(gid)
                 if row is None or row.meta.deleted:
                     continue
                 m = row.meta
-                version = self.meta.next_version()
+                if pair.same:
+                    created, version = theirs.created, theirs.version
+                else:
+                    created = version = self.meta.next_version()
                 meta = ItemMeta(
-                    theirs.gid, theirs.uid, m.label, version, version, False, m.changed_at
+                    theirs.gid, theirs.uid, m.label, created, version, False, m.changed_at
                 )
                 new_rows.append(ItemRow(meta, row.key, row.stamp, row.hash, row.store_uid))
                 if tell:
@@ -205,6 +212,8 @@ class SimpleReplica:
                 if cached is not None:
                     self._cache.keep(theirs.gid, cached)
             self.meta.save_many(new_rows)
+            if learned is not None:
+                self.meta.knowledge = self.meta.knowledge.union(learned)
 
     def peers(self) -> frozenset[bytes]:
         raw = self.meta.note(_PEERS) or b""

@@ -258,3 +258,26 @@ def test_a_store_synced_to_an_empty_one_meeting_a_fresh_one_changes_nothing_ther
     assert sorted(contacts(online)) == ["n1", "n2"]
     for replica in (folder, phone, online):
         assert [p.get("NOTE") for p in people(replica)] == ["online", None]
+
+
+def test_a_pair_with_the_same_content_is_agreed_at_once_and_merges_later_with_a_base(
+    net: Net,
+) -> None:
+    """Nothing passes for cards that say the same; their version is the common base, so
+    later edits merge as for any synced contact (a removed value stays removed)."""
+    a, b = stores(
+        net,
+        [card("a1", "Ann Lee", email="ann@x.org", note="n", tel="1")],
+        [card("b1", "Ann Lee", email="ann@x.org", note="n", tel="1")],
+    )
+    first = net.sync(a, b)
+    assert [m.rule for m in first.matched] == [MatchRule.CONTENT]
+    assert quiet(first)
+    a.put(card("a1", "Ann Lee", email="ann@x.org", note="edited on A", tel="1"))
+    b.put(card("b1", "Ann Lee", email="ann@x.org", note="n"))  # TEL removed on B
+    result = net.sync(a, b)
+    assert (result.conflicts, result.merged) == (0, 1)
+    assert (
+        people(a) == people(b) == [{"FN": "Ann Lee", "EMAIL": "ann@x.org", "NOTE": "edited on A"}]
+    )
+    assert list(contacts(a)) == ["a1"] and list(contacts(b)) == ["b1"]
