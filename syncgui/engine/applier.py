@@ -9,7 +9,7 @@ replica, simple and custom, are applied through it; each only saves the actions
 For an incoming change S (version vS, creation version cS, made-with knowledge M) against
 the destination's knowledge K and its metadata D for the same item:
 
-* obsolete            K contains vS                  -> nothing to do
+* obsolete            K contains vS, or D is vS      -> nothing to do
 * ignore              no D, S is a delete            -> nothing to do (K learns it)
 * deleted here        no D, K contains cS            -> the item was deleted here and its
                                                         tombstone cleaned up: no resurrection
@@ -60,6 +60,8 @@ def decide(
     gid = change.gid
     if dest.contains(gid, change.version):
         return OBSOLETE
+    if local is not None and local.version == change.version:
+        return OBSOLETE  # it holds this very change already (e.g. agreed when stores met)
     if local is None:
         if change.deleted:
             return Verdict(Decision.IGNORE)

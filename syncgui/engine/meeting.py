@@ -81,20 +81,17 @@ class Meeting:
             pairs = [(m.b.gid, m.a.gid, m.rule is MatchRule.CONTENT) for m in matches]
         theirs = keep.lookup(kept for kept, _gid, _same in pairs)
         remaps = [Remap(gid, theirs[kept], same) for kept, gid, same in pairs if kept in theirs]
-        agreed = [r.theirs.gid for r in remaps if r.same]
-        known = keep.knowledge().project_items(agreed) if agreed else None
-        renamed.remap(remaps, tell=tell, learned=known)
-        if known is not None:
-            shared = []
-            for r in remaps:
-                if r.same:
-                    try:
-                        shared.append(
-                            (r.theirs.gid, r.theirs.version, keep.load(r.theirs.gid), known)
-                        )
-                    except SyncError:
-                        continue  # no base for that one: a later merge takes both sides
-            bases.put_many(shared)
+        renamed.remap(remaps, tell=tell)
+        known = keep.knowledge()
+        shared = []
+        for r in remaps:
+            if r.same:
+                try:
+                    data = keep.load(r.theirs.gid)
+                except SyncError:
+                    continue  # no base for that one: a later merge takes both sides as they are
+                shared.append((r.theirs.gid, r.theirs.version, data, known))
+        bases.put_many(shared)
         return frozenset(r.theirs.gid for r in remaps)
 
 

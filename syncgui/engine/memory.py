@@ -168,9 +168,7 @@ class MemoryReplica:
             found.append(Candidate(gid, item.meta.label, self._own_uid(item.meta), keys))
         return found, problems
 
-    def remap(
-        self, pairs: Sequence[Remap], *, tell: bool, learned: Knowledge | None = None
-    ) -> None:
+    def remap(self, pairs: Sequence[Remap], *, tell: bool) -> None:
         """As :meth:`SimpleReplica.remap`."""
         for pair in pairs:
             gid, theirs = pair.gid, pair.theirs
@@ -190,8 +188,6 @@ class MemoryReplica:
             if tell:
                 tomb = ItemMeta(gid, m.uid, m.label, m.created, self._next(), True, m.changed_at)
                 self._items[gid] = _Item(tomb, None)
-        if learned is not None:
-            self._knowledge = self._knowledge.union(learned)
 
     def peers(self) -> frozenset[bytes]:
         return frozenset(self._peers)

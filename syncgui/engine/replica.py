@@ -72,8 +72,10 @@ class BatchOutcome:
 @dataclass(frozen=True, slots=True)
 class Remap:
     """Local item ``gid`` is the other store's item ``theirs``. With ``same`` (the same
-    content on both sides) it takes ``theirs``' version, so nothing passes between the two;
-    otherwise a fresh one, so the two meet as a conflict with no common base."""
+    content on both sides) it takes ``theirs``' version, so nothing passes between the two
+    (a replica holding the very version it is sent has nothing to do: see
+    :func:`~syncgui.engine.applier.decide`); otherwise a fresh one, so the two meet as a
+    conflict with no common base."""
 
     gid: bytes
     theirs: ItemMeta
@@ -127,13 +129,10 @@ class Replica(Protocol):
         problems of those that could not be read (left out)."""
         ...
 
-    def remap(
-        self, pairs: Sequence[Remap], *, tell: bool, learned: Knowledge | None = None
-    ) -> None:
+    def remap(self, pairs: Sequence[Remap], *, tell: bool) -> None:
         """Make each local item the other store's item it was matched with: durably, in one
         transaction; the store keeps its own UID for it. ``tell``: leave a tombstone of
-        the old identity for other peers that may hold it. ``learned``: what the other
-        replica knows of the items whose content is the same here (see :class:`Remap`)."""
+        the old identity for other peers that may hold it."""
         ...
 
     def peers(self) -> frozenset[bytes]:

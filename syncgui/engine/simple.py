@@ -171,9 +171,7 @@ class SimpleReplica:
             found.append(Candidate(gid, row.meta.label, row.key, keys))
         return found, problems
 
-    def remap(
-        self, pairs: Sequence[Remap], *, tell: bool, learned: Knowledge | None = None
-    ) -> None:
+    def remap(self, pairs: Sequence[Remap], *, tell: bool) -> None:
         """Make each local item the other store's item it was matched with (see
         :class:`~syncgui.engine.replica.Remap`), in one transaction. The store's copy keeps
         its own UID. One with other content gets a fresh version, so that the other side
@@ -212,8 +210,6 @@ class SimpleReplica:
                 if cached is not None:
                     self._cache.keep(theirs.gid, cached)
             self.meta.save_many(new_rows)
-            if learned is not None:
-                self.meta.knowledge = self.meta.knowledge.union(learned)
 
     def peers(self) -> frozenset[bytes]:
         raw = self.meta.note(_PEERS) or b""

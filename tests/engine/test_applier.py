@@ -75,6 +75,10 @@ ROWS = [
     Row("obsolete even without local metadata (known and cleaned up)",
         item(C1, v(S, 3)), k(D=5, S=4), None, k(S=4),
         Verdict(Decision.OBSOLETE)),
+    Row("obsolete: the destination holds this very version, unknown to its knowledge "
+        "(a copy with the same content agreed when two stores met)",
+        item(C1, v(S, 3)), k(D=5), item(C1, v(S, 3)), k(S=3),
+        Verdict(Decision.OBSOLETE)),
     Row("obsolete delete",
         item(C1, v(S, 3), deleted=True), k(S=3), item(C1, v(S, 3), deleted=True), k(S=3),
         Verdict(Decision.OBSOLETE)),
