@@ -299,7 +299,9 @@ class SimpleReplica:
             self.meta.knowledge = self.meta.knowledge.union(learned.exclude_items(excluded))
             if forgotten is not None and not out.failed:
                 self.meta.forgotten = self.meta.forgotten.union(forgotten)
-            if token is not None:
+            if token is not None and self.meta.token is not None:
+                # a store's new token after our writes, unless change detection dropped
+                # the token because something could not be read (it is read again then)
                 self.meta.token = token
         return out
 

@@ -522,3 +522,37 @@ def test_a_card_that_trips_a_format_bug_is_reported_and_the_rest_syncs(bench: Be
     assert "could not be understood" in result.errors[0].message
     assert sorted(contacts(b)) == ["x"]
     assert "bad.card" in store_of(a).items
+
+
+class TokenStore(DictStore):
+    """A store with listing tokens (as a CardDAV book or a .vcf file has)."""
+
+    def list(self, token: str | None) -> Listing:
+        listing = super().list(token)
+        return Listing(
+            listing.entries,
+            f"t{self._stamp}",
+            listing.problems,
+            listing.unreadable,
+            listing.complete,
+        )
+
+    def commit(self) -> str | None:
+        super().commit()
+        return f"t{self._stamp}"
+
+
+def test_a_token_from_writes_never_hides_a_card_that_could_not_be_read(bench: Bench) -> None:
+    """Change detection drops the token when a card could not be read, so the next sync
+    reads the store again and reports it; the store's token after our writes must not
+    bring it back."""
+    a = bench.open("A", TokenStore("A", FMT))
+    b = bench.open("B")
+    store_of(a).add("bad.card", b"no colon here\n")
+    store_of(a).add("x.card", card("x", "Ada", tel="1"))
+    store_of(b).add("y.card", card("y", "Grace", tel="2"))  # a write to A: a new token
+    first = bench.net.sync(a, b)
+    assert any("bad.card" in p.item for p in first.errors)
+    assert a.meta.token is None
+    second = bench.net.sync(a, b)
+    assert any("bad.card" in p.item for p in second.errors)
