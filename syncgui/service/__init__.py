@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from syncgui.service.accounts import Account, AddedAccount, OnlineBook
     from syncgui.service.config import Partnership
     from syncgui.service.demo import DEMO_NAME, demo_paths, ensure_demo, run_demo
     from syncgui.service.devices import (
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from syncgui.service.jobs import Done, Failed, Job, JobEnd, JobError, JobPool, Skipped
     from syncgui.service.logs import setup_logging
     from syncgui.service.paths import Paths, resolve_paths
-    from syncgui.service.port import SyncPort
+    from syncgui.service.port import AccountPort, SyncPort
     from syncgui.service.records import (
         ConflictDetail,
         Counts,
@@ -58,11 +59,22 @@ if TYPE_CHECKING:
         SessionWork,
         Ticket,
     )
+    from syncgui.service.secrets import (
+        KeyringFailed,
+        NoKeyring,
+        PasswordCommandFailed,
+        PasswordMissing,
+        SecretError,
+        parse_password_command,
+    )
     from syncgui.service.views import ConflictView
 
 # where each public name lives: loaded on first use, so that `syncgui-cli sync` does not
 # pay for the device listing, the job pool or the scheduler it never touches
 _HOMES: dict[str, str] = {
+    "Account": "syncgui.service.accounts",
+    "AccountPort": "syncgui.service.port",
+    "AddedAccount": "syncgui.service.accounts",
     "Admission": "syncgui.service.scheduler",
     "AlreadySyncing": "syncgui.service.errors",
     "Answer": "syncgui.service.scheduler",
@@ -84,9 +96,14 @@ _HOMES: dict[str, str] = {
     "JobEnd": "syncgui.service.jobs",
     "JobError": "syncgui.service.jobs",
     "JobPool": "syncgui.service.jobs",
+    "KeyringFailed": "syncgui.service.secrets",
     "MatchedItem": "syncgui.service.records",
     "NO_DEVICES_HINT": "syncgui.service.devices",
+    "NoKeyring": "syncgui.service.secrets",
+    "OnlineBook": "syncgui.service.accounts",
     "Partnership": "syncgui.service.config",
+    "PasswordCommandFailed": "syncgui.service.secrets",
+    "PasswordMissing": "syncgui.service.secrets",
     "Paths": "syncgui.service.paths",
     "Place": "syncgui.service.records",
     "Request": "syncgui.service.scheduler",
@@ -95,6 +112,7 @@ _HOMES: dict[str, str] = {
     "RunStarted": "syncgui.service.scheduler",
     "Schedule": "syncgui.service.records",
     "SchedulerEvent": "syncgui.service.scheduler",
+    "SecretError": "syncgui.service.secrets",
     "SessionRecord": "syncgui.service.records",
     "SessionScheduler": "syncgui.service.scheduler",
     "SessionWork": "syncgui.service.scheduler",
@@ -107,6 +125,7 @@ _HOMES: dict[str, str] = {
     "demo_paths": "syncgui.service.demo",
     "device_resources": "syncgui.service.resources",
     "ensure_demo": "syncgui.service.demo",
+    "parse_password_command": "syncgui.service.secrets",
     "partnership_resources": "syncgui.service.resources",
     "resolve_paths": "syncgui.service.paths",
     "run_demo": "syncgui.service.demo",
@@ -129,6 +148,9 @@ __all__ = [
     "DEMO_NAME",
     "NO_DEVICES_HINT",
     "USER_TRIGGERS",
+    "Account",
+    "AccountPort",
+    "AddedAccount",
     "Admission",
     "AlreadySyncing",
     "Answer",
@@ -149,8 +171,13 @@ __all__ = [
     "JobEnd",
     "JobError",
     "JobPool",
+    "KeyringFailed",
     "MatchedItem",
+    "NoKeyring",
+    "OnlineBook",
     "Partnership",
+    "PasswordCommandFailed",
+    "PasswordMissing",
     "Paths",
     "Place",
     "Request",
@@ -159,6 +186,7 @@ __all__ = [
     "RunStarted",
     "Schedule",
     "SchedulerEvent",
+    "SecretError",
     "SessionRecord",
     "SessionScheduler",
     "SessionWork",
@@ -170,6 +198,7 @@ __all__ = [
     "demo_paths",
     "device_resources",
     "ensure_demo",
+    "parse_password_command",
     "partnership_resources",
     "resolve_paths",
     "run_demo",
@@ -181,4 +210,7 @@ __all__ = [
 if TYPE_CHECKING:  # mypy checks here that the facade is what the GUI needs
 
     def _facade_is_the_port(service: SyncService) -> SyncPort:
+        return service
+
+    def _facade_has_accounts(service: SyncService) -> AccountPort:
         return service

@@ -42,6 +42,7 @@ from syncgui.engine.resolutions import Keep, resolve_stored
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service import autostart
+from syncgui.service.accounts import Account, Accounts, AddedAccount, CardDavApi, OnlineBook
 from syncgui.service.config import Pair, Partnership, PartnershipBook, check_name
 from syncgui.service.conflict_detail import (
     conflict_counts,
@@ -58,7 +59,14 @@ from syncgui.service.records import ConflictDetail, Place, Schedule, SessionReco
 from syncgui.service.schedule import ScheduleBook
 from syncgui.service.sessions import SessionLog, matched_text, record_session
 from syncgui.service.settings import load_settings
-from syncgui.service.stores import LOCAL_SCHEMES, StoreSpec, open_store, parse_spec, prepare_store
+from syncgui.service.stores import (
+    LOCAL_SCHEMES,
+    StoreSpec,
+    is_url,
+    open_store,
+    parse_spec,
+    prepare_store,
+)
 from syncgui.service.views import ConflictView
 
 if TYPE_CHECKING:  # the device modules load when devices are first asked about
@@ -97,7 +105,8 @@ class SyncService:
     ``demo``: this is the demo profile. ``devices`` is the device service to use (tests pass
     one with a fake backend; None: made when first needed, so the CLI never starts one it
     does not use); ``real_backend`` makes the backend for USB phones (None: no USB phones);
-    ``env`` is where the autostart entry finds XDG_CONFIG_HOME (None: os.environ)."""
+    ``env`` is where the autostart entry finds XDG_CONFIG_HOME (None: os.environ);
+    ``carddav`` talks to CardDAV servers (tests pass a fake; None: the CardDAV provider)."""
 
     def __init__(
         self,
@@ -107,6 +116,7 @@ class SyncService:
         devices: DeviceService | None = None,
         real_backend: BackendFactory | None = _libmtp_backend,
         env: Mapping[str, str] | None = None,
+        carddav: CardDavApi | None = None,
     ) -> None:
         self.paths = paths
         self.book = PartnershipBook(paths.partnerships_file)
@@ -116,6 +126,7 @@ class SyncService:
         self._real_backend = real_backend
         self._schedules = ScheduleBook(paths.schedules_file)
         self._env = env
+        self._accounts = Accounts(paths.config_dir / "accounts.json", carddav)
 
     @property
     def is_demo(self) -> bool:
@@ -151,7 +162,7 @@ class SyncService:
         contacts new to each other are matched when the stores meet); returns it and notes
         on stores created for it."""
         check_name(name)
-        spec_a, spec_b = parse_spec(a), parse_spec(b)
+        spec_a, spec_b = self._canonical(parse_spec(a)), self._canonical(parse_spec(b))
         if spec_a == spec_b:
             raise ConfigError("a partnership needs two different stores")
         items = self.book.load()
@@ -159,7 +170,7 @@ class SyncService:
             raise ConfigError(f"a partnership named {name!r} exists already")
         notes = [n for n in (prepare_store(spec_a), prepare_store(spec_b)) if n]
         for spec in (spec_a, spec_b):
-            store = open_store(spec)
+            store = open_store(spec, self._accounts)
             try:
                 store.list(None)  # raises StoreUnavailable with a clear message
             finally:
@@ -364,7 +375,7 @@ class SyncService:
         return MetadataStore(self.paths.replica_db(str(spec)), str(spec))
 
     def _replica(self, spec: StoreSpec) -> SimpleReplica:
-        return SimpleReplica(open_store(spec), self._metadata(spec))
+        return SimpleReplica(open_store(spec, self._accounts), self._metadata(spec))
 
     # -- conflicts ------------------------------------------------------------------------
 
@@ -464,13 +475,76 @@ class SyncService:
         finally:
             log_.close()
 
+    # -- accounts on CardDAV servers -------------------------------------------------------
+
+    def accounts(self) -> list[Account]:
+        """The accounts, with the address books found at their last sign-in (no server is
+        asked)."""
+        return self._accounts.all()
+
+    def add_account(
+        self,
+        name: str,
+        url: str,
+        user: str | None = None,
+        *,
+        password: str | None = None,
+        password_command: Sequence[str] | None = None,
+        ca_file: str | None = None,
+    ) -> AddedAccount:
+        """Sign in to the server at ``url`` and find its address books (with their counts);
+        only then keep the account, its password in the OS keyring (or the command that
+        prints it). Adding an account again (same name, server and user) signs in again and
+        replaces its password."""
+        return self._accounts.add(
+            name,
+            url,
+            user,
+            password=password,
+            password_command=password_command,
+            ca_file=ca_file,
+        )
+
+    def remove_account(self, name: str) -> Account:
+        """Forget the account and its password in the keyring; refused while a partnership
+        uses one of its address books (remove those first)."""
+        specs = {p.name: (p.a, p.b) for p in self.book.load()}
+        users = self._accounts.using(name, specs)
+        if users:
+            raise ConfigError(
+                f"account {name!r} is used by the partnership(s) {', '.join(users)}; remove "
+                "them first (`syncgui-cli partnership remove NAME`; no contact is deleted)"
+            )
+        return self._accounts.remove(name)
+
+    def address_books(self, name: str) -> list[OnlineBook]:
+        """Sign in to account ``name`` and list its address books with their counts."""
+        return self._accounts.address_books(name)
+
+    def check_keyring(self) -> None:
+        """Raise (saying what to do instead) when no OS keyring can keep a password."""
+        from syncgui.service.secrets import check_keyring
+
+        check_keyring()
+
+    def _canonical(self, spec: StoreSpec) -> StoreSpec:
+        """``carddav:ACCOUNT/BOOK`` with BOOK as the last segment of the book's path, which
+        stays when the book is renamed on the server; other specs as they are."""
+        if spec.scheme != "carddav" or is_url(spec.location):
+            return spec
+        account, book = self._accounts.resolve(spec.location)
+        return StoreSpec(spec.scheme, f"{account.name}/{book.segment}")
+
     # -- stores and devices ---------------------------------------------------------------
 
     def count_cards(self, spec: str) -> int | None:
         """Cards in the store ``spec`` now; None when it cannot be read now."""
         from syncgui.service.places import count_cards
 
-        return count_cards(parse_spec(spec))
+        parsed = parse_spec(spec)
+        if parsed.scheme == "carddav" and not is_url(parsed.location):
+            return self._accounts.count_cards(parsed.location)
+        return count_cards(parsed)
 
     def places(self, device: DeviceReport) -> list[Place]:
         """Each storage of ``device`` with its folders and ``.vcf`` files, for the wizard;

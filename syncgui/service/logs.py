@@ -14,6 +14,10 @@ def setup_logging(log_dir: Path, verbosity: int = 0) -> None:
     with ``verbosity`` (1: INFO, 2: DEBUG)."""
     root = logging.getLogger()
     root.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    # the HTTP client logs every request at INFO: that is debug detail here (and a URL
+    # may carry a user name)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
     console = logging.StreamHandler()
     console.setLevel([logging.WARNING, logging.INFO, logging.DEBUG][min(verbosity, 2)])
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))

@@ -13,13 +13,14 @@ from typing import Literal, Protocol
 
 from syncgui.engine.events import Approval, CancelToken, Direction, EventSink, Policy, SessionResult
 from syncgui.engine.resolutions import Keep
+from syncgui.service.accounts import Account, AddedAccount, OnlineBook
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.views import ConflictView
 
-__all__ = ["SyncPort"]
+__all__ = ["AccountPort", "SyncPort"]
 
 
 class SyncPort(Protocol):
@@ -110,3 +111,29 @@ class SyncPort(Protocol):
     def autostart_enabled(self) -> bool: ...
 
     def set_autostart(self, enabled: bool, command: Sequence[str]) -> None: ...
+
+
+class AccountPort(Protocol):
+    """Accounts on CardDAV servers, as the GUI will need them (the facade has them; mypy
+    checks that in :mod:`syncgui.service`). Apart from :class:`SyncPort` until the GUI and
+    its fake service take them up; then SyncPort can extend this."""
+
+    # adding an account and listing its address books sign in: slow, run them as jobs
+    def accounts(self) -> list[Account]: ...
+
+    def add_account(
+        self,
+        name: str,
+        url: str,
+        user: str | None = None,
+        *,
+        password: str | None = None,
+        password_command: Sequence[str] | None = None,
+        ca_file: str | None = None,
+    ) -> AddedAccount: ...
+
+    def remove_account(self, name: str) -> Account: ...
+
+    def address_books(self, name: str) -> list[OnlineBook]: ...
+
+    def check_keyring(self) -> None: ...

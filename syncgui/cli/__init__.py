@@ -1,0 +1,131 @@
+"""syncgui-cli: headless sync over the same service the desktop app uses.
+
+Exit codes: 0 done; 1 failed or some items failed; 2 usage or configuration error;
+3 done with conflicts left for you; 4 stopped by a safety guard, nothing written;
+141 (128 + SIGPIPE) the output was cut short because its reader went away
+(``syncgui-cli conflicts | head``): quietly, as ls and git do.
+
+Only the parser loads at start-up (``--help`` needs no more); the service and each
+command's module load once the command line has been read."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from syncgui.cli.exit_codes import (
+    EXIT_BLOCKED,
+    EXIT_CONFLICTS,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_PIPE_CLOSED,
+    EXIT_USAGE,
+)
+from syncgui.cli.parser import build_parser
+from syncgui.engine import SyncError
+
+if TYPE_CHECKING:
+    from syncgui.service import SyncService
+
+__all__ = [
+    "EXIT_BLOCKED",
+    "EXIT_CONFLICTS",
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_PIPE_CLOSED",
+    "EXIT_USAGE",
+    "build_parser",
+    "main",
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Output cut short by a closed pipe (``| head``) ends it quietly
+    with :data:`EXIT_PIPE_CLOSED`, whichever command was printing."""
+    try:
+        try:
+            code = _run(argv)
+        except SystemExit:  # --help and usage errors: their output may meet a closed pipe too
+            sys.stdout.flush()
+            raise
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        _discard_stdout()
+        return EXIT_PIPE_CLOSED
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so the interpreter's final flush of what is still
+    buffered has nowhere to fail (and print no "Exception ignored" message)."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # replaced by something without a file
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(argv)
+    # only now: --help and usage errors need none of the service
+    from syncgui.service import ConfigError, SyncService, resolve_paths, setup_logging
+
+    paths = resolve_paths(args.config_dir, args.data_dir)
+    setup_logging(paths.log_dir, args.verbose)
+    service = SyncService(paths)
+    try:
+        return int(_dispatch(service, args))
+    except ConfigError as err:
+        print(f"syncgui-cli: {err.message}", file=sys.stderr)
+        return EXIT_USAGE
+    except SyncError as err:
+        where = f"{err.item}: " if err.item else ""
+        print(f"syncgui-cli: {where}{err.message}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
+    """Run the command ``args`` name, loading only its module."""
+    cmd = args.command
+    if cmd == "partnership":
+        from syncgui.cli.partnerships import partnership
+
+        return partnership(service, args)
+    if cmd == "account":
+        from syncgui.cli.accounts import account
+
+        return account(service, args)
+    if cmd == "sync":
+        from syncgui.cli.sync import sync
+
+        return sync(service, args)
+    if cmd == "conflicts":
+        from syncgui.cli.conflicts import conflicts
+
+        return conflicts(service, args)
+    if cmd == "resolve":
+        from syncgui.cli.conflicts import resolve
+
+        return resolve(service, args)
+    if cmd == "history":
+        from syncgui.cli.history import history
+
+        return history(service, args)
+    if cmd == "restore":
+        from syncgui.cli.history import restore
+
+        return restore(service, args)
+    if cmd == "devices":
+        from syncgui.cli.devices import devices
+
+        return devices(service, args)
+    from syncgui.service import run_demo
+
+    return run_demo(args.dir, print)

@@ -1,0 +1,197 @@
+"""The command line: its commands, options, help text and usage errors (exit code 2)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Literal
+
+from syncgui.cli.exit_codes import EXIT_USAGE
+from syncgui.engine import Direction, MatchLevel, Policy
+
+Side = Literal["a", "b"]  # the side a `--field PROP=a|b` choice names
+
+_EPILOG = """\
+store specs:
+  vdir:PATH             a folder with one contact per .vcf file (khard, vdirsyncer, Evolution)
+  vcf:PATH              one .vcf file holding many contacts (Google, iCloud and phone exports)
+  carddav:URL           an online address book by its address (https://; http:// only for
+                        a server on this computer)
+  carddav:ACCOUNT/BOOK  an address book of an account (`account add`), by its name or the
+                        end of its address, e.g. carddav:nextcloud/contacts
+
+examples:
+  syncgui-cli partnership add phone vdir:~/contacts vcf:~/Downloads/contacts.vcf
+  syncgui-cli sync phone --dry-run      # see what would happen, write nothing
+  syncgui-cli sync --all
+  syncgui-cli conflicts                 # what needs your decision, field by field
+  syncgui-cli resolve 3f2a9c1b --keep a
+  syncgui-cli resolve 3f2a9c1b --keep merged --field NOTE=b
+  syncgui-cli account add nextcloud https://cloud.example.org/remote.php/dav --user ann
+
+exit codes: 0 done, 1 failed (or some items failed), 2 usage or configuration error,
+            3 done with conflicts left for you, 4 stopped by the deletion guard,
+            141 output cut short by its reader (e.g. `| head`), as with ls or git
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="syncgui-cli",
+        description="Keep contacts in step between stores.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--config-dir",
+        help="settings folder (default: SYNCGUI_CONFIG_DIR or the platform's config folder)",
+    )
+    p.add_argument(
+        "--data-dir", help="state folder (default: SYNCGUI_DATA_DIR or the platform's data folder)"
+    )
+    p.add_argument("-v", "--verbose", action="count", default=0, help="say more (-vv: debug)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+
+    part = sub.add_parser("partnership", help="add, list or remove partnerships")
+    psub = part.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+    add = psub.add_parser(
+        "add",
+        help="pair two stores",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add.add_argument("name", help="a name for the partnership, e.g. phone")
+    add.add_argument("a", help="store A, e.g. vdir:~/contacts")
+    add.add_argument("b", help="store B, e.g. vcf:~/contacts.vcf")
+    add.add_argument(
+        "--direction",
+        choices=[d.value for d in Direction],
+        default="two-way",
+        help="two-way (default), or one way: a-to-b, b-to-a",
+    )
+    add.add_argument(
+        "--policy",
+        choices=[x.value for x in Policy],
+        default="merge",
+        help="how conflicts are settled (default merge: field by field, asking "
+        "only when the same field changed on both sides)",
+    )
+    add.add_argument(
+        "--match",
+        choices=[m.value for m in MatchLevel],
+        default=MatchLevel.PEOPLE.value,
+        help="when the stores first meet, which contacts that are on both sides under "
+        "different UIDs are combined into one instead of copied across: people (default: "
+        "the same content, or the same name with a shared e-mail or phone, when only one "
+        "contact fits), exact (the same content only) or none (only the same UID)",
+    )
+    lst = psub.add_parser("list", help="show partnerships")
+    lst.add_argument("--json", action="store_true", help="print JSON for scripts")
+    rm = psub.add_parser("remove", help="forget a partnership (stores are not touched)")
+    rm.add_argument("name", help="the partnership to forget")
+
+    sy = sub.add_parser("sync", help="sync partnerships now")
+    sy.add_argument("names", nargs="*", metavar="NAME", help="partnerships to sync")
+    sy.add_argument("--all", action="store_true", help="sync every partnership")
+    sy.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="show what would change and which contacts would be combined; write nothing",
+    )
+    sy.add_argument(
+        "--yes",
+        action="store_true",
+        help="go ahead even when a sync would delete more than half of a store",
+    )
+    sy.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+    co = sub.add_parser("conflicts", help="list conflicts waiting for your decision")
+    co.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
+    co.add_argument("--json", action="store_true", help="print JSON for scripts")
+    rs = sub.add_parser("resolve", help="settle a conflict; the next sync spreads the result")
+    rs.add_argument("conflict_id", metavar="CONFLICT_ID", help="as `conflicts` shows it")
+    rs.add_argument(
+        "--keep",
+        required=True,
+        choices=["a", "b", "both", "merged"],
+        help="a or b: that side's version; both: keep a copy of each; merged: "
+        "combine both, with a --field choice for each field changed on both sides",
+    )
+    rs.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        type=_field_choice,
+        metavar="PROP=a|b",
+        help="with --keep merged: the side whose value to keep for a clashing field "
+        "(marked ! by `conflicts`), e.g. --field NOTE=b; repeat for each",
+    )
+
+    _add_account_parser(sub)
+
+    hi = sub.add_parser("history", help="versions that syncs overwrote or deleted")
+    hi.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
+    hi.add_argument("--json", action="store_true", help="print JSON for scripts")
+    re_ = sub.add_parser("restore", help="put a version from history back (it then syncs)")
+    re_.add_argument("history_id", type=int, metavar="HISTORY_ID", help="as `history` shows it")
+
+    dv = sub.add_parser(
+        "devices", help="list connected phones: their state, storages and what to do to use them"
+    )
+    dv.add_argument("--json", action="store_true", help="print JSON for scripts")
+    de = sub.add_parser("demo", help="create two sample address books and sync them")
+    de.add_argument("--dir", help="where to create them (default: a new temporary folder)")
+    return p
+
+
+def _add_account_parser(sub: Any) -> None:
+    acc = sub.add_parser("account", help="add, list or remove accounts on CardDAV servers")
+    asub = acc.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+    add = asub.add_parser(
+        "add",
+        help="sign in to a CardDAV server, list its address books, keep the account",
+        description="Sign in, find the address books (with their card counts) and keep the "
+        "account; its password goes to the OS keyring (never to a file), or is read from "
+        "--password-command each time. Adding an account again (same server and user) "
+        "replaces its password.",
+    )
+    add.add_argument("name", help="a name for the account, e.g. nextcloud")
+    add.add_argument(
+        "url",
+        help="the server (https://HOST/remote.php/dav for Nextcloud, https://contacts.icloud.com,"
+        " https://carddav.fastmail.com) or an address book's own address",
+    )
+    add.add_argument("--user", help="the user name to sign in with")
+    secret = add.add_mutually_exclusive_group()
+    secret.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of standard input",
+    )
+    secret.add_argument(
+        "--password-command",
+        metavar="CMD",
+        help="a command that prints the password (e.g. 'pass show nextcloud'), run at every "
+        "sign-in instead of keeping the password in the keyring",
+    )
+    add.add_argument("--ca-file", metavar="FILE", help="trust the server certificates of this CA")
+    lst = asub.add_parser("list", help="show accounts and their address books")
+    lst.add_argument("--json", action="store_true", help="print JSON for scripts")
+    rm = asub.add_parser("remove", help="forget an account and its password")
+    rm.add_argument("name", help="the account to forget")
+
+
+def _field_choice(text: str) -> tuple[str, Side]:
+    """``--field NOTE=b`` as ("NOTE", "b"); property names are matched case-insensitively."""
+    prop, sep, side = text.partition("=")
+    side = side.strip().lower()
+    if not sep or not prop.strip() or side not in ("a", "b"):
+        raise argparse.ArgumentTypeError(f"expected PROP=a or PROP=b (e.g. NOTE=b), not {text!r}")
+    return prop.strip().upper(), "a" if side == "a" else "b"
