@@ -23,24 +23,18 @@ seeing the version it holds still replaces it without a conflict. Both events me
 state, so nothing is lost, where comparing whole histories would report a false conflict.
 
 The model does not distinguish "holds a tombstone" from "learned a delete without ever
-holding the contact" (a *ghost*): both are "deleted, with this history", which is what an
-engine that stores a tombstone for such a delete does, as this one now does. An earlier
-engine stored nothing for a ghost; :func:`one_way` still reports where that would show
-(:data:`GHOST_BUG`), and no replica is a ghost any more.
+holding the contact": both are "deleted, with this history", which is what the engine does,
+as it keeps a tombstone for such a delete too (an earlier engine kept nothing: the
+``test_ghost_*`` reproductions in :mod:`tests.test_stateful_sync`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 Fields = tuple[tuple[str, str], ...]
 """A contact's content: sorted ``(property, value)`` pairs."""
-
-GHOST_BUG = "ghost"
-"""A replica that learned a contact's delete without keeping a tombstone (a ghost) meets a
-version of that contact it cannot handle as if it had one (see test_ghost_* and
-test_delete_forgotten_in_recovery_* in tests.test_stateful_sync)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -67,7 +61,6 @@ class Held:
     version: Event
     known: frozenset[int]
     created: Event
-    ghost: bool = False  # deleted, and the engine keeps no row for it
 
     @property
     def live(self) -> bool:
@@ -92,9 +85,6 @@ class PassOutcome:
     updated: int = 0
     deleted: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
-    # UIDs for which this engine cannot do what the model does (GHOST_BUG); the model
-    # goes on as an engine that keeps a tombstone for every delete it learns would
-    ghosted: list[str] = field(default_factory=list)
 
 
 class Clock:
@@ -173,38 +163,24 @@ def one_way(
     src_side: str,
     winner: str,
     clock: Clock,
-    skip: Callable[[str], bool] = lambda _uid: False,
 ) -> PassOutcome:
     """Apply one pass ``src -> dst`` to the model. ``winner`` ("a" or "b") is the side the
-    policy keeps; ``skip`` names contacts no longer modelled."""
+    policy keeps."""
     out = PassOutcome()
     direction = "a->b" if src_side == "a" else "b->a"
     dst_side = "b" if src_side == "a" else "a"
     for uid in sorted(src.held):
-        if skip(uid):
-            continue
         s = src.held[uid]
         d = dst.held.get(uid)
         if d is not None and s.version.id in d.known:
             dst.held[uid] = replace(d, known=d.known | s.known)
             continue
         if d is None:
-            # the engine keeps a tombstone for a delete it never held the contact for, so
-            # no replica is a ghost any more (GHOST_BUG stays as a check that it holds)
-            dst.held[uid] = Held(s.version, s.known, s.created, ghost=False)
+            # dst takes src's state; a delete it never held the contact for is kept as a
+            # tombstone, as the engine does
+            dst.held[uid] = Held(s.version, s.known, s.created)
             out.created += s.live
             continue
-        if s.ghost and not d.ghost and (d.live or d.version.id in s.known):
-            # src keeps no row, so the engine sends nothing, yet dst learns src's knowledge:
-            # a live dst never gets the delete (and no longer accepts it from anyone else),
-            # a tombstone at dst keeps its own version.
-            out.ghosted.append(uid)
-        if d.ghost and s.live and (d.version.id in s.known) == (s.created.id in d.known):
-            # The engine keeps no row here. It takes a change that knew the delete for an
-            # edit concurrent with a forgotten delete when it knows the change's creation
-            # (planner DELETED_HERE: a false conflict), and it re-creates the contact without
-            # a conflict when it does not (a missed one).
-            out.ghosted.append(uid)
         known = d.known | s.known
         if d.version.id in s.known:
             _take(dst, uid, d, s.version, known, s.created, out)
@@ -220,11 +196,8 @@ def one_way(
             incarnation = (kept.created if kept.live else kept.version).incarnation
             made = clock.event(dst.name, "resolve", kept.version.content, known, incarnation)
             created = s.created if kept is s and s.live else d.created
-            # A conflict with a delete the engine holds no tombstone for is settled by
-            # resolve_forgotten_delete, which names a winning edit "kept-update".
-            label = "kept-update" if d.ghost and kept is s and uid not in out.ghosted else winner
-            out.conflicts.append(Conflict(direction, uid, kind_of(d.live, s.live), label))
-            _take(dst, uid, d, made, known | {made.id}, created, out, ghost=False)
+            out.conflicts.append(Conflict(direction, uid, kind_of(d.live, s.live), winner))
+            _take(dst, uid, d, made, known | {made.id}, created, out)
     return out
 
 
@@ -236,15 +209,8 @@ def _take(
     known: frozenset[int],
     created: Event,
     out: PassOutcome,
-    *,
-    ghost: bool = True,
 ) -> None:
-    after = Held(
-        version,
-        known,
-        created if version.content is not None else before.created,
-        ghost=ghost and before.ghost and version.content is None,
-    )
+    after = Held(version, known, created if version.content is not None else before.created)
     dst.held[uid] = after
     if before.live and not after.live:
         out.deleted += 1

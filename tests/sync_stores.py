@@ -1,12 +1,16 @@
-"""Three replicas of different kinds in one temporary folder, edited as a user would.
+"""Replicas of different kinds in one temporary folder, edited as a user would.
 
 * ``mem``: a :class:`MemoryReplica`; local edits go through ``put``/``remove``;
 * ``vdir``: a folder of ``.vcf`` files (:class:`VCardFolderProvider` + metadata store);
-* ``vcf``: one ``.vcf`` file with many cards (:class:`VCardFileProvider` + metadata store).
+* ``vcf``: one ``.vcf`` file with many cards (:class:`VCardFileProvider` + metadata store);
+* ``phone``: a Contacts folder on the virtual phone, reached through the MTP store, with its
+  sync state kept on the phone: the replica is opened afresh for every session, as the
+  service does (adopt, then publish).
 
-The folder and the file are edited the way another program would: a card file is written,
-rewritten or removed, the ``.vcf`` file is rewritten whole with one card changed, added or
-removed. The engine finds these edits by change detection at its next sync.
+A :class:`Topology` names the stores and the partnerships between them. The folders and the
+file are edited the way another program would: a card file is written, rewritten or removed,
+the ``.vcf`` file is rewritten whole with one card changed, added or removed. The engine
+finds these edits by change detection at its next sync.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from syncgui.engine.events import Direction, Event, Policy, SessionResult, SessionSettings
@@ -34,17 +39,40 @@ from syncgui.providers.vcard.folder import open_folder_store
 from syncgui.providers.vcard.format import VCardFormat
 from tests.sync_model import Fields
 
-NAMES = ("mem", "vdir", "vcf")
-# Each partnership has fixed sides: (a, b).
-PAIRS = (("mem", "vdir"), ("vdir", "vcf"), ("vcf", "mem"))
 FMT = VCardFormat()
+FOLDERS = frozenset({"vdir", "phone"})  # the stores that are folders of card files
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    """The stores (each named by its kind) and the partnerships between them; each
+    partnership has fixed sides ``(a, b)``."""
+
+    names: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...]
+
+
+# A memory replica (a custom provider), a folder and a .vcf file in a ring.
+TRIANGLE = Topology(("mem", "vdir", "vcf"), (("mem", "vdir"), ("vdir", "vcf"), ("vcf", "mem")))
+# The phone, a folder on the computer, a .vcf file and an address book kept by a custom
+# provider (the memory replica): the ring phone - computer - address book - phone, with a
+# .vcf export partnered with both the computer and the phone. With TRIANGLE, every two kinds
+# of store are partners somewhere; this one holds two rings that share a partnership.
+PHONE_RING = Topology(
+    ("phone", "vdir", "vcf", "mem"),
+    (("phone", "vdir"), ("vdir", "mem"), ("mem", "phone"), ("vdir", "vcf"), ("vcf", "phone")),
+)
 
 _CARD = re.compile(rb"BEGIN:VCARD\r?\n.*?END:VCARD\r?\n", re.DOTALL)
-_MULTI = frozenset({"TEL", "EMAIL"})
 
 
-def partnership(a: str, b: str) -> str:
-    return f"{a}-{b}"
+def partnership(a: str, b: str, direction: Direction, apart: bool = False) -> str:
+    """The name of partnership ``a-b``; ``apart``: the one-way partnership of the same two
+    stores that a user adds beside it (``a>b`` or ``a<b``), with a name of its own."""
+    if not apart:
+        return f"{a}-{b}"
+    assert direction is not Direction.TWO_WAY, "a partnership apart is one-way"
+    return f"{a}>{b}" if direction is Direction.A_TO_B else f"{a}<{b}"
 
 
 def render(uid: str, fields: Fields) -> bytes:
@@ -77,77 +105,84 @@ def parse(data: bytes) -> tuple[str, Fields]:
 
 
 class Stores:
-    """The three replicas, a merge base per partnership, and direct access to their data."""
+    """The replicas of a topology, the merge bases, and direct access to their data."""
 
-    def __init__(self, phone: bool = False) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="syncgui-stateful-"))
-        # With ``phone``, the folder is a Contacts folder on the virtual phone, reached
-        # through the MTP store, and its sync state lives on the phone: the replica is
-        # opened afresh for every session, as the service does (adopt, then publish).
-        self.phone = self.root / "phone" if phone else None
-        self.folder = self.phone / "Contacts" if self.phone else self.root / "contacts"
-        self.folder.mkdir(parents=True)
+    def __init__(self, topology: Topology) -> None:
+        self.names = topology.names
+        self.pairs = topology.pairs
+        # In memory where Linux has it: the metadata stores' syncs to disk would otherwise
+        # take most of a machine's run.
+        memory = Path("/dev/shm")
+        where = memory if memory.is_dir() and os.access(memory, os.W_OK) else None
+        self.root = Path(tempfile.mkdtemp(prefix="syncgui-stateful-", dir=where))
+        self.folders = {
+            "vdir": self.root / "contacts",
+            "phone": self.root / "phone" / "Contacts",
+        }
         (self.root / "file").mkdir()
         self.file = self.root / "file" / "contacts.vcf"
         self.file.write_bytes(b"")
         self._stamp = time.time_ns() + 10**15  # fake mtimes for edits "by another program"
         self._names = 0
-        folder_store = self._folder_store()
-        file_store = open_file_store(str(self.file))
-        self.metas = [
-            MetadataStore(self.root / "vdir.sqlite", folder_store.identity),
-            MetadataStore(self.root / "vcf.sqlite", file_store.identity),
-        ]
+        self.metas: dict[str, MetadataStore] = {}
+        self.replicas: dict[str, Replica] = {}
         self.mem = MemoryReplica("mem", FMT)
-        self.replicas: dict[str, Replica] = {
-            "mem": self.mem,
-            "vdir": SimpleReplica(folder_store, self.metas[0]),
-            "vcf": SimpleReplica(file_store, self.metas[1]),
-        }
-        shared = BaseStore(self.root / "bases.sqlite")  # one store, as the service has
-        self.bases = {partnership(a, b): shared for a, b in PAIRS}
+        for name in self.names:
+            if name == "mem":
+                self.replicas[name] = self.mem
+            else:
+                store = self._store(name)
+                self.metas[name] = MetadataStore(self.root / f"{name}.sqlite", store.identity)
+                self.replicas[name] = SimpleReplica(store, self.metas[name])
+        self.bases = BaseStore(self.root / "bases.sqlite")  # one store, as the service has
 
-    def _folder_store(self) -> SimpleStore:
-        if self.phone is None:
-            return open_folder_store(str(self.folder))
-        return open_virtual_store(f"{self.phone}#Contacts")
+    def _store(self, name: str) -> SimpleStore:
+        if name == "vcf":
+            return open_file_store(str(self.file))
+        self.folders[name].mkdir(parents=True, exist_ok=True)
+        if name == "vdir":
+            return open_folder_store(str(self.folders[name]))
+        return open_virtual_store(f"{self.folders[name].parent}#Contacts")
 
     def _reopen_phone(self) -> None:
-        old = self.replicas["vdir"]
+        old = self.replicas["phone"]
         assert isinstance(old, SimpleReplica)
         old.close()  # saves the sync state on the phone
-        meta = MetadataStore(self.root / "vdir.sqlite", old.identity)
-        self.metas[0] = meta
-        self.replicas["vdir"] = SimpleReplica(self._folder_store(), meta)
+        meta = MetadataStore(self.root / "phone.sqlite", old.identity)
+        self.metas["phone"] = meta
+        self.replicas["phone"] = SimpleReplica(self._store("phone"), meta)
 
     def close(self) -> None:
-        for meta in self.metas:
+        for meta in self.metas.values():
             meta.close()
-        for base in self.bases.values():
-            base.close()
+        self.bases.close()
         shutil.rmtree(self.root, ignore_errors=True)
 
     # -- sessions -------------------------------------------------------------------------
 
     def sync(self, a: str, b: str, settings: SessionSettings) -> tuple[SessionResult, list[Event]]:
         events: list[Event] = []
-        if self.phone is not None and "vdir" in (a, b):
+        if "phone" in (a, b):
             self._reopen_phone()
         session = SyncSession(
-            self.replicas[a],
-            self.replicas[b],
-            settings,
-            self.bases[partnership(a, b)],
-            emit=events.append,
+            self.replicas[a], self.replicas[b], settings, self.bases, emit=events.append
         )
         return session.run(), events
 
     @staticmethod
     def settings(
-        a: str, b: str, policy: Policy, direction: Direction = Direction.TWO_WAY
+        a: str,
+        b: str,
+        policy: Policy,
+        direction: Direction = Direction.TWO_WAY,
+        *,
+        apart: bool = False,
     ) -> SessionSettings:
         return SessionSettings(
-            partnership(a, b), direction=direction, policy=policy, allow_mass_delete=True
+            partnership(a, b, direction, apart),
+            direction=direction,
+            policy=policy,
+            allow_mass_delete=True,
         )
 
     # -- what a user sees -----------------------------------------------------------------
@@ -156,8 +191,8 @@ class Stores:
         """Every card the store holds, as bytes."""
         if name == "mem":
             return list(self.mem.live().values())
-        if name == "vdir":
-            return [p.read_bytes() for p in sorted(self.folder.glob("*.vcf"))]
+        if name in FOLDERS:
+            return [p.read_bytes() for p in sorted(self.folders[name].glob("*.vcf"))]
         return _CARD.findall(self.file.read_bytes())
 
     def contents(self, name: str) -> dict[str, list[bytes]]:
@@ -176,8 +211,8 @@ class Stores:
                 self.mem.remove(gid_for_uid(uid))
             else:
                 self.mem.put(render(uid, fields))
-        elif name == "vdir":
-            self._write_folder(uid, fields)
+        elif name in FOLDERS:
+            self._write_folder(self.folders[name], uid, fields)
         else:
             self._write_file(uid, fields)
 
@@ -190,23 +225,25 @@ class Stores:
         self._stamp += 1_000_000_000
         os.utime(path, ns=(self._stamp, self._stamp))
 
-    def _write_folder(self, uid: str, fields: Fields | None) -> None:
-        path = next((p for p in self.folder.glob("*.vcf") if parse(p.read_bytes())[0] == uid), None)
+    def _write_folder(self, folder: Path, uid: str, fields: Fields | None) -> None:
+        path = next((p for p in folder.glob("*.vcf") if parse(p.read_bytes())[0] == uid), None)
         if fields is None:
             assert path is not None, uid
             path.unlink()
             return
         if path is None:
             self._names += 1
-            path = self.folder / f"external-{self._names}.vcf"
+            path = folder / f"external-{self._names}.vcf"
         path.write_bytes(render(uid, fields))
         self._touch(path)
 
-    def rename(self, uid: str) -> None:
-        """Another program gives the card file of ``uid`` a new name (content unchanged)."""
-        path = next(p for p in self.folder.glob("*.vcf") if parse(p.read_bytes())[0] == uid)
+    def rename(self, name: str, uid: str) -> None:
+        """Another program gives the card file of ``uid`` in folder ``name`` a new name
+        (content unchanged)."""
+        folder = self.folders[name]
+        path = next(p for p in folder.glob("*.vcf") if parse(p.read_bytes())[0] == uid)
         self._names += 1
-        path.rename(self.folder / f"renamed-{self._names}.vcf")
+        path.rename(folder / f"renamed-{self._names}.vcf")
 
     def _write_file(self, uid: str, fields: Fields | None) -> None:
         data = self.file.read_bytes()

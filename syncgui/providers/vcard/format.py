@@ -12,13 +12,12 @@ import re
 from collections.abc import Mapping
 
 from syncgui.engine.errors import BadItem
-from syncgui.engine.ids import content_hash
 from syncgui.engine.itemformat import FieldPair, ItemInfo, MatchKeys, MergeOutcome, MergeSide
 from syncgui.providers.vcard.card import Card, parse_card
 from syncgui.providers.vcard.compare import field_rows
 from syncgui.providers.vcard.identity import match_keys
 from syncgui.providers.vcard.merge import merge_cards, merge_cards_choosing, same_cards
-from syncgui.providers.vcard.split import find_value
+from syncgui.providers.vcard.safety import unexpected
 from syncgui.providers.vcard.values import display, text_line
 
 log = logging.getLogger(__name__)
@@ -39,26 +38,7 @@ def describe_card(raw: bytes) -> ItemInfo:
     except BadItem:
         raise
     except Exception as err:  # the safety net: any other failure is this card's problem
-        log.warning(
-            "Could not read a card (%d bytes, sha1 %s, UID %s)",
-            len(raw),
-            content_hash(raw)[:16],
-            _uid_for_log(raw),
-            exc_info=True,
-        )
-        raise BadItem(
-            f"The card could not be read: an unexpected error in the vCard reader "
-            f"({type(err).__name__}); it is left as it is."
-        ) from err
-
-
-def _uid_for_log(raw: bytes) -> str:
-    """The card's UID as far as a line scan finds it, shortened, for a log line."""
-    try:
-        uid = find_value(raw, "UID")
-    except Exception:  # only for a log line: a failure here must not hide the first one
-        return "unknown"
-    return "none" if uid is None else repr(uid[:80])
+        raise unexpected(raw, err, "read a card") from err
 
 
 def card_uid(card: Card) -> str | None:

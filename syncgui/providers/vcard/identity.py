@@ -42,10 +42,9 @@ import unicodedata
 from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem
-from syncgui.engine.ids import content_hash
 from syncgui.engine.itemformat import MatchKeys
 from syncgui.providers.vcard.card import Card, ContentLine, parse_card
-from syncgui.providers.vcard.split import find_value
+from syncgui.providers.vcard.safety import unexpected
 from syncgui.providers.vcard.text import decode_bytes, split_escaped, split_outside_quotes, unescape
 
 log = logging.getLogger(__name__)
@@ -97,25 +96,7 @@ def match_keys(raw: bytes) -> MatchKeys:
     except BadItem:
         raise
     except Exception as err:  # the safety net: any other failure is this card's problem
-        log.warning(
-            "Could not read a card for matching (%d bytes, sha1 %s, UID %s)",
-            len(raw),
-            content_hash(raw)[:16],
-            _uid_for_log(raw),
-            exc_info=True,
-        )
-        raise BadItem(
-            f"The card could not be read: an unexpected error in the vCard reader "
-            f"({type(err).__name__}); it is left as it is."
-        ) from err
-
-
-def _uid_for_log(raw: bytes) -> str:
-    try:
-        uid = find_value(raw, "UID")
-    except Exception:  # only for a log line: a failure here must not hide the first one
-        return "unknown"
-    return "none" if uid is None else repr(uid[:80])
+        raise unexpected(raw, err, "read a card for matching") from err
 
 
 def _keys_of_plain(raw: bytes) -> MatchKeys | None:
