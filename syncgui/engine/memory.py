@@ -195,13 +195,6 @@ class MemoryReplica:
     def add_peer(self, replica_id: bytes) -> None:
         self._peers.add(replica_id)
 
-    def item_keys(self, gids: Iterable[bytes]) -> dict[bytes, str]:
-        return {
-            g: self._own_uid(self._items[g].meta)
-            for g in gids
-            if g in self._items and self._items[g].data is not None
-        }
-
     def _own_uid(self, meta: ItemMeta) -> str:
         """The UID this store keeps for the item (its own, for a matched one)."""
         return self._own_of.get(meta.gid, meta.uid)

@@ -145,10 +145,6 @@ class Replica(Protocol):
         without telling anyone (:mod:`syncgui.engine.meeting`)."""
         ...
 
-    def item_keys(self, gids: Iterable[bytes]) -> dict[bytes, str]:
-        """The store's names for the live items ``gids`` (file names, hrefs)."""
-        ...
-
     def apply(
         self,
         actions: Sequence[Action],

@@ -221,14 +221,6 @@ class SimpleReplica:
             with self.meta.transaction():
                 self.meta.set_note(_PEERS, b"".join(sorted(known | {replica_id})))
 
-    def item_keys(self, gids: Iterable[bytes]) -> dict[bytes, str]:
-        """The store's names for the live items ``gids`` (a file name, a card's href)."""
-        return {
-            gid: row.key
-            for gid, row in self.meta.rows(gids).items()
-            if row.key is not None and not row.meta.deleted
-        }
-
     def conflicts(self, partnership: str | None = None) -> list[StoredConflict]:
         return self.meta.conflicts(partnership)
 

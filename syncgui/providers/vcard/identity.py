@@ -199,9 +199,7 @@ def _keys(content: list[bytes], read: list[_Read]) -> MatchKeys:
             else:
                 _add_phone_keys(_ascii_number(_text(head, value)), handles)
         elif role == "EMAIL":
-            email = _text(head, value).strip().casefold()
-            if "@" in email:
-                handles.add("email:" + email)
+            handles |= email_keys(_text(head, value))
         elif role == "FN":
             fn = fn or (head, value)
         else:
@@ -260,6 +258,12 @@ def name_key(text: str) -> str:
         .decode("utf-8", errors="surrogatepass")
     )
     return " ".join(sorted(text.split()))
+
+
+def email_keys(text: str) -> set[str]:
+    """The ``email:`` handle of one e-mail address as written (none without an "@")."""
+    email = text.strip().casefold()
+    return {"email:" + email} if "@" in email else set()
 
 
 def phone_keys(text: str) -> set[str]:

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 
 from syncgui.engine.itemformat import FieldClash, MergeOutcome, MergeSide
 from syncgui.providers.vcard.card import Card, ContentLine, parse_card
-from syncgui.providers.vcard.identity import phone_keys
+from syncgui.providers.vcard.identity import email_keys, phone_keys
 from syncgui.providers.vcard.values import display, meaning, transplant, type_values
 
 log = logging.getLogger(__name__)
@@ -384,10 +384,8 @@ class _Merge:
         line = next(
             fields.card.lines[i] for i in unit.lines if fields.card.lines[i].name == unit.kind
         )
-        text = line.text().strip()
-        if unit.kind == "EMAIL":
-            return {f"email:{text.casefold()}"} if "@" in text else set()
-        return phone_keys(text.removeprefix("tel:"))
+        text = line.text()
+        return email_keys(text) if unit.kind == "EMAIL" else phone_keys(text)
 
     def _settle(self, base: _Unit, ours: _Side, theirs: _Side) -> None:
         """The decision for one base value, given what each side made of it."""
