@@ -18,7 +18,7 @@ from syncgui.engine.errors import ItemRejected
 from syncgui.engine.provider import SimpleStore
 from syncgui.providers.carddav import open_store
 from syncgui.providers.vcard.format import VCardFormat
-from tests.carddav.conftest import Server
+from tests.carddav.servers import Server
 from tests.carddav.support import card
 from tests.providers.test_store_contract import (
     WEIRD_UIDS,

@@ -7,7 +7,7 @@ import pytest
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.providers.carddav import AddressBook, SignInFailed, discover, open_store
 from syncgui.providers.carddav.discovery import may_follow
-from tests.carddav.conftest import Server
+from tests.carddav.servers import Server
 from tests.carddav.support import card
 
 

@@ -8,7 +8,7 @@ import pytest
 from syncgui.engine.errors import ItemRejected, ItemVanished
 from syncgui.providers.carddav import open_carddav_store
 from syncgui.providers.carddav.store import CardDavStore
-from tests.carddav.conftest import Server
+from tests.carddav.servers import Server
 from tests.carddav.support import card, requests_of
 
 

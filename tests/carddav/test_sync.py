@@ -10,7 +10,7 @@ import pytest
 
 from syncgui.engine.events import Status
 from syncgui.providers.carddav import open_store
-from tests.carddav.conftest import Server
+from tests.carddav.servers import Server
 from tests.carddav.support import Pair, card
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.providers.carddav import AddressBook, discover, open_store
-from tests.carddav.conftest import Server
+from tests.carddav.servers import Server
 from tests.carddav.proxy import FaultProxy
 
 

@@ -19,9 +19,9 @@ from keyring.backends import fail
 
 from syncgui.service import accounts as accounts_module
 from syncgui.service.secrets import SERVICE
-from tests.carddav.conftest import Server
-from tests.carddav.conftest import radicale_auth as _radicale_auth  # noqa: F401 - a fixture
-from tests.carddav.conftest import xandikos as _xandikos  # noqa: F401 - a fixture
+from tests.carddav.servers import Server
+from tests.carddav.servers import radicale_auth as _radicale_auth  # noqa: F401 - a fixture
+from tests.carddav.servers import xandikos as _xandikos  # noqa: F401 - a fixture
 from tests.cli.conftest import Cli
 from tests.service.support import card, write_cards
 from tests.service.test_accounts import PASSWORD, FakeDav, MemoryKeyring
@@ -187,7 +187,7 @@ def test_plain_http_to_another_computer_is_refused(cli: Cli, dav: FakeDav) -> No
     assert "use https://" in err
 
 
-# -- end to end: a real Radicale with htpasswd sign-in (tests/carddav/conftest.py) ----------
+# -- end to end: a real Radicale with htpasswd sign-in (tests/carddav/servers.py) ----------
 
 
 @pytest.fixture
