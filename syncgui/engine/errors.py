@@ -25,6 +25,18 @@ class StoreUnavailable(SyncError):
     title = "Store not available"
 
 
+class SignInFailed(StoreUnavailable):
+    """The store's server refused the user name or password (401), or this account may not
+    use it (403). The app asks for the password again instead of failing every run;
+    ``server`` names the server (``host`` or ``host:port``) when the store knows it."""
+
+    title = "Sign-in failed"
+
+    def __init__(self, message: str, *, item: str | None = None, server: str = "") -> None:
+        super().__init__(message, item=item)
+        self.server = server
+
+
 class BadItem(SyncError):
     """An item's data cannot be understood (broken, truncated, empty, not a vCard)."""
 

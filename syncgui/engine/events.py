@@ -193,3 +193,6 @@ class SessionResult:
     # that look alike but could not be matched one to one (left for the user)
     matched: list[Match] = field(default_factory=list)
     possible_duplicates: list[PossibleDuplicate] = field(default_factory=list)
+    # when a store's server refused the sign-in: the account (or server) whose password the
+    # app asks for again (set by the service, which knows the accounts; "" otherwise)
+    refused_sign_in: str = ""

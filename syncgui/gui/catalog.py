@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from syncgui.gui.reads import Config
 from syncgui.service import (
+    Account,
     Partnership,
     Resource,
     Schedule,
@@ -31,6 +32,7 @@ class Catalog:
         self.counts: dict[str, int] = {}  # open conflicts (no zeros)
         self.next_run: dict[str, float | None] = {}
         self.config_error: str | None = None
+        self.accounts: list[Account] = []
         self._reported: dict[str, str | None] = {"config": None, "schedules": None}
 
     def find(self, name: str) -> Partnership | None:
@@ -54,6 +56,7 @@ class Catalog:
         self.config_error = config.config_error
         self.partnerships = config.partnerships
         self.schedules = config.schedules
+        self.accounts = config.accounts
         if not report:
             return []
         new: list[str] = []

@@ -21,15 +21,17 @@ from typing import Any, Literal
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
-from syncgui.engine import Approval, Keep
+from syncgui.engine import Approval, Keep, SessionResult
 from syncgui.gui.bridge import SessionBridge
 from syncgui.gui.catalog import Catalog
 from syncgui.gui.jobs import CALLS, JobRunner
 from syncgui.gui.problems import Note, ProblemBook
 from syncgui.gui.reads import Config, Loaded, Ran, read_all, read_config
 from syncgui.gui.runs import RunBoard
+from syncgui.gui.sign_in import AUTOMATIC, SignIns, accounts_of
 from syncgui.gui.state import Overall, PartnershipRow, Problem, Progress
 from syncgui.service import (
+    Account,
     DeviceEvent,
     DeviceReport,
     Done,
@@ -73,6 +75,10 @@ class AppController(QObject):
     # no contacts, having held ``held`` (else "" and 0). A blocked automatic session is a
     # problem instead (no dialog per timed run).
     guard_blocked = Signal(str, str, list, str, int)
+    accounts_changed = Signal()  # the accounts, or which wait for a password, changed
+    # (account, message): a server refused the account's password; the window asks for it
+    # (once: until a password is accepted, automatic syncs that use it do not start)
+    sign_in_needed = Signal(str, str)
 
     def __init__(
         self,
@@ -93,6 +99,7 @@ class AppController(QObject):
         self._runs = RunBoard()  # what the window knows of each run
         self._data = Catalog()  # the service's data as last read
         self._book = ProblemBook()  # problems, partnerships in error
+        self._sign_ins = SignIns()  # accounts waiting for a password
         self._devices: list[DeviceReport] = []
         self._notes: tuple[str, ...] = ()
         self._paused_until: float | None = None
@@ -125,6 +132,26 @@ class AppController(QObject):
 
     def devices(self) -> list[DeviceReport]:
         return list(self._devices)
+
+    def accounts(self) -> list[Account]:
+        """The accounts on CardDAV servers, as last read (a config file)."""
+        return list(self._data.accounts)
+
+    def password_wanted(self, account: str) -> str | None:
+        """Why ``account`` waits for a password (the server's message), or None."""
+        return self._sign_ins.waiting(account)
+
+    def users_of(self, account: str) -> list[str]:
+        """The partnerships that use an address book of ``account``."""
+        return [p.name for p in self._data.partnerships if account in accounts_of(p)]
+
+    def password_accepted(self, account: str) -> None:
+        """The user entered a password the server accepted: the partnerships that use the
+        account sync again (as the user's request)."""
+        waited = self._sign_ins.accepted(account)
+        self.accounts_changed.emit()
+        if waited:
+            self.sync(self.users_of(account))
 
     def device_notes(self) -> tuple[str, ...]:
         return self._notes
@@ -219,11 +246,17 @@ class AppController(QObject):
         if self._bridge.stopped:
             return []
         wanted = [p.name for p in self._data.partnerships] if names is None else list(names)
+        if trigger in AUTOMATIC:  # not while a server waits for its password
+            wanted = [n for n in wanted if not self._waits_for_password(n)]
         queued = [n for n in dict.fromkeys(wanted) if self._request(n, trigger, approved_deletes)]
         if queued:
             self.partnerships_changed.emit()
             self._update_overall()
         return queued
+
+    def _waits_for_password(self, name: str) -> bool:
+        p = self._data.find(name)
+        return p is not None and self._sign_ins.blocks(p)
 
     def _request(self, name: str, trigger: Trigger, approved_deletes: Approval | None) -> bool:
         answer = self._scheduler.request(name, self.resources(name), trigger, approved_deletes)
@@ -309,6 +342,17 @@ class AppController(QObject):
         *,
         resources: Iterable[Resource] | None = None,
     ) -> None:
+        """As :meth:`call_job`, with only the failure's message for ``failed``."""
+        self.call_job(work, done, lambda error: failed(error.message), resources=resources)
+
+    def call_job(
+        self,
+        work: Callable[[SyncPort], Any],
+        done: Done_,
+        failed: Callable[[JobError], None],
+        *,
+        resources: Iterable[Resource] | None = None,
+    ) -> None:
         """Run ``work(service)`` on a worker; ``done(result)`` or ``failed(message)`` is
         called on the GUI thread. For the wizard (places, counts, adding, a preview) and
         the conflict dialog (loading details). ``resources``: what ``work`` touches (see
@@ -319,7 +363,7 @@ class AppController(QObject):
         self._jobs.submit(
             lambda: work(service),
             done,
-            lambda error: failed(error.message),
+            failed,
             label="call",
             resources=CALLS if resources is None else resources,
         )
@@ -348,9 +392,13 @@ class AppController(QObject):
         self._set_config(read_config(self.service), report=False)
 
     def _set_config(self, config: Config, *, report: bool = True) -> None:
+        accounts_before = self._data.accounts
         now = time.time()
         for error in self._data.set_config(config, report=report):
             self._add_problems([Problem(now, "", self.tr("settings"), error)])
+        if config.accounts != accounts_before:
+            self._sign_ins.forget_except({a.name for a in config.accounts})
+            self.accounts_changed.emit()
 
     # -- runs (the bridge's signals, GUI thread) ----------------------------------------------
     @Slot(object)
@@ -394,6 +442,22 @@ class AppController(QObject):
             self._problems_changed(outcome.notes)
             if outcome.guard is not None:
                 self.guard_blocked.emit(*outcome.guard)
+            if result.refused_sign_in:
+                self._sign_in_refused(result, ran.trigger)
+
+    def _sign_in_refused(self, result: SessionResult, trigger: Trigger) -> None:
+        """Ask for the account's password: the first time its server refuses it, and
+        again whenever a sync the user asked for is refused."""
+        account = result.refused_sign_in
+        if account not in {a.name for a in self._data.accounts}:
+            return  # a carddav:URL store: no account keeps a password for it
+        message = result.errors[0].message if result.errors else ""
+        first = self._sign_ins.refused(account, message)
+        log.info("%s: the server refused the password of %s", result.partnership, account)
+        if first:
+            self.accounts_changed.emit()
+        if first or trigger == "manual":
+            self.sign_in_needed.emit(account, message)
 
     def _on_session_failed(self, name: str, error: JobError) -> None:
         self._problems_changed(self._book.failed(name, error, time.time()))

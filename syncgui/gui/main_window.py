@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from syncgui.gui import wording
+from syncgui.gui.accounts_view import AccountsView
 from syncgui.gui.activity_view import ActivityView, ProblemsView
 from syncgui.gui.controller import AppController
 from syncgui.gui.devices_view import DevicesView
@@ -90,6 +91,8 @@ class MainWindow(WindowBase):
         c.paused_changed.connect(self._on_paused_changed)
         c.overall_changed.connect(self._on_overall_changed)
         c.guard_blocked.connect(self._on_guard_blocked)
+        c.sign_in_needed.connect(self.ask_password)
+        self.accounts.password_requested.connect(self.ask_password)
         c.conflicts_changed.connect(self._update_actions)
         self.partnerships.conflicts_requested.connect(self.open_conflicts)
         self.partnerships.selection_changed.connect(self._update_actions)
@@ -106,11 +109,13 @@ class MainWindow(WindowBase):
         self.activity = ActivityView(self.controller, self)
         self.problems = ProblemsView(self.controller, self)
         self.devices = DevicesView(self.controller, self)
+        self.accounts = AccountsView(self.controller, self)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("tabs")
         self.tabs.addTab(self.activity, self.tr("&Activity"))
         self.tabs.addTab(self.problems, self.tr("P&roblems"))
         self.tabs.addTab(self.devices, self.tr("&Devices"))
+        self.tabs.addTab(self.accounts, self.tr("A&ccounts"))
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.top)
@@ -330,6 +335,24 @@ class MainWindow(WindowBase):
         dialog = GuardDialog(self.controller, name, store, items, self, emptied=why)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._keep_dialog(f"guard:{name}", dialog)
+        dialog.open()
+
+    def ask_password(self, name: str, message: str = "") -> None:
+        """Ask for the password of account ``name`` (one dialog per account)."""
+        from syncgui.gui.password_dialog import PasswordDialog
+
+        old = self._dialogs.get(f"password:{name}")
+        if old is not None and old.isVisible():
+            old.raise_()
+            old.activateWindow()
+            return
+        account = next((a for a in self.controller.accounts() if a.name == name), None)
+        if account is None:
+            return
+        said = message or self.controller.password_wanted(name) or ""
+        dialog = PasswordDialog(self.controller, account, said, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self._keep_dialog(f"password:{name}", dialog)
         dialog.open()
 
     def _keep_dialog(self, key: str, dialog: QWidget) -> None:

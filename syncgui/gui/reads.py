@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from syncgui.engine import SessionResult
 from syncgui.service import (
+    Account,
     ConfigError,
     DeviceReport,
     Partnership,
@@ -36,6 +37,7 @@ class Config:
     schedules: dict[str, Schedule] = field(default_factory=dict)
     config_error: str | None = None  # the partnerships could not be read: why
     schedule_error: str | None = None  # schedules could not be read: why (defaults used)
+    accounts: list[Account] = field(default_factory=list)  # accounts on CardDAV servers
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +63,17 @@ class Ran:
 
 
 def read_config(service: SyncPort) -> Config:
-    """Partnerships, and each one's schedule read on its own."""
+    """Partnerships, and each one's schedule read on its own; the accounts."""
+    try:
+        accounts = service.accounts()
+    except ConfigError as err:  # the wizard and the accounts view say so when used
+        log.warning("the accounts cannot be read: %s", err.message)
+        accounts = []
     try:
         partnerships = service.partnerships()
     except ConfigError as err:
         log.warning("the partnerships cannot be read: %s", err.message)
-        return Config(config_error=err.message)
+        return Config(config_error=err.message, accounts=accounts)
     schedules: dict[str, Schedule] = {}
     schedule_error: str | None = None
     for p in partnerships:
@@ -77,7 +84,7 @@ def read_config(service: SyncPort) -> Config:
             if schedule_error is None:
                 log.warning("the schedules cannot be read: %s", err.message)
             schedule_error = err.message
-    return Config(partnerships, schedules, None, schedule_error)
+    return Config(partnerships, schedules, None, schedule_error, accounts)
 
 
 def read_counts(service: SyncPort) -> dict[str, int]:

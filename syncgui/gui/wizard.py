@@ -35,6 +35,10 @@ from syncgui.service import store_resources
 log = logging.getLogger(__name__)
 translate = QCoreApplication.translate
 
+#: the timed sync a partnership with an online address book gets unless the user sets one:
+#: a server's changes are not seen otherwise (local changes sync when they happen)
+ONLINE_INTERVAL = 15
+
 POLICIES = [Policy.MERGE, Policy.ASK, Policy.NEWEST, Policy.A_WINS, Policy.B_WINS, Policy.KEEP_BOTH]
 
 
@@ -51,6 +55,7 @@ class SettingsPage(QWizardPage):
         self._abandoned = [False]  # the wizard was cancelled while adding (see abandon)
         self._busy = False
         self._named_by_user = False
+        self._online_interval = False  # the interval is ONLINE_INTERVAL because of a server
         self.name = QLineEdit(self)
         self.name.setObjectName("name")
         self.name.setMaxLength(64)
@@ -112,6 +117,19 @@ class SettingsPage(QWizardPage):
         self.policy.setCurrentIndex(max(index, 0))
         self.policy.blockSignals(False)
         self._on_policy_changed()
+        self._default_interval()
+
+    def _default_interval(self) -> None:
+        """Every 15 minutes when a store is online (a server tells nobody of its changes),
+        unless the user chose an interval; back to none when no store is online any more."""
+        online = any(p.spec().startswith("carddav:") for p in self._pages())
+        interval = self.schedule.interval
+        if online and interval.value() == 0 and not self._online_interval:
+            interval.setValue(ONLINE_INTERVAL)
+            self._online_interval = True
+        elif not online and self._online_interval and interval.value() == ONLINE_INTERVAL:
+            interval.setValue(0)
+            self._online_interval = False
 
     def _on_name_edited(self, _text: str) -> None:
         self._named_by_user = True

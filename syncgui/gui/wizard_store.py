@@ -1,5 +1,6 @@
 """The wizard's store page: a phone (browse its folders and .vcf files), a local folder of
-vCards, or a local .vcf file, made into a store spec."""
+vCards, a local .vcf file, or an online address book (CardDAV: :mod:`.wizard_online`), made
+into a store spec."""
 
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ from PySide6.QtWidgets import (
 from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import while_alive, wrapping_label
+from syncgui.gui.wizard_online import OnlineChoice
 from syncgui.service import NO_DEVICES_HINT, DeviceReport, Place, device_resources
 
-PHONE, FOLDER, FILE = range(3)
+PHONE, FOLDER, FILE, ONLINE = range(4)
 
 
 class StorePage(QWizardPage):
@@ -41,7 +43,10 @@ class StorePage(QWizardPage):
         self.setObjectName("storeA" if first else "storeB")
         self.setTitle(self.tr("First store") if first else self.tr("Second store"))
         self.setSubTitle(
-            self.tr("Where are the contacts to keep in step? Pick a phone, a folder or a file.")
+            self.tr(
+                "Where are the contacts to keep in step? Pick a phone, a folder, a file or an "
+                "online address book."
+            )
             if first
             else self.tr("Where should they be kept in step with?")
         )
@@ -51,15 +56,21 @@ class StorePage(QWizardPage):
         self.phone_radio = QRadioButton(self.tr("A &phone"), self)
         self.folder_radio = QRadioButton(self.tr("A &folder of vCards on this computer"), self)
         self.file_radio = QRadioButton(self.tr("A .&vcf file on this computer"), self)
-        for i, radio in enumerate((self.phone_radio, self.folder_radio, self.file_radio)):
+        self.online_radio = QRadioButton(self.tr("An &online address book (CardDAV)"), self)
+        self.online_radio.setObjectName("onlineKind")
+        radios = (self.phone_radio, self.folder_radio, self.file_radio, self.online_radio)
+        for i, radio in enumerate(radios):
             self.kinds.addButton(radio, i)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self._phone_page())
         self.stack.addWidget(self._path_page(folder=True))
         self.stack.addWidget(self._path_page(folder=False))
+        self.online = OnlineChoice(controller, self)
+        self.online.changed.connect(self.completeChanged.emit)
+        self.stack.addWidget(self.online)
         self.kinds.idToggled.connect(self._on_kind_toggled)
         layout = QVBoxLayout(self)
-        for radio in (self.phone_radio, self.folder_radio, self.file_radio):
+        for radio in radios:
             layout.addWidget(radio)
         layout.addWidget(self.stack, 1)
         (self.folder_radio if first else self.phone_radio).setChecked(True)
@@ -239,10 +250,14 @@ class StorePage(QWizardPage):
         if kind == FOLDER:
             path = self.folder_edit.text().strip()
             return f"vdir:{path}" if path else ""
+        if kind == ONLINE:
+            return self.online.spec()
         path = self.file_edit.text().strip()
         return f"vcf:{path}" if path else ""
 
     def friendly(self) -> str:
+        if self.kinds.checkedId() == ONLINE:
+            return self.online.friendly()
         return wording.store_name(self.spec(), self._devices())
 
     def other(self) -> StorePage | None:

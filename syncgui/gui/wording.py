@@ -11,6 +11,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
@@ -94,7 +95,7 @@ def _split(spec: str) -> tuple[str, str]:
 
 
 def store_kind(spec: str) -> str:
-    """ "phone", "folder", "file" or "other"."""
+    """ "phone", "folder", "file", "online" (a CardDAV address book) or "other"."""
     scheme, location = _split(spec)
     if scheme in ("mtp", "virtual"):
         return "phone"
@@ -102,6 +103,8 @@ def store_kind(spec: str) -> str:
         return "folder"
     if scheme == "vcf" or location.lower().endswith(".vcf"):
         return "file"
+    if scheme == "carddav":
+        return "online"
     return "other"
 
 
@@ -128,7 +131,23 @@ def store_name(spec: str, devices: Sequence[DeviceReport] = ()) -> str:
         phone = device.name if device else translate("wording", "Phone %1").replace("%1", serial)
         leaf = rest.strip("/").rsplit("/", 1)[-1] if "/" in rest else ""
         return f"{phone} · {leaf}" if leaf and leaf.lower() != "contacts" else phone
+    if scheme == "carddav":
+        return online_book_name(location)
     return location or spec
+
+
+def online_book_name(location: str) -> str:
+    """An online address book as "BOOK on ACCOUNT" (``ACCOUNT/BOOK``) or "BOOK on HOST"
+    (a URL)."""
+    if location.startswith(("http://", "https://")):
+        parts = urlsplit(location)
+        where = parts.hostname or location
+        book = unquote(parts.path.rstrip("/").rpartition("/")[2])
+    else:
+        where, _, book = location.partition("/")
+    if not book:
+        return where
+    return translate("wording", "%1 on %2").replace("%1", book).replace("%2", where)
 
 
 def safe_name(text: str) -> str:

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from syncgui.service.jobs import Done, Failed, Job, JobEnd, JobError, JobPool, Skipped
     from syncgui.service.logs import setup_logging
     from syncgui.service.paths import Paths, resolve_paths
-    from syncgui.service.port import AccountPort, SyncPort
+    from syncgui.service.port import SyncPort
     from syncgui.service.records import (
         ConflictDetail,
         Counts,
@@ -73,7 +73,6 @@ if TYPE_CHECKING:
 # pay for the device listing, the job pool or the scheduler it never touches
 _HOMES: dict[str, str] = {
     "Account": "syncgui.service.accounts",
-    "AccountPort": "syncgui.service.port",
     "AddedAccount": "syncgui.service.accounts",
     "Admission": "syncgui.service.scheduler",
     "AlreadySyncing": "syncgui.service.errors",
@@ -149,7 +148,6 @@ __all__ = [
     "NO_DEVICES_HINT",
     "USER_TRIGGERS",
     "Account",
-    "AccountPort",
     "AddedAccount",
     "Admission",
     "AlreadySyncing",
@@ -210,7 +208,4 @@ __all__ = [
 if TYPE_CHECKING:  # mypy checks here that the facade is what the GUI needs
 
     def _facade_is_the_port(service: SyncService) -> SyncPort:
-        return service
-
-    def _facade_has_accounts(service: SyncService) -> AccountPort:
         return service

@@ -311,6 +311,51 @@ class Accounts:
             return None
         return secrets.read_password(account.name)
 
+    def set_password(self, name: str, password: str) -> list[OnlineBook]:
+        """Sign in to account ``name`` with a new ``password`` (the server refused the old
+        one) and, only when the server accepts it, keep it in the keyring; its address
+        books, as :meth:`address_books`."""
+        account = self.book.get(name)
+        if account.password_command is not None:
+            raise ConfigError(
+                f"account {name!r} takes its password from the command "
+                f"{' '.join(account.password_command)!r}; change the password where that "
+                "command reads it"
+            )
+        if account.user is None:
+            raise ConfigError(f"account {name!r} signs in without a user name or password")
+        secrets.keyring_backend()  # no keyring: say so before signing in
+        found = self.client.discover(
+            account.url, user=account.user, password=password, ca_file=account.ca_file
+        )
+        secrets.store_password(name, password)
+        fresh = replace(account, books=tuple(OnlineBook(b.name, b.url, b.count) for b in found))
+        self.book.put(fresh)
+        log.info("account %s: new password accepted by %s", name, account.url)
+        return list(fresh.books)
+
+    def refused(self, specs: Sequence[str], server: str) -> str:
+        """Whose sign-in ``server`` (``host[:port]``, "" if not known) refused, among the
+        stores ``specs``: the name of the account of a ``carddav:ACCOUNT/BOOK`` store on
+        that server (or, as with iCloud's shards, the book is not on the account's own
+        host: the first account), else the server itself."""
+        found: list[tuple[str, str]] = []  # (host, account name or "")
+        for spec in specs:
+            scheme, _, location = spec.partition(":")
+            if scheme != "carddav":
+                continue
+            if location.startswith(("http://", "https://")):
+                found.append((_host(location), ""))
+                continue
+            try:
+                account = self.book.get(split_account_location(location)[0])
+            except ConfigError:
+                continue
+            hosts = {_host(account.url)} | {_host(b.url) for b in account.books}
+            found += [(h, account.name) for h in sorted(hosts)]
+        on_server = [f for f in found if f[0] == server] or found
+        return next((name for _h, name in on_server if name), server)
+
     def address_books(self, name: str) -> list[OnlineBook]:
         """Sign in to account ``name`` again and list its address books with their counts
         (and remember them for ``carddav:ACCOUNT/BOOK``)."""
@@ -383,6 +428,11 @@ class Accounts:
                     users.append(partnership)
                     break
         return users
+
+
+def _host(url: str) -> str:
+    """``host[:port]`` of ``url`` (as the CardDAV store names its server)."""
+    return urlsplit(url).netloc.rpartition("@")[2]
 
 
 def _ca_file(ca_file: str | None) -> str | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from syncgui.engine.errors import ItemProblem, SyncError
+from syncgui.engine.errors import ItemProblem, SignInFailed, SyncError
 from syncgui.engine.events import (
     Approval,
     CancelToken,
@@ -325,6 +325,8 @@ class SyncService:
         except SyncError as err:  # the store is gone, busy or misconfigured: say so, go on
             result = SessionResult(p.name, Status.FAILED, dry_run)
             result.errors.append(ItemProblem(err.item or p.name, err.message))
+            if isinstance(err, SignInFailed):
+                result.refused_sign_in = self._accounts.refused((p.a, p.b), err.server)
         log.info(
             "%s: %s%s in %.2f s%s",
             p.name,
@@ -516,6 +518,11 @@ class SyncService:
                 "them first (`syncgui-cli partnership remove NAME`; no contact is deleted)"
             )
         return self._accounts.remove(name)
+
+    def set_password(self, name: str, password: str) -> list[OnlineBook]:
+        """Sign in to account ``name`` with a new password and keep it only if the server
+        accepts it (the app asks for it when a sync's sign-in was refused)."""
+        return self._accounts.set_password(name, password)
 
     def address_books(self, name: str) -> list[OnlineBook]:
         """Sign in to account ``name`` and list its address books with their counts."""

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from syncgui.engine.errors import StoreUnavailable, SyncCancelled, SyncError
+from syncgui.engine.errors import SignInFailed, StoreUnavailable, SyncCancelled, SyncError
 from syncgui.engine.events import CancelToken
 from syncgui.service.errors import AlreadySyncing, ConfigError
 from syncgui.service.resources import Resource, overlap
@@ -42,7 +42,11 @@ T = TypeVar("T")
 _ACTIONS: dict[type[BaseException], str] = {
     AlreadySyncing: "Wait for the other sync to finish, then try again.",
     SyncCancelled: "Sync again to go on where it stopped.",
-    StoreUnavailable: "Connect the phone or bring the folder or file back, then sync again.",
+    SignInFailed: "Enter the account's password again.",
+    StoreUnavailable: (
+        "Connect the phone, bring the folder or file back, or check the connection to the "
+        "server; then sync again."
+    ),
     ConfigError: "Check the partnership's settings.",
     SyncError: "Sync again; if it keeps failing, the log has the details.",
 }
@@ -52,12 +56,14 @@ _BUG_ACTION = "This is a bug in syncgui: please report it with the log."
 @dataclass(frozen=True, slots=True)
 class JobError:
     """Why a job failed, for the user: after maestral's errors, a title, a message and what
-    to do; ``item`` names the contact or store it concerns (None: the whole job)."""
+    to do; ``item`` names the contact or store it concerns (None: the whole job);
+    ``sign_in``: a server refused the password (the app asks for it again)."""
 
     title: str
     message: str
     action: str = ""
     item: str | None = None
+    sign_in: bool = False
 
     @classmethod
     def from_exception(cls, err: BaseException) -> JobError:
@@ -65,7 +71,7 @@ class JobError:
         their title and message; anything else is a bug and says what it was."""
         action = next((a for t, a in _ACTIONS.items() if isinstance(err, t)), _BUG_ACTION)
         if isinstance(err, SyncError):
-            return cls(err.title, err.message, action, err.item)
+            return cls(err.title, err.message, action, err.item, isinstance(err, SignInFailed))
         text = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
         return cls("Unexpected error", text, action)
 

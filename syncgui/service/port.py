@@ -20,7 +20,7 @@ from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.views import ConflictView
 
-__all__ = ["AccountPort", "SyncPort"]
+__all__ = ["SyncPort"]
 
 
 class SyncPort(Protocol):
@@ -112,13 +112,8 @@ class SyncPort(Protocol):
 
     def set_autostart(self, enabled: bool, command: Sequence[str]) -> None: ...
 
-
-class AccountPort(Protocol):
-    """Accounts on CardDAV servers, as the GUI will need them (the facade has them; mypy
-    checks that in :mod:`syncgui.service`). Apart from :class:`SyncPort` until the GUI and
-    its fake service take them up; then SyncPort can extend this."""
-
-    # adding an account and listing its address books sign in: slow, run them as jobs
+    # accounts on CardDAV servers: accounts() reads a config file (fast); the others sign in
+    # (slow: run them as jobs)
     def accounts(self) -> list[Account]: ...
 
     def add_account(
@@ -133,6 +128,8 @@ class AccountPort(Protocol):
     ) -> AddedAccount: ...
 
     def remove_account(self, name: str) -> Account: ...
+
+    def set_password(self, name: str, password: str) -> list[OnlineBook]: ...
 
     def address_books(self, name: str) -> list[OnlineBook]: ...
 

@@ -11,8 +11,8 @@ import pytest
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.events import Status
 from syncgui.providers.carddav import client, fetch, open_store
-from tests.carddav.servers import Server, free_port
 from tests.carddav.proxy import BILLION_LAUGHS, Fault, FaultProxy
+from tests.carddav.servers import Server, free_port
 from tests.carddav.support import Pair, card
 from tests.carddav.test_sync import _server_write
 

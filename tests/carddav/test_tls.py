@@ -11,8 +11,8 @@ import pytest
 
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.providers.carddav import AddressBook, discover, open_store
-from tests.carddav.servers import Server
 from tests.carddav.proxy import FaultProxy
+from tests.carddav.servers import Server
 
 
 @pytest.fixture(scope="module")

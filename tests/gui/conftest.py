@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 
 from syncgui.gui.controller import AppController
+from tests.carddav.servers import radicale_auth
 from tests.gui.fake_service import FakeDesktop
+
+__all__ = ["controller", "fake", "radicale_auth"]  # radicale_auth: a real CardDAV server
 
 
 @pytest.fixture

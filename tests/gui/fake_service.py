@@ -59,6 +59,7 @@ from syncgui.service import (
     SyncPort,
     Trigger,
 )
+from tests.gui.fake_accounts import FakeAccounts
 
 __all__ = [
     "FakeDesktop",
@@ -189,10 +190,12 @@ class Scripted:
     effect: Callable[[], None] | None = None  # runs while applying (e.g. writes a card)
     matched: list[Match] = field(default_factory=list)  # contacts matched as the same person
     possible: list[PossibleDuplicate] = field(default_factory=list)  # possible duplicates
+    refused_sign_in: str = ""  # the account whose password the server refused
 
 
-class FakeDesktop:
-    """SyncPort in memory. Public attributes are the configuration tests change."""
+class FakeDesktop(FakeAccounts):
+    """SyncPort in memory. Public attributes are the configuration tests change (accounts
+    and their servers: :class:`~tests.gui.fake_accounts.FakeAccounts`)."""
 
     def __init__(
         self,
@@ -201,6 +204,7 @@ class FakeDesktop:
         root: Path | None = None,
         is_demo: bool = False,
     ) -> None:
+        super().__init__()
         root = root or Path("/nonexistent/syncgui-fake")
         self._paths = Paths(root / "config", root / "data", root / "logs")
         self._is_demo = is_demo
@@ -396,6 +400,9 @@ class FakeDesktop:
         refused = self.book[name].refused_matches
         result.matched = [m for m in s.matched if (m.a.gid, m.b.gid) not in refused]
         result.possible_duplicates = list(s.possible)
+        result.refused_sign_in = s.refused_sign_in
+        if s.refused_sign_in:
+            result.status = Status.FAILED
         if not dry_run:
             for detail in s.conflicts:
                 self.add_conflict(detail)

@@ -218,7 +218,8 @@ def test_a_failed_sync_is_listed_with_its_title_and_what_to_do_once(
     assert tip == [
         StoreUnavailable.title,
         gone.message,
-        "Connect the phone or bring the folder or file back, then sync again.",
+        "Connect the phone, bring the folder or file back, or check the connection to the "
+        "server; then sync again.",
     ]
     assert all(row.toolTip(c) == row.toolTip(3) for c in range(row.columnCount()))
     [problem] = controller.problems()

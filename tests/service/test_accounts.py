@@ -20,7 +20,8 @@ from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
 from keyring.errors import PasswordDeleteError
 
-from syncgui.engine.errors import StoreUnavailable
+from syncgui.engine.errors import SignInFailed
+from syncgui.engine.events import Status
 from syncgui.engine.provider import SimpleStore
 from syncgui.providers.vcard.folder import open_folder_store
 from syncgui.service import (
@@ -65,10 +66,6 @@ class Book:
     count: int | None
 
 
-class SignInFailed(StoreUnavailable):
-    """As the CardDAV provider's."""
-
-
 @dataclass
 class FakeDav:
     """A CardDAV server whose address books are folders under ``root``; it accepts one user
@@ -83,7 +80,10 @@ class FakeDav:
     def _check(self, user: str | None, password: str | None) -> None:
         self.signins.append(str(user))
         if (user, password) != (self.user, self.password):
-            raise SignInFailed("https://dav.example.org: the user name or password is wrong")
+            raise SignInFailed(
+                "https://dav.example.org: the user name or password is wrong",
+                server="dav.example.org",
+            )
 
     def book_url(self, segment: str) -> str:
         return f"https://dav.example.org/{self.user}/{segment}/"
@@ -388,3 +388,55 @@ def test_removing_where_the_keyring_cannot_be_reached_keeps_the_account(
     with pytest.raises(NoKeyring, match="remove the account where it can"):
         service.remove_account("nc")
     assert [a.name for a in service.accounts()] == ["nc"]
+
+
+def test_a_refused_password_is_named_by_the_sync_and_a_new_one_kept_only_when_accepted(
+    tmp_path: Path, dav: FakeDav, memory_keyring: MemoryKeyring
+) -> None:
+    service = _service(tmp_path, dav)
+    service.add_account("nc", "https://dav.example.org/", "ann", password=PASSWORD)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    service.add_partnership("nc", f"vdir:{folder}", "carddav:nc/contacts")
+    dav.password = "changed on the server"  # the user changed it in Nextcloud
+
+    [result] = service.sync(["nc"])
+    assert result.status is Status.FAILED
+    assert result.refused_sign_in == "nc"  # the app asks for this account's password
+    assert "password" in result.errors[0].message
+    assert list(folder.iterdir()) == []  # nothing happened, nothing was deleted
+
+    with pytest.raises(SignInFailed):
+        service.set_password("nc", "a typo")
+    assert memory_keyring.items[(SERVICE, "nc")] == PASSWORD  # a refused one is not kept
+    books = service.set_password("nc", "changed on the server")
+    assert [b.name for b in books] == ["Contacts"]
+    assert memory_keyring.items[(SERVICE, "nc")] == "changed on the server"
+    [result] = service.sync(["nc"])
+    assert result.status is Status.OK and not result.refused_sign_in
+    assert len(list(folder.glob("*.vcf"))) == 2
+
+
+def test_whose_sign_in_was_refused_among_a_partnerships_stores(
+    tmp_path: Path, dav: FakeDav, memory_keyring: MemoryKeyring
+) -> None:
+    service = _service(tmp_path, dav)
+    service.add_account("nc", "https://dav.example.org/", "ann", password=PASSWORD)
+    accounts = service._accounts
+    assert accounts.refused(["vdir:/x", "carddav:nc/contacts"], "dav.example.org") == "nc"
+    # a book on another host than the account's own (iCloud's shards): still the account
+    assert accounts.refused(["vdir:/x", "carddav:nc/contacts"], "p42-contacts.example") == "nc"
+    # an address book given by URL has no account: the server is named
+    spec = "carddav:https://other.example/dav/book/"
+    assert accounts.refused(["vdir:/x", spec], "other.example") == "other.example"
+    assert accounts.refused([spec, "carddav:nc/contacts"], "dav.example.org") == "nc"
+
+
+def test_a_password_from_a_command_cannot_be_replaced_here(
+    tmp_path: Path, dav: FakeDav, memory_keyring: MemoryKeyring
+) -> None:
+    service = _service(tmp_path, dav)
+    command = [sys.executable, "-c", f"print({PASSWORD!r})"]
+    service.add_account("nc", "https://dav.example.org/", "ann", password_command=command)
+    with pytest.raises(ConfigError, match="change the password where that command reads it"):
+        service.set_password("nc", "new")

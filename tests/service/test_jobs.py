@@ -157,7 +157,8 @@ def test_a_failing_job_is_a_typed_error_and_does_not_stop_the_others(pool: JobPo
     assert failed.error == JobError(
         "Store not available",
         "The phone is not connected.",
-        "Connect the phone or bring the folder or file back, then sync again.",
+        "Connect the phone, bring the folder or file back, or check the connection to the "
+        "server; then sync again.",
         "Pixel 7",
     )
     assert bug.error.title == "Unexpected error"

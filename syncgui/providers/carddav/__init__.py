@@ -5,10 +5,11 @@ imports an HTTP client (httpx) and an XML parser (defusedxml)."""
 from __future__ import annotations
 
 from syncgui.providers.carddav.discovery import AddressBook, discover
-from syncgui.providers.carddav.errors import SignInFailed
+from syncgui.providers.carddav.errors import AccessRefused, SignInFailed
 from syncgui.providers.carddav.store import CardDavStore, open_carddav_store, open_store
 
 __all__ = [
+    "AccessRefused",
     "AddressBook",
     "CardDavStore",
     "SignInFailed",

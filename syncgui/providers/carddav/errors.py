@@ -1,12 +1,16 @@
-"""Errors of the CardDAV store beyond the engine's own."""
+"""Errors of the CardDAV store. A refused sign-in (401) is the engine's
+:class:`~syncgui.engine.errors.SignInFailed`, which the app answers by asking for the
+password again; a 403 on an address book is :class:`AccessRefused`: the password was
+right, the account may not do that, and asking for the password again would not help."""
 
 from __future__ import annotations
 
-from syncgui.engine.errors import StoreUnavailable
+from syncgui.engine.errors import SignInFailed, StoreUnavailable
+
+__all__ = ["AccessRefused", "SignInFailed"]
 
 
-class SignInFailed(StoreUnavailable):
-    """The server refused the user name or password (401), or this account may not use the
-    address book (403). The app asks for the password again instead of failing every run."""
+class AccessRefused(StoreUnavailable):
+    """The server refused this account an address book or a change in it (403)."""
 
-    title = "Sign-in failed"
+    title = "Access refused"
