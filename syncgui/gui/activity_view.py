@@ -58,9 +58,8 @@ class ActivityView(QWidget):
         row = self.controller.row(partnership)
         if row is None:
             return self.tr("first store"), self.tr("second store")
-        devices = self.controller.devices()
         p = row.partnership
-        return wording.store_name(p.a, devices), wording.store_name(p.b, devices)
+        return self.controller.store_name(p.a), self.controller.store_name(p.b)
 
     def _on_sessions_changed(self) -> None:
         records = self.controller.sessions()

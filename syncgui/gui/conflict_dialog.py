@@ -184,7 +184,7 @@ class ConflictDialog(QDialog):
         row = self.controller.row(view.partnership)
         if row is not None:
             spec = row.partnership.a if side == "a" else row.partnership.b
-            return wording.store_name(spec, self.controller.devices())
+            return self.controller.store_name(spec)
         location = view.a_name if side == "a" else view.b_name
         return location.rstrip("/").rsplit("/", 1)[-1] or location
 

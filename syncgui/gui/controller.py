@@ -22,6 +22,7 @@ from typing import Any, Literal
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from syncgui.engine import Approval, Keep, SessionResult
+from syncgui.gui import wording
 from syncgui.gui.bridge import SessionBridge
 from syncgui.gui.catalog import Catalog
 from syncgui.gui.jobs import CALLS, JobRunner
@@ -132,6 +133,10 @@ class AppController(QObject):
 
     def devices(self) -> list[DeviceReport]:
         return list(self._devices)
+
+    def store_name(self, spec: str) -> str:
+        """A store's friendly name (a phone's model, an online book's own name)."""
+        return wording.store_name(spec, self._devices, self._data.accounts)
 
     def accounts(self) -> list[Account]:
         """The accounts on CardDAV servers, as last read (a config file)."""

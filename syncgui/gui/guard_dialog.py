@@ -150,13 +150,12 @@ class GuardDialog(QDialog):
 
     def _store_name(self, store: str) -> str:
         row = self.controller.row(self.partnership)
-        devices = self.controller.devices()
         if row is not None:
             for spec in (row.partnership.a, row.partnership.b):
                 if store in (spec, spec.partition(":")[2]):
-                    return wording.store_name(spec, devices)
+                    return self.controller.store_name(spec)
         if ":" in store:
-            return wording.store_name(store, devices)
+            return self.controller.store_name(store)
         return store.rstrip("/").rsplit("/", 1)[-1] or store
 
     def _on_delete(self) -> None:

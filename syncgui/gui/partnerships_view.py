@@ -166,8 +166,7 @@ class PartnershipsView(QWidget):
     def _update(self, row: PartnershipRow) -> None:
         p = row.partnership
         item = self._items.get(p.name) or self._create(p.name)
-        devices = self.controller.devices()
-        a, b = wording.store_name(p.a, devices), wording.store_name(p.b, devices)
+        a, b = self.controller.store_name(p.a), self.controller.store_name(p.b)
         item.setText(NAME, p.name)
         item.setText(STORES, f"{a}  {wording.direction_arrow(p.direction)}  {b}")
         item.setToolTip(

@@ -113,7 +113,7 @@ class OnlineChoice(QWidget):
         self.help.setObjectName("onlineHelp")
         self.form = QFormLayout()
         self.form.addRow(self.tr("A&ccount:"), self.account)
-        self.form.addRow(self.tr("Ser&ver address:"), self.server)
+        self.form.addRow(self.tr("Server a&ddress:"), self.server)
         self.form.addRow(self.tr("&User name:"), self.user)
         self.form.addRow(self.tr("Pass&word:"), self.password)
         row = QHBoxLayout()
@@ -180,8 +180,9 @@ class OnlineChoice(QWidget):
         if self._refused:
             ready = bool(self.password.text())
         self.sign_in_button.setEnabled(ready and not self._busy)
-        for w in (self.account, self.server, self.user, self.password, self.books):
-            w.setEnabled(not self._busy)
+        # the fields stay usable while signing in: disabling the one with the keyboard focus
+        # would leave a keyboard user nowhere
+        self.account.setEnabled(not self._busy)
 
     # -- signing in -------------------------------------------------------------------------
     def sign_in(self) -> None:
@@ -245,7 +246,7 @@ class OnlineChoice(QWidget):
             self.status.setText(
                 "⚠ "
                 + self.tr(
-                    "Signed in as %1, but the account has no address book. Create one on the "
+                    "Signed in to the account %1, but it has no address book. Create one on the "
                     "server (in its web page: Contacts → new address book), then press Sign in "
                     "again."
                 ).replace("%1", name)
@@ -253,7 +254,9 @@ class OnlineChoice(QWidget):
             self.changed.emit()
             return
         self.status.setText(
-            self.tr("Signed in as %1. Choose the address book to keep in step:").replace("%1", name)
+            self.tr(
+                "Signed in to the account %1. Choose the address book to keep in step:"
+            ).replace("%1", name)
         )
         for book in books:
             count = "" if book.count is None else QLocale().toString(book.count)

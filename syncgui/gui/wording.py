@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
 from syncgui.engine import Direction, Policy, SessionResult
-from syncgui.service import Counts, DeviceReport, Schedule, SessionRecord
+from syncgui.service import Account, Counts, DeviceReport, Schedule, SessionRecord
 
 translate = QCoreApplication.translate
 
@@ -115,8 +115,11 @@ def _device_for(serial: str, devices: Sequence[DeviceReport]) -> DeviceReport | 
     return None
 
 
-def store_name(spec: str, devices: Sequence[DeviceReport] = ()) -> str:
-    """A short friendly name: the folder or file name, or the phone's model."""
+def store_name(
+    spec: str, devices: Sequence[DeviceReport] = (), accounts: Sequence[Account] = ()
+) -> str:
+    """A short friendly name: the folder or file name, the phone's model, or an online
+    address book's name and account."""
     scheme, location = _split(spec)
     if scheme in ("vdir", "vcf"):
         return os.path.basename(location.rstrip("/\\")) or location
@@ -132,19 +135,22 @@ def store_name(spec: str, devices: Sequence[DeviceReport] = ()) -> str:
         leaf = rest.strip("/").rsplit("/", 1)[-1] if "/" in rest else ""
         return f"{phone} · {leaf}" if leaf and leaf.lower() != "contacts" else phone
     if scheme == "carddav":
-        return online_book_name(location)
+        return online_book_name(location, accounts)
     return location or spec
 
 
-def online_book_name(location: str) -> str:
-    """An online address book as "BOOK on ACCOUNT" (``ACCOUNT/BOOK``) or "BOOK on HOST"
-    (a URL)."""
+def online_book_name(location: str, accounts: Sequence[Account] = ()) -> str:
+    """An online address book as "BOOK on ACCOUNT" (``ACCOUNT/BOOK``, BOOK its display
+    name when the account knows it) or "BOOK on HOST" (a URL)."""
     if location.startswith(("http://", "https://")):
         parts = urlsplit(location)
         where = parts.hostname or location
         book = unquote(parts.path.rstrip("/").rpartition("/")[2])
     else:
         where, _, book = location.partition("/")
+        account = next((a for a in accounts if a.name == where), None)
+        known = [b for b in account.books if b.segment == book] if account else []
+        book = known[0].name if known else book
     if not book:
         return where
     return translate("wording", "%1 on %2").replace("%1", book).replace("%2", where)

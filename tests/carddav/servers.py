@@ -105,6 +105,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def start_radicale(root: Path, auth: bool) -> Iterator[Server]:
+    """Run a Radicale in ``root`` (``auth``: user alice signs in with a password) while the
+    generator is not closed."""
+    root.mkdir(parents=True, exist_ok=True)
+    yield from _radicale(root, auth)
+
+
 def _radicale(root: Path, auth: bool) -> Iterator[Server]:
     port = free_port()
     args = [

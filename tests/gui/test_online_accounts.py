@@ -84,7 +84,7 @@ def test_the_wizard_signs_in_says_what_went_wrong_and_lists_the_books(
 
     sign_in_new(qtbot, page, "cloud.example.com", "ann", "right")
     qtbot.waitUntil(lambda: online.books.topLevelItemCount() == 2, timeout=5000)
-    assert "Signed in as cloud.example.com" in online.status.text()
+    assert "Signed in to the account cloud.example.com" in online.status.text()
     first = online.books.topLevelItem(0)
     assert first is not None and (first.text(0), first.text(1)) == (
         "Contacts",
