@@ -6,46 +6,26 @@ comes back with exactly one added UID line and nothing else changed."""
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
 
-from syncgui.engine import BaseStore, MetadataStore, SessionSettings, SimpleReplica, SyncSession
-from syncgui.engine.events import Direction
+from syncgui.engine import SimpleStore
 from syncgui.providers.mtp.phone.store import open_virtual_store
 from syncgui.providers.vcard.file import open_file_store
 from syncgui.providers.vcard.folder import open_folder_store
 from syncgui.providers.vcard.format import describe_card
-
-CARDS = Path(__file__).resolve().parents[1] / "data" / "cards"
-GOOD = [
-    "android-21.vcf",
-    "samsung-21.vcf",
-    "latin1-21.vcf",
-    "apple-30.vcf",
-    "v40.vcf",
-    "no-uid.vcf",
-    "crlf-folded.vcf",
-]
-
-
-def _replica(store: object, tmp: Path, name: str) -> SimpleReplica:
-    return SimpleReplica(store, MetadataStore(tmp / f"{name}.sqlite", name))  # type: ignore[arg-type]
-
-
-def _sync(a: SimpleReplica, b: SimpleReplica, name: str) -> None:
-    settings = SessionSettings(name, direction=Direction.A_TO_B)
-    result = SyncSession(a, b, settings, BaseStore()).run()
-    assert result.status.value == "ok", result.errors
-
-
-def _without_one_uid_line(data: bytes) -> bytes:
-    lines = data.splitlines(keepends=True)
-    uid_lines = [i for i, line in enumerate(lines) if line.upper().startswith(b"UID:")]
-    assert len(uid_lines) == 1
-    del lines[uid_lines[0]]
-    return b"".join(lines)
+from tests.fidelity_support import (
+    GOOD,
+    NO_UID,
+    WITH_UID,
+    by_sample_name,
+    original,
+    replica,
+    sync_chain,
+    with_final_line_break,
+    without_one_uid_line,
+)
 
 
 @pytest.fixture(params=["vcf", "phone"])
@@ -57,8 +37,8 @@ def round_trip(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, byte
     first.mkdir()
     final.mkdir()
     for name in GOOD:
-        (first / name).write_bytes((CARDS / name).read_bytes())
-    middles = []
+        (first / name).write_bytes(original(name))
+    middles: list[SimpleStore] = []
     if request.param == "vcf":
         middle = tmp_path / "middle.vcf"
         middle.write_bytes(b"")
@@ -71,32 +51,23 @@ def round_trip(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, byte
         middles.append(open_virtual_store(f"{phone}#Contacts"))
         middles.append(open_virtual_store(f"{phone}#Download/contacts.vcf"))
     chain = [
-        _replica(open_folder_store(str(first)), tmp_path, "a"),
-        *(_replica(m, tmp_path, f"m{i}") for i, m in enumerate(middles)),
-        _replica(open_folder_store(str(final)), tmp_path, "z"),
+        replica(open_folder_store(str(first)), tmp_path, "a"),
+        *(replica(m, tmp_path, f"m{i}") for i, m in enumerate(middles)),
+        replica(open_folder_store(str(final)), tmp_path, "z"),
     ]
-    for i, (a, b) in enumerate(itertools.pairwise(chain)):
-        _sync(a, b, f"hop{i}")
+    sync_chain(chain)
     for r in chain:
         r.close()
-    by_label = {describe_card(p.read_bytes()).label: p.read_bytes() for p in final.iterdir()}
-    return {name: by_label[describe_card((CARDS / name).read_bytes()).label] for name in GOOD}
+    return by_sample_name([p.read_bytes() for p in final.iterdir()])
 
 
-@pytest.mark.parametrize(
-    "name", [n for n in GOOD if n not in ("android-21.vcf", "latin1-21.vcf", "no-uid.vcf")]
-)
+@pytest.mark.parametrize("name", WITH_UID)
 def test_cards_with_uid_come_back_byte_identical(round_trip: dict[str, bytes], name: str) -> None:
-    original = (CARDS / name).read_bytes()
-    if not original.endswith(b"\n"):
-        # The one exception: a card whose last line has no line break (samsung-21.vcf) must
-        # get one to stand before the next card in a .vcf file, and keeps it afterwards.
-        original += b"\r\n"
-    assert round_trip[name] == original
+    # The one exception: a card whose last line has no line break (samsung-21.vcf) gains one.
+    assert round_trip[name] == with_final_line_break(original(name))
 
 
-@pytest.mark.parametrize("name", ["android-21.vcf", "latin1-21.vcf", "no-uid.vcf"])
+@pytest.mark.parametrize("name", NO_UID)
 def test_cards_without_uid_gain_only_a_uid_line(round_trip: dict[str, bytes], name: str) -> None:
-    original = (CARDS / name).read_bytes()
-    assert describe_card(original).uid is None
-    assert _without_one_uid_line(round_trip[name]) == original
+    assert describe_card(original(name)).uid is None
+    assert without_one_uid_line(round_trip[name]) == original(name)
