@@ -390,6 +390,16 @@ class Accounts:
             )
         return account, book
 
+    def holding(self, url: str) -> tuple[Account, OnlineBook] | None:
+        """The account and book whose address is ``url`` (the same address book given by
+        its address), or None."""
+        wanted = _same_url(url)
+        for account in self.book.load():
+            for book in account.books:
+                if _same_url(book.url) == wanted:
+                    return account, book
+        return None
+
     def open_book(self, location: str) -> SimpleStore:
         """The store for ``carddav:ACCOUNT/BOOK`` (the stores module's AccountStores)."""
         account, book = self.resolve(location)
@@ -428,6 +438,14 @@ class Accounts:
                     users.append(partnership)
                     break
         return users
+
+
+def _same_url(url: str) -> tuple[str, str, int | None, str]:
+    """``url`` as compared for "the same address book": scheme and host in lower case, the
+    port, the path unquoted and ending in one slash; no user name."""
+    parts = urlsplit(url)
+    path = unquote(parts.path).rstrip("/") + "/"
+    return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port, path
 
 
 def _host(url: str) -> str:

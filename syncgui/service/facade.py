@@ -536,10 +536,18 @@ class SyncService:
 
     def _canonical(self, spec: StoreSpec) -> StoreSpec:
         """``carddav:ACCOUNT/BOOK`` with BOOK as the last segment of the book's path, which
-        stays when the book is renamed on the server; other specs as they are."""
-        if spec.scheme != "carddav" or is_url(spec.location):
+        stays when the book is renamed on the server; ``carddav:URL`` of an account's book
+        the same (one address book is one store, however it was named); other specs as
+        they are."""
+        if spec.scheme != "carddav":
             return spec
-        account, book = self._accounts.resolve(spec.location)
+        if is_url(spec.location):
+            held = self._accounts.holding(spec.location)
+            if held is None:
+                return spec
+            account, book = held
+        else:
+            account, book = self._accounts.resolve(spec.location)
         return StoreSpec(spec.scheme, f"{account.name}/{book.segment}")
 
     # -- stores and devices ---------------------------------------------------------------

@@ -440,3 +440,17 @@ def test_a_password_from_a_command_cannot_be_replaced_here(
     service.add_account("nc", "https://dav.example.org/", "ann", password_command=command)
     with pytest.raises(ConfigError, match="change the password where that command reads it"):
         service.set_password("nc", "new")
+
+
+def test_an_account_book_given_by_its_address_is_the_same_store(
+    tmp_path: Path, dav: FakeDav, memory_keyring: MemoryKeyring
+) -> None:
+    service = _service(tmp_path, dav)
+    service.add_account("nc", "https://dav.example.org/", "ann", password=PASSWORD)
+    first, _notes = service.add_partnership("one", f"vdir:{tmp_path / 'a'}", "carddav:nc/Contacts")
+    # the same book by its address (other case, no slash at the end, a user name in it)
+    url = "https://ann@DAV.example.org/ann/contacts"
+    second, _notes = service.add_partnership("two", f"vdir:{tmp_path / 'b'}", f"carddav:{url}")
+    assert first.b == second.b == "carddav:nc/contacts"  # one store, one sync state
+    accounts = service._accounts
+    assert accounts.holding("https://dav.example.org/ann/other/") is None  # kept as given
