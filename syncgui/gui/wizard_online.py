@@ -7,11 +7,13 @@ page with what to do."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from PySide6.QtCore import QLocale, Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -29,6 +31,8 @@ from syncgui.gui.widgets import while_alive, wrapping_label
 from syncgui.service import Account, JobError, OnlineBook, SyncPort
 
 __all__ = ["OnlineChoice", "account_name_for", "server_url"]
+
+log = logging.getLogger(__name__)
 
 NEW = ""  # the account list's "New account…" entry
 
@@ -75,6 +79,8 @@ class OnlineChoice(QWidget):
         self._busy = False
         self._signed_in = ""  # the account whose books are listed
         self._refused = False  # the chosen account's server refused its password
+        self._keyring_checked = False
+        self._no_keyring = ""  # why no password can be kept here ("" : it can)
         self.account = QComboBox(self)
         self.account.setObjectName("account")
         self.account.currentIndexChanged.connect(self._on_account_changed)
@@ -128,6 +134,30 @@ class OnlineChoice(QWidget):
         controller.accounts_changed.connect(self.show_accounts)
         self.show_accounts()
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt's name
+        """When first shown: is there a keyring to keep a password in? (Asked on the job
+        thread: it may start a D-Bus service.)"""
+        super().showEvent(event)
+        if not self._keyring_checked:
+            self._keyring_checked = True
+            self.controller.call_job(
+                lambda s: s.check_keyring(),
+                lambda _r: None,
+                while_alive(self, self._keyring_missing),
+            )
+
+    def _keyring_missing(self, error: JobError) -> None:
+        log.info("no keyring for the wizard's new accounts: %s", error.message)
+        self._no_keyring = self.tr(
+            "There is no system keyring here to keep a password in. Start your desktop’s "
+            "keyring (GNOME Keyring, KWallet), or add the account in a terminal with a command "
+            "that prints its password — syncgui-cli account add NAME URL --user USER "
+            '--password-command "pass show nextcloud" — and choose it above. A server that '
+            "needs no password can be added here as it is."
+        )
+        if self.chosen_account() == NEW:
+            self.status.setText("⚠ " + self._no_keyring)
+
     # -- accounts ---------------------------------------------------------------------------
     def show_accounts(self, select: str | None = None) -> None:
         """Fill the account list (the new-account entry last), keeping the choice."""
@@ -160,11 +190,15 @@ class OnlineChoice(QWidget):
         if name != self._signed_in:
             self.books.clear()
             self._signed_in = ""
-            self.status.setText(
-                self.tr("Enter the server’s address and your sign-in, then press Sign in.")
-                if new
-                else self.tr("Press Sign in to see the address books of %1.").replace("%1", name)
-            )
+            if new and self._no_keyring:
+                self.status.setText("⚠ " + self._no_keyring)
+            elif new:
+                self.status.setText(
+                    self.tr("Enter the server’s address and your sign-in, then press Sign in.")
+                )
+            else:
+                text = self.tr("Press Sign in to see the address books of %1.")
+                self.status.setText(text.replace("%1", name))
         self._update()
         self.changed.emit()
 

@@ -221,3 +221,15 @@ def test_not_now_keeps_waiting_and_a_sync_the_user_asks_for_asks_again(
     settle(qtbot, controller)
     again = [d for d in window.findChildren(PasswordDialog) if d.isVisible()]
     assert len(again) == 1  # and asks again (one dialog)
+
+
+def test_without_a_keyring_the_page_says_how_to_add_an_account_instead(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    fake.keyring_error = "no usable keyring to keep the password in was found"
+    wizard = open_wizard(qtbot, controller)
+    page = wizard.page_a
+    page.online_radio.setChecked(True)
+    qtbot.waitUntil(lambda: "⚠" in page.online.status.text(), timeout=5000)
+    text = page.online.status.text()
+    assert "no system keyring" in text and "--password-command" in text
