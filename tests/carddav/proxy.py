@@ -1,7 +1,13 @@
 """A fault-injecting HTTP proxy on loopback, between the CardDAV store and a real server.
 
-Faults wait in a queue; each applies to the next request that matches its method (after
-letting ``skip`` matching requests pass). Everything else is forwarded as it is.
+Faults wait in a queue; each applies to the next request that matches its method, and its
+``where`` if given (after letting ``skip`` matching requests pass), ``times`` times (None:
+to every one, until removed). Everything else is forwarded as it is.
+
+:meth:`FaultProxy.relocate_creates` plays a server that names a new card itself, as Google
+does: a ``PUT`` with ``If-None-Match: *`` to ``…/X.vcf`` is stored as ``…/srv-<n>-X.vcf``
+and answered ``201 Created`` with ``Location:`` naming that (and, optionally, no ETag).
+Every request is logged in :attr:`FaultProxy.seen`.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -33,7 +39,10 @@ class Fault:
     """What to do to one request. ``kind``: ``status`` (answer ``status`` with ``headers``
     and ``body``, not forwarded), ``hang`` (forward, then say nothing for ``seconds``),
     ``reset`` (forward, then cut the answer off mid-body), ``rewrite`` (forward, pass the
-    answer's body through ``transform``), ``before`` (run ``action``, then forward)."""
+    answer's body through ``transform``), ``before`` (run ``action``, then forward).
+    ``where``: only requests whose path or body contains it (one card's PUT or GET by its
+    name, the multigets that ask for it); ``times``: how many requests it applies to (None:
+    every one, until :meth:`FaultProxy.remove`)."""
 
     method: str
     kind: str
@@ -45,6 +54,34 @@ class Fault:
     transform: Callable[[bytes], bytes] | None = None
     action: Callable[[], None] | None = None
     drop: tuple[str, ...] = ()  # ``rewrite``: answer headers to leave out (lower case)
+    where: str = ""
+    times: int | None = 1
+
+    def matches(self, method: str, path: str, body: bytes) -> bool:
+        if method != self.method:
+            return False
+        return not self.where or self.where in path or self.where.encode() in body
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A request as it reached the proxy: method, path, the conditional headers."""
+
+    method: str
+    path: str
+    if_match: str | None
+    if_none_match: str | None
+
+
+@dataclass
+class Relocation:
+    """How :meth:`FaultProxy.relocate_creates` answers: ``etag`` False leaves the ETag out
+    of the 201; ``form`` is how the Location is written: ``url`` (a full URL), ``path``
+    (an absolute path) or ``name`` (a reference relative to the PUT's URL)."""
+
+    etag: bool = True
+    form: str = "url"
+    moved: dict[str, str] = field(default_factory=dict)  # asked path -> stored path
 
 
 class FaultProxy:
@@ -54,6 +91,8 @@ class FaultProxy:
         self.faults: list[Fault] = []
         self.lock = threading.Lock()
         self.applied: list[str] = []
+        self.seen: list[Seen] = []
+        self.relocation: Relocation | None = None
         proxy = self
 
         class Handler(_Handler):
@@ -75,15 +114,27 @@ class FaultProxy:
         with self.lock:
             self.faults.append(fault)
 
-    def take(self, method: str) -> Fault | None:
+    def remove(self, fault: Fault) -> None:
+        with self.lock:
+            self.faults = [f for f in self.faults if f is not fault]
+
+    def relocate_creates(self, *, etag: bool = True, form: str = "url") -> Relocation:
+        """From now on, store each created card under a name of the server's own."""
+        self.relocation = Relocation(etag, form)
+        return self.relocation
+
+    def take(self, method: str, path: str = "", body: bytes = b"") -> Fault | None:
         with self.lock:
             for fault in self.faults:
-                if fault.method != method:
+                if not fault.matches(method, path, body):
                     continue
                 if fault.skip:
                     fault.skip -= 1
                     return None
-                self.faults.remove(fault)
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self.faults.remove(fault)
                 self.applied.append(f"{fault.kind} {method}")
                 return fault
         return None
@@ -103,7 +154,18 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         size = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(size) if size else b""
-        fault = self.owner.take(self.command)
+        with self.owner.lock:
+            self.owner.seen.append(
+                Seen(
+                    self.command,
+                    self.path,
+                    self.headers.get("If-Match"),
+                    self.headers.get("If-None-Match"),
+                )
+            )
+        if self._relocated(body):
+            return
+        fault = self.owner.take(self.command, self.path, body)
         if fault is not None and fault.kind == "status":
             self._reply(fault.status, fault.headers or {}, fault.body)
             return
@@ -121,13 +183,36 @@ class _Handler(BaseHTTPRequestHandler):
             kept = {k: v for k, v in headers.items() if k.lower() not in fault.drop}
             self._reply(status, kept, (fault.transform or bytes)(answer))
 
-    def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    def _relocated(self, body: bytes) -> bool:
+        """A create under relocation: stored under another name, answered with Location."""
+        moving = self.owner.relocation
+        if moving is None or self.command != "PUT" or self.headers.get("If-None-Match") != "*":
+            return False
+        folder, _, name = urlsplit(self.path).path.rpartition("/")
+        with self.owner.lock:
+            path = f"{folder}/srv-{len(moving.moved)}-{name}"
+            moving.moved[self.path] = path
+        status, headers, answer = self._forward(body, path)
+        if status == 201:
+            base = self.owner.base
+            host = self.headers.get("Host")
+            headers["Location"] = {
+                "url": f"{self.owner.scheme}://{host}{path}" if host else base + path,
+                "path": path,
+                "name": path.rpartition("/")[2],
+            }[moving.form]
+            if not moving.etag:
+                headers = {k: v for k, v in headers.items() if k.lower() != "etag"}
+        self._reply(status, headers, answer)
+        return True
+
+    def _forward(self, body: bytes, path: str | None = None) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection(*self.owner.upstream, timeout=30)
         try:
             # plain bodies, so that faults can rewrite them
             drop = {"connection", "accept-encoding"}
             headers = {k: v for k, v in self.headers.items() if k.lower() not in drop}
-            conn.request(self.command, self.path, body=body or None, headers=headers)
+            conn.request(self.command, path or self.path, body=body or None, headers=headers)
             resp = conn.getresponse()
             skip = {"connection", "transfer-encoding", "content-length", "keep-alive"}
             kept = {k: v for k, v in resp.getheaders() if k.lower() not in skip}

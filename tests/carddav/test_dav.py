@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from syncgui.engine.errors import StoreUnavailable
-from syncgui.providers.carddav.client import retry_after
-from syncgui.providers.carddav.dav import CARD, BadXml, norm_href, parse_multistatus
+from syncgui.providers.carddav.client import Reply, retry_after
+from syncgui.providers.carddav.dav import CARD, BadXml, norm_href, parse_error, parse_multistatus
 from syncgui.providers.carddav.location import parse_location
 from tests.carddav.proxy import BILLION_LAUGHS
 
@@ -57,3 +57,43 @@ def test_locations() -> None:
     for bad in ("http://dav.example.org/a/", "ftp://x/", "dav.example.org/a/", "https://h:x/"):
         with pytest.raises(StoreUnavailable):
             parse_location(bad)
+
+
+XANDIKOS_412 = (
+    b'<ns0:error xmlns:ns0="DAV:" xmlns:ns1="urn:ietf:params:xml:ns:carddav">'
+    b"<ns1:valid-address-data /><ns0:responsedescription>Not a valid vCard file: At line 15: "
+    b"Failed to parse line: =36=34</ns0:responsedescription></ns0:error>"
+)
+
+
+def test_a_dav_error_names_its_conditions() -> None:
+    refusal = parse_error(XANDIKOS_412)
+    assert refusal.names(CARD, "valid-address-data")
+    assert not refusal.names(CARD, "supported-address-data")
+    assert refusal.description.startswith("Not a valid vCard file: At line 15")
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"Precondition Failed", b"<D:error xmlns:D='DAV:'", BILLION_LAUGHS, CARD_WITH_CR]
+)
+def test_anything_else_names_no_condition(body: bytes) -> None:
+    assert parse_error(body).conditions == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "reason"),
+    [
+        (
+            500,
+            b"500 Internal Server Error\n\nServer got itself in trouble",
+            ": Internal Server Error",
+        ),
+        (400, b"Bad vCard\nmore", ": Bad vCard"),
+        (500, b"", ""),
+    ],
+)
+def test_a_plain_text_reason_is_quoted_without_its_status(
+    status: int, body: bytes, reason: str
+) -> None:
+    reply = Reply(status, {"content-type": "text/plain; charset=utf-8"}, body, "http://h/")
+    assert reply.reason() == reason

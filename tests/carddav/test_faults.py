@@ -1,5 +1,6 @@
-"""Faults between the store and Radicale, injected by a loopback proxy: after each, the
-next sync ends with every contact on both sides, none lost, none duplicated."""
+"""Faults between the store and Radicale (and, for a server failing on one card, Xandikos
+too), injected by a loopback proxy: after each, the next sync ends with every contact on
+both sides, none lost, none duplicated."""
 
 from __future__ import annotations
 
@@ -36,11 +37,12 @@ class Faulty:
             (self.pair.folder / f"{uid}.vcf").write_bytes(card(uid, f"Person {uid}"))
 
 
-@pytest.fixture
-def faulty(radicale: Server, tmp_path: Path) -> Iterator[Faulty]:
-    proxy = FaultProxy(radicale.base)
-    book = radicale.new_book()
-    pair = Pair(tmp_path, book.replace(radicale.base, proxy.base), timeout=1.0)
+def _faulty(server: Server, tmp_path: Path) -> Iterator[Faulty]:
+    """Eight contacts on both sides (f0…f5 from the folder, s0 and s1 from the server),
+    synced through a proxy to ``server``."""
+    proxy = FaultProxy(server.base)
+    book = server.new_book()
+    pair = Pair(tmp_path, book.replace(server.base, proxy.base), timeout=1.0)
     f = Faulty(pair, proxy, book)
     f.add_to_folder(*(f"f{i}" for i in range(6)))
     _server_write(book, "s0", card("s0", "Server 0"))
@@ -48,6 +50,17 @@ def faulty(radicale: Server, tmp_path: Path) -> Iterator[Faulty]:
     f.settled(8)
     yield f
     proxy.close()
+
+
+@pytest.fixture
+def faulty(radicale: Server, tmp_path: Path) -> Iterator[Faulty]:
+    yield from _faulty(radicale, tmp_path)
+
+
+@pytest.fixture
+def faulty_any(server: Server, tmp_path: Path) -> Iterator[Faulty]:
+    """:func:`faulty` on each server."""
+    yield from _faulty(server, tmp_path)
 
 
 def test_a_server_error_stops_the_sync_and_loses_nothing(faulty: Faulty) -> None:
@@ -185,3 +198,105 @@ def test_a_server_that_is_not_running() -> None:
     store = open_store(f"http://127.0.0.1:{port}/alice/book/", user=None, password=None)
     with pytest.raises(StoreUnavailable, match=rf"Cannot connect .*127\.0\.0\.1:{port}"):
         store.list(None)
+
+
+# -- a server failing (5xx) on one card, as Xandikos on a card it cannot decode -----------------
+
+_FAILED = {"Content-Type": "text/plain; charset=utf-8"}
+_FAILED_BODY = b"500 Internal Server Error\n\nServer got itself in trouble"
+
+
+def _fail(proxy: FaultProxy, method: str, where: str = "") -> Fault:
+    """From now on, answer 500 to every ``method`` request about ``where``."""
+    fault = Fault(method, "status", 500, _FAILED, _FAILED_BODY, where=where, times=None)
+    proxy.add(fault)
+    return fault
+
+
+def _edit_on_the_server(faulty: Faulty, *uids: str) -> None:
+    for uid in uids:
+        _server_write(faulty.direct, uid, card(uid, f"Server {uid[1:]}", "edited"))
+
+
+def test_a_5xx_on_one_cards_put_rejects_that_card_and_the_sync_goes_on(
+    faulty_any: Faulty,
+) -> None:
+    faulty_any.add_to_folder("n0", "n1", "n2")
+    fault = _fail(faulty_any.proxy, "PUT", "/n1.vcf")
+    for attempt in range(2):  # every sync reports the card again, and writes the others
+        faulty_any.proxy.seen.clear()
+        result = faulty_any.pair.sync()
+        assert [p.item for p in result.errors] == ["Person n1"]
+        message = result.errors[0].message
+        assert "the server refused the create (500: Internal Server Error)" in message
+        assert "tried again at the next sync" in message
+        assert result.to_b.created == (2 if attempt == 0 else 0)
+        sent = [(r.method, r.path.rpartition("/")[2]) for r in faulty_any.proxy.seen]
+        assert sent.count(("PUT", "n1.vcf")) == 1
+        assert len(faulty_any.pair.book_cards()) == 10
+        assert len(faulty_any.pair.folder_cards()) == 11
+    faulty_any.proxy.remove(fault)
+    faulty_any.settled(11)  # n1 too, on both sides
+
+
+def test_a_server_failing_every_write_is_unavailable_not_each_card(faulty_any: Faulty) -> None:
+    faulty_any.add_to_folder("n0", "n1")
+    (faulty_any.pair.folder / "f0.vcf").write_bytes(card("f0", "Person f0", "edited"))
+    # the listing works; every write fails, and so does the check that the book answers
+    down = [_fail(faulty_any.proxy, method) for method in ("PUT", "PROPFIND")]
+    with pytest.raises(StoreUnavailable, match=r"127\.0\.0\.1:\d+ failed with an internal"):
+        faulty_any.pair.sync()
+    assert len(faulty_any.pair.folder_cards()) == 10
+    for fault in down:
+        faulty_any.proxy.remove(fault)
+    assert b"edited" in faulty_any.settled(10)["f0"]
+
+
+def test_a_5xx_on_a_multiget_reads_that_batch_card_by_card(faulty_any: Faulty) -> None:
+    _edit_on_the_server(faulty_any, "s0", "s1")
+    _fail(faulty_any.proxy, "REPORT", "/s1.vcf")  # every multiget that asks for s1
+    result = faulty_any.pair.sync()
+    assert result.status is Status.OK and not result.errors, result.errors
+    assert result.to_a.updated == 2
+    got = {r.path.rpartition("/")[2] for r in faulty_any.proxy.seen if r.method == "GET"}
+    assert got == {"s0.vcf", "s1.vcf"}
+    cards = faulty_any.pair.folder_cards()
+    assert b"edited" in cards["s0"] and b"edited" in cards["s1"]
+
+
+@pytest.mark.parametrize("others", [True, False], ids=["with-others", "alone"])
+def test_a_card_the_server_cannot_send_is_reported_and_the_others_sync(
+    faulty_any: Faulty, others: bool
+) -> None:
+    """A card that fails in a multiget and in a GET is reported and skipped, every sync,
+    until the server sends it; the others sync."""
+    _edit_on_the_server(faulty_any, *(["s0", "s1"] if others else ["s1"]))
+    faults = [
+        _fail(faulty_any.proxy, "REPORT", "/s1.vcf"),
+        _fail(faulty_any.proxy, "GET", "/s1.vcf"),
+    ]
+    for _ in range(2):
+        result = faulty_any.pair.sync()
+        (problem,) = result.errors  # by href: the card could not be read
+        assert problem.item.endswith("/s1.vcf"), problem
+        assert "failed to send this card (500" in problem.message
+        cards = faulty_any.pair.folder_cards()
+        assert len(cards) == 8
+        assert b"edited" not in cards["s1"]
+        assert (b"edited" in cards["s0"]) is others
+    for fault in faults:
+        faulty_any.proxy.remove(fault)
+    assert b"edited" in faulty_any.settled(8)["s1"]
+
+
+def test_a_server_failing_every_read_is_unavailable(faulty_any: Faulty) -> None:
+    _edit_on_the_server(faulty_any, "s0", "s1")
+    down = [_fail(faulty_any.proxy, "REPORT", "addressbook-multiget")]
+    down.append(_fail(faulty_any.proxy, "GET"))
+    with pytest.raises(StoreUnavailable, match="failed with an internal"):
+        faulty_any.pair.sync()
+    assert len(faulty_any.pair.folder_cards()) == 8
+    for fault in down:
+        faulty_any.proxy.remove(fault)
+    cards = faulty_any.settled(8)
+    assert b"edited" in cards["s0"] and b"edited" in cards["s1"]

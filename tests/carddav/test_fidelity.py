@@ -7,9 +7,10 @@ What each server does with each card is named below, line by line:
 * Xandikos keeps the cards it takes byte for byte (vCard 4.0 included, though it advertises
   3.0). A vCard 2.1 card with a quoted-printable soft line break it cannot read (vobject
   decodes quoted-printable line by line): it refuses it with 412 (valid-address-data), or
-  fails with 500 when the break splits a UTF-8 sequence. A card that is not UTF-8 (raw
-  Latin-1, or folded inside a UTF-8 sequence) it stores, but then fails with 500 every
-  addressbook-multiget that asks for it.
+  fails with 500 when the break splits a UTF-8 sequence (while it answers other requests:
+  the card is reported as refused). A card that is not UTF-8 (raw Latin-1, or folded inside
+  a UTF-8 sequence) it stores, but then fails with 500 every addressbook-multiget that asks
+  for it; a GET sends it as stored, so the store reads that batch card by card.
 * Radicale re-serialises every card through vobject: properties in its own order, ``type=``
   parameters merged into one ``TYPE=``, quoted-printable decoded, CRLF line breaks, and
   worse: a 3.0 NOTE is cut at its first comma, a 4.0 ``data:`` PHOTO loses its data, a card
@@ -40,7 +41,6 @@ from syncgui.engine import (
     SimpleReplica,
     SimpleStore,
     Status,
-    StoreUnavailable,
     SyncSession,
 )
 from syncgui.providers.carddav import open_store
@@ -74,9 +74,10 @@ class Rewritten:
 @dataclass(frozen=True)
 class Refused:
     """The server refuses the card with this HTTP status: the sync reports the card by name,
-    skips it and goes on; it is not deleted anywhere."""
+    skips it and goes on; it is not deleted anywhere. The report says ``says``."""
 
     status: int
+    says: str = ""
 
 
 def _lines_of(name: str, prop: bytes) -> tuple[bytes, ...]:
@@ -92,8 +93,8 @@ def _lines_of(name: str, prop: bytes) -> tuple[bytes, ...]:
 
 SERVERS: dict[str, dict[str, Kept | Rewritten | Refused]] = {
     "xandikos": {
-        "android-21.vcf": Refused(500),
-        "samsung-21.vcf": Refused(412),  # CardDAV precondition valid-address-data
+        "android-21.vcf": Refused(500, "it failed on this card while it answers other"),
+        "samsung-21.vcf": Refused(412, "valid-address-data): it says the card is not a valid"),
         "latin1-21.vcf": Kept(),
         "apple-30.vcf": Kept(),
         "v40.vcf": Kept(),
@@ -197,46 +198,11 @@ SERVERS: dict[str, dict[str, Kept | Rewritten | Refused]] = {
     },
 }
 
-# Where syncgui falls short with a server (see the report of issue 12): these cases fail
-# now and must pass once it is fixed.
-_XANDIKOS_MULTIGET = (
-    "Xandikos stores the card verbatim (a GET returns it byte for byte) but answers 500 to "
-    "any addressbook-multiget that includes it (it decodes the card as UTF-8 for "
-    "address-data); CardCache.fetch (providers/carddav/fetch.py) lets that StoreUnavailable "
-    "end every sync of the address book instead of fetching that batch card by card"
-)
-XFAIL: dict[tuple[str, str], tuple[type[Exception], str]] = {
-    ("xandikos", "android-21.vcf"): (
-        StoreUnavailable,
-        "Xandikos answers the PUT of this card with 500 (vobject cannot decode its "
-        "quoted-printable FN); DavClient._judge (providers/carddav/client.py) turns that into "
-        "StoreUnavailable and the whole session ends, every time, instead of CardDavStore."
-        "create reporting the one card as rejected and going on",
-    ),
-    ("xandikos", "latin1-21.vcf"): (StoreUnavailable, _XANDIKOS_MULTIGET),
-    ("xandikos", "crlf-folded.vcf"): (StoreUnavailable, _XANDIKOS_MULTIGET),
-}
 
-
-def _cases(
-    kind: type[Kept | Rewritten | Refused],
-    xfail: dict[tuple[str, str], tuple[type[Exception], str]] = XFAIL,
-) -> list[object]:
-    """``(server, card)`` for every card the server treats as ``kind``; the ones in
-    ``xfail`` marked as failing now."""
+def _cases(kind: type[Kept | Rewritten | Refused]) -> list[object]:
+    """``(server, card)`` for every card the server treats as ``kind``."""
     return [
-        pytest.param(
-            server,
-            name,
-            id=f"{server}-{name}",
-            marks=[
-                pytest.mark.xfail(
-                    strict=True, raises=xfail[(server, name)][0], reason=xfail[(server, name)][1]
-                )
-            ]
-            if (server, name) in xfail
-            else [],
-        )
+        pytest.param(server, name, id=f"{server}-{name}")
         for server, cards in sorted(SERVERS.items())
         for name, expected in cards.items()
         if isinstance(expected, kind)
@@ -392,23 +358,7 @@ def test_a_card_the_server_refuses_is_reported_and_kept(
     _assert_second_sync_changes_nothing(trip, problems=[label])
 
 
-@pytest.mark.parametrize(
-    ("kind", "name"),
-    _cases(
-        Refused,
-        XFAIL
-        | {
-            ("xandikos", "samsung-21.vcf"): (
-                AssertionError,
-                "Xandikos refuses the card with 412 and the CardDAV precondition "
-                "valid-address-data ('Not a valid vCard file: … Failed to parse line'); "
-                "CardDavStore.create (providers/carddav/store.py) reads every 412 to its "
-                "If-None-Match: * PUT as 'already exists on the server … the next sync "
-                "compares it', which is false: nothing is there and every sync says it again",
-            )
-        },
-    ),
-)
+@pytest.mark.parametrize(("kind", "name"), _cases(Refused))
 def test_the_report_of_a_refused_card_says_the_server_refused_it(
     request: pytest.FixtureRequest, tmp_path: Path, kind: str, name: str
 ) -> None:
@@ -418,3 +368,4 @@ def test_the_report_of_a_refused_card_says_the_server_refused_it(
     (problem,) = trip.run(Direction.A_TO_B)[0].errors
     assert f"the server refused the create ({expected.status}" in problem.message
     assert "already exists" not in problem.message
+    assert expected.says in problem.message

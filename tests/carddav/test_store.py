@@ -10,6 +10,7 @@ from syncgui.providers.carddav import open_carddav_store
 from syncgui.providers.carddav.store import CardDavStore
 from tests.carddav.servers import Server
 from tests.carddav.support import card, requests_of
+from tests.fidelity_support import original
 
 
 def _open(server: Server, book: str) -> CardDavStore:
@@ -62,6 +63,25 @@ def test_a_second_create_of_the_same_name_is_refused(server: Server, book: str) 
     a.create("same", card("same", "One"))
     with pytest.raises(ItemRejected, match="already exists"):
         b.create("same", card("same", "Two"))
+
+
+def test_a_card_xandikos_cannot_parse_is_refused_as_not_valid_not_as_changed(
+    xandikos: Server,
+) -> None:
+    """Xandikos answers 412 with the CardDAV precondition valid-address-data to a card it
+    cannot parse, to an update as to a create: the card is refused, nothing was there or
+    changed since."""
+    bad = original("samsung-21.vcf")
+    store = _open(xandikos, xandikos.new_book())
+    store.list(None)
+    with pytest.raises(ItemRejected, match=r"refused the create \(412, valid-address-data\)"):
+        store.create("bad", bad)
+    key = store.create("good", card("good", "Good")).key
+    with pytest.raises(ItemRejected, match=r"refused the update \(412.*not a valid vCard") as err:
+        store.update(key, bad)
+    assert "changed on the server" not in err.value.message
+    store.list(None)
+    assert store.read(key) == card("good", "Good")
 
 
 def test_no_change_is_one_request_and_changes_come_with_their_bytes(

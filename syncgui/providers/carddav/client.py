@@ -3,9 +3,11 @@
 httpx was chosen because it is well kept, typed, reuses connections (HTTP/1.1 keep-alive),
 has timeouts on every phase and verifies TLS by default. This module turns every transport
 failure into a :class:`~syncgui.engine.errors.StoreUnavailable` that names the server and
-says what to do; it retries, a bounded number of times, what a server asks to be retried
-(429 and 503 with ``Retry-After``) and reads cut off by a connection reset. Writes are
-retried only when they never reached the server. Bodies are read up to a size limit.
+says what to do (a 5xx into its :class:`ServerFailed`, which the store may blame on the one
+card a request was about instead, once the address book still answers); it retries, a
+bounded number of times, what a server asks to be retried (429 and 503 with
+``Retry-After``) and reads cut off by a connection reset. Writes are retried only when they
+never reached the server. Bodies are read up to a size limit.
 """
 
 from __future__ import annotations
@@ -44,6 +46,20 @@ class Reply:
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
 
+    def reason(self) -> str:
+        """``": "`` and the first line of a plain-text body (less a leading status code,
+        ``500 Internal Server Error`` gives ``Internal Server Error``), for messages; "" when
+        the body is not plain text."""
+        kind = self.header("content-type") or ""
+        if not kind.startswith("text/plain") or not self.body:
+            return ""
+        lines = self.body[:160].decode("utf-8", "replace").strip().splitlines()
+        text = lines[0].strip() if lines else ""
+        code, _, rest = text.partition(" ")
+        if code == str(self.status) and rest.strip():
+            text = rest.strip()
+        return f": {text}" if text else ""
+
 
 def server_label(url: str) -> str:
     """``host`` or ``host:port`` of ``url``, for messages."""
@@ -75,6 +91,20 @@ def _tls_problem(err: BaseException) -> str | None:
         seen = seen.__cause__ or seen.__context__
     text = str(err)
     return text if "CERTIFICATE" in text or "SSL" in text else None
+
+
+class ServerFailed(StoreUnavailable):
+    """A 5xx answer other than a 503 to wait out: the server failed on this request. Left
+    alone, the store is unavailable; the store may blame the one card the request was
+    about instead (a card the server cannot decode), once the address book still answers."""
+
+    def __init__(self, message: str, reply: Reply) -> None:
+        super().__init__(message)
+        self.reply = reply
+
+    @property
+    def status(self) -> int:
+        return self.reply.status
 
 
 class _Retry(Exception):
@@ -113,6 +143,8 @@ class DavClient:
                     f"The certificate authority file {ca_file} cannot be used ({err}); "
                     "check the path in the account settings."
                 ) from err
+        if transport is None and urlsplit(base_url).scheme == "http":
+            transport = _ByScheme(verify)  # on this computer: no proxy, TLS only if asked
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout),
             verify=verify,
@@ -137,8 +169,8 @@ class DavClient:
         body: bytes | None = None,
         limit: int | None = None,
     ) -> Reply:
-        """Send one request (retried where safe); 401 raises SignInFailed, 5xx and every
-        transport failure StoreUnavailable; any other status is the caller's to judge."""
+        """Send one request (retried where safe); 401 raises SignInFailed, 5xx ServerFailed,
+        every transport failure StoreUnavailable; any other status is the caller's to judge."""
         for attempt in range(ATTEMPTS):
             try:
                 return self._attempt(method, url, headers, body, limit or MAX_RESPONSE)
@@ -240,7 +272,8 @@ class DavClient:
         if status == 401:
             raise SignInFailed(
                 f"The CardDAV server {self.server} did not accept the user name or password. "
-                "Enter the password again (for iCloud, an app-specific password)."
+                "Enter the password again (for iCloud, an app-specific password).",
+                server=self.server,
             )
         if status in (429, 503):
             wait = retry_after(reply.header("retry-after"))
@@ -254,11 +287,39 @@ class DavClient:
                 ),
             )
         if status >= 500:
-            raise StoreUnavailable(
+            raise ServerFailed(
                 f"The CardDAV server {self.server} failed with an internal error ({status}). "
-                "Try again later; if it persists, tell the server's administrator."
+                "Try again later; if it persists, tell the server's administrator.",
+                reply,
             )
         return reply
+
+
+class _ByScheme(httpx.BaseTransport):
+    """For a server on this computer (``http://`` is allowed on loopback only): ``http://``
+    through a transport that never loads the certificate authorities (about 20 ms a sync,
+    for nothing), ``https://`` (discovery may be sent there) through one that verifies
+    certificates, made at its first use. The plain transport's TLS context trusts no one,
+    so it could never accept a certificate even if it were asked to. (Given a transport,
+    httpx leaves out the proxies of the environment: right for loopback, which is why an
+    ``https://`` server gets httpx's own transport.)"""
+
+    def __init__(self, verify: ssl.SSLContext | bool) -> None:
+        self._verify = verify
+        self._plain = httpx.HTTPTransport(verify=ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+        self._tls: httpx.HTTPTransport | None = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme != "https":
+            return self._plain.handle_request(request)
+        if self._tls is None:
+            self._tls = httpx.HTTPTransport(verify=self._verify)
+        return self._tls.handle_request(request)
+
+    def close(self) -> None:
+        self._plain.close()
+        if self._tls is not None:
+            self._tls.close()
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -137,6 +137,35 @@ def parse_multistatus(body: bytes, *, keep_cr: bool = False) -> Multistatus:
     return Multistatus(resources, sync_token or None, truncated)
 
 
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A ``DAV:error`` body (RFC 4918 section 16): the pre- or postconditions it names
+    (qualified tags) and its ``responsedescription``, if any."""
+
+    conditions: frozenset[str]
+    description: str
+
+    def names(self, ns: str, name: str) -> bool:
+        return _tag(ns, name) in self.conditions
+
+
+def parse_error(body: bytes) -> Refusal:
+    """The conditions a ``DAV:error`` body names; none for any other body (empty, plain
+    text, malformed or hostile XML)."""
+    if b"error" not in body:
+        return Refusal(frozenset(), "")
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, ParseError, ValueError):
+        return Refusal(frozenset(), "")
+    if root.tag != _tag(DAV, "error"):
+        return Refusal(frozenset(), "")
+    described = root.find(_tag(DAV, "responsedescription"))
+    conditions = frozenset(c.tag for c in root if c is not described)
+    text = " ".join((described.text or "").split()) if described is not None else ""
+    return Refusal(conditions, text)
+
+
 _ROOT_START = re.compile(rb"<[A-Za-z_][^>]*>")
 
 

@@ -196,7 +196,8 @@ class _Discovery:
         if reply.status == 403:
             return SignInFailed(
                 f"The CardDAV server {server_label(url)} refused this account (403). Check "
-                "the user name, and that the account may use CardDAV."
+                "the user name, and that the account may use CardDAV.",
+                server=server_label(url),
             )
         return StoreUnavailable(
             f"The CardDAV server {server_label(url)} answered {reply.status} while looking "

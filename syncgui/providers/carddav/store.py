@@ -11,8 +11,20 @@ token the server refuses (Radicale 403, Xandikos 412) means a full listing, neve
 returns the server's new token only when the changes since the last one are exactly ours.
 
 Writes are conditional: create ``If-None-Match: *``, update and delete ``If-Match`` with the
-ETag of the listing. 412 means another client changed the card since: the item is left
-(:class:`ItemRejected`) and the next sync sees the server's version.
+ETag of the listing. After a listing that found no change (it sent no ETags), the ETag is
+the one the card was read with (the engine reads what it overwrites, for history), once
+one look at the changes since the token, made after those reads, shows no one else changed
+it. 412 means another client changed the card since (or, to a create, that a card is
+there already): the item is left (:class:`ItemRejected`) and the next sync sees the
+server's version; unless the 412 names a CardDAV precondition the card fails
+(``valid-address-data``: Xandikos cannot parse it), then the server refused the card. A
+server that names a created card itself says where in ``Location``; that href is recorded.
+
+A 5xx to a write or to a multiget may be the server failing on one card (Xandikos fails a
+card it cannot decode) or the server failing. A write's is blamed on its card once one
+cheap request shows the address book still answers; a multiget's batch is read again card
+by card (:mod:`~syncgui.providers.carddav.fetch`). A server that fails everything is
+unavailable, never "everything was deleted".
 """
 
 from __future__ import annotations
@@ -21,7 +33,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable, Sequence
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin
 
 from syncgui.engine.errors import (
     ItemProblem,
@@ -33,10 +45,11 @@ from syncgui.engine.errors import (
 from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
 from syncgui.providers.carddav import dav
-from syncgui.providers.carddav.client import DavClient, Reply
-from syncgui.providers.carddav.errors import SignInFailed
+from syncgui.providers.carddav.client import DavClient, Reply, ServerFailed, server_label
+from syncgui.providers.carddav.errors import AccessRefused
 from syncgui.providers.carddav.fetch import CardCache
 from syncgui.providers.carddav.location import Location, parse_location
+from syncgui.providers.carddav.refusals import card_refused, failed_on_card
 from syncgui.providers.vcard.format import VCardFormat
 
 log = logging.getLogger(__name__)
@@ -66,9 +79,11 @@ class CardDavStore:
         self._etags: dict[str, str] | None = None  # href -> ETag as of _token (None: unknown)
         self._stale: set[str] = set()  # changed on the server after the engine looked
         self._written: dict[str, str | None] = {}  # our writes since _token (None: deleted)
+        # without _etags: the ETags known to be the engine's view (reads checked, our writes)
+        self._known: dict[str, str] = {}
         self._trust_token = True  # False: this session's writes do not give a clean token
         self._listing_problems = False
-        self._cards = CardCache(self._multiget)
+        self._cards = CardCache(self._multiget, self._get, self._check_book)
 
     def __repr__(self) -> str:
         return f"CardDavStore({self._url!r})"
@@ -122,6 +137,7 @@ class CardDavStore:
         self._cards.reset()
         self._stale.clear()
         self._written.clear()
+        self._known.clear()
         self._trust_token = True
         self._listing_problems = False
 
@@ -216,28 +232,52 @@ class CardDavStore:
             raise self._unexpected(reply, "reading cards")
         return self._parse(reply, keep_cr=True)
 
+    def _get(self, href: str) -> Reply:
+        return self._request("GET", self._loc.at(href), None)
+
     # -- writing --------------------------------------------------------------------------
 
     def create(self, uid: str, data: bytes) -> Written:
         """PUT a new card (``If-None-Match: *``) at a name made from ``uid``."""
         href = self._new_href(uid)
         headers = {**_VCARD, "If-None-Match": "*"}
-        reply = self._request("PUT", self._loc.at(href), data, headers=headers)
+        reply = self._write("PUT", href, data, headers, "create")
         if reply.status == 412:
-            raise ItemRejected(
+            raise card_refused(reply, href, "create") or ItemRejected(
                 f"{href} already exists on the server; it was left as it is, and the next "
                 "sync compares it with this contact",
                 item=href,
             )
         self._written_ok(reply, href, "create")
-        location = reply.header("location")
-        key = dav.norm_href(location) if location else href
-        return self._record(key, reply)
+        return self._record(self._created_at(href, reply), reply)
+
+    def _created_at(self, href: str, reply: Reply) -> str:
+        """Where the server keeps a card PUT at ``href``: a server that names new cards
+        itself (Google) says where in a ``Location`` header, a full URL or a reference
+        relative to the PUT's. A place outside this address book cannot be synced: the
+        card is reported, and not recorded (an href the listing lacks would read as a
+        card deleted on the server)."""
+        location = (reply.header("location") or "").strip()
+        if not location:
+            return href
+        url = self._loc.at(href)
+        moved = urljoin(url, location)
+        key = dav.norm_href(moved)
+        inside = key.startswith(self._loc.path) and not key.endswith("/")
+        if server_label(moved) != server_label(url) or not inside:
+            raise ItemRejected(
+                f"{href}: the server says it stored this card at {location}, outside the "
+                f"address book {self._name}; tell the server's administrator",
+                item=href,
+            )
+        if key != href:
+            log.debug("%s: %s was created as %s", self._name, href, key)
+        return key
 
     def update(self, key: str, data: bytes) -> Written:
         """PUT over the card, only if it is still the version listed (``If-Match``)."""
         headers = {**_VCARD, "If-Match": self._etag_of(key)}
-        reply = self._request("PUT", self._loc.at(key), data, headers=headers)
+        reply = self._write("PUT", key, data, headers, "update")
         self._check_conditional(reply, key, "update")
         self._written_ok(reply, key, "update")
         return self._record(key, reply)
@@ -248,7 +288,7 @@ class CardDavStore:
             etag = self._etag_of(key)
         except ItemVanished:
             return
-        reply = self._request("DELETE", self._loc.at(key), None, headers={"If-Match": etag})
+        reply = self._write("DELETE", key, None, {"If-Match": etag}, "delete")
         if reply.status == 404:
             return
         self._check_conditional(reply, key, "delete")
@@ -256,6 +296,7 @@ class CardDavStore:
         self._cards.drop(key)
         if self._etags is not None:
             self._etags.pop(key, None)
+        self._known.pop(key, None)
         self._written[key] = None
 
     def commit(self) -> str | None:
@@ -294,19 +335,45 @@ class CardDavStore:
         return mine is not None and etag is not None and etag.strip() == mine
 
     def _etag_of(self, key: str) -> str:
-        if self._etags is None:
+        etag = self._checked_etag(key) if self._etags is None else None
+        if etag is None and self._etags is None:
             self._load_etags()
-        assert self._etags is not None
         if key in self._stale or key in self._cards.newer:
             raise ItemRejected(
                 f"{key} changed on the server during the sync; it was left as it is there, "
                 "and the next sync compares both versions",
                 item=key,
             )
-        etag = self._etags.get(key)
+        if etag is None and self._etags is not None:
+            etag = self._etags.get(key)
         if etag is None:
             raise ItemVanished(f"{key} is no longer on the server", item=key)
         return etag
+
+    def _checked_etag(self, key: str) -> str | None:
+        """After a listing that found no change (it sent no ETags): the ETag ``key`` was
+        read with in this session, once a look at the changes since the engine's token,
+        made after that read, found no one else's change to it. None: not read (or no
+        longer kept), or the server cannot say what changed; then a full listing tells.
+
+        The engine reads every card it overwrites or deletes (for history) before writing
+        any, so one look covers a batch: a changes REPORT where a full listing would cost
+        the server as much and send every card's ETag."""
+        if key in self._known:
+            return self._known[key]
+        if self._cards.etag(key) is None or not self._sync or self._token is None:
+            return None
+        read = self._cards.kept()
+        changes = self._changes(self._token)
+        if changes is None or changes.truncated:
+            return None
+        others = {r.href for r in changes.resources if not self._ours(r)}
+        self._stale |= others
+        for href in read - others:
+            etag = self._cards.etag(href)
+            if etag is not None:
+                self._known.setdefault(href, etag)
+        return self._known.get(key)
 
     def _load_etags(self) -> None:
         """The ETags after a listing that found no change (it sent none): list now, and
@@ -328,8 +395,23 @@ class CardDavStore:
             stem = stem[:-4] or uuid.uuid4().hex
         return dav.norm_href(self._loc.path + stem + ".vcf")
 
+    def _write(
+        self, method: str, key: str, data: bytes | None, headers: dict[str, str], what: str
+    ) -> Reply:
+        """Send one write of ``key``. A 5xx is this card's (ItemRejected) once one cheap
+        request shows the address book still answers; else the store is unavailable."""
+        try:
+            return self._request(method, self._loc.at(key), data, headers=headers)
+        except ServerFailed as err:
+            self._check_book()
+            log.info("%s: the server failed the %s of %s (%d)", self._name, what, key, err.status)
+            raise failed_on_card(err, key, what) from err
+
     def _check_conditional(self, reply: Reply, key: str, what: str) -> None:
         if reply.status == 412:
+            refused = card_refused(reply, key, what)
+            if refused is not None:
+                raise refused
             raise ItemRejected(
                 f"{key} changed on the server since it was listed; the {what} was not made "
                 "and the card was left as it is there; the next sync compares both versions",
@@ -342,13 +424,13 @@ class CardDavStore:
         if 200 <= reply.status < 300:
             return
         if reply.status == 403:
-            raise SignInFailed(
+            raise AccessRefused(
                 f"The CardDAV server {self.client.server} does not let this account change "
                 f"{self._name} (403). Check the account's permissions."
             )
         if reply.status in (400, 409, 413, 415, 422, 507):
             raise ItemRejected(
-                f"{key}: the server refused the {what} ({reply.status}{_reason(reply)})",
+                f"{key}: the server refused the {what} ({reply.status}{reply.reason()})",
                 item=key,
             )
         self._collection_status(reply)
@@ -363,6 +445,8 @@ class CardDavStore:
         self._cards.drop(key)
         if self._etags is not None:
             self._etags[key] = etag
+        else:
+            self._known[key] = etag
         self._written[key] = etag
         return Written(key, etag)
 
@@ -406,6 +490,15 @@ class CardDavStore:
                 "server's administrator."
             ) from err
 
+    def _check_book(self) -> None:
+        """One cheap request to the address book (a PROPFIND of its own resource type):
+        raises StoreUnavailable when it does not answer as an address book should."""
+        body = dav.propfind("D:resourcetype")
+        reply = self._request("PROPFIND", self._url, body, depth="0")
+        if reply.status != 207:
+            self._collection_status(reply)
+            raise self._unexpected(reply, "checking the address book")
+
     def _collection_status(self, reply: Reply) -> None:
         """Raise for what a status says about the whole address book."""
         if reply.status == 404:
@@ -414,29 +507,21 @@ class CardDavStore:
                 "it removed or renamed? Check the address (or the account's address books)."
             )
         if reply.status == 403 and self._sync is False:
-            raise SignInFailed(
+            raise AccessRefused(
                 f"The CardDAV server {self.client.server} does not let this account use "
                 f"{self._name} (403). Check the user name and the account's permissions."
             )
 
     def _unexpected(self, reply: Reply, what: str) -> StoreUnavailable:
         if reply.status == 403:
-            return SignInFailed(
+            return AccessRefused(
                 f"The CardDAV server {self.client.server} refused {what} in {self._name} "
                 "(403). Check the user name and the account's permissions."
             )
         return StoreUnavailable(
             f"The CardDAV server {self.client.server} answered {reply.status}"
-            f"{_reason(reply)} when {what} in {self._name}. Check the address book's address."
+            f"{reply.reason()} when {what} in {self._name}. Check the address book's address."
         )
-
-
-def _reason(reply: Reply) -> str:
-    kind = reply.header("content-type") or ""
-    if not kind.startswith("text/plain") or not reply.body:
-        return ""
-    text = reply.body[:160].decode("utf-8", "replace").strip().splitlines()
-    return f": {text[0]}" if text else ""
 
 
 # -- openers ---------------------------------------------------------------------------------
