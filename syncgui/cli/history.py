@@ -4,11 +4,13 @@ restore`` (put one back)."""
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from syncgui.cli.exit_codes import EXIT_OK
+from syncgui.cli.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from syncgui.cli.output import print_json
+from syncgui.engine import SyncError
 
 if TYPE_CHECKING:
     from syncgui.service import HistoryEntry, SyncService
@@ -26,7 +28,7 @@ def history(service: SyncService, args: argparse.Namespace) -> int:
         when = datetime.fromtimestamp(r.at).strftime("%Y-%m-%d %H:%M")
         print(f"{e.id:>5}  {when}  {r.partnership}  {r.label} ({r.reason} in {r.store_name})")
     if entries:
-        print("Put one back with `syncgui-cli restore ID`.")
+        print("Put versions back with `syncgui-cli restore ID [ID ...]`.")
     return EXIT_OK
 
 
@@ -43,7 +45,28 @@ def _entry_json(e: HistoryEntry) -> dict[str, Any]:
 
 
 def restore(service: SyncService, args: argparse.Namespace) -> int:
-    entry = service.restore(args.history_id)
-    r = entry.record
-    print(f"Restored {r.label!r} in {r.store_name}; the next sync carries it on.")
-    return EXIT_OK
+    """Restore each id in turn; one that fails is reported and the others still go. Exit
+    code: 0 when every one was restored, 1 when one could not be written, else 2 when an
+    id is not in history."""
+    from syncgui.service import ConfigError
+
+    code, restored = EXIT_OK, 0
+    for entry_id in args.history_ids:
+        try:
+            entry = service.restore(entry_id)
+        except ConfigError as err:
+            print(f"syncgui-cli: {entry_id}: {err.message}", file=sys.stderr)
+            code = code or EXIT_USAGE
+            continue
+        except SyncError as err:
+            where = f" ({err.item})" if err.item and err.item not in err.message else ""
+            print(f"syncgui-cli: {entry_id}: not restored{where}: {err.message}", file=sys.stderr)
+            code = EXIT_FAILED
+            continue
+        r = entry.record
+        named = f" as {entry.key}" if entry.key else ""
+        print(f"{entry_id}: restored {r.label!r}{named} in {r.store_name}.")
+        restored += 1
+    if restored:
+        print("The next sync carries the restored contacts to the other stores.")
+    return code

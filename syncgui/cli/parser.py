@@ -13,8 +13,17 @@ Side = Literal["a", "b"]  # the side a `--field PROP=a|b` choice names
 
 _EPILOG = """\
 store specs:
-  vdir:PATH             a folder with one contact per .vcf file (khard, vdirsyncer, Evolution)
-  vcf:PATH              one .vcf file holding many contacts (Google, iCloud and phone exports)
+  vdir:FOLDER           a folder with one contact per .vcf file (khard, vdirsyncer,
+                        Evolution); created when missing
+  vcf:FILE              one .vcf file holding many contacts (Google, iCloud and phone
+                        exports); created empty when missing
+  mtp:DEVICE/STORAGE/PATH
+                        a phone over USB: DEVICE its serial number or `first`, STORAGE a
+                        storage's description or id (`syncgui-cli devices` shows both),
+                        PATH a folder of cards or a .vcf file on it (a missing folder is
+                        created), e.g. "mtp:first/Internal shared storage/Contacts"
+  virtual:FOLDER[#PATH] the built-in virtual phone: a folder that behaves as a phone
+                        (demo, tests); an empty or new one gets a Contacts folder
   carddav:URL           an online address book by its address (https://; http:// only for
                         a server on this computer)
   carddav:ACCOUNT/BOOK  an address book of an account (`account add`), by its name or the
@@ -28,6 +37,8 @@ examples:
   syncgui-cli resolve 3f2a9c1b --keep a
   syncgui-cli resolve 3f2a9c1b --keep merged --field NOTE=b
   syncgui-cli account add nextcloud https://cloud.example.org/remote.php/dav --user ann
+  syncgui-cli partnership set phone --policy ask --every 30
+  syncgui-cli restore 13 14             # put versions from `history` back
 
 exit codes: 0 done, 1 failed (or some items failed), 2 usage or configuration error,
             3 done with conflicts left for you, 4 stopped by the deletion guard,
@@ -59,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-v", "--verbose", action="count", default=0, help="say more (-vv: debug)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
-    part = sub.add_parser("partnership", help="add, list or remove partnerships")
+    part = sub.add_parser("partnership", help="add, list, change, reset or remove partnerships")
     psub = part.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
     add = psub.add_parser(
         "add",
@@ -96,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("--json", action="store_true", help="print JSON for scripts")
     rm = psub.add_parser("remove", help="forget a partnership (stores are not touched)")
     rm.add_argument("name", help="the partnership to forget")
+    _add_partnership_edits(psub)
 
     sy = sub.add_parser("sync", help="sync partnerships now")
     sy.add_argument("names", nargs="*", metavar="NAME", help="partnerships to sync")
@@ -139,8 +151,21 @@ def build_parser() -> argparse.ArgumentParser:
     hi = sub.add_parser("history", help="versions that syncs overwrote or deleted")
     hi.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
     hi.add_argument("--json", action="store_true", help="print JSON for scripts")
-    re_ = sub.add_parser("restore", help="put a version from history back (it then syncs)")
-    re_.add_argument("history_id", type=int, metavar="HISTORY_ID", help="as `history` shows it")
+    re_ = sub.add_parser(
+        "restore",
+        help="put versions from history back (they then sync)",
+        description="Put each version back into its store as a new local change, under the "
+        "file name it had; the next sync carries it to the other stores. One that cannot be "
+        "restored is reported and the others still are. Exit code: 0 every one restored, 1 "
+        "one could not be written, 2 an id is not in history.",
+    )
+    re_.add_argument(
+        "history_ids",
+        type=int,
+        nargs="+",
+        metavar="HISTORY_ID",
+        help="as `history` shows them, e.g. restore 13 14",
+    )
 
     dv = sub.add_parser(
         "devices", help="list connected phones: their state, storages and what to do to use them"
@@ -149,6 +174,53 @@ def build_parser() -> argparse.ArgumentParser:
     de = sub.add_parser("demo", help="create two sample address books and sync them")
     de.add_argument("--dir", help="where to create them (default: a new temporary folder)")
     return p
+
+
+def _add_partnership_edits(psub: Any) -> None:
+    """``partnership set`` and ``partnership reset``."""
+    st = psub.add_parser(
+        "set",
+        help="change a partnership's name, direction, conflict policy or schedule",
+        description="Change what is given; the rest stays. A new name keeps the "
+        "partnership's conflicts, activity, history and schedule. Refused while it syncs. "
+        "No contact is touched.",
+    )
+    st.add_argument("name", help="the partnership to change")
+    st.add_argument("--name", dest="new_name", metavar="NEW", help="its new name")
+    st.add_argument(
+        "--direction",
+        choices=[d.value for d in Direction],
+        help="two-way, or one way: a-to-b, b-to-a",
+    )
+    st.add_argument("--policy", choices=[x.value for x in Policy], help="how conflicts are settled")
+    st.add_argument(
+        "--every",
+        type=_minutes,
+        metavar="MINUTES",
+        help="the desktop app syncs it every MINUTES (0: never by the clock)",
+    )
+    rs = psub.add_parser(
+        "reset",
+        help="forget what was synced; the next sync matches contacts again (deletes none)",
+        description="Forget the sync state of the partnership's stores, so that its next "
+        "sync compares them as a first sync does: contacts on both sides are matched and "
+        "combined again, the others copied. The reset deletes no contact and changes no "
+        "store; run `sync NAME --dry-run` after it to see what the sync will do. A store "
+        "that another partnership uses, or a phone (which keeps its own sync state), keeps "
+        "its state. Refused while the partnership syncs.",
+    )
+    rs.add_argument("name", help="the partnership to reset")
+    rs.add_argument("--yes", action="store_true", help="do not ask first")
+
+
+def _minutes(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number of minutes, not {text!r}")
+    return value
 
 
 def _add_account_parser(sub: Any) -> None:

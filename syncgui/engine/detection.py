@@ -76,6 +76,10 @@ class ReadCache:
     def drop(self, gid: bytes) -> None:
         self.take(gid)
 
+    def clear(self) -> None:
+        self._data.clear()
+        self._size = 0
+
 
 class ChangeDetector:
     """Finds what changed in ``store`` since ``meta`` last saw it."""

@@ -106,9 +106,10 @@ class HostedMetadata:
         self._reserved = 0
         self._commits = 0
 
-    def adopt(self) -> None:
+    def adopt(self, *, save: bool = True) -> None:
         """Before change detection: take the store's state, then make sure a reservation
-        covering this session is saved."""
+        covering this session is saved. Without ``save`` (a dry run, whose working copy is
+        rolled back) nothing is saved: no version it hands out leaves this computer."""
         saved = self.host.load_state()
         mine = self.meta.note(_GENERATION)
         foreign = saved is None or saved.generation != mine
@@ -128,7 +129,8 @@ class HostedMetadata:
         # Same generation: this computer saved it last and its working copy is the same or
         # ahead, with the real tick; the reservation on the store still stands.
         self._reserved = saved.tick if saved is not None and not foreign else 0
-        if foreign or self._low() or (saved is not None and self._ahead_of(saved)):
+        must_save = foreign or self._low() or (saved is not None and self._ahead_of(saved))
+        if must_save and save:
             self._reserved = self.meta.tick + TICK_LEASE
             self._save()
         self._commits = self.meta.commits  # what the session commits from here is news

@@ -9,7 +9,7 @@ store keeps its own UID for it. The renamed copy gets a fresh version, so the pa
 follow meet the pair as a conflict with no common base, settled by the partnership's policy
 (merge: the union of their fields; a single-valued field that differs is a real conflict).
 
-A dry run renames nothing: :func:`predict` settles each match on paper instead.
+A dry run combines too, on scratch copies of the replicas (see :mod:`syncgui.engine.scratch`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from dataclasses import dataclass
 
 from syncgui.engine.applier import Decision
 from syncgui.engine.errors import SyncError
-from syncgui.engine.events import Policy, SessionResult, Side
 from syncgui.engine.matching import Match, MatchLevel, MatchReport, MatchRule, find_matches
 from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.replica import Remap, Replica
@@ -100,75 +99,3 @@ def _others(replica: Replica, partner: Replica) -> set[bytes]:
     those it learned changes from."""
     known = set(replica.peers()) | set(replica.knowledge().scope.replicas())
     return known - {replica.replica_id, partner.replica_id}
-
-
-def predict(
-    matches: list[Match],
-    a: Replica,
-    b: Replica,
-    policy: Policy,
-    first: Side,
-    two_way: bool,
-    result: SessionResult,
-) -> None:
-    """What combining ``matches`` would do, counted into ``result`` without writing: the
-    first pass (from side ``first``) settles each pair by ``policy``, as a conflict with no
-    common base; a two-way session's second pass then hands the result back."""
-    source, dest = (a, b) if first is Side.A else (b, a)
-    to_dest = result.to_b if first is Side.A else result.to_a
-    to_source = result.to_a if first is Side.A else result.to_b
-    fmt = dest.format
-    for m in matches:
-        s_gid, d_gid = (m.a.gid, m.b.gid) if first is Side.A else (m.b.gid, m.a.gid)
-        try:
-            theirs, ours = source.load(s_gid), dest.load(d_gid)
-            if fmt.same(ours, theirs):
-                continue
-            settled = _settle(policy, first, source, dest, s_gid, d_gid, ours, theirs)
-        except SyncError as err:
-            log.warning("%s: %s", m.a.label, err.message)
-            continue
-        if settled is None:
-            result.conflicts += 1
-            continue
-        kept, copy = settled
-        if policy is Policy.MERGE:
-            result.merged += 1
-        if not fmt.same(kept, ours):
-            to_dest.updated += 1
-        to_dest.created += copy
-        if two_way:  # the second pass hands the result back (merged onto its own card)
-            if policy is Policy.MERGE:
-                reshaped = source.format.merge(None, theirs, kept).data
-                to_source.updated += (reshaped or kept) != theirs
-            else:
-                to_source.updated += not fmt.same(kept, theirs)
-            to_source.created += copy
-
-
-def _settle(
-    policy: Policy,
-    first: Side,
-    source: Replica,
-    dest: Replica,
-    s_gid: bytes,
-    d_gid: bytes,
-    ours: bytes,
-    theirs: bytes,
-) -> tuple[bytes, int] | None:
-    """What the destination holds after the conflict (and how many copies it made), or
-    None when the conflict is left for the user."""
-    if policy is Policy.ASK:
-        return None
-    if policy is Policy.KEEP_BOTH:
-        return ours, 1
-    if policy is Policy.MERGE:
-        merged = dest.format.merge(None, ours, theirs)
-        return None if merged.data is None else (merged.data, 0)
-    if policy is Policy.NEWEST:
-        mine = dest.lookup([d_gid])[d_gid].changed_at
-        other = source.lookup([s_gid])[s_gid].changed_at
-        winner = first if other > mine or (other == mine and first is Side.A) else first.other
-    else:
-        winner = Side.A if policy is Policy.A_WINS else Side.B
-    return (theirs if winner is first else ours), 0

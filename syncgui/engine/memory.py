@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem, ItemProblem, ItemRejected
@@ -85,6 +86,35 @@ class MemoryReplica:
 
     def close(self) -> None:
         """Nothing to release."""
+
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """A dry run: everything changed inside is put back at the end."""
+        saved = (
+            self._id,
+            self._tick,
+            self._knowledge,
+            self._forgotten,
+            dict(self._items),  # items are replaced, never changed in place
+            dict(self._conflicts),
+            dict(self._own),
+            dict(self._own_of),
+            set(self._peers),
+        )
+        try:
+            yield
+        finally:
+            (
+                self._id,
+                self._tick,
+                self._knowledge,
+                self._forgotten,
+                self._items,
+                self._conflicts,
+                self._own,
+                self._own_of,
+                self._peers,
+            ) = saved
 
     # -- local edits ----------------------------------------------------------------------
 

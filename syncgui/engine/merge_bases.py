@@ -26,7 +26,8 @@ before knowledge was recorded)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,9 @@ KEEP_PER_ITEM = 16
 _MAX_DEPTH = 8
 
 
+_Row = tuple[bytes, float, bytes | None]  # a kept version's data, time and made-with
+
+
 @dataclass(frozen=True, slots=True)
 class _Kept:
     version: Version
@@ -56,6 +60,8 @@ class BaseStore:
 
     def __init__(self, path: Path | str = ":memory:") -> None:
         self._db = connect(path)
+        # a dry run's versions: gid -> (replica, tick) -> (data, at, made_with)
+        self._scratch: dict[bytes, dict[tuple[bytes, int], _Row]] | None = None
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS base(gid BLOB NOT NULL, rep BLOB NOT NULL,"
             " tick INTEGER NOT NULL, data BLOB NOT NULL, at REAL NOT NULL, made_with BLOB,"
@@ -71,16 +77,27 @@ class BaseStore:
         """The base for a three-way merge of ``gid`` between sides that know
         ``knowledges`` (see the module docstring); ``format`` merges a criss-cross."""
         rows = self._db.execute(
-            "SELECT rep, tick, data, made_with FROM base WHERE gid=? ORDER BY at DESC, tick DESC",
+            "SELECT rep, tick, data, at, made_with FROM base WHERE gid=?"
+            " ORDER BY at DESC, tick DESC",
             (gid,),
         )
+        found = [
+            (bytes(rep), int(tick), bytes(data), float(at), mw) for rep, tick, data, at, mw in rows
+        ]
+        if self._scratch is not None and gid in self._scratch:
+            # as put_many would have left the table: replaced by key, the newest kept
+            mine = self._scratch[gid]
+            found = [r for r in found if (r[0], r[1]) not in mine]
+            found += [(rep, tick, data, at, mw) for (rep, tick), (data, at, mw) in mine.items()]
+            found.sort(key=lambda r: (r[3], r[1]), reverse=True)
+            found = found[:KEEP_PER_ITEM]
         kept = [
             _Kept(
-                Version(bytes(rep), int(tick)),
-                bytes(data),
+                Version(rep, tick),
+                data,
                 None if made_with is None else Knowledge.deserialize(bytes(made_with)),
             )
-            for rep, tick, data, made_with in rows
+            for rep, tick, data, _at, made_with in found
         ]
         return _choose(gid, kept, knowledges, format, 0)
 
@@ -101,6 +118,10 @@ class BaseStore:
         ]
         if not rows:
             return
+        if self._scratch is not None:
+            for gid, rep, tick, data, at, made in rows:
+                self._scratch.setdefault(gid, {})[(rep, tick)] = (data, at, made)
+            return
         self._db.execute("BEGIN")
         try:
             self._db.executemany(
@@ -113,6 +134,18 @@ class BaseStore:
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
+
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """What is kept inside is kept in memory only, and forgotten at the end (a dry
+        run). The database is not locked meanwhile: other partnerships share it."""
+        if self._scratch is not None:
+            raise RuntimeError("a scratch session is open already")
+        self._scratch = {}
+        try:
+            yield
+        finally:
+            self._scratch = None
 
     def _prune(self, gids: list[bytes]) -> None:
         for start in range(0, len(gids), 500):

@@ -105,6 +105,7 @@ class MetadataStore:
         self._db.executescript(_SCHEMA)
         self._upgrade()
         self._in_tx = False
+        self._scratch = False
         self.commits = 0  # transactions committed through this object
         self._knowledge = Knowledge.empty()
         self._knows_tick = True
@@ -152,7 +153,13 @@ class MetadataStore:
 
         On an exception everything is rolled back, including the in-memory state."""
         saved = (self.tick, self.knowledge, self.forgotten, self.token)
-        self._db.execute("BEGIN IMMEDIATE")
+        # inside a scratch session (see scratch()), a savepoint of its transaction
+        begin, commit, rollback = (
+            ("SAVEPOINT tx", "RELEASE tx", ("ROLLBACK TO tx", "RELEASE tx"))
+            if self._scratch
+            else ("BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",))
+        )
+        self._db.execute(begin)
         self._in_tx = True
         try:
             yield
@@ -160,14 +167,48 @@ class MetadataStore:
                 "UPDATE replica SET tick=?, knowledge=?, forgotten=?, token=?",
                 (self.tick, self.knowledge.serialize(), self.forgotten.serialize(), self.token),
             )
-            self._db.execute("COMMIT")
+            self._db.execute(commit)
             self.commits += 1
         except BaseException:
-            self._db.execute("ROLLBACK")
+            for statement in rollback:
+                self._db.execute(statement)
             self.tick, self.knowledge, self.forgotten, self.token = saved
             raise
         finally:
             self._in_tx = False
+
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """Everything done inside is forgotten at the end: one transaction, rolled back,
+        that the transactions inside become savepoints of (a dry run works on this). It
+        holds the database's write lock throughout; a crash inside leaves nothing either."""
+        if self._scratch:
+            raise RuntimeError("a scratch session is open already")
+        saved = (
+            self.replica_id,
+            self.tick,
+            self._knowledge,
+            self._knows_tick,
+            self.forgotten,
+            self.token,
+            self.commits,
+        )
+        self._db.execute("BEGIN IMMEDIATE")
+        self._scratch = True
+        try:
+            yield
+        finally:
+            self._scratch = False
+            self._db.execute("ROLLBACK")
+            (
+                self.replica_id,
+                self.tick,
+                self._knowledge,
+                self._knows_tick,
+                self.forgotten,
+                self.token,
+                self.commits,
+            ) = saved
 
     def next_version(self) -> Version:
         """A fresh local version; the knowledge learns it at once (own changes are known)."""

@@ -7,6 +7,7 @@ keeps all metadata for a simple provider in a metadata store, and the in-memory 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -102,6 +103,11 @@ class Replica(Protocol):
 
     def detect(self) -> DetectReport:
         """Find local changes made by other programs (full enumeration)."""
+        ...
+
+    def scratch(self) -> AbstractContextManager[None]:
+        """A dry run: inside, the replica works as always, but nothing reaches its store
+        and every change to its metadata (here or kept in the store) is undone at the end."""
         ...
 
     def knowledge(self) -> Knowledge: ...

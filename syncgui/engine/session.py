@@ -1,9 +1,16 @@
 """A sync session: change detection on both sides, then one or two one-way passes.
 
 Two-way sessions run A->B then B->A. Before anything is written, both passes are planned
-and checked against the mass-deletion guard; a dry run stops after planning. A user's
-approval of a blocked list (``approved_deletes``) lets one pass delete at most that many.
-A store that now lists no contacts blocks any delete it would cause, whatever the counts.
+and checked against the mass-deletion guard. A user's approval of a blocked list
+(``approved_deletes``) lets one pass delete at most that many. A store that now lists no
+contacts blocks any delete it would cause, whatever the counts.
+
+A dry run is the same session on scratch copies of both replicas and of the merge bases
+(``Replica.scratch``, :mod:`syncgui.engine.scratch`): no store is written, every metadata
+change (on a phone too) is undone at the end, and what it reports is what the sync would
+do, exactly. Counting the plans on paper could not be exact: the second pass of a two-way
+session depends on what the first one did (a conflict settled on one side goes back to the
+other, what was copied is not sent back, a match combined changes both plans).
 """
 
 from __future__ import annotations
@@ -11,14 +18,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from syncgui.engine.applier import Decision, Verdict
-from syncgui.engine.errors import ItemProblem, SyncError
 from syncgui.engine.events import (
     CancelToken,
     Direction,
     Event,
     EventSink,
-    Outcome,
     PassCounts,
     Progress,
     SessionResult,
@@ -27,11 +31,9 @@ from syncgui.engine.events import (
     Stage,
     Status,
 )
-from syncgui.engine.items import ItemMeta
 from syncgui.engine.matching import MatchLevel
-from syncgui.engine.meeting import Meeting, predict
+from syncgui.engine.meeting import Meeting
 from syncgui.engine.merge_bases import BaseStore
-from syncgui.engine.policies import ConflictContext, resolve
 from syncgui.engine.replica import HistorySink, Replica
 from syncgui.engine.transfer import OneWayPass, PassReport, Plan
 
@@ -55,6 +57,14 @@ class SyncSession:
     cancel: CancelToken | None = None
 
     def run(self) -> SessionResult:
+        if not self.settings.dry_run:
+            return self._run()
+        # A dry run is the session itself, on scratch copies (see syncgui.engine.scratch):
+        # it predicts what the sync does by doing it, and keeps none of it.
+        with self.a.scratch(), self.b.scratch(), self.bases.scratch():
+            return self._run()
+
+    def _run(self) -> SessionResult:
         s = self.settings
         result = SessionResult(s.partnership, dry_run=s.dry_run)
         self.emit(Progress(s.partnership, Stage.DETECTING))
@@ -66,12 +76,9 @@ class SyncSession:
         passes = self._passes(damaged)
         self.emit(Progress(s.partnership, Stage.PLANNING))
         plans = [p.plan() for p in passes]
-        matches = self._meet(passes, plans, damaged, result)
-        if matches and not s.dry_run:
+        if self._meet(passes, plans, damaged, result):
             plans = [p.plan() for p in passes]  # the matched items are one item each now
-        if s.dry_run:
-            self._report_dry_run(passes, plans, result)
-        elif not self._guard(passes, plans, result):
+        if not self._guard(passes, plans, result):
             self.a.add_peer(self.b.replica_id)  # before any item passes between them
             self.b.add_peer(self.a.replica_id)
             for i, one in enumerate(passes):
@@ -96,8 +103,8 @@ class SyncSession:
         result: SessionResult,
     ) -> bool:
         """Match the items each side would create on the other (stores meeting: see
-        :mod:`syncgui.engine.meeting`) and, unless this is a dry run, combine each match
-        into one item. True when something was combined."""
+        :mod:`syncgui.engine.meeting`) and combine each match into one item (a dry run
+        does too, on its scratch copies). True when something was combined."""
         s = self.settings
         if s.match is MatchLevel.NONE:
             return False
@@ -111,11 +118,6 @@ class SyncSession:
         result.matched = report.matches
         result.possible_duplicates = report.possible
         if not report.matches:
-            return False
-        if s.dry_run:
-            first = passes[0].source_side
-            two_way = s.direction is Direction.TWO_WAY
-            predict(report.matches, self.a, self.b, s.policy, first, two_way, result)
             return False
         combined = meeting.combine(report.matches, self.bases)
         for one in passes:
@@ -138,7 +140,7 @@ class SyncSession:
             s.partnership,
             s.policy,
             self.bases,
-            self.history,
+            None if s.dry_run else self.history,  # nothing is overwritten for real
             self.emit,
             self.cancel or CancelToken(),
             s.batch_size if size is None else size,
@@ -228,67 +230,6 @@ class SyncSession:
             return False
         return one.dest.name == approved.store and deletes <= approved.count
 
-    def _report_dry_run(
-        self, passes: list[OneWayPass], plans: list[Plan], result: SessionResult
-    ) -> None:
-        """Count what the passes would do; conflicts are settled by the policy on paper
-        (reading both sides), so a silent field merge is not reported as a conflict."""
-        seen_conflicts: set[bytes] = set()
-        combined = {m.a.gid for m in result.matched} | {m.b.gid for m in result.matched}
-        for one, plan in zip(passes, plans, strict=True):
-            counts = result.to_b if one.source_side is Side.A else result.to_a
-            for change, local, verdict in plan.steps:
-                d = verdict.decision
-                if d is Decision.CREATE and change.gid in combined:
-                    continue  # matched: counted by meeting.predict
-                if d is Decision.CONFLICT and change.gid not in seen_conflicts:
-                    seen_conflicts.add(change.gid)
-                    self._predict_conflict(one, plan, change, local, verdict, result)
-                elif d is Decision.CREATE or (d is Decision.UPDATE and local and local.deleted):
-                    counts.created += 1
-                elif d is Decision.UPDATE:
-                    counts.updated += 1
-                elif d is Decision.DELETE and local and not local.deleted:
-                    counts.deleted += 1
-            counts.deleted += len(plan.forget)
-            result.errors.extend(plan.waiting)
-        self._guard(passes, plans, result)
-
-    def _predict_conflict(
-        self,
-        one: OneWayPass,
-        plan: Plan,
-        change: ItemMeta,
-        local: ItemMeta | None,
-        verdict: Verdict,
-        result: SessionResult,
-    ) -> None:
-        if local is None or verdict.kind is None:
-            return
-        ctx = ConflictContext(
-            self.settings.partnership,
-            self.settings.policy,
-            one.source_side,
-            one.source,
-            one.dest,
-            self.bases,
-            plan.made_with,
-        )
-        try:
-            outcome = resolve(ctx, change, local, verdict.kind).outcome
-        except SyncError as err:
-            result.errors.append(ItemProblem(err.item or change.label, err.message))
-            return
-        if outcome is Outcome.DEFERRED:
-            result.conflicts += 1
-        elif outcome is Outcome.MERGED:
-            result.merged += 1
-            result.to_a.updated += 1
-            result.to_b.updated += 1
-        elif outcome is not Outcome.CONVERGED:
-            counts = result.to_b if one.source_side is Side.A else result.to_a
-            counts.updated += 1
-
     @staticmethod
     def _merge_report(one: OneWayPass, report: PassReport, result: SessionResult) -> None:
         counts: PassCounts = result.to_b if one.source_side is Side.A else result.to_a
@@ -302,11 +243,9 @@ class SyncSession:
     def _finish(self, result: SessionResult) -> None:
         if result.status in (Status.BLOCKED, Status.CANCELLED):
             return
-        pending = len(self.a.conflicts(self.settings.partnership)) + len(
+        result.conflicts = len(self.a.conflicts(self.settings.partnership)) + len(
             self.b.conflicts(self.settings.partnership)
         )
-        if not result.dry_run:
-            result.conflicts = pending
         if result.errors:
             result.status = Status.FAILED
         elif result.conflicts:

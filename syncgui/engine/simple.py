@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from syncgui.engine.detection import ChangeDetector, ReadCache
 from syncgui.engine.errors import BadItem, ItemProblem, StoreUnavailable, SyncError
@@ -46,6 +47,7 @@ from syncgui.engine.replica import (
     Remap,
     forget_tombstones,
 )
+from syncgui.engine.scratch import ScratchStore
 
 log = logging.getLogger(__name__)
 
@@ -98,13 +100,32 @@ class SimpleReplica:
             self.meta.close()
             release(self.store)  # e.g. a phone: let the device go
 
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """A dry run: nothing done inside reaches the store (see
+        :mod:`syncgui.engine.scratch`) or stays in the metadata, on this computer or on the
+        device (a phone's state is adopted into the working copy, never saved)."""
+        store, hosted = self.store, self._hosted
+        self.store = ScratchStore(store)
+        self._detector.store = self.store
+        try:
+            with self.meta.scratch():
+                yield
+        finally:
+            self.store = self._detector.store = store
+            self._hosted = hosted
+            self._keys = None
+            self._cache.clear()
+
     # -- change detection -----------------------------------------------------------------
 
     def detect(self) -> DetectReport:
-        host = _metadata_host(self.store) if self._hosted is None else None
+        store = self.store.inner if isinstance(self.store, ScratchStore) else self.store
+        host = _metadata_host(store) if self._hosted is None else None
         if host is not None and self._hosted is None:
             hosted = HostedMetadata(self.meta, host)
-            hosted.adopt()  # a phone keeps its own replica id and knowledge
+            # a phone keeps its own replica id and knowledge (a dry run only reads them)
+            hosted.adopt(save=not isinstance(self.store, ScratchStore))
             self._hosted = hosted
         self._keys = None  # keys may change
         return self._detector.detect()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from syncgui.gui import wording
 from syncgui.gui.controller import AppController
+from syncgui.gui.partnerships_view import WordElideDelegate
 from syncgui.gui.state import Problem
 from syncgui.gui.widgets import wrapping_label
 from syncgui.service import SessionRecord
@@ -45,6 +46,7 @@ class ActivityView(QWidget):
             [self.tr("When"), self.tr("Partnership"), self.tr("Started"), self.tr("What happened")]
         )
         self.tree.setAllColumnsShowFocus(True)
+        self.tree.setItemDelegateForColumn(3, WordElideDelegate(self.tree))  # full text: tooltip
         size_columns(self.tree, [wording.local_time(1.7e9), "M" * 12, self.tr("phone connected")])
         self.empty = wrapping_label(self.tr("No syncs yet."), self)
         layout = QVBoxLayout(self)
@@ -78,10 +80,12 @@ class ActivityView(QWidget):
         a, b = self._names(record.partnership)
         summary = wording.changes_text(record, a, b)
         status = {
-            "failed": self.tr("Failed: %1"),
             "blocked": self.tr("Stopped before deleting: %1"),
             "cancelled": self.tr("Cancelled: %1"),
         }.get(record.status, "%1")
+        if wording.failed_outright(record):  # else it synced what it could: say what
+            status = self.tr("Failed: %1")
+            summary = record.errors[0].message if record.errors else self.tr("no reason given")
         if record.status == "blocked":
             summary = wording.plural(
                 len(record.blocked_items),
@@ -111,7 +115,9 @@ class ActivityView(QWidget):
             child.setToolTip(3, child.text(3))
             item.addChild(child)
         for note in record.settled:
-            child = QTreeWidgetItem(["", "", self.tr("Conflict"), f"{note.item}: {note.message}"])
+            how = wording.settled_text(note.message, a, b)
+            child = QTreeWidgetItem(["", "", self.tr("Conflict"), f"{note.item}: {how}"])
+            child.setToolTip(3, child.text(3))
             item.addChild(child)
         for name in record.blocked_items:
             item.addChild(QTreeWidgetItem(["", "", self.tr("Not deleted"), name]))

@@ -8,7 +8,12 @@ device monitor before the process ends.
 One app per profile (:mod:`.single`): a second start for the same data folder asks the
 running app to show its window and ends. Started at login (``--background``) before the
 desktop's tray is up, the app waits for the tray up to :data:`TRAY_WAIT_S` seconds before
-it shows its window instead."""
+it shows its window instead.
+
+The demo is a profile of its own (``--demo``, or ``--demo-if-unconfigured`` as
+``scripts/run`` starts the app): "Try the demo" reopens the app there, and "Leave the demo"
+(or New partnership in the demo) reopens it on the user's own profile, with the New
+partnership wizard open when that is what the user asked for (``--new-partnership``)."""
 
 from __future__ import annotations
 
@@ -53,6 +58,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--demo-if-unconfigured",
         action="store_true",
         help="open the demo profile when no partnership is configured yet",
+    )
+    parser.add_argument(
+        "--new-partnership",
+        action="store_true",
+        help="open the New partnership wizard once the window shows",
     )
     parser.add_argument(
         "--background",
@@ -177,20 +187,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     running = _build(app, paths, demo, autostart=autostart_command(args))
     instance.show_requested.connect(lambda: _raise(running.window))
     app.aboutToQuit.connect(running.shutdown)
-    running.window.demo_requested.connect(lambda: _switch_to_demo(app, args))
+    _wire_profiles(running, args)
     _handle_signals(running)
-    if not args.background:
-        _show(running.window, started)
-    elif running.tray is not None:
-        log.info("started in the tray")
-    else:  # at login the tray may not be up yet
-        _wait_for_tray(running, started=started)
+    _appear(running, args, started)
     _after_start(running)
     try:
         return app.exec()
     finally:
         running.shutdown()
         instance.release()
+
+
+def _appear(running: _Running, args: argparse.Namespace, started: float) -> None:
+    """Show the window (and the New partnership wizard when asked for), or start in the
+    tray (``--background``: waiting for one at login)."""
+    if not args.background:
+        _show(running.window, started)
+        if args.new_partnership:
+            from PySide6.QtCore import QTimer
+
+            QTimer.singleShot(0, running.window.new_partnership)
+    elif running.tray is not None:
+        log.info("started in the tray")
+    else:  # at login the tray may not be up yet
+        _wait_for_tray(running, started=started)
 
 
 def _show(window: Any, started: float) -> None:
@@ -291,17 +311,47 @@ def _after_start(running: _Running) -> None:
     QTimer.singleShot(0, start)
 
 
+def _wire_profiles(running: _Running, args: argparse.Namespace) -> None:
+    """The window's ways from one profile to the other: into the demo, and out of it."""
+    app = running.app
+    running.window.demo_requested.connect(lambda: _switch_to_demo(app, args))
+    running.window.leave_demo_requested.connect(
+        lambda new_partnership: _leave_demo(app, args, new_partnership=new_partnership)
+    )
+
+
+def _profile_command(args: argparse.Namespace, *extra: str) -> list[str]:
+    """The arguments (after the interpreter) that start the app in the window with this
+    run's folders, plus ``extra``."""
+    return [a for a in autostart_command(args)[1:] if a != "--background"] + list(extra)
+
+
 def _switch_to_demo(app: QApplication, args: argparse.Namespace) -> None:
     """ "Try the demo" on the first-run page: this window makes way for the demo profile's
     (a separate profile: the demo never mixes with the user's own partnerships)."""
+    if _relaunch(app, _profile_command(args, "--demo")):
+        log.info("opening the demo profile in a new window")
+
+
+def _leave_demo(app: QApplication, args: argparse.Namespace, *, new_partnership: bool) -> None:
+    """ "Leave the demo" (or New partnership in the demo): the demo makes way for the
+    user's own profile (the same folders without ``--demo``; the demo stays as it is),
+    with the New partnership wizard open there when ``new_partnership``."""
+    command = _profile_command(args, *(["--new-partnership"] if new_partnership else []))
+    if _relaunch(app, command):
+        log.info("leaving the demo: opening your own profile in a new window")
+
+
+def _relaunch(app: QApplication, command: list[str]) -> bool:
+    """Start ``python COMMAND`` on its own and quit this app; False (and this app runs on)
+    when it cannot be started."""
     from PySide6.QtCore import QProcess
 
-    command = [a for a in autostart_command(args)[1:] if a != "--background"] + ["--demo"]
     if QProcess.startDetached(sys.executable, command)[0]:
-        log.info("opening the demo profile in a new window")
         app.quit()
-    else:
-        log.error("could not start %s %s", sys.executable, " ".join(command))
+        return True
+    log.error("could not start %s %s", sys.executable, " ".join(command))
+    return False
 
 
 def _raise(window: Any) -> None:

@@ -9,9 +9,11 @@ of this GUI-thread object, so everything here runs on the GUI thread. Local chan
 debounced (one sync a few seconds after the last change). A change seen while the
 partnership syncs, or in the quiet moment after, may be our own session's writing or the
 user's edit: it is not dropped, it marks the partnership "changed meanwhile", and when the
-quiet moment ends ONE "change" sync runs (our own writes cost one sync that finds nothing to
-do, writes nothing, and so ends there). Changes seen while paused make one "change" sync
-on resume. The controller never lets an automatic trigger start a partnership's first sync."""
+quiet moment ends ONE "change" sync runs (our own writes cost one sync that finds nothing
+to do, writes nothing, and so ends there; the session log does not list such a sync, so
+Activity shows each sync once: ``nothing_done`` in :mod:`syncgui.service.sessions`).
+Changes seen while paused make one "change" sync on resume. The controller never lets an
+automatic trigger start a partnership's first sync."""
 
 from __future__ import annotations
 

@@ -12,11 +12,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QHBoxLayout,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -25,6 +27,8 @@ from syncgui.engine import Keep
 from syncgui.gui import wording
 from syncgui.gui.conflict_table import (
     CHOICE,
+    SIDE_A,
+    SIDE_B,
     ConflictTable,
     Side,
     content_of,
@@ -79,6 +83,14 @@ class ConflictDialog(QDialog):
         self.summary.setObjectName("conflictSummary")
         self.list = QListWidget(self)
         self.list.setObjectName("conflictList")
+        # names wrap rather than being cut or scrolled sideways (also when Merge widens
+        # the table beside it)
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
+        self.list.setSpacing(2)
+        self.list.setMinimumWidth(self.fontMetrics().averageCharWidth() * 16)
         self.list.currentItemChanged.connect(self._on_current_changed)
         self.pages = QStackedWidget(self)
         self.message = wrapping_label(self.tr("Loading conflicts…"), self)
@@ -90,7 +102,9 @@ class ConflictDialog(QDialog):
         splitter.addWidget(self.list)
         splitter.addWidget(self.pages)
         splitter.setStretchFactor(1, 3)
+        splitter.setChildrenCollapsible(False)
         splitter.setSizes([self.fontMetrics().averageCharWidth() * 30, 1000])
+        self.splitter = splitter
         self.close_button = QPushButton(self.tr("&Close"), self)
         self.close_button.setAutoDefault(False)
         self.close_button.clicked.connect(self.reject)
@@ -213,14 +227,17 @@ class ConflictDialog(QDialog):
         keep = self._current
         self.list.blockSignals(True)
         self.list.clear()
-        for v in listed:
-            text = v.item if self.partnership else f"{v.item} ({v.partnership})"
+        for v in listed:  # the name, then (smaller) its partnership and "later"
+            notes = [] if self.partnership else [v.partnership]
             if v.id in self._later:
-                text += "  ·  " + self.tr("later")
+                notes.append(self.tr("later"))
+            text = "\n".join([v.item, "  ·  ".join(notes)] if notes else [v.item])
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, v.id)
+            item.setToolTip(text.replace("\n", " — "))
             self.list.addItem(item)
         self.list.blockSignals(False)
+        self._fit_list()
         ids = [v.id for v in listed]
         self._update_summary()
         if not listed:
@@ -232,6 +249,23 @@ class ConflictDialog(QDialog):
             self.close_button.setFocus()
             return
         self._select(keep if keep is not None and keep in ids else self._next_id(ids))
+
+    def _fit_list(self) -> None:
+        """Make the list as wide as its longest line, within 18 to 28 characters (longer
+        names wrap); the detail takes the rest."""
+        fm = self.list.fontMetrics()
+        char = fm.averageCharWidth()
+        lines = [
+            line for i in range(self.list.count()) for line in self.list.item(i).text().split("\n")
+        ]
+        widest = max((fm.horizontalAdvance(line) for line in lines), default=0)
+        scroll = self.list.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        want = widest + scroll + char * 3 + 2 * self.list.frameWidth()
+        width = max(char * 18, min(want, char * 28))
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total > 0 and sizes[0] != width:
+            self.splitter.setSizes([width, max(total - width, 1)])
 
     def _next_id(self, ids: list[str]) -> str:
         fresh = [i for i in ids if i not in self._later]
@@ -357,6 +391,10 @@ class ConflictDialog(QDialog):
                 self.tr("Keep in merge"),
             ]
         )
+        for column in (SIDE_A, SIDE_B):  # a narrow column cuts its header: the tooltip has it
+            header = self.table.horizontalHeaderItem(column)
+            if header is not None:
+                header.setToolTip(header.text())
         self.table.show_rows(detail, a_name, b_name)
         self._show_merge(False)
         self._set_buttons(detail)

@@ -25,8 +25,9 @@ from syncgui.service import ConflictDetail, ConflictView
 FIELD, SIDE_A, SIDE_B, CHOICE = range(4)
 Side = Literal["a", "b"]
 
-#: The providers' field labels (``syncgui.providers.vcard.compare.LABELS``), listed for
-#: pyside6-lupdate; a test keeps the two lists the same.
+#: The providers' field labels (``syncgui.providers.vcard.compare.LABELS`` and the vendor
+#: fields' ``syncgui.providers.vcard.vendor.labels()``), listed for pyside6-lupdate; a test
+#: keeps the lists the same.
 FIELD_LABELS = (
     QT_TRANSLATE_NOOP("FieldLabel", "Name"),
     QT_TRANSLATE_NOOP("FieldLabel", "Structured name"),
@@ -61,6 +62,20 @@ FIELD_LABELS = (
     QT_TRANSLATE_NOOP("FieldLabel", "Social profile"),
     QT_TRANSLATE_NOOP("FieldLabel", "Android field"),
     QT_TRANSLATE_NOOP("FieldLabel", "Conflict copy of"),
+    # well-known vendor fields (``syncgui.providers.vcard.vendor``)
+    QT_TRANSLATE_NOOP("FieldLabel", "Address country"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Assistant"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Blog"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Identity"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Internet call"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Maiden name"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Manager"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Phonetic first name"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Phonetic last name"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Phonetic middle name"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Phonetic organization"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Show as"),
+    QT_TRANSLATE_NOOP("FieldLabel", "Spouse"),
 )
 
 

@@ -1,20 +1,24 @@
 """The main window: partnerships on top; activity, problems and devices below; menus,
-toolbar and shortcuts for every action. Closing it keeps syncing when a tray icon exists."""
+toolbar and shortcuts for every action. Closing it keeps syncing when a tray icon exists.
+In the demo profile a banner says so, and a new partnership is made in the user's own
+profile (the app reopens there), never in the demo's."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 
 from PySide6.QtCore import SIGNAL, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
+    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -22,6 +26,7 @@ from syncgui.gui import wording
 from syncgui.gui.accounts_view import AccountsView
 from syncgui.gui.activity_view import ActivityView, ProblemsView
 from syncgui.gui.controller import AppController
+from syncgui.gui.demo_banner import DemoBanner, LeaveDemoQuestion
 from syncgui.gui.devices_view import DevicesView
 from syncgui.gui.empty_state import EmptyState
 from syncgui.gui.partnerships_view import PartnershipsView
@@ -41,11 +46,14 @@ STATUS_TIMEOUT_MS = 8000
 
 class MainWindow(WindowBase):
     """``demo_requested``: the user asked for the demo profile (the app restarts on it);
+    ``leave_demo_requested(new_partnership)``: the user left the demo (the app restarts on
+    their own profile, opening the New partnership wizard there when True);
     ``quit_requested``: the user asked to quit (the app shuts the controller down).
     ``autostart_command`` is what "Start at login" writes: the app's own command line,
     with the folders it was started with (default: the plain background start)."""
 
     demo_requested = Signal()
+    leave_demo_requested = Signal(bool)
     quit_requested = Signal()
 
     def __init__(
@@ -70,8 +78,10 @@ class MainWindow(WindowBase):
         self.setObjectName("mainWindow")
         self._build_views()
         build_actions(self)
+        self._more_actions()
         self._demo_autostart()
         build_menus(self)
+        self._more_menus()
         self._build_status()
         self._connect()
         self._update_title()
@@ -122,7 +132,67 @@ class MainWindow(WindowBase):
         self.splitter.addWidget(self.tabs)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.setCentralWidget(self.splitter)
+        self.banner: DemoBanner | None = None
+        if not self.controller.service.is_demo:
+            self.setCentralWidget(self.splitter)
+            return
+        self.banner = DemoBanner(self)  # the demo is visibly a demo
+        self.banner.leave_clicked.connect(lambda: self.leave_demo_requested.emit(False))
+        self.empty.demo_button.hide()  # (the demo with its partnership removed)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+    def _more_actions(self) -> None:
+        """Edit…, and Help's Guide, Keyboard shortcuts and Try the demo."""
+        self.edit_action = self._window_action(
+            self.tr("&Edit…"), self.edit_selected, [QKeySequence("Alt+Return")]
+        )
+        self.edit_action.setToolTip(self.tr("Change the name, direction or conflict policy"))
+        self.guide_action = self._window_action(
+            self.tr("&Guide"),
+            self.show_guide,
+            [QKeySequence(QKeySequence.StandardKey.HelpContents)],
+        )
+        self.shortcuts_action = self._window_action(
+            self.tr("&Keyboard shortcuts"),
+            self.show_shortcuts,
+            [QKeySequence("Ctrl+?"), QKeySequence("Ctrl+/")],
+        )
+        self.try_demo_action = self._window_action(self.tr("Try the &demo"), self.demo_requested)
+        self.try_demo_action.setVisible(not self.controller.service.is_demo)
+
+    def _window_action(
+        self, text: str, slot: object, keys: list[QKeySequence] | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if keys:
+            action.setShortcuts(keys)
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _more_menus(self) -> None:
+        """The entries the menus built by window_state lack, in their place."""
+        partnership = self._menu_with(self.schedule_action)
+        if partnership is not None:
+            partnership.insertAction(self.schedule_action, self.edit_action)
+        help_menu = self._menu_with(self.about_action)
+        if help_menu is not None:
+            first = help_menu.actions()[0]
+            for action in (self.guide_action, self.shortcuts_action, self.try_demo_action):
+                help_menu.insertAction(first, action)
+            help_menu.insertSeparator(first)
+
+    def _menu_with(self, action: QAction) -> QMenu | None:
+        for top in self.menuBar().actions():
+            menu = top.menu()
+            if isinstance(menu, QMenu) and action in menu.actions():
+                return menu
+        return None
 
     def _demo_autostart(self) -> None:
         if self.controller.service.is_demo:  # the demo's folders are no one's contacts
@@ -157,6 +227,7 @@ class MainWindow(WindowBase):
         self.sync_action.setEnabled(selected is not None and selected not in busy)
         self.cancel_action.setEnabled(selected is not None and selected in busy)
         self.schedule_action.setEnabled(selected is not None)
+        self.edit_action.setEnabled(selected is not None)
         self.remove_action.setEnabled(selected is not None and selected not in busy)
         self.conflicts_action.setEnabled(self.controller.conflict_total() > 0)
         self._update_title()
@@ -250,6 +321,15 @@ class MainWindow(WindowBase):
             self.controller.pause(3600)
 
     def new_partnership(self) -> None:
+        """The wizard; in the demo, first the question to leave it (a partnership of the
+        user's own is made in their own profile)."""
+        if self.controller.service.is_demo:
+            box = LeaveDemoQuestion(self)
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            box.confirmed.connect(lambda: self.leave_demo_requested.emit(True))
+            self._keep_dialog("leave-demo", box)
+            box.open()
+            return
         from syncgui.gui.wizard import PartnershipWizard  # loaded when first needed
 
         wizard = PartnershipWizard(self.controller, self)
@@ -260,7 +340,8 @@ class MainWindow(WindowBase):
         wizard.open()
 
     def _on_partnership_added(self, name: str) -> None:
-        self._select_next = name  # selected once the controller lists it
+        """Select ``name`` (added, or renamed) once the controller lists it."""
+        self._select_next = name
         self._on_partnerships_changed()
 
     def _on_partnership_dropped(self, name: str) -> None:
@@ -303,6 +384,19 @@ class MainWindow(WindowBase):
             )
 
         dialog.accepted.connect(save)
+        dialog.open()
+
+    def edit_selected(self) -> None:
+        """Edit the selected partnership (name, direction, policy, schedule)."""
+        name = self.partnerships.selected()
+        if not name:
+            return
+        from syncgui.gui.edit_dialog import EditPartnershipDialog  # loaded when first needed
+
+        dialog = EditPartnershipDialog(self.controller, name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._on_partnership_added)  # renamed: still selected
+        self._keep_dialog("edit", dialog)
         dialog.open()
 
     def remove_selected(self) -> None:
@@ -399,6 +493,27 @@ class MainWindow(WindowBase):
         self.has_tray = has_tray
         if has_tray and self.statusBar().currentMessage() == self._no_tray_text():
             self.statusBar().clearMessage()
+
+    def show_guide(self) -> None:
+        from syncgui.gui.help import GuideWindow
+
+        self._show_once("guide", lambda: GuideWindow(self))
+
+    def show_shortcuts(self) -> None:
+        from syncgui.gui.help import ShortcutsWindow
+
+        self._show_once("shortcuts", lambda: ShortcutsWindow(self, self))
+
+    def _show_once(self, key: str, make: Callable[[], QWidget]) -> None:
+        """Show the window kept under ``key`` (raised when it is open already): one each."""
+        window = self._dialogs.get(key)
+        if window is None:
+            window = make()
+            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self._keep_dialog(key, window)
+        window.show()
+        window.raise_()
+        window.activateWindow()
 
     def show_about(self) -> None:
         QMessageBox.about(

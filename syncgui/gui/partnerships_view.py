@@ -1,16 +1,21 @@
 """The partnerships: both stores, direction, policy, last result, next run, conflicts, and
-per row a progress bar with Sync now / Cancel."""
+per row a progress bar with Sync now / Cancel. Double-click or the context menu's Edit…
+opens :class:`~syncgui.gui.edit_dialog.EditPartnershipDialog`."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics, QIcon
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QHeaderView,
+    QMenu,
     QProgressBar,
     QPushButton,
     QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
     QWidget,
@@ -19,11 +24,44 @@ from PySide6.QtWidgets import (
 from syncgui.engine import Policy
 from syncgui.gui import wording
 from syncgui.gui.controller import AppController
+from syncgui.gui.edit_dialog import EditPartnershipDialog
 from syncgui.gui.state import Activity, PartnershipRow
 from syncgui.gui.widgets import Badge
 from syncgui.service import Schedule
 
 NAME, STORES, POLICY, LAST, NEXT, CONFLICTS, SYNC = range(7)
+
+
+def elide_words(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``text`` cut after the last whole word that fits in ``width`` pixels, with "…"
+    (a separator before the cut is dropped, and so is a number: "Synced…", not "Synced
+    3…"); cut mid-word only when no word fits."""
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    words = text.split(" ")
+    for n in range(len(words) - 1, 0, -1):
+        if words[n - 1].isdigit():
+            continue  # "Synced 3…" reads as a number cut short: end before it
+        head = " ".join(words[:n]).rstrip(",;:·-–—")
+        if head and metrics.horizontalAdvance(head + "…") <= width:
+            return head + "…"
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, width)
+
+
+class WordElideDelegate(QStyledItemDelegate):
+    """Shows a cell's text cut at a word, never mid-word (the full text is its tooltip)."""
+
+    def initStyleOption(  # noqa: N802 - Qt's name
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
+        margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+        text = option.text
+        option.text = elide_words(text, option.fontMetrics, rect.width() - 2 * margin)
+        option.textElideMode = Qt.TextElideMode.ElideNone
 
 
 class RowActions(QWidget):
@@ -71,13 +109,17 @@ class PartnershipsView(QWidget):
         )
         self._size_columns()
         self.tree.itemSelectionChanged.connect(self.selection_changed)
-        self.tree.itemActivated.connect(self._on_item_activated)
+        self.tree.setItemDelegateForColumn(LAST, WordElideDelegate(self.tree))
+        self.tree.itemDoubleClicked.connect(self._on_item_double_clicked)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tree)
         self._items: dict[str, QTreeWidgetItem] = {}
         self._actions: dict[str, RowActions] = {}
         self._badges: dict[str, Badge] = {}
+        self._editing: EditPartnershipDialog | None = None
         controller.partnerships_changed.connect(self._on_partnerships_changed)
         controller.progress_changed.connect(self._on_progress_changed)
         controller.devices_changed.connect(self._on_partnerships_changed)
@@ -280,8 +322,56 @@ class PartnershipsView(QWidget):
         else:
             self.controller.sync([name])
 
-    def _on_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+    # -- editing ---------------------------------------------------------------------
+    def edit(self, name: str) -> EditPartnershipDialog | None:
+        """Open the dialog that edits ``name`` (one at a time: an open one is raised)."""
+        if self.controller.row(name) is None:
+            return None
+        dialog = self._editing
+        if dialog is not None and dialog.isVisible() and dialog.name == name:
+            dialog.raise_()
+            dialog.activateWindow()
+            return dialog
+        dialog = EditPartnershipDialog(self.controller, name, self.window())
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(self._on_edit_closed)
+        self._editing = dialog
+        dialog.open()
+        return dialog
+
+    def _on_edit_closed(self, _obj: object = None) -> None:
+        self._editing = None
+
+    def _on_item_double_clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         name = item.data(NAME, Qt.ItemDataRole.UserRole)
-        row = self.controller.row(str(name))
+        if name:
+            self.edit(str(name))
+
+    def context_menu(self, name: str) -> QMenu:
+        """The actions on one partnership: edit it, sync or cancel it, its conflicts."""
+        menu = QMenu(self)
+        menu.setObjectName("partnershipMenu")
+        edit = menu.addAction(self.tr("&Edit…"))
+        edit.setObjectName("edit")
+        edit.triggered.connect(lambda: self.edit(name))
+        busy = self.controller.is_busy(name)
+        sync = menu.addAction(self.tr("&Cancel sync") if busy else self.tr("&Sync now"))
+        sync.setObjectName("sync")
+        sync.triggered.connect(lambda: self._on_sync_clicked(name))
+        row = self.controller.row(name)
         if row is not None and row.conflicts:
-            self.conflicts_requested.emit(str(name))
+            conflicts = menu.addAction(self.tr("&Resolve conflicts…"))
+            conflicts.setObjectName("conflicts")
+            conflicts.triggered.connect(lambda: self.conflicts_requested.emit(name))
+        menu.setDefaultAction(edit)
+        return menu
+
+    def _on_context_menu(self, pos: QPoint) -> None:
+        item = self.tree.itemAt(pos)
+        name = item.data(NAME, Qt.ItemDataRole.UserRole) if item is not None else None
+        if item is None or not name:
+            return
+        self.tree.setCurrentItem(item)
+        menu = self.context_menu(str(name))
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(self.tree.viewport().mapToGlobal(pos))

@@ -1,9 +1,11 @@
-"""Where the app's resources are: the icon, the desktop entry and the translations.
+"""Where the app's resources are: the icon, the desktop entry, the translations and the
+user guide.
 
-They live in the project's top-level ``resources/`` folder. An installed package carries
-them as data files in ``<prefix>/share/syncgui`` (and the freedesktop places
-``share/applications`` and ``share/icons/hicolor/scalable/apps``, so menus find them); a
-checkout (an editable install) reads them from the folder itself."""
+They live in the project's top-level ``resources/`` folder (the guide in ``docs/``). An
+installed package carries them as data files in ``<prefix>/share/syncgui`` (the guide in
+``<prefix>/share/doc/syncgui``, and the freedesktop places ``share/applications`` and
+``share/icons/hicolor/scalable/apps``, so menus find them); a checkout (an editable
+install) reads them from the folders themselves."""
 
 from __future__ import annotations
 
@@ -11,15 +13,26 @@ import sys
 import sysconfig
 from pathlib import Path
 
-_CHECKOUT = Path(__file__).resolve().parents[2] / "resources"
+_ROOT = Path(__file__).resolve().parents[2]
+_CHECKOUT = _ROOT / "resources"
+GUIDE = "guide.md"
+
+
+def _prefixes() -> list[Path]:
+    """Where an installation's ``share`` folders may be."""
+    places = [Path(sys.prefix)]
+    for scheme_path in (sysconfig.get_path("data"), sysconfig.get_path("data", "posix_user")):
+        if scheme_path:
+            places.append(Path(scheme_path))
+    return places
 
 
 def _candidates() -> list[Path]:
-    places = [_CHECKOUT, Path(sys.prefix) / "share" / "syncgui"]
-    for scheme_path in (sysconfig.get_path("data"), sysconfig.get_path("data", "posix_user")):
-        if scheme_path:
-            places.append(Path(scheme_path) / "share" / "syncgui")
-    return places
+    return [_CHECKOUT, *(prefix / "share" / "syncgui" for prefix in _prefixes())]
+
+
+def _guide_candidates() -> list[Path]:
+    return [_ROOT / "docs", *(prefix / "share" / "doc" / "syncgui" for prefix in _prefixes())]
 
 
 def resource_path(name: str) -> Path:
@@ -42,3 +55,15 @@ def translations_dir() -> Path | None:
         if candidate.is_dir():
             return candidate
     return None
+
+
+def guide_path() -> Path:
+    """The user guide (``docs/guide.md``, Markdown); raises FileNotFoundError with the
+    places looked at when the installation lacks it."""
+    tried = _guide_candidates()
+    for folder in tried:
+        candidate = folder / GUIDE
+        if candidate.is_file():
+            return candidate
+    where = ", ".join(str(p) for p in tried)
+    raise FileNotFoundError(f"the guide {GUIDE!r} is missing from this installation ({where})")

@@ -139,9 +139,10 @@ class TrayIcon(QSystemTrayIcon):
         self.setToolTip(self.summary())
 
     def summary(self) -> str:
-        """The tooltip: the state in a few words, and whether automatic syncs are paused."""
+        """The tooltip: the state in a few words, and whether automatic syncs are paused
+        (and in the demo, that it is the demo)."""
         ctl = self.controller
-        lines = ["syncgui"]
+        lines = [self.tr("syncgui (demo)") if ctl.service.is_demo else "syncgui"]
         busy = [r for r in ctl.rows() if r.activity is not Activity.IDLE]
         if busy:
             lines.append(

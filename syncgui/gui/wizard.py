@@ -118,6 +118,8 @@ class SettingsPage(QWizardPage):
         self.policy.blockSignals(False)
         self._on_policy_changed()
         self._default_interval()
+        kinds = {wording.store_kind(p.spec()) for p in self._pages()}
+        self.schedule.show_for(phone="phone" in kinds, local=bool(kinds & {"folder", "file"}))
 
     def _default_interval(self) -> None:
         """Every 15 minutes when a store is online (a server tells nobody of its changes),

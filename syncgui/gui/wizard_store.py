@@ -1,10 +1,14 @@
 """The wizard's store page: a phone (browse its folders and .vcf files), a local folder of
 vCards, a local .vcf file, or an online address book (CardDAV: :mod:`.wizard_online`), made
-into a store spec."""
+into a store spec. A folder or file path, typed or browsed, shows how many contacts it
+holds (counted on the job thread a moment after the typing stops)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLocale, Qt
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QLocale, Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -26,9 +30,36 @@ from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import while_alive, wrapping_label
 from syncgui.gui.wizard_online import OnlineChoice
-from syncgui.service import NO_DEVICES_HINT, DeviceReport, Place, device_resources
+from syncgui.service import (
+    NO_DEVICES_HINT,
+    DeviceReport,
+    Place,
+    SyncPort,
+    device_resources,
+    store_resources,
+)
 
 PHONE, FOLDER, FILE, ONLINE = range(4)
+#: how long the typing must pause before a typed path is counted (ms)
+COUNT_DELAY = 400
+
+
+def browse_start(typed: str, folder: bool) -> str:
+    """Where Browse… opens: the folder typed (for a file, the file typed or its folder),
+    else the nearest folder above it that exists, else the user's home."""
+    home = str(Path.home())
+    text = os.path.expanduser(typed.strip())
+    if not text:
+        return home
+    path = Path(text)
+    if not path.is_absolute():
+        path = Path(home) / path
+    if not folder and path.parent.is_dir():
+        return str(path)  # the file dialog selects the file typed (new or not)
+    for place in (path, *path.parents):
+        if place.is_dir():
+            return str(place)
+    return home
 
 
 class StorePage(QWizardPage):
@@ -121,24 +152,93 @@ class StorePage(QWizardPage):
         )
         edit.textChanged.connect(lambda _t: self.completeChanged.emit())
         browse = QPushButton(self.tr("&Browse…"), page)
+        browse.setObjectName("browseFolder" if folder else "browseFile")
         browse.clicked.connect(lambda: self._browse(folder))
+        count = wrapping_label("", page)
+        count.setObjectName("folderCount" if folder else "fileCount")
+        timer = QTimer(page)
+        timer.setSingleShot(True)
+        timer.setInterval(COUNT_DELAY)
+        timer.timeout.connect(lambda: self._count(folder))
+        edit.textChanged.connect(lambda _t: self._on_path_edited(folder))
         row = QHBoxLayout()
         row.addWidget(edit, 1)
         row.addWidget(browse)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(row)
+        layout.addWidget(count)
         layout.addStretch(1)
         if folder:
-            self.folder_edit = edit
+            self.folder_edit, self.folder_count, self._folder_timer = edit, count, timer
         else:
-            self.file_edit = edit
+            self.file_edit, self.file_count, self._file_timer = edit, count, timer
         return page
+
+    # -- counting a typed or browsed path ---------------------------------------------
+    def _path_spec(self, folder: bool) -> str:
+        path = (self.folder_edit if folder else self.file_edit).text().strip()
+        if not path:
+            return ""
+        return ("vdir:" if folder else "vcf:") + os.path.expanduser(path)
+
+    def _on_path_edited(self, folder: bool) -> None:
+        label = self.folder_count if folder else self.file_count
+        timer = self._folder_timer if folder else self._file_timer
+        if not self._path_spec(folder):
+            timer.stop()
+            label.setText("")
+            return
+        label.setText(self.tr("Counting the contacts…"))
+        timer.start()  # restarted by each key: counted once the typing pauses
+
+    def _count(self, folder: bool) -> None:
+        spec = self._path_spec(folder)
+        if not spec:
+            return
+        path = spec.partition(":")[2]
+
+        def work(service: SyncPort) -> tuple[int | None, bool]:  # job thread
+            return service.count_cards(spec), os.path.exists(path)
+
+        self.controller.call(
+            work,
+            while_alive(self, lambda result: self._show_count(folder, spec, result)),
+            while_alive(self, lambda message: self._show_count(folder, spec, message)),
+            resources=store_resources(spec),
+        )
+
+    def _show_count(self, folder: bool, spec: str, result: object) -> None:
+        if spec != self._path_spec(folder):
+            return  # typed on meanwhile: a newer count comes
+        label = self.folder_count if folder else self.file_count
+        if isinstance(result, str):
+            label.setText(self.tr("Cannot be read: %1").replace("%1", result))
+            return
+        cards, exists = result if isinstance(result, tuple) else (None, False)
+        if isinstance(cards, int):
+            label.setText(
+                wording.plural(
+                    cards,
+                    self.tr("{n} contact here now"),
+                    self.tr("{n} contacts here now"),
+                )
+                if cards
+                else self.tr("No contacts here yet")
+            )
+        elif exists:
+            label.setText(self.tr("Cannot be read now"))
+        elif folder:
+            label.setText(self.tr("No such folder yet: it is made when the partnership is added"))
+        else:
+            label.setText(self.tr("No such file yet: it is made when the partnership is added"))
 
     def _browse(self, folder: bool) -> None:
         if folder:
             path = QFileDialog.getExistingDirectory(
-                self, self.tr("Choose a folder of vCards"), self.folder_edit.text()
+                self,
+                self.tr("Choose a folder of vCards"),
+                browse_start(self.folder_edit.text(), folder=True),
             )
             if path:
                 self.folder_edit.setText(path)
@@ -146,7 +246,7 @@ class StorePage(QWizardPage):
         path, _ = QFileDialog.getSaveFileName(
             self,
             self.tr("Choose or name a .vcf file"),
-            self.file_edit.text(),
+            browse_start(self.file_edit.text(), folder=False),
             self.tr("vCard files (*.vcf)"),
             options=QFileDialog.Option.DontConfirmOverwrite,
         )
@@ -248,12 +348,10 @@ class StorePage(QWizardPage):
                 return ""
             return str(item.data(0, Qt.ItemDataRole.UserRole) or "")
         if kind == FOLDER:
-            path = self.folder_edit.text().strip()
-            return f"vdir:{path}" if path else ""
+            return self._path_spec(folder=True)
         if kind == ONLINE:
             return self.online.spec()
-        path = self.file_edit.text().strip()
-        return f"vcf:{path}" if path else ""
+        return self._path_spec(folder=False)
 
     def friendly(self) -> str:
         if self.kinds.checkedId() == ONLINE:

@@ -16,7 +16,7 @@ from urllib.parse import unquote, urlsplit
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
 from syncgui.engine import Direction, Policy, SessionResult
-from syncgui.service import Account, Counts, DeviceReport, Schedule, SessionRecord
+from syncgui.service import Account, Counts, DeviceReport, ItemNote, Schedule, SessionRecord
 
 translate = QCoreApplication.translate
 
@@ -237,6 +237,36 @@ def schedule_text(schedule: Schedule) -> str:
     return ", ".join(parts) if parts else translate("wording", "only when I ask")
 
 
+def schedule_sentence(schedule: Schedule) -> str:
+    """What a schedule makes happen, as a sentence ("Syncs only when you ask or when a
+    file changes."; "Syncs every 15 minutes, when the phone is connected and when you
+    ask.")."""
+    parts = []
+    if schedule.interval_minutes:
+        parts.append(
+            plural(
+                schedule.interval_minutes,
+                translate("wording", "every minute"),
+                translate("wording", "every {n} minutes"),
+            )
+        )
+    if schedule.on_connect:
+        parts.append(translate("wording", "when the phone is connected"))
+    if schedule.on_change:
+        parts.append(translate("wording", "when a file changes"))
+    if not parts:
+        return translate("wording", "Syncs only when you ask (Sync now).")
+    if not schedule.interval_minutes:
+        return translate("wording", "Syncs only when you ask or %1.").replace(
+            "%1",
+            translate("wording", "%1 or %2").replace("%1", parts[0]).replace("%2", parts[1])
+            if len(parts) == 2
+            else parts[0],
+        )
+    listed = ", ".join(parts)
+    return translate("wording", "Syncs %1, and when you ask.").replace("%1", listed)
+
+
 # -- session results ---------------------------------------------------------------------
 
 
@@ -297,7 +327,16 @@ def changes_text(record: SessionRecord, a: str, b: str) -> str:
                 translate("wording", "{n} conflicts left"),
             )
         )
-    if record.errors:
+    skipped = item_errors(record)
+    if skipped:
+        parts.append(
+            plural(
+                len(skipped),
+                translate("wording", "{n} contact could not be synced"),
+                translate("wording", "{n} contacts could not be synced"),
+            )
+        )
+    elif record.errors:
         parts.append(
             plural(
                 len(record.errors),
@@ -308,10 +347,24 @@ def changes_text(record: SessionRecord, a: str, b: str) -> str:
     return "; ".join(parts) if parts else translate("wording", "nothing to change")
 
 
+def item_errors(record: SessionRecord) -> tuple[ItemNote, ...]:
+    """The contacts a session could not read or write (it went on with the others). An
+    error that stopped the whole session is reported under the partnership's name."""
+    return tuple(e for e in record.errors if e.item != record.partnership)
+
+
+def failed_outright(record: SessionRecord) -> bool:
+    """The session failed as a whole (a store could not be used), as opposed to a session
+    that synced what it could and skipped some contacts (``status`` is "failed" for both)."""
+    return record.status == "failed" and not item_errors(record)
+
+
 def session_summary(record: SessionRecord, a: str, b: str, now: float | None = None) -> str:
-    """One line for the partnerships view: "Synced 3 min ago: 2 added on phone"."""
+    """One line for the partnerships view: "Synced 3 min ago: 2 added on phone"; a session
+    that skipped some contacts says so after what it did ("…; 1 contact could not be
+    synced"), only one that could not run at all reads "Failed"."""
     when = ago(record.finished, now)
-    if record.status == "failed":
+    if failed_outright(record):
         first = record.errors[0].message if record.errors else ""
         return (
             translate("wording", "Failed %1: %2")
@@ -335,6 +388,22 @@ def session_summary(record: SessionRecord, a: str, b: str, now: float | None = N
         .replace("%1", when)
         .replace("%2", changes_text(record, a, b))
     )
+
+
+def settled_text(how: str, a: str, b: str) -> str:
+    """How a session settled a conflict by itself (``ConflictFound.resolution``: "merged",
+    "converged", "kept-update", "a", "b", "both"), in words; ``a`` and ``b`` are the stores'
+    names."""
+    words = {
+        "converged": translate("wording", "already the same on both sides"),
+        "merged": translate("wording", "changes from both sides combined"),
+        "kept-update": translate("wording", "deleted on one side, edited on the other: kept"),
+        "a": translate("wording", "changed on both sides: the version on %1 was kept"),
+        "b": translate("wording", "changed on both sides: the version on %2 was kept"),
+        "both": translate("wording", "changed on both sides: both kept, one as a “conflict copy”"),
+    }
+    text = words.get(how)
+    return how if text is None else text.replace("%1", a).replace("%2", b)
 
 
 def trigger_text(trigger: str) -> str:

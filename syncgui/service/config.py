@@ -11,6 +11,7 @@ from typing import Any
 
 from syncgui.engine.events import Direction, Policy
 from syncgui.engine.matching import MatchLevel
+from syncgui.engine.sqlite import connect
 from syncgui.service.errors import ConfigError
 from syncgui.service.files import write_atomically
 from syncgui.service.stores import StoreSpec, parse_spec
@@ -115,3 +116,39 @@ class PartnershipBook:
                 return p
         known = ", ".join(p.name for p in self.load()) or "none yet"
         raise ConfigError(f"there is no partnership named {name!r} (partnerships: {known})")
+
+
+def rename_in_database(path: Path, old: str, new: str) -> int:
+    """In the SQLite database at ``path`` (if there is one), every row that belongs to the
+    partnership ``old`` (by a column named ``partnership``, in whichever table has one: a
+    store's conflicts, the session log, the history) belongs to ``new``, in one
+    transaction. Returns how many rows moved."""
+    if not path.exists():
+        return 0
+    db = connect(path)
+    try:
+        tables = [
+            str(r[0])
+            for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            if not str(r[0]).startswith("sqlite_")
+        ]
+        keyed = [
+            t
+            for t in tables
+            if any(c[1] == "partnership" for c in db.execute(f'PRAGMA table_info("{t}")'))
+        ]
+        moved = 0
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in keyed:
+                cur = db.execute(
+                    f'UPDATE "{table}" SET partnership=? WHERE partnership=?', (new, old)
+                )
+                moved += max(cur.rowcount, 0)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return moved
+    finally:
+        db.close()

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -31,19 +31,26 @@ from syncgui.engine.events import (
     SessionSettings,
     Status,
 )
-from syncgui.engine.ids import Version
+from syncgui.engine.ids import Version, new_replica_id
 from syncgui.engine.items import ItemMeta, Put
 from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.matching import MatchLevel
 from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import release
+from syncgui.engine.replica import HistoryRecord
 from syncgui.engine.resolutions import Keep, resolve_stored
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service import autostart
 from syncgui.service.accounts import Account, Accounts, AddedAccount, CardDavApi, OnlineBook
-from syncgui.service.config import Pair, Partnership, PartnershipBook, check_name
+from syncgui.service.config import (
+    Pair,
+    Partnership,
+    PartnershipBook,
+    check_name,
+    rename_in_database,
+)
 from syncgui.service.conflict_detail import (
     conflict_counts,
     conflict_detail,
@@ -61,11 +68,14 @@ from syncgui.service.sessions import SessionLog, matched_text, record_session
 from syncgui.service.settings import load_settings
 from syncgui.service.stores import (
     LOCAL_SCHEMES,
+    NamingStore,
     StoreSpec,
     is_url,
+    name_stem,
     open_store,
     parse_spec,
     prepare_store,
+    undo_prepared,
 )
 from syncgui.service.views import ConflictView
 
@@ -90,6 +100,19 @@ class _Guard:
 
     allow_mass_delete: bool = False
     approved_deletes: Approval | None = None
+
+
+def _keys_in(*replicas: SimpleReplica) -> Callable[[HistoryRecord], str | None]:
+    """For the history: the name each kept version's item has in its store (the item row
+    still holds it when the history is kept, before anything is written)."""
+    by_store = {r.identity: r for r in replicas}
+
+    def key_of(record: HistoryRecord) -> str | None:
+        replica = by_store.get(record.store)
+        row = replica.meta.row(record.gid) if replica is not None else None
+        return row.key if row is not None else None
+
+    return key_of
 
 
 def _libmtp_backend() -> MtpBackend:
@@ -168,19 +191,37 @@ class SyncService:
         items = self.book.load()
         if any(p.name == name for p in items):
             raise ConfigError(f"a partnership named {name!r} exists already")
-        notes = [n for n in (prepare_store(spec_a), prepare_store(spec_b)) if n]
-        for spec in (spec_a, spec_b):
-            store = open_store(spec, self._accounts)
-            try:
-                store.list(None)  # raises StoreUnavailable with a clear message
-            finally:
-                release(store)  # a phone: let the device go
+        notes = self._prepare_stores(spec_a, spec_b)
         p = Partnership(name, str(spec_a), str(spec_b), direction, policy, match)
         self.book.save([*items, p])
         if schedule is not None:
             self._schedules.set(name, schedule)
         self._rescan_devices()  # a virtual phone it uses is now watched
         return p, notes
+
+    def _prepare_stores(self, *specs: StoreSpec) -> list[str]:
+        """Create the stores of a new partnership that are not there yet, then check that
+        each can be read; returns notes on what was created. When one fails, what was
+        created on this computer is removed again (a store already there is never touched),
+        and a real phone's folder is created only after every other store was: a failed
+        ``partnership add`` leaves nothing behind."""
+        made: list[Path] = []
+        notes: list[str] = []
+        try:
+            for spec in sorted(specs, key=lambda s: s.scheme == "mtp"):
+                note = prepare_store(spec, made)
+                if note:
+                    notes.append(note)
+            for spec in specs:
+                store = open_store(spec, self._accounts)
+                try:
+                    store.list(None)  # raises StoreUnavailable with a clear message
+                finally:
+                    release(store)  # a phone: let the device go
+        except BaseException:
+            undo_prepared(made)
+            raise
+        return notes
 
     def remove_partnership(self, name: str) -> None:
         """Forget the partnership, its conflicts and its schedule (stores are not touched)."""
@@ -197,6 +238,123 @@ class SyncService:
         self.book.save([q for q in self.book.load() if q.name != name])
         self._schedules.drop(name)
         self._rescan_devices()
+
+    def set_partnership(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        direction: Direction | None = None,
+        policy: Policy | None = None,
+    ) -> Partnership:
+        """Change the name, direction or conflict policy of ``name`` (None: keep it); the
+        stores are not touched. Refused (AlreadySyncing) while the partnership syncs. A new
+        name carries everything kept under the old one: the schedule, the conflicts waiting
+        in both stores, the sessions in the activity log and the history. Returns the
+        partnership as it is now."""
+        target = name if new_name is None else check_name(new_name)
+        with self._locked(self.book.get(name)):  # an unknown name is an error
+            p = self.book.get(name)  # as it is now, under the lock
+            items = self.book.load()
+            if target != name and any(q.name == target for q in items):
+                raise ConfigError(f"a partnership named {target!r} exists already")
+            changed = replace(
+                p,
+                name=target,
+                direction=p.direction if direction is None else direction,
+                policy=p.policy if policy is None else policy,
+            )
+            if changed == p:
+                return p
+            if target != name:
+                self._move_records(p, target)
+            try:
+                self.book.save([changed if q.name == name else q for q in items])
+            except BaseException:
+                if target != name:
+                    self._move_records(changed, name)
+                raise
+        log.info(
+            "partnership %s changed: %s, %s, %s",
+            name,
+            f"now named {target}" if target != name else "same name",
+            changed.direction.value,
+            changed.policy.value,
+        )
+        self._rescan_devices()
+        return changed
+
+    def _move_records(self, p: Partnership, new: str) -> None:
+        """Everything the service keeps under ``p``'s name moves to ``new``: the conflicts
+        in both stores' metadata, the session log, the history and the schedule. A failure
+        part way moves back what had moved."""
+        databases = [
+            self.paths.replica_db(str(p.spec_a)),
+            self.paths.replica_db(str(p.spec_b)),
+            self.paths.sessions_db,
+            self.paths.history_db,
+        ]
+        done: list[Path] = []
+        try:
+            for path in databases:
+                rename_in_database(path, p.name, new)
+                done.append(path)
+            self._schedules.rename(p.name, new)
+        except BaseException:
+            for path in reversed(done):
+                rename_in_database(path, new, p.name)
+            raise
+
+    def reset_partnership(self, name: str) -> None:
+        """Forget what was synced between the stores of ``name``, so that its next sync
+        compares them as a first sync does: contacts on both sides are matched again and
+        combined (by UID, content or person, as the partnership's match level says), the
+        others copied; no contact is deleted anywhere by the reset, and no store is
+        touched. Refused (AlreadySyncing) while it syncs.
+
+        A store is one replica whatever the partnerships it is in, so what is forgotten is
+        the sync state of a store (its replica id, knowledge and item table), and only of a
+        store no other partnership uses and that keeps its state on this computer: a store
+        another partnership shares keeps its state, or that partnership would start over
+        too; a phone keeps its state on the phone, where every computer it syncs with
+        relies on it. The partnership's conflicts waiting in any of its stores are dropped
+        (the next sync finds what still differs). When neither store may be reset, a
+        ConfigError says why and nothing changes."""
+        p = self.book.get(name)
+        others = [q for q in self.book.load() if q.name != name]
+        with self._locked(p):
+            forget, keep = [], []
+            for spec in (p.spec_a, p.spec_b):
+                users = [q.name for q in others if spec in (q.spec_a, q.spec_b)]
+                if users:
+                    keep.append(f"{spec} is also in {', '.join(sorted(users))}")
+                elif spec.scheme in ("mtp", "virtual"):
+                    keep.append(f"{spec} is a phone, which keeps its sync state itself")
+                else:
+                    forget.append(spec)
+            if not forget:
+                raise ConfigError(
+                    f"{name} cannot be reset: " + "; ".join(keep) + ". Nothing was changed"
+                )
+            for spec in (p.spec_a, p.spec_b):
+                meta = self._metadata(spec)
+                try:
+                    with meta.transaction():
+                        if spec in forget:
+                            meta.replace_all(
+                                new_replica_id(), 0, Knowledge.empty(), Knowledge.empty(), ()
+                            )
+                        else:
+                            for c in meta.conflicts(name):
+                                meta.drop_conflict(c.id)
+                finally:
+                    meta.close()
+        log.info(
+            "partnership %s reset: sync state of %s forgotten%s",
+            name,
+            ", ".join(str(s) for s in forget),
+            "".join(f"; kept: {k}" for k in keep),
+        )
 
     def refuse_matches(self, name: str, pairs: Iterable[Pair]) -> Partnership:
         """The user refused these matches of ``name`` (side A's item global id, side B's, as
@@ -312,7 +470,7 @@ class SyncService:
         started = time.monotonic()
         try:
             with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
-                history = HistoryLog(self.paths.history_db)
+                history = HistoryLog(self.paths.history_db, key_of=_keys_in(a, b))
                 try:
                     session = SyncSession(a, b, settings, bases, history, cancel=cancel, emit=emit)
                     result = session.run()
@@ -427,7 +585,7 @@ class SyncService:
                         continue
                     view = conflict_view(p, "a" if holder is a else "b", holder, found[0])
                     holder.detect()
-                    history = HistoryLog(self.paths.history_db)
+                    history = HistoryLog(self.paths.history_db, key_of=_keys_in(holder))
                     try:
                         resolve_stored(found[0], holder, keep, bases, history, prefer)
                     finally:
@@ -449,31 +607,52 @@ class SyncService:
             log_.close()
 
     def restore(self, entry_id: int) -> HistoryEntry:
-        """Put a kept version back into its store as a new local change."""
+        """Put a kept version back into its store as a new local change (the next sync
+        carries it on): over the item if the store still holds it, else as a new item under
+        the name it had (``outlook21.vcf``; a taken name gets ``-2``). Returns the entry
+        with ``key`` the name the item now has. Raises ConfigError for an unknown id and a
+        SyncError when the store cannot take it."""
         log_ = HistoryLog(self.paths.history_db) if self.paths.history_db.exists() else None
         entry = log_.get(entry_id) if log_ else None
         if entry is None or log_ is None:
+            if log_ is not None:
+                log_.close()
             raise ConfigError(f"there is no history entry {entry_id}; `history` lists them")
         try:
             r = entry.record
             spec = parse_spec(r.store)
-            owners = [p for p in self.book.load() if spec in (p.spec_a, p.spec_b)]
-            lock_list = [(self.paths.lock_file(r.store), r.store)]
-            with locks(lock_list):
-                replica = self._replica(spec)
+            owners = [p.name for p in self.book.load() if spec in (p.spec_a, p.spec_b)]
+            partnership = r.partnership if r.partnership in owners else next(iter(owners), "")
+            stem = name_stem(entry.key)
+            names = {r.uid: stem} if stem else {}
+            with locks([(self.paths.lock_file(r.store), r.store)]):
+                store = NamingStore(open_store(spec, self._accounts), names)
+                replica = SimpleReplica(store, self._metadata(spec))
+                kept = HistoryLog(self.paths.history_db, key_of=_keys_in(replica))
                 try:
                     replica.detect()
+                    caps = replica.capabilities
+                    if caps.read_only:  # never written, restore or not
+                        why = caps.read_only_reason or "it is read-only"
+                        raise SyncError(f"{replica.name} cannot be written: {why}", item=r.label)
                     dummy = Version(replica.replica_id, 0)
                     meta = ItemMeta(r.gid, r.uid, r.label, dummy, dummy, False, time.time())
-                    replica.apply(
+                    out = replica.apply(
                         [Put(meta, r.data, None)],
                         Knowledge.empty(),
-                        partnership=owners[0].name if owners else "",
-                        history=log_,
+                        partnership=partnership,
+                        history=kept,
                     )
+                    if out.problems:
+                        problem = out.problems[0]
+                        raise SyncError(problem.message, item=problem.item)
+                    row = replica.meta.row(r.gid)
+                    key = row.key if row is not None else None
                 finally:
+                    kept.close()
                     replica.close()
-            return entry
+            log.info("restored history entry %d (%s) in %s as %s", entry_id, r.label, r.store, key)
+            return replace(entry, key=key)
         finally:
             log_.close()
 

@@ -49,6 +49,17 @@ class SyncPort(Protocol):
 
     def refuse_matches(self, name: str, pairs: Iterable[tuple[bytes, bytes]]) -> Partnership: ...
 
+    def set_partnership(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        direction: Direction | None = None,
+        policy: Policy | None = None,
+    ) -> Partnership: ...
+
+    def reset_partnership(self, name: str) -> None: ...
+
     def schedule(self, name: str) -> Schedule: ...
 
     def set_schedule(self, name: str, schedule: Schedule) -> None: ...

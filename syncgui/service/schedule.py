@@ -42,6 +42,13 @@ class ScheduleBook:
         items[name] = schedule
         self._save(items)
 
+    def rename(self, old: str, new: str) -> None:
+        """``old``'s schedule is ``new``'s (nothing to do when ``old`` has the default)."""
+        items = self.load()
+        if old in items:
+            items[new] = items.pop(old)
+            self._save(items)
+
     def drop(self, name: str) -> None:
         items = self.load()
         if items.pop(name, None) is not None:

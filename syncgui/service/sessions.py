@@ -1,6 +1,10 @@
 """The session log: one record per finished session, for the desktop app's activity view.
 
-Dry runs are not recorded (nothing happened). The newest :data:`KEEP` records are kept."""
+Dry runs are not recorded (nothing happened), nor is a session started by a local change
+that found nothing to do (:func:`nothing_done`): the watcher sees the app's own writes to a
+folder or file, and the one follow-up sync it starts (which must run: the change may be the
+user's edit made during the sync) is then no news, so the Activity list shows each sync once.
+The newest :data:`KEEP` records are kept."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from syncgui.engine.events import ConflictFound, PassCounts, SessionResult
+from syncgui.engine.events import ConflictFound, PassCounts, SessionResult, Status
 from syncgui.engine.sqlite import connect
 from syncgui.service.records import Counts, ItemNote, MatchedItem, SessionRecord, Trigger
 
@@ -113,6 +117,24 @@ class SessionLog:
         return [_record(r) for r in rows]
 
 
+def nothing_done(result: SessionResult, found: Sequence[ConflictFound] = ()) -> bool:
+    """Whether ``result`` is a session in which nothing happened: no item passed either way,
+    no conflict was met or settled (deferred ones from earlier may still wait), nothing was
+    matched, nothing failed, blocked or was cancelled."""
+    counts = (result.to_a, result.to_b)
+    return (
+        result.status in (Status.OK, Status.CONFLICTS)
+        and not result.dry_run
+        and not any(c.created or c.updated or c.deleted for c in counts)
+        and not result.merged
+        and not result.errors
+        and not result.matched
+        and not result.possible_duplicates
+        and not result.recovered
+        and not found
+    )
+
+
 def record_session(
     path: Path,
     result: SessionResult,
@@ -122,8 +144,13 @@ def record_session(
     trigger: Trigger,
     found: Iterable[ConflictFound] = (),
 ) -> SessionRecord | None:
-    """Add a record for ``result`` to the log at ``path``. A log that cannot be written is
-    logged and skipped: the sync itself went through."""
+    """Add a record for ``result`` to the log at ``path``, unless it is a "change" session
+    that did nothing (see the module doc; None then). A log that cannot be written is logged
+    and skipped: the sync itself went through."""
+    found = list(found)
+    if trigger == "change" and nothing_done(result, found):
+        log.info("%s: nothing to do after a local change; not recorded", result.partnership)
+        return None
     try:
         session_log = SessionLog(path)
     except sqlite3.Error as err:

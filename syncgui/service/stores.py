@@ -10,15 +10,27 @@ from __future__ import annotations
 import importlib
 import ipaddress
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from syncgui.engine.errors import SyncError
-from syncgui.engine.provider import SimpleStore
+from syncgui.engine.provider import (
+    BatchJournal,
+    Capabilities,
+    Intent,
+    Listing,
+    SimpleStore,
+    Written,
+    release,
+)
 from syncgui.service.errors import ConfigError
+
+if TYPE_CHECKING:
+    from syncgui.engine.hosted import MetadataHost
+    from syncgui.engine.itemformat import ItemFormat
 
 Factory = Callable[[str], SimpleStore]
 
@@ -158,26 +170,71 @@ def open_store(spec: StoreSpec, accounts: AccountStores | None = None) -> Simple
     return factory(spec.location)
 
 
-def prepare_store(spec: StoreSpec) -> str | None:
+def prepare_store(spec: StoreSpec, made: list[Path] | None = None) -> str | None:
     """Create an empty store for a new partnership when its place is free; returns a note
-    saying what was created, or None."""
+    saying what was created, or None. Each file or folder created on this computer is
+    appended to ``made`` (parents first), for :func:`undo_prepared` when the partnership
+    cannot be added after all."""
+    made = [] if made is None else made
     if spec.scheme in ("mtp", "virtual"):
-        return _prepare_phone(spec)
+        return _prepare_phone(spec, made)
     path = Path(spec.location)
     if spec.scheme == "vdir" and not path.exists():
-        path.mkdir(parents=True)
+        _make_folder(path, made)
         return f"created the empty folder {path}"
     if spec.scheme == "vcf" and not path.exists():
         if not path.parent.is_dir():
             raise ConfigError(f"{spec}: the folder {path.parent} does not exist")
         path.write_bytes(b"")
+        made.append(path)
         return f"created the empty file {path}"
     return None
 
 
-def _prepare_phone(spec: StoreSpec) -> str | None:
-    """A virtual phone's folder is created with a Contacts folder on it; on a real phone a
-    missing folder (or ``.vcf`` file) at the given path is created."""
+def undo_prepared(made: Sequence[Path]) -> None:
+    """Remove what :func:`prepare_store` created, newest first, as long as it is still
+    empty (anything put there meanwhile is left alone)."""
+    for path in reversed(made):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                path.rmdir()  # only when empty
+            elif path.is_file() and path.stat().st_size == 0:
+                path.unlink()
+        except OSError:
+            continue
+
+
+def _make_folder(path: Path, made: list[Path]) -> None:
+    """``path`` and its missing parents, each recorded in ``made``."""
+    missing = []
+    for p in (path, *path.parents):
+        if p.exists():
+            break
+        missing.append(p)
+    try:
+        for p in reversed(missing):
+            p.mkdir()
+            made.append(p)
+    except OSError as err:
+        raise ConfigError(f"{path} cannot be created: {err.strerror or err}") from err
+
+
+def _is_empty_folder(root: Path) -> bool:
+    """A folder with nothing in it but hidden entries (not a virtual phone's description:
+    that one says where its storages are)."""
+    from syncgui.providers.mtp.virtual import CONFIG_NAME
+
+    try:
+        names = [e.name for e in os.scandir(root)]
+    except OSError:
+        return False
+    return CONFIG_NAME not in names and all(n.startswith(".") for n in names)
+
+
+def _prepare_phone(spec: StoreSpec, made: list[Path]) -> str | None:
+    """A virtual phone's folder, new or empty, is given a Contacts folder (or the ``.vcf``
+    file named after ``#``), as a real phone is given the folder its spec names; on a real
+    phone a missing folder (or ``.vcf`` file) at the given path is created."""
     from syncgui.providers.mtp.phone.location import parse_virtual
     from syncgui.providers.mtp.phone.store import PhoneStore, prepare_phone_store
 
@@ -185,17 +242,101 @@ def _prepare_phone(spec: StoreSpec) -> str | None:
         if spec.scheme == "virtual":
             where = parse_virtual(spec.location)
             root = Path(where.device)
-            if not root.exists():
+            fresh = not root.exists()
+            if fresh or (not where.path and root.is_dir() and _is_empty_folder(root)):
                 inner = where.path or "Contacts"
                 place = root / inner
-                if place.suffix.lower() == ".vcf":
-                    place.parent.mkdir(parents=True)
+                is_file = place.suffix.lower() == ".vcf"
+                if is_file:
+                    _make_folder(place.parent, made)
                     place.write_bytes(b"")
-                    return f"created the virtual phone {root} with an empty file {inner}"
-                place.mkdir(parents=True)
-                return f"created the virtual phone {root} with an empty folder {inner}"
+                    made.append(place)
+                else:
+                    _make_folder(place, made)
+                what = f"an empty {'file' if is_file else 'folder'} {inner}"
+                if fresh:
+                    return f"created the virtual phone {root} with {what}"
+                return f"created {what} on the virtual phone {root}"
         store = open_store(spec)
         assert isinstance(store, PhoneStore)
         return prepare_phone_store(store)
     except SyncError as err:
         raise ConfigError(f"{spec}: {err.message}") from err
+
+
+def name_stem(key: str | None) -> str | None:
+    """The name a store's item had, as a stem its store can create again: ``outlook21`` for
+    the file ``outlook21.vcf`` (in a folder, on a phone) or the href
+    ``/dav/ann/contacts/outlook21.vcf``; None for keys that are not file names (the cards of
+    one ``.vcf`` file are named by their UID)."""
+    if not key:
+        return None
+    base = key.rstrip("/").rsplit("/", 1)[-1]
+    if not base.lower().endswith(".vcf") or len(base) <= 4:
+        return None
+    return base[:-4]
+
+
+class NamingStore:
+    """``store``, except that a new item whose UID is in ``names`` is created under that
+    name (a stem, see :func:`name_stem`) instead of one made from its UID: a restored card
+    comes back as ``outlook21.vcf``. Stores pick a free key from what :meth:`create` is
+    given (a taken name gets ``-2``; a name a store cannot use safely, one with spaces for
+    instance, is replaced by one it makes up), so this only hints the name; the card's
+    data, UID included, is the engine's as always."""
+
+    def __init__(self, store: SimpleStore, names: Mapping[str, str]) -> None:
+        self._store = store
+        self._names = dict(names)
+
+    @property
+    def name(self) -> str:
+        return self._store.name
+
+    @property
+    def identity(self) -> str:
+        return self._store.identity
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._store.capabilities
+
+    @property
+    def format(self) -> ItemFormat:
+        return self._store.format
+
+    @property
+    def metadata_host(self) -> MetadataHost | None:
+        """The store's own (only asked when it declares ``hosts_metadata``)."""
+        host: MetadataHost | None = getattr(self._store, "metadata_host", None)
+        return host
+
+    def list(self, token: str | None) -> Listing:
+        return self._store.list(token)
+
+    def read(self, key: str) -> bytes:
+        return self._store.read(key)
+
+    def create(self, uid: str, data: bytes) -> Written:
+        return self._store.create(self._names.get(uid, uid), data)
+
+    def update(self, key: str, data: bytes) -> Written:
+        return self._store.update(key, data)
+
+    def delete(self, key: str) -> None:
+        self._store.delete(key)
+
+    def commit(self) -> str | None:
+        return self._store.commit()
+
+    def begin_batch(self, intents: Sequence[Intent]) -> None:
+        """The store's journal (only asked when it declares ``journal``), told the names
+        new items will get."""
+        if not isinstance(self._store, BatchJournal):
+            raise TypeError(f"{self._store!r} has no batch journal")
+        self._store.begin_batch(
+            [replace(i, uid=self._names.get(i.uid, i.uid)) if i.key is None else i for i in intents]
+        )
+
+    def close(self) -> None:
+        release(self._store)

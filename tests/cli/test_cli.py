@@ -36,8 +36,8 @@ def test_help_explains_commands_and_exit_codes() -> None:
         "history",
         "restore",
         "devices",
-        "vdir:PATH",
-        "vcf:PATH",
+        "vdir:FOLDER",
+        "vcf:FILE",
         "exit codes",
     ):
         assert word in run.stdout

@@ -314,6 +314,39 @@ class FakeDesktop(FakeAccounts):
         del self.book[name]
         self.schedules.pop(name, None)
 
+    def set_partnership(
+        self,
+        name: str,
+        *,
+        new_name: str | None = None,
+        direction: Direction | None = None,
+        policy: Policy | None = None,
+    ) -> Partnership:
+        """As the service: change what is given; a new name keeps its schedule."""
+        self._record("set_partnership", (name, new_name, direction, policy))
+        p = self.book[name]
+        if new_name is not None and new_name != name and new_name in self.book:
+            raise ValueError(f"a partnership named {new_name!r} exists already")
+        changed = replace(
+            p,
+            name=new_name or name,
+            direction=direction or p.direction,
+            policy=policy or p.policy,
+        )
+        self.book = {
+            (changed.name if key == name else key): (changed if key == name else value)
+            for key, value in self.book.items()
+        }
+        if changed.name != name and name in self.schedules:
+            self.schedules[changed.name] = self.schedules.pop(name)
+        return changed
+
+    def reset_partnership(self, name: str) -> None:
+        """As the service: forget what was synced (no store is touched)."""
+        self._record("reset_partnership", name)
+        if name not in self.book:
+            raise KeyError(f"no partnership {name!r}")
+
     def refuse_matches(self, name: str, pairs: Iterable[tuple[bytes, bytes]]) -> Partnership:
         pairs = frozenset(pairs)
         self._record("refuse_matches", (name, pairs))

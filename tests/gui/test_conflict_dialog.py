@@ -268,7 +268,7 @@ def test_apply_to_all_stays_within_the_partnership_shown(
     assert sorted(resolved(fake)) == [("c1", "a", {}), ("c2", "a", {})]
     qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=5000)
     qtbot.waitUntil(lambda: dialog.title.text().startswith("Alan"), timeout=5000)
-    assert "Alan (tablet)" in dialog.list.item(0).text()  # type: ignore[union-attr]
+    assert dialog.list.item(0).text() == "Alan\ntablet"  # type: ignore[union-attr]
     assert dialog.apply_all.text() == "Apply to &all remaining in tablet"
 
 

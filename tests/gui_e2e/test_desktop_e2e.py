@@ -4,9 +4,10 @@ tray host (trayer), driven with xdotool — the mouse on the tray icon, keys in 
 The demo's sync is started from the tray menu; the conflict shows as a notification, in the
 window title (the taskbar's badge) and the tray icon; clicking the notification opens the
 conflicts dialog, and resolving it there clears it everywhere, and the phone gets the kept
-version. Then the wizard opens (Ctrl+N) and "Quit" in the tray menu ends the app.
-Screenshots of the main window, the conflict dialog and the partnership wizard are saved as
-artifacts: in $SYNCGUI_ARTIFACTS
+version. Then Ctrl+N asks to leave the demo first (a partnership of one's own is never
+made in the demo; test_demo_leave_e2e follows that way), Cancel stays, and "Quit" in the
+tray menu ends the app. Screenshots of the main window and the conflict dialog are saved as
+artifacts (the wizard's: test_demo_leave_e2e): in $SYNCGUI_ARTIFACTS
 when set (CI keeps them), else in the test's temporary folder; with SYNCGUI_UPDATE_DOCS=1
 they also replace the ones in docs/ that the README shows."""
 
@@ -136,15 +137,16 @@ def test_demo_synced_from_the_tray_conflict_resolved_in_the_dialog(
         x.xdotool("key", "Escape")
         x.wait_gone("^Conflicts")
 
-        # the partnership wizard (Ctrl+N), then leave it
+        # New partnership (Ctrl+N) in the demo asks to leave it first; Cancel stays
         x.xdotool("windowfocus", "--sync", main)
         x.xdotool("key", "ctrl+n")
-        wizard = x.wait_window("^New partnership")
+        question = x.wait_window("^Leave the demo")
         time.sleep(0.5)
-        x.screenshot(artifacts / "wizard.png", wizard)
-        x.xdotool("windowfocus", "--sync", wizard)
+        x.screenshot(artifacts / "leave-demo-question.png", question)
+        x.xdotool("windowfocus", "--sync", question)
         x.xdotool("key", "Escape")
-        x.wait_gone("^New partnership")
+        x.wait_gone("^Leave the demo")
+        assert not x.windows("^New partnership")
 
         # Quit from the tray menu: its last entry
         x.xdotool("mousemove", str(icon_x), str(icon_y), "click", "3")
@@ -160,7 +162,7 @@ def test_demo_synced_from_the_tray_conflict_resolved_in_the_dialog(
             app.wait()
         log.close()
         if os.environ.get("SYNCGUI_UPDATE_DOCS") == "1":
-            for name in ("main-window.png", "conflict-dialog.png", "wizard.png"):
+            for name in ("main-window.png", "conflict-dialog.png"):
                 if (artifacts / name).exists():
                     shutil.copy(artifacts / name, ROOT / "docs" / name)
     text = (tmp_path / "app.log").read_text("utf-8", "replace")

@@ -18,6 +18,7 @@ from syncgui.engine.itemformat import FieldPair
 from syncgui.providers.vcard.card import ContentLine, parse_card
 from syncgui.providers.vcard.merge import fields_of
 from syncgui.providers.vcard.values import display, type_values
+from syncgui.providers.vcard.vendor import X_PROPERTIES, vendor_field
 
 LABELS = {
     "FN": "Name",
@@ -62,6 +63,8 @@ HIDDEN = frozenset({"BEGIN", "END", "VERSION", "PRODID", "REV", "UID"})
 # Type words that say nothing to the user (defaults, encodings)
 _QUIET_TYPES = frozenset({"PREF", "INTERNET", "VOICE", "X400", "INTL", "POSTAL", "PARCEL"})
 _APPLE_LABEL = ("_$!<", ">!$_")
+# lines of an Apple group that qualify its value, never the value itself
+_GROUP_EXTRAS = frozenset({"X-ABLABEL", "X-ABADR"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,13 +112,19 @@ def _fields(data: bytes | None) -> tuple[dict[str, _Value], list[_Value]]:
 
 
 def _unit_value(lines: list[ContentLine], meaning: object) -> _Value:
-    main = next((line for line in lines if not line.name.startswith("X-AB")), lines[0])
-    label = _label(main.name)
+    """One value's label and text: a well-known vendor property in words ("Nickname" for
+    Android's ``vnd.android.cursor.item/nickname``: :mod:`.vendor`), an Apple group's
+    X-ABLabel or the TYPE words as the qualifier ("Email (NASA)", "Phone (work)")."""
+    labelled = [line for line in lines if line.name not in _GROUP_EXTRAS]
+    main = next((line for line in labelled if not line.name.startswith("X-AB")), None)
+    main = main or (labelled or lines)[0]
+    vendor = vendor_field(main)
+    label, text = vendor if vendor is not None else (_label(main.name), None)
     apple = [line for line in lines if line.name == "X-ABLABEL"]
     qualifier = _apple_label(apple[0].text()) if apple else _types(main)
-    if qualifier:
+    if qualifier and "(" not in label:
         label = f"{label} ({qualifier})"
-    return _Value(main.name, label, display(main), meaning)
+    return _Value(main.name, label, display(main) if text is None else text, meaning)
 
 
 def _pair_values(a: list[_Value], b: list[_Value]) -> list[FieldPair]:
@@ -140,7 +149,8 @@ def _pair_values(a: list[_Value], b: list[_Value]) -> list[FieldPair]:
 
 
 def _label(name: str) -> str:
-    return LABELS.get(name, name)
+    label = LABELS.get(name) or X_PROPERTIES.get(name)
+    return label or name
 
 
 def _types(line: ContentLine) -> str:
