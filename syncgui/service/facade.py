@@ -13,8 +13,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -31,14 +31,10 @@ from syncgui.engine.events import (
     SessionSettings,
     Status,
 )
-from syncgui.engine.ids import Version, new_replica_id
-from syncgui.engine.items import ItemMeta, Put
-from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.matching import MatchLevel
 from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import release
-from syncgui.engine.replica import HistoryRecord
 from syncgui.engine.resolutions import Keep, resolve_stored
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
@@ -49,7 +45,6 @@ from syncgui.service.config import (
     Partnership,
     PartnershipBook,
     check_name,
-    rename_in_database,
 )
 from syncgui.service.conflict_detail import (
     conflict_counts,
@@ -58,20 +53,24 @@ from syncgui.service.conflict_detail import (
     conflict_view,
     sides,
 )
+from syncgui.service.editing import (
+    edit_partnership,
+    open_metadata,
+    partnership_locked,
+    reset_partnership,
+)
 from syncgui.service.errors import ConfigError
 from syncgui.service.history import HistoryEntry, HistoryLog
-from syncgui.service.locks import locks
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
+from syncgui.service.restoring import keys_in, restore_entry
 from syncgui.service.schedule import ScheduleBook
 from syncgui.service.sessions import SessionLog, matched_text, record_session
 from syncgui.service.settings import load_settings
 from syncgui.service.stores import (
     LOCAL_SCHEMES,
-    NamingStore,
     StoreSpec,
     is_url,
-    name_stem,
     open_store,
     parse_spec,
     prepare_store,
@@ -100,19 +99,6 @@ class _Guard:
 
     allow_mass_delete: bool = False
     approved_deletes: Approval | None = None
-
-
-def _keys_in(*replicas: SimpleReplica) -> Callable[[HistoryRecord], str | None]:
-    """For the history: the name each kept version's item has in its store (the item row
-    still holds it when the history is kept, before anything is written)."""
-    by_store = {r.identity: r for r in replicas}
-
-    def key_of(record: HistoryRecord) -> str | None:
-        replica = by_store.get(record.store)
-        row = replica.meta.row(record.gid) if replica is not None else None
-        return row.key if row is not None else None
-
-    return key_of
 
 
 def _libmtp_backend() -> MtpBackend:
@@ -249,112 +235,25 @@ class SyncService:
     ) -> Partnership:
         """Change the name, direction or conflict policy of ``name`` (None: keep it); the
         stores are not touched. Refused (AlreadySyncing) while the partnership syncs. A new
-        name carries everything kept under the old one: the schedule, the conflicts waiting
-        in both stores, the sessions in the activity log and the history. Returns the
-        partnership as it is now."""
-        target = name if new_name is None else check_name(new_name)
-        with self._locked(self.book.get(name)):  # an unknown name is an error
-            p = self.book.get(name)  # as it is now, under the lock
-            items = self.book.load()
-            if target != name and any(q.name == target for q in items):
-                raise ConfigError(f"a partnership named {target!r} exists already")
-            changed = replace(
-                p,
-                name=target,
-                direction=p.direction if direction is None else direction,
-                policy=p.policy if policy is None else policy,
-            )
-            if changed == p:
-                return p
-            if target != name:
-                self._move_records(p, target)
-            try:
-                self.book.save([changed if q.name == name else q for q in items])
-            except BaseException:
-                if target != name:
-                    self._move_records(changed, name)
-                raise
-        log.info(
-            "partnership %s changed: %s, %s, %s",
+        name carries everything kept under the old one (:mod:`.editing`)."""
+        changed = edit_partnership(
+            self.paths,
+            self.book,
+            self._schedules,
             name,
-            f"now named {target}" if target != name else "same name",
-            changed.direction.value,
-            changed.policy.value,
+            new_name=new_name,
+            direction=direction,
+            policy=policy,
         )
         self._rescan_devices()
         return changed
 
-    def _move_records(self, p: Partnership, new: str) -> None:
-        """Everything the service keeps under ``p``'s name moves to ``new``: the conflicts
-        in both stores' metadata, the session log, the history and the schedule. A failure
-        part way moves back what had moved."""
-        databases = [
-            self.paths.replica_db(str(p.spec_a)),
-            self.paths.replica_db(str(p.spec_b)),
-            self.paths.sessions_db,
-            self.paths.history_db,
-        ]
-        done: list[Path] = []
-        try:
-            for path in databases:
-                rename_in_database(path, p.name, new)
-                done.append(path)
-            self._schedules.rename(p.name, new)
-        except BaseException:
-            for path in reversed(done):
-                rename_in_database(path, new, p.name)
-            raise
-
     def reset_partnership(self, name: str) -> None:
-        """Forget what was synced between the stores of ``name``, so that its next sync
-        compares them as a first sync does: contacts on both sides are matched again and
-        combined (by UID, content or person, as the partnership's match level says), the
-        others copied; no contact is deleted anywhere by the reset, and no store is
-        touched. Refused (AlreadySyncing) while it syncs.
-
-        A store is one replica whatever the partnerships it is in, so what is forgotten is
-        the sync state of a store (its replica id, knowledge and item table), and only of a
-        store no other partnership uses and that keeps its state on this computer: a store
-        another partnership shares keeps its state, or that partnership would start over
-        too; a phone keeps its state on the phone, where every computer it syncs with
-        relies on it. The partnership's conflicts waiting in any of its stores are dropped
-        (the next sync finds what still differs). When neither store may be reset, a
-        ConfigError says why and nothing changes."""
-        p = self.book.get(name)
-        others = [q for q in self.book.load() if q.name != name]
-        with self._locked(p):
-            forget, keep = [], []
-            for spec in (p.spec_a, p.spec_b):
-                users = [q.name for q in others if spec in (q.spec_a, q.spec_b)]
-                if users:
-                    keep.append(f"{spec} is also in {', '.join(sorted(users))}")
-                elif spec.scheme in ("mtp", "virtual"):
-                    keep.append(f"{spec} is a phone, which keeps its sync state itself")
-                else:
-                    forget.append(spec)
-            if not forget:
-                raise ConfigError(
-                    f"{name} cannot be reset: " + "; ".join(keep) + ". Nothing was changed"
-                )
-            for spec in (p.spec_a, p.spec_b):
-                meta = self._metadata(spec)
-                try:
-                    with meta.transaction():
-                        if spec in forget:
-                            meta.replace_all(
-                                new_replica_id(), 0, Knowledge.empty(), Knowledge.empty(), ()
-                            )
-                        else:
-                            for c in meta.conflicts(name):
-                                meta.drop_conflict(c.id)
-                finally:
-                    meta.close()
-        log.info(
-            "partnership %s reset: sync state of %s forgotten%s",
-            name,
-            ", ".join(str(s) for s in forget),
-            "".join(f"; kept: {k}" for k in keep),
-        )
+        """Forget what was synced between the stores of ``name`` so that its next sync
+        matches contacts again as a first sync does; no contact is deleted, no store is
+        touched; a store another partnership shares, or a phone, keeps its state
+        (:func:`.editing.reset_partnership` says why)."""
+        reset_partnership(self.paths, self.book, name)
 
     def refuse_matches(self, name: str, pairs: Iterable[Pair]) -> Partnership:
         """The user refused these matches of ``name`` (side A's item global id, side B's, as
@@ -470,7 +369,7 @@ class SyncService:
         started = time.monotonic()
         try:
             with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
-                history = HistoryLog(self.paths.history_db, key_of=_keys_in(a, b))
+                history = HistoryLog(self.paths.history_db, key_of=keys_in(a, b))
                 try:
                     session = SyncSession(a, b, settings, bases, history, cancel=cancel, emit=emit)
                     result = session.run()
@@ -499,17 +398,8 @@ class SyncService:
             )
         return result
 
-    @contextmanager
-    def _locked(self, p: Partnership) -> Iterator[None]:
-        self.paths.ensure()
-        with locks(
-            [
-                (self.paths.lock_file("partnership:" + p.name), f"partnership {p.name!r}"),
-                (self.paths.lock_file(p.a), p.a),
-                (self.paths.lock_file(p.b), p.b),
-            ]
-        ):
-            yield
+    def _locked(self, p: Partnership) -> AbstractContextManager[None]:
+        return partnership_locked(self.paths, p)
 
     @contextmanager
     def open_replicas(self, p: Partnership) -> Iterator[tuple[SimpleReplica, SimpleReplica]]:
@@ -531,8 +421,7 @@ class SyncService:
             bases.close()
 
     def _metadata(self, spec: StoreSpec) -> MetadataStore:
-        self.paths.ensure()
-        return MetadataStore(self.paths.replica_db(str(spec)), str(spec))
+        return open_metadata(self.paths, spec)
 
     def _replica(self, spec: StoreSpec) -> SimpleReplica:
         return SimpleReplica(open_store(spec, self._accounts), self._metadata(spec))
@@ -585,7 +474,7 @@ class SyncService:
                         continue
                     view = conflict_view(p, "a" if holder is a else "b", holder, found[0])
                     holder.detect()
-                    history = HistoryLog(self.paths.history_db, key_of=_keys_in(holder))
+                    history = HistoryLog(self.paths.history_db, key_of=keys_in(holder))
                     try:
                         resolve_stored(found[0], holder, keep, bases, history, prefer)
                     finally:
@@ -608,53 +497,8 @@ class SyncService:
 
     def restore(self, entry_id: int) -> HistoryEntry:
         """Put a kept version back into its store as a new local change (the next sync
-        carries it on): over the item if the store still holds it, else as a new item under
-        the name it had (``outlook21.vcf``; a taken name gets ``-2``). Returns the entry
-        with ``key`` the name the item now has. Raises ConfigError for an unknown id and a
-        SyncError when the store cannot take it."""
-        log_ = HistoryLog(self.paths.history_db) if self.paths.history_db.exists() else None
-        entry = log_.get(entry_id) if log_ else None
-        if entry is None or log_ is None:
-            if log_ is not None:
-                log_.close()
-            raise ConfigError(f"there is no history entry {entry_id}; `history` lists them")
-        try:
-            r = entry.record
-            spec = parse_spec(r.store)
-            owners = [p.name for p in self.book.load() if spec in (p.spec_a, p.spec_b)]
-            partnership = r.partnership if r.partnership in owners else next(iter(owners), "")
-            stem = name_stem(entry.key)
-            names = {r.uid: stem} if stem else {}
-            with locks([(self.paths.lock_file(r.store), r.store)]):
-                store = NamingStore(open_store(spec, self._accounts), names)
-                replica = SimpleReplica(store, self._metadata(spec))
-                kept = HistoryLog(self.paths.history_db, key_of=_keys_in(replica))
-                try:
-                    replica.detect()
-                    caps = replica.capabilities
-                    if caps.read_only:  # never written, restore or not
-                        why = caps.read_only_reason or "it is read-only"
-                        raise SyncError(f"{replica.name} cannot be written: {why}", item=r.label)
-                    dummy = Version(replica.replica_id, 0)
-                    meta = ItemMeta(r.gid, r.uid, r.label, dummy, dummy, False, time.time())
-                    out = replica.apply(
-                        [Put(meta, r.data, None)],
-                        Knowledge.empty(),
-                        partnership=partnership,
-                        history=kept,
-                    )
-                    if out.problems:
-                        problem = out.problems[0]
-                        raise SyncError(problem.message, item=problem.item)
-                    row = replica.meta.row(r.gid)
-                    key = row.key if row is not None else None
-                finally:
-                    kept.close()
-                    replica.close()
-            log.info("restored history entry %d (%s) in %s as %s", entry_id, r.label, r.store, key)
-            return replace(entry, key=key)
-        finally:
-            log_.close()
+        carries it on), under the name it had there (:mod:`.restoring`)."""
+        return restore_entry(self.paths, self.book, self._accounts, entry_id)
 
     # -- accounts on CardDAV servers -------------------------------------------------------
 
