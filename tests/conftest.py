@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
+from tests.keyrings import MemoryKeyring, memory_keyring_installed
+
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
@@ -28,3 +30,10 @@ def _root_logging_restored() -> Iterator[None]:
         root.removeHandler(handler)
         handler.close()
     root.setLevel(level)
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    """Passwords go to a keyring in memory for this test (the real Secret Service has its
+    own tests: tests/service/test_secret_service.py, tests/gui_e2e/test_online_e2e.py)."""
+    yield from memory_keyring_installed()

@@ -9,7 +9,6 @@ import logging
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -17,7 +16,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
-    QRadioButton,
     QVBoxLayout,
     QWidget,
 )
@@ -25,14 +23,13 @@ from PySide6.QtWidgets import (
 from syncgui.engine import Direction, Policy
 from syncgui.gui import wording
 from syncgui.gui.controller import AppController
+from syncgui.gui.partnership_fields import DirectionChoice, fill_policies
 from syncgui.gui.questions import RemoveQuestion
 from syncgui.gui.schedule_dialog import ScheduleFields
 from syncgui.gui.widgets import heading, while_alive, wrapping_label
 from syncgui.service import Partnership, Schedule, SyncPort
 
 log = logging.getLogger(__name__)
-
-POLICIES = [Policy.MERGE, Policy.ASK, Policy.NEWEST, Policy.A_WINS, Policy.B_WINS, Policy.KEEP_BOTH]
 
 
 class ResetQuestion(QMessageBox):
@@ -101,28 +98,13 @@ class EditPartnershipDialog(QDialog):
         self.name_edit.setObjectName("name")
         self.name_edit.setMaxLength(64)
         self.name_edit.textChanged.connect(self._on_changed)
-        self.directions = QButtonGroup(self)
-        self.two_way = QRadioButton(self.tr("&Both ways: changes on either side reach the other"))
-        self.a_to_b = QRadioButton(self.tr("Only &from %1 to %2").replace("%1", a).replace("%2", b))
-        self.b_to_a = QRadioButton(self.tr("Only f&rom %1 to %2").replace("%1", b).replace("%2", a))
-        for radio, d in (
-            (self.two_way, Direction.TWO_WAY),
-            (self.a_to_b, Direction.A_TO_B),
-            (self.b_to_a, Direction.B_TO_A),
-        ):
-            radio.setParent(self)
-            radio.setObjectName(d.value)
-            self.directions.addButton(radio)
-        self.directions.buttonToggled.connect(self._on_changed)
+        self.directions = DirectionChoice(self)
+        self.directions.name_stores(a, b)
+        self.two_way, self.a_to_b, self.b_to_a = self.directions.radios()
+        self.directions.group.buttonToggled.connect(self._on_changed)
         self.policy = QComboBox(self)
         self.policy.setObjectName("policy")
-        for policy in POLICIES:
-            text = wording.policy_name(policy)
-            if policy is Policy.A_WINS:
-                text = self.tr("%1 wins").replace("%1", a)
-            elif policy is Policy.B_WINS:
-                text = self.tr("%1 wins").replace("%1", b)
-            self.policy.addItem(text, policy)
+        fill_policies(self.policy, a, b)
         self.policy_help = wrapping_label("", self)
         self.policy.currentIndexChanged.connect(self._on_policy_changed)
         self.schedule = ScheduleFields(self.original_schedule, self)
@@ -179,11 +161,7 @@ class EditPartnershipDialog(QDialog):
     def _load(self) -> None:
         p = self.partnership
         self.name_edit.setText(p.name)
-        {
-            Direction.TWO_WAY: self.two_way,
-            Direction.A_TO_B: self.a_to_b,
-            Direction.B_TO_A: self.b_to_a,
-        }[p.direction].setChecked(True)
+        self.directions.set_direction(p.direction)
         self.policy.setCurrentIndex(max(0, self.policy.findData(p.policy)))
         self._on_policy_changed()
         self._on_changed()
@@ -193,8 +171,7 @@ class EditPartnershipDialog(QDialog):
         return self.name_edit.text().strip()
 
     def direction(self) -> Direction:
-        checked = self.directions.checkedButton()
-        return Direction(checked.objectName()) if checked else self.partnership.direction
+        return self.directions.direction(self.partnership.direction)
 
     def chosen_policy(self) -> Policy:
         data = self.policy.currentData()

@@ -12,7 +12,6 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QComboBox,
     QFormLayout,
     QLineEdit,
@@ -27,6 +26,7 @@ from syncgui.engine import Direction, Policy, SessionResult, Status
 from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.match_preview import MatchPreview, Pair
+from syncgui.gui.partnership_fields import DirectionChoice, fill_policies
 from syncgui.gui.schedule_dialog import ScheduleFields
 from syncgui.gui.widgets import while_alive, wrapping_label
 from syncgui.gui.wizard_store import StorePage
@@ -38,8 +38,6 @@ translate = QCoreApplication.translate
 #: the timed sync a partnership with an online address book gets unless the user sets one:
 #: a server's changes are not seen otherwise (local changes sync when they happen)
 ONLINE_INTERVAL = 15
-
-POLICIES = [Policy.MERGE, Policy.ASK, Policy.NEWEST, Policy.A_WINS, Policy.B_WINS, Policy.KEEP_BOTH]
 
 
 class SettingsPage(QWizardPage):
@@ -61,18 +59,8 @@ class SettingsPage(QWizardPage):
         self.name.setMaxLength(64)
         self.name.textEdited.connect(self._on_name_edited)
         self.name.textChanged.connect(lambda _t: self.completeChanged.emit())
-        self.directions = QButtonGroup(self)
-        self.two_way = QRadioButton(self)
-        self.a_to_b = QRadioButton(self)
-        self.b_to_a = QRadioButton(self)
-        for radio, d in (
-            (self.two_way, Direction.TWO_WAY),
-            (self.a_to_b, Direction.A_TO_B),
-            (self.b_to_a, Direction.B_TO_A),
-        ):
-            radio.setObjectName(d.value)
-            self.directions.addButton(radio)
-        self.two_way.setChecked(True)
+        self.directions = DirectionChoice(self)
+        self.two_way, self.a_to_b, self.b_to_a = self.directions.radios()
         self.policy = QComboBox(self)
         self.policy.setObjectName("policy")
         self.policy_help = wrapping_label("", self)
@@ -100,22 +88,8 @@ class SettingsPage(QWizardPage):
         a, b = (p.friendly() for p in self._pages())
         if not self._named_by_user:
             self.name.setText(wording.safe_name(f"{a} - {b}"))
-        self.two_way.setText(self.tr("&Both ways: changes on either side reach the other"))
-        self.a_to_b.setText(self.tr("Only &from %1 to %2").replace("%1", a).replace("%2", b))
-        self.b_to_a.setText(self.tr("Only f&rom %1 to %2").replace("%1", b).replace("%2", a))
-        current = self.policy.currentData()
-        self.policy.blockSignals(True)
-        self.policy.clear()
-        for p in POLICIES:
-            text = wording.policy_name(p)
-            if p is Policy.A_WINS:
-                text = self.tr("%1 wins").replace("%1", a)
-            elif p is Policy.B_WINS:
-                text = self.tr("%1 wins").replace("%1", b)
-            self.policy.addItem(text, p)
-        index = self.policy.findData(current)
-        self.policy.setCurrentIndex(max(index, 0))
-        self.policy.blockSignals(False)
+        self.directions.name_stores(a, b)
+        fill_policies(self.policy, a, b)
         self._on_policy_changed()
         self._default_interval()
         kinds = {wording.store_kind(p.spec()) for p in self._pages()}
@@ -143,8 +117,7 @@ class SettingsPage(QWizardPage):
             self.policy_help.setText(wording.policy_help(policy, a, b))
 
     def direction(self) -> Direction:
-        checked = self.directions.checkedButton()
-        return Direction(checked.objectName()) if checked else Direction.TWO_WAY
+        return self.directions.direction()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt's name
         return bool(self.name.text().strip()) and not self._busy

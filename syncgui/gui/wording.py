@@ -220,7 +220,8 @@ def policy_help(policy: Policy, a: str, b: str) -> str:
     return text.replace("%1", a).replace("%2", b)
 
 
-def schedule_text(schedule: Schedule) -> str:
+def _schedule_parts(schedule: Schedule) -> list[str]:
+    """ "every 15 minutes", "when the phone is connected", "when a file changes"."""
     parts = []
     if schedule.interval_minutes:
         parts.append(
@@ -234,6 +235,11 @@ def schedule_text(schedule: Schedule) -> str:
         parts.append(translate("wording", "when the phone is connected"))
     if schedule.on_change:
         parts.append(translate("wording", "when a file changes"))
+    return parts
+
+
+def schedule_text(schedule: Schedule) -> str:
+    parts = _schedule_parts(schedule)
     return ", ".join(parts) if parts else translate("wording", "only when I ask")
 
 
@@ -241,19 +247,7 @@ def schedule_sentence(schedule: Schedule) -> str:
     """What a schedule makes happen, as a sentence ("Syncs only when you ask or when a
     file changes."; "Syncs every 15 minutes, when the phone is connected and when you
     ask.")."""
-    parts = []
-    if schedule.interval_minutes:
-        parts.append(
-            plural(
-                schedule.interval_minutes,
-                translate("wording", "every minute"),
-                translate("wording", "every {n} minutes"),
-            )
-        )
-    if schedule.on_connect:
-        parts.append(translate("wording", "when the phone is connected"))
-    if schedule.on_change:
-        parts.append(translate("wording", "when a file changes"))
+    parts = _schedule_parts(schedule)
     if not parts:
         return translate("wording", "Syncs only when you ask (Sync now).")
     if not schedule.interval_minutes:

@@ -23,8 +23,9 @@ from tests.carddav.servers import Server
 from tests.carddav.servers import radicale_auth as _radicale_auth  # noqa: F401 - a fixture
 from tests.carddav.servers import xandikos as _xandikos  # noqa: F401 - a fixture
 from tests.cli.conftest import Cli
+from tests.keyrings import MemoryKeyring
 from tests.service.support import card, write_cards
-from tests.service.test_accounts import PASSWORD, FakeDav, MemoryKeyring
+from tests.service.test_accounts import PASSWORD, FakeDav
 
 URL = "https://dav.example.org/"
 
@@ -35,15 +36,6 @@ def dav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeDav:
     write_cards(server.folder("contacts"), {"a.vcf": card("a", "Ann"), "b.vcf": card("b", "Bo")})
     monkeypatch.setattr(accounts_module, "_default_client", lambda: server)
     return server
-
-
-@pytest.fixture
-def ring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    yield memory
-    keyring.set_keyring(before)
 
 
 @pytest.fixture
@@ -78,7 +70,7 @@ def test_help_names_the_online_store_specs_and_the_account_commands() -> None:
 
 
 def test_add_with_password_stdin_lists_books_with_counts(
-    cli: Cli, dav: FakeDav, ring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, dav: FakeDav, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _stdin(monkeypatch, PASSWORD + "\n")
     code, out, err = cli("account", "add", "nc", URL, "--user", "ann", "--password-stdin")
@@ -87,7 +79,7 @@ def test_add_with_password_stdin_lists_books_with_counts(
     assert "password in the keyring" in out
     assert "Contacts     2 cards  carddav:nc/contacts" in out
     assert "Work         0 cards  carddav:nc/work" in out
-    assert ring.items == {(SERVICE, "nc"): PASSWORD}
+    assert memory_keyring.items == {(SERVICE, "nc"): PASSWORD}
     code, out, _ = cli("account", "list")
     assert out.splitlines() == [
         "nc: ann at https://dav.example.org/ (password in the keyring)",
@@ -105,13 +97,13 @@ def test_add_with_password_stdin_lists_books_with_counts(
 
 
 def test_a_wrong_password_is_said_and_nothing_is_kept(
-    cli: Cli, dav: FakeDav, ring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, dav: FakeDav, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _stdin(monkeypatch, "wrong\n")
     code, _out, err = cli("account", "add", "nc", URL, "--user", "ann", "--password-stdin")
     assert code == 1
     assert "password is wrong" in err
-    assert ring.items == {}
+    assert memory_keyring.items == {}
     assert cli("account", "list")[1].startswith("No accounts yet.")
 
 
@@ -140,7 +132,7 @@ def test_no_keyring_is_said_before_asking_and_a_password_command_works(
 
 
 def test_a_terminal_is_asked_and_a_pipe_without_options_is_refused(
-    cli: Cli, dav: FakeDav, ring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, dav: FakeDav, memory_keyring: MemoryKeyring, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _stdin(monkeypatch, "", tty=False)
     code, _out, err = cli("account", "add", "nc", URL, "--user", "ann")
@@ -155,7 +147,11 @@ def test_a_terminal_is_asked_and_a_pipe_without_options_is_refused(
 
 
 def test_remove_forgets_the_password_and_is_refused_while_in_use(
-    cli: Cli, dav: FakeDav, ring: MemoryKeyring, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli,
+    dav: FakeDav,
+    memory_keyring: MemoryKeyring,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _stdin(monkeypatch, PASSWORD + "\n")
     assert cli("account", "add", "nc", URL, "--user", "ann", "--password-stdin")[0] == 0
@@ -173,7 +169,7 @@ def test_remove_forgets_the_password_and_is_refused_while_in_use(
     code, out, _ = cli("account", "remove", "nc")
     assert code == 0
     assert "Removed the account nc and its password" in out
-    assert ring.items == {}
+    assert memory_keyring.items == {}
     code, _out, err = cli("account", "remove", "nc")
     assert code == 2
     assert "no account named 'nc'" in err

@@ -14,12 +14,10 @@ import io
 import re
 import sys
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import keyring
 import pytest
 
 from syncgui.providers.carddav import dav
@@ -28,7 +26,7 @@ from tests.carddav.servers import Server
 from tests.carddav.servers import radicale_auth as _radicale_auth  # noqa: F401 - a fixture
 from tests.carddav.servers import xandikos as _xandikos  # noqa: F401 - a fixture
 from tests.cli.conftest import Cli, card
-from tests.service.test_accounts import MemoryKeyring
+from tests.keyrings import MemoryKeyring
 
 _XML = {"Content-Type": "application/xml; charset=utf-8"}
 _VCARD = {"Content-Type": "text/vcard; charset=utf-8"}
@@ -134,20 +132,11 @@ def _file_of(folder: Path, uid: str) -> Path:
     return next(p for p in folder.glob("*.vcf") if _uid(p.read_text(encoding="utf-8")) == uid)
 
 
-@pytest.fixture
-def ring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    yield memory
-    keyring.set_keyring(before)
-
-
 @pytest.fixture(params=["radicale_auth", "xandikos"])
 def online(
     request: pytest.FixtureRequest,
     cli: Cli,
-    ring: MemoryKeyring,
+    memory_keyring: MemoryKeyring,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Online:
     """An account added with ``account add`` and a fresh, empty address book in it."""
@@ -164,7 +153,7 @@ def online(
     assert f"Signed in to {server.base}/" in out
     assert re.search(rf"0 cards +carddav:{account}/{segment}\n", out), out
     if server.user:
-        assert ring.items == {(SERVICE, account): server.password}
+        assert memory_keyring.items == {(SERVICE, account): server.password}
         assert "password in the keyring" in out
     return Online(server, account, url, segment)
 

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import keyring
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidgetItem, QWizard
 from pytestqt.qtbot import QtBot
@@ -27,20 +24,11 @@ from syncgui.gui.wizard import PartnershipWizard
 from syncgui.service import SyncService, resolve_paths
 from syncgui.service.secrets import SERVICE, store_password
 from tests.carddav.servers import Server
-from tests.service.test_accounts import MemoryKeyring
+from tests.keyrings import MemoryKeyring
 
 
 def _card(uid: str, name: str) -> str:
     return f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{name}\r\nN:{name};;;;\r\nEND:VCARD\r\n"
-
-
-@pytest.fixture
-def ring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    memory = MemoryKeyring()
-    keyring.set_keyring(memory)
-    yield memory
-    keyring.set_keyring(before)
 
 
 def click(qtbot: QtBot, widget: object) -> None:
@@ -55,7 +43,7 @@ def _cards_on(server: Server, url: str) -> list[str]:
 
 
 def test_a_radicale_book_joins_a_folder_from_the_wizard_and_asks_again_for_a_new_password(
-    qtbot: QtBot, tmp_path: Path, radicale_auth: Server, ring: MemoryKeyring
+    qtbot: QtBot, tmp_path: Path, radicale_auth: Server, memory_keyring: MemoryKeyring
 ) -> None:
     server = radicale_auth
     title = f"Friends {uuid.uuid4().hex[:6]}"
@@ -81,7 +69,7 @@ def test_a_radicale_book_joins_a_folder_from_the_wizard_and_asks_again_for_a_new
         click(qtbot, online.sign_in_button)
         qtbot.waitUntil(lambda: "⚠" in online.status.text(), timeout=10_000)
         assert "did not accept the user name or password" in online.status.text()
-        assert service.accounts() == [] and ring.items == {}
+        assert service.accounts() == [] and memory_keyring.items == {}
 
         online.password.clear()
         qtbot.keyClicks(online.password, server.password or "")
@@ -97,7 +85,7 @@ def test_a_radicale_book_joins_a_folder_from_the_wizard_and_asks_again_for_a_new
         [account] = service.accounts()
         segment = url.rstrip("/").rpartition("/")[2]
         assert page.spec() == f"carddav:{account.name}/{segment}"
-        assert ring.items == {(SERVICE, account.name): server.password}
+        assert memory_keyring.items == {(SERVICE, account.name): server.password}
         click(qtbot, wizard.button(QWizard.WizardButton.NextButton))
         settings = wizard.settings
         assert settings.schedule.schedule().interval_minutes == 15
@@ -129,7 +117,7 @@ def test_a_radicale_book_joins_a_folder_from_the_wizard_and_asks_again_for_a_new
         qtbot.keyClicks(dialog.password, server.password or "")
         click(qtbot, dialog.sign_in)
         qtbot.waitUntil(lambda: len(_cards_on(server, url)) == 3, timeout=20_000)
-        assert ring.items[(SERVICE, account.name)] == server.password
+        assert memory_keyring.items[(SERVICE, account.name)] == server.password
         qtbot.waitUntil(lambda: controller.pending_work() == 0, timeout=20_000)
         row = controller.row("Friends")
         assert row is not None and row.last is not None and row.last.status == "ok"

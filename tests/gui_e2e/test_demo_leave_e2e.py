@@ -15,52 +15,14 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.gui_e2e.xsession import XSession, x_session
+from tests.gui_e2e.xsession import XSession, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = r"^syncgui \(demo\)"
 OWN = r"^syncgui$"
 CARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ada\r\nFN:Ada Lovelace\r\nEND:VCARD\r\n"
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SYNCGUI_ARTIFACTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[XSession]:
-    with x_session(tmp_path / "x", size="1600x900x24") as x:
-        yield x
-
-
-def _wait(condition: object, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _area(x: XSession, window: str) -> int:
-    shell = x.xdotool("getwindowgeometry", "--shell", window)
-    geometry = dict(line.split("=", 1) for line in shell.splitlines() if "=" in line)
-    return int(geometry["WIDTH"]) * int(geometry["HEIGHT"])
-
-
-def _main(x: XSession, title: str) -> str:
-    """The main window titled like ``title`` (not the tray icon's window, titled alike)."""
-    x.wait_window(title, timeout=30)
-    time.sleep(0.5)
-    return max(x.windows(title), key=lambda w: _area(x, w))
 
 
 def _cli(config: Path, data: Path, *args: str) -> str:
@@ -69,10 +31,6 @@ def _cli(config: Path, data: Path, *args: str) -> str:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
-
-
-def _type(x: XSession, text: str) -> None:
-    x.xdotool("type", "--delay", "5", text)
 
 
 def test_a_partnership_started_in_the_demo_is_made_in_the_users_own_profile(
@@ -91,7 +49,7 @@ def test_a_partnership_started_in_the_demo_is_made_in_the_users_own_profile(
     demo = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
     own_pid = ""
     try:
-        main = _main(x, DEMO)
+        main = x.main_window(DEMO)
         x.screenshot(artifacts / "demo-banner.png", main)
         x.xdotool("windowfocus", "--sync", main)
         x.xdotool("key", "ctrl+n")
@@ -103,29 +61,29 @@ def test_a_partnership_started_in_the_demo_is_made_in_the_users_own_profile(
         assert demo.wait(30) == 0  # the demo made way
         x.wait_gone(DEMO)
 
-        own = _main(x, OWN)
+        own = x.main_window(OWN)
         own_pid = x.xdotool("getwindowpid", own)
         wizard = x.wait_window("^New partnership")
         x.xdotool("windowfocus", "--sync", wizard)
         time.sleep(0.5)
         x.xdotool("key", "alt+f", "Tab")  # first store: a folder, its path beside it
         time.sleep(0.5)
-        _type(x, str(folder))
+        x.type(str(folder))
         time.sleep(0.5)
         x.xdotool("key", "alt+n")
         time.sleep(0.5)
         x.xdotool("key", "alt+v", "Tab")  # second store: a .vcf file (a new one)
         time.sleep(0.5)  # the page settled: no key typed before the field has the focus
-        _type(x, str(vcf))
+        x.type(str(vcf))
         time.sleep(0.5)
         x.xdotool("key", "alt+n")
         time.sleep(0.5)
         x.screenshot(artifacts / "wizard.png", wizard)
         x.xdotool("key", "alt+a")  # Add partnership
-        _wait((config / "partnerships.json").exists, "the partnership in the user's profile")
+        wait_for((config / "partnerships.json").exists, "the partnership in the user's profile")
         time.sleep(1.0)
         x.xdotool("key", "Return")  # Finish: Sync now
-        _wait(lambda: vcf.exists() and "Ada Lovelace" in vcf.read_text("utf-8"), "the sync")
+        wait_for(lambda: vcf.exists() and "Ada Lovelace" in vcf.read_text("utf-8"), "the sync")
         time.sleep(0.5)
         x.screenshot(artifacts / "own-profile-after-the-demo.png", own)
 
@@ -135,7 +93,7 @@ def test_a_partnership_started_in_the_demo_is_made_in_the_users_own_profile(
         assert "phone.vcf" not in in_demo and "Demo" in in_demo, in_demo
         x.xdotool("windowfocus", "--sync", own)
         x.xdotool("key", "ctrl+q")
-        _wait(lambda: not x.windows(OWN), "the app to quit")
+        wait_for(lambda: not x.windows(OWN), "the app to quit")
     finally:
         if demo.poll() is None:
             demo.kill()

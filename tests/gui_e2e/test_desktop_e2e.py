@@ -19,37 +19,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.gui_e2e.xsession import XSession, x_session
+from tests.gui_e2e.xsession import XSession, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = r"^syncgui \(demo\)"
-
-
-@pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SYNCGUI_ARTIFACTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[XSession]:
-    with x_session(tmp_path / "x", size="1600x900x24") as x:  # the balloon clear of the window
-        yield x
-
-
-def _wait(condition: object, what: str, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _notification(x: XSession, main: str) -> str | None:
@@ -105,8 +80,8 @@ def test_demo_synced_from_the_tray_conflict_resolved_in_the_dialog(
         x.screenshot(artifacts / "tray-menu.png")
         x.xdotool("key", "Down", "Return")
 
-        _wait(lambda: x.title(main) == "syncgui (demo) — 1 conflict", "the conflicts badge")
-        _wait(lambda: _notification(x, main) is not None, "the conflict notification")
+        wait_for(lambda: x.title(main) == "syncgui (demo) — 1 conflict", "the conflicts badge")
+        wait_for(lambda: _notification(x, main) is not None, "the conflict notification")
         balloon = _notification(x, main)
         assert balloon is not None
         time.sleep(0.3)
@@ -128,8 +103,8 @@ def test_demo_synced_from_the_tray_conflict_resolved_in_the_dialog(
         x.xdotool("windowfocus", "--sync", dialog)
         x.xdotool("key", "alt+l")
 
-        _wait(lambda: x.title(main) == "syncgui (demo)", "the badge to clear")
-        _wait(lambda: json.loads(_cli(tmp_path, "conflicts", "--json")) == [], "no conflict")
+        wait_for(lambda: x.title(main) == "syncgui (demo)", "the badge to clear")
+        wait_for(lambda: json.loads(_cli(tmp_path, "conflicts", "--json")) == [], "no conflict")
         phone = tmp_path / "data" / "demo" / "data" / "stores" / "Virtual phone" / "Contacts"
         grace = [p.read_text("utf-8") for p in phone.glob("*.vcf") if "Grace" in p.read_text()]
         assert len(grace) == 1 and "NOTE:Met at the compiler conference" in grace[0]

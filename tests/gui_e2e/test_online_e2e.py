@@ -9,7 +9,6 @@ as artifacts (see test_desktop_e2e)."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from tests.carddav.servers import Server, start_radicale
-from tests.gui_e2e.xsession import XSession, x_session
+from tests.gui_e2e.xsession import XSession, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN = r"^syncgui$"
@@ -39,47 +38,15 @@ def _card(uid: str, name: str) -> str:
 
 
 @pytest.fixture
-def artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("SYNCGUI_ARTIFACTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
 def radicale(tmp_path: Path) -> Iterator[Server]:
     """A Radicale of its own that signs users in (its only address book is this test's)."""
     yield from start_radicale(tmp_path / "radicale", auth=True)
-
-
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[XSession]:
-    with x_session(tmp_path / "x", size="1600x900x24") as x:
-        yield x
-
-
-def _wait(condition: object, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():  # type: ignore[operator]
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _cards_on(server: Server, url: str) -> list[str]:
     reply = httpx.request("PROPFIND", url, headers={"Depth": "1"}, auth=server.auth(), timeout=10)
     assert reply.status_code == 207, reply.text
     return re.findall(r"href>([^<]+\.vcf)</", reply.text)
-
-
-def _area(x: XSession, window: str) -> int:
-    shell = x.xdotool("getwindowgeometry", "--shell", window)
-    geometry = dict(line.split("=", 1) for line in shell.splitlines() if "=" in line)
-    return int(geometry["WIDTH"]) * int(geometry["HEIGHT"])
-
-
-def _type(x: XSession, text: str) -> None:
-    x.xdotool("type", "--delay", "5", text)
 
 
 def test_an_online_address_book_is_added_in_the_wizard_and_synced(
@@ -118,10 +85,8 @@ def test_an_online_address_book_is_added_in_the_wizard_and_synced(
         cwd=tmp_path,
     )
     try:
-        x.wait_window(MAIN, timeout=30)
+        main = x.main_window(MAIN)
         x.wait_tray_icon()
-        time.sleep(0.5)
-        main = max(x.windows(MAIN), key=lambda w: _area(x, w))  # not the tray icon's
         x.xdotool("windowfocus", "--sync", main)
         x.xdotool("key", "ctrl+n")
         wizard = x.wait_window("^New partnership")
@@ -129,20 +94,20 @@ def test_an_online_address_book_is_added_in_the_wizard_and_synced(
         time.sleep(0.5)
         # first store: a folder (its radio button, then the path beside it)
         x.xdotool("key", "alt+f", "Tab")
-        _type(x, str(folder))
+        x.type(str(folder))
         x.xdotool("key", "alt+n")
         time.sleep(0.5)
         # second store: the online address book
         x.xdotool("key", "alt+o")
         time.sleep(0.3)
         x.xdotool("key", "alt+d")
-        _type(x, server.base.removeprefix("http://"))
+        x.type(server.base.removeprefix("http://"))
         x.xdotool("key", "alt+u")
-        _type(x, server.user or "")
+        x.type(server.user or "")
         x.xdotool("key", "alt+w")
-        _type(x, server.password or "")
+        x.type(server.password or "")
         x.xdotool("key", "Return")  # sign in
-        _wait((config / "accounts.json").exists, "the account to be kept")
+        wait_for((config / "accounts.json").exists, "the account to be kept")
         time.sleep(1.0)  # the books listed
         x.screenshot(artifacts / "wizard-online.png", wizard)
         accounts = (config / "accounts.json").read_text("utf-8")
@@ -151,10 +116,10 @@ def test_an_online_address_book_is_added_in_the_wizard_and_synced(
         time.sleep(0.5)
         x.screenshot(artifacts / "wizard-online-settings.png", wizard)
         x.xdotool("key", "alt+a")  # Add partnership
-        _wait((config / "partnerships.json").exists, "the partnership")
+        wait_for((config / "partnerships.json").exists, "the partnership")
         time.sleep(1.0)
         x.xdotool("key", "Return")  # Finish: Sync now
-        _wait(lambda: len(_cards_on(server, book)) == 3, "the cards on the server")
+        wait_for(lambda: len(_cards_on(server, book)) == 3, "the cards on the server")
         time.sleep(1.0)
         x.xdotool("windowfocus", "--sync", main)
         x.xdotool("key", "alt+c")  # the Accounts tab

@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,6 +104,23 @@ class XSession:
             time.sleep(0.1)
         raise AssertionError(f"no icon docked in the tray: panel is {self.tray_panel()}")
 
+    def type(self, text: str) -> None:
+        """Type ``text`` into the focused widget."""
+        self.xdotool("type", "--delay", "5", text)
+
+    def area(self, window: str) -> int:
+        """The window's width times its height."""
+        shell = self.xdotool("getwindowgeometry", "--shell", window)
+        geometry = dict(line.split("=", 1) for line in shell.splitlines() if "=" in line)
+        return int(geometry["WIDTH"]) * int(geometry["HEIGHT"])
+
+    def main_window(self, title: str) -> str:
+        """The largest window titled like ``title``: the app's main window, not the tray
+        icon's window (titled alike)."""
+        self.wait_window(title, timeout=30)
+        time.sleep(0.5)
+        return max(self.windows(title), key=self.area)
+
     def screenshot(self, path: Path, window: str | None = None) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
@@ -113,6 +130,16 @@ class XSession:
             timeout=30,
         )
         return path
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = 30.0) -> None:
+    """Poll ``condition`` until it holds; fail naming ``what`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 @contextmanager

@@ -18,7 +18,6 @@ import keyring
 import pytest
 from keyring.backend import KeyringBackend
 from keyring.backends import chainer, fail, null
-from keyring.errors import PasswordDeleteError
 
 from syncgui.engine.errors import SignInFailed
 from syncgui.engine.events import Status
@@ -34,29 +33,10 @@ from syncgui.service import (
 from syncgui.service.accounts import OnlineBook, find_book
 from syncgui.service.secrets import SERVICE, run_password_command
 from syncgui.service.stores import parse_spec
+from tests.keyrings import MemoryKeyring
 from tests.service.support import card, profile, write_cards
 
 PASSWORD = "s3cret-Pässword"  # looked for in every file and log
-
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring in a dict (keyring ships none)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        if self.items.pop((service, username), None) is None:
-            raise PasswordDeleteError("not there")
 
 
 @dataclass(frozen=True)
@@ -114,15 +94,6 @@ class FakeDav:
         self._check(user, password)
         segment = url.rstrip("/").rpartition("/")[2]
         return open_folder_store(str(self.folder(segment)))
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    before = keyring.get_keyring()
-    ring = MemoryKeyring()
-    keyring.set_keyring(ring)
-    yield ring
-    keyring.set_keyring(before)
 
 
 @pytest.fixture
@@ -190,7 +161,7 @@ def test_without_a_usable_keyring_it_says_so_and_offers_a_password_command(
     tmp_path: Path, dav: FakeDav, backend: KeyringBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # a chain of nothing usable (as on a server without D-Bus; keyring would find this
-    # module's MemoryKeyring otherwise)
+    # test suite's MemoryKeyring otherwise)
     monkeypatch.setattr(chainer.ChainerBackend, "backends", [fail.Keyring(), null.Keyring()])
     before = keyring.get_keyring()
     keyring.set_keyring(backend)
