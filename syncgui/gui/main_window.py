@@ -10,10 +10,9 @@ from collections.abc import Callable, Sequence
 from functools import partial
 
 from PySide6.QtCore import SIGNAL, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
-    QMenu,
     QMessageBox,
     QSplitter,
     QStackedWidget,
@@ -78,10 +77,8 @@ class MainWindow(WindowBase):
         self.setObjectName("mainWindow")
         self._build_views()
         build_actions(self)
-        self._more_actions()
         self._demo_autostart()
         build_menus(self)
-        self._more_menus()
         self._build_status()
         self._connect()
         self._update_title()
@@ -145,54 +142,6 @@ class MainWindow(WindowBase):
         layout.addWidget(self.banner)
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
-
-    def _more_actions(self) -> None:
-        """Edit…, and Help's Guide, Keyboard shortcuts and Try the demo."""
-        self.edit_action = self._window_action(
-            self.tr("&Edit…"), self.edit_selected, [QKeySequence("Alt+Return")]
-        )
-        self.edit_action.setToolTip(self.tr("Change the name, direction or conflict policy"))
-        self.guide_action = self._window_action(
-            self.tr("&Guide"),
-            self.show_guide,
-            [QKeySequence(QKeySequence.StandardKey.HelpContents)],
-        )
-        self.shortcuts_action = self._window_action(
-            self.tr("&Keyboard shortcuts"),
-            self.show_shortcuts,
-            [QKeySequence("Ctrl+?"), QKeySequence("Ctrl+/")],
-        )
-        self.try_demo_action = self._window_action(self.tr("Try the &demo"), self.demo_requested)
-        self.try_demo_action.setVisible(not self.controller.service.is_demo)
-
-    def _window_action(
-        self, text: str, slot: object, keys: list[QKeySequence] | None = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if keys:
-            action.setShortcuts(keys)
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _more_menus(self) -> None:
-        """The entries the menus built by window_state lack, in their place."""
-        partnership = self._menu_with(self.schedule_action)
-        if partnership is not None:
-            partnership.insertAction(self.schedule_action, self.edit_action)
-        help_menu = self._menu_with(self.about_action)
-        if help_menu is not None:
-            first = help_menu.actions()[0]
-            for action in (self.guide_action, self.shortcuts_action, self.try_demo_action):
-                help_menu.insertAction(first, action)
-            help_menu.insertSeparator(first)
-
-    def _menu_with(self, action: QAction) -> QMenu | None:
-        for top in self.menuBar().actions():
-            menu = top.menu()
-            if isinstance(menu, QMenu) and action in menu.actions():
-                return menu
-        return None
 
     def _demo_autostart(self) -> None:
         if self.controller.service.is_demo:  # the demo's folders are no one's contacts
@@ -493,6 +442,9 @@ class MainWindow(WindowBase):
         self.has_tray = has_tray
         if has_tray and self.statusBar().currentMessage() == self._no_tray_text():
             self.statusBar().clearMessage()
+
+    def try_demo(self) -> None:
+        self.demo_requested.emit()
 
     def show_guide(self) -> None:
         from syncgui.gui.help import GuideWindow

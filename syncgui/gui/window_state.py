@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
+from syncgui.gui.accounts_view import AccountsView
 from syncgui.gui.activity_view import ActivityView, ProblemsView
 from syncgui.gui.controller import AppController
 from syncgui.gui.devices_view import DevicesView
@@ -48,6 +49,7 @@ class WindowBase(QMainWindow):
     activity: ActivityView
     problems: ProblemsView
     devices: DevicesView
+    accounts: AccountsView
     tabs: QTabWidget
     splitter: QSplitter
     # built by build_actions
@@ -65,6 +67,10 @@ class WindowBase(QMainWindow):
     quit_action: QAction
     refresh_action: QAction
     about_action: QAction
+    edit_action: QAction
+    guide_action: QAction
+    shortcuts_action: QAction
+    try_demo_action: QAction
     tab_actions: list[QAction]
 
     # the slots the actions call
@@ -105,6 +111,18 @@ class WindowBase(QMainWindow):
         raise NotImplementedError
 
     def show_about(self) -> None:
+        raise NotImplementedError
+
+    def edit_selected(self) -> None:
+        raise NotImplementedError
+
+    def show_guide(self) -> None:
+        raise NotImplementedError
+
+    def show_shortcuts(self) -> None:
+        raise NotImplementedError
+
+    def try_demo(self) -> None:
         raise NotImplementedError
 
 
@@ -175,6 +193,12 @@ def _partnership_actions(w: WindowBase) -> None:
         [KEY("Ctrl+K")],
         SP.SP_MessageBoxWarning,
     )
+    w.edit_action = _action(
+        w, translate("MainWindow", "&Edit…"), w.edit_selected, [KEY("Alt+Return")]
+    )
+    w.edit_action.setToolTip(
+        translate("MainWindow", "Change the name, direction, conflict policy or schedule")
+    )
     w.schedule_action = _action(
         w, translate("MainWindow", "Edit &schedule…"), w.edit_schedule, [KEY("Ctrl+E")]
     )
@@ -200,6 +224,17 @@ def _app_actions(w: WindowBase) -> None:
     )
     w.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
     w.about_action = _action(w, translate("MainWindow", "&About syncgui"), w.show_about)
+    w.guide_action = _action(
+        w, translate("MainWindow", "&Guide"), w.show_guide, [KEY(KEY.StandardKey.HelpContents)]
+    )
+    w.shortcuts_action = _action(
+        w,
+        translate("MainWindow", "&Keyboard shortcuts"),
+        w.show_shortcuts,
+        [KEY("Ctrl+?"), KEY("Ctrl+/")],
+    )
+    w.try_demo_action = _action(w, translate("MainWindow", "Try the &demo"), w.try_demo)
+    w.try_demo_action.setVisible(not w.controller.service.is_demo)
 
 
 def _view_actions(w: WindowBase) -> None:
@@ -210,6 +245,7 @@ def _view_actions(w: WindowBase) -> None:
         translate("MainWindow", "Show &activity"),
         translate("MainWindow", "Show &problems"),
         translate("MainWindow", "Show &devices"),
+        translate("MainWindow", "Show a&ccounts"),
     ]
     w.tab_actions = [
         _action(w, text, lambda _c=False, i=i: w.tabs.setCurrentIndex(i), [KEY(f"Alt+{i + 1}")])
@@ -243,13 +279,17 @@ def build_menus(w: WindowBase) -> None:
             w.cancel_action,
             None,
             w.conflicts_action,
+            w.edit_action,
             w.schedule_action,
             None,
             w.remove_action,
         ],
     )
     _fill(bar.addMenu(translate("MainWindow", "&View")), [*w.tab_actions, None, w.refresh_action])
-    _fill(bar.addMenu(translate("MainWindow", "&Help")), [w.about_action])
+    _fill(
+        bar.addMenu(translate("MainWindow", "&Help")),
+        [w.guide_action, w.shortcuts_action, w.try_demo_action, None, w.about_action],
+    )
     tools = QToolBar(translate("MainWindow", "Main toolbar"), w)
     tools.setObjectName("mainToolbar")
     tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -274,6 +314,7 @@ def _headers(w: WindowBase) -> dict[str, QHeaderView]:
         "activity": w.activity.tree.header(),
         "problems": w.problems.tree.header(),
         "devices": w.devices.tree.header(),
+        "accounts": w.accounts.tree.header(),
     }
 
 
