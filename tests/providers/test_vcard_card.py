@@ -7,7 +7,6 @@ import base64
 import contextlib
 import logging
 import re
-import time
 from encodings.aliases import aliases
 from pathlib import Path
 
@@ -562,14 +561,13 @@ HUGE = {
 
 
 @pytest.mark.parametrize("name", sorted(HUGE))
-def test_huge_and_hostile_cards_take_linear_time(name: str) -> None:
+def test_huge_and_hostile_cards_are_answered_or_refused_as_bad(name: str) -> None:
+    """Each reader answers or raises BadItem, nothing else (how long they take, against a
+    quadratic codec's minute and more: benchmarks/bench_hostile_cards.py)."""
     data = HUGE[name]
-    start = time.perf_counter()
     for work in (describe_card, split_cards, lambda d: find_value(d, "NOTE"), single_card_problem):
         with contextlib.suppress(BadItem):
             work(data)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 2.0, f"{name}: {elapsed:.2f} s"  # quadratic: a minute or more
 
 
 # -- a card cut off never glues onto the next one ---------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -276,11 +275,10 @@ def generated_cards(count: int, seed: int = 1) -> list[bytes]:
     return cards
 
 
-def test_describe_is_fast() -> None:
+def test_describe_reads_every_generated_card() -> None:
+    """10,000 realistic cards (photos, Apple groups, 2.1 and 3.0) each give their UID and
+    name (the time they take: benchmarks/bench_hostile_cards.py)."""
     cards = generated_cards(10_000)
-    start = time.perf_counter()
     infos = [describe_card(data) for data in cards]
-    elapsed = time.perf_counter() - start
     assert infos[3] == ItemInfo(infos[3].uid, "Person Number 3")
     assert all(info.uid for info in infos)
-    assert elapsed < 2.0, f"describing 10,000 cards took {elapsed:.2f} s"
