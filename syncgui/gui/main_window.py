@@ -28,6 +28,7 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.demo_banner import DemoBanner, LeaveDemoQuestion
 from syncgui.gui.devices_view import DevicesView
 from syncgui.gui.empty_state import EmptyState
+from syncgui.gui.history_view import HistoryView
 from syncgui.gui.partnerships_view import PartnershipsView
 from syncgui.gui.questions import QuitQuestion, RemoveQuestion
 from syncgui.gui.schedule_dialog import ScheduleDialog
@@ -102,6 +103,7 @@ class MainWindow(WindowBase):
         self.accounts.password_requested.connect(self.ask_password)
         c.conflicts_changed.connect(self._update_actions)
         self.partnerships.conflicts_requested.connect(self.open_conflicts)
+        self.partnerships.history_requested.connect(self.show_history)
         self.partnerships.selection_changed.connect(self._update_actions)
         self.problems.count_changed.connect(self._on_problem_count)
 
@@ -117,12 +119,14 @@ class MainWindow(WindowBase):
         self.problems = ProblemsView(self.controller, self)
         self.devices = DevicesView(self.controller, self)
         self.accounts = AccountsView(self.controller, self)
+        self.history = HistoryView(self.controller, self)
         self.tabs = QTabWidget(self)
         self.tabs.setObjectName("tabs")
         self.tabs.addTab(self.activity, self.tr("&Activity"))
         self.tabs.addTab(self.problems, self.tr("P&roblems"))
         self.tabs.addTab(self.devices, self.tr("&Devices"))
         self.tabs.addTab(self.accounts, self.tr("A&ccounts"))
+        self.tabs.addTab(self.history, self.tr("His&tory"))
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.top)
@@ -315,6 +319,11 @@ class MainWindow(WindowBase):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self._keep_dialog(key, dialog)
         dialog.show()
+
+    def show_history(self, name: str | None = None) -> None:
+        """The History tab, listing what the syncs of ``name`` kept (None: of all)."""
+        self.tabs.setCurrentWidget(self.history)
+        self.history.show_partnership(name)
 
     def edit_schedule(self) -> None:
         name = self.partnerships.selected()

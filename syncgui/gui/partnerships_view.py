@@ -86,6 +86,7 @@ class PartnershipsView(QWidget):
     """One row per partnership; ``conflicts_requested(name)`` when its badge is clicked."""
 
     conflicts_requested = Signal(str)
+    history_requested = Signal(str)  # the versions its syncs overwrote or deleted
     selection_changed = Signal()
 
     def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
@@ -348,7 +349,8 @@ class PartnershipsView(QWidget):
             self.edit(str(name))
 
     def context_menu(self, name: str) -> QMenu:
-        """The actions on one partnership: edit it, sync or cancel it, its conflicts."""
+        """The actions on one partnership: edit it, sync or cancel it, its conflicts, its
+        history."""
         menu = QMenu(self)
         menu.setObjectName("partnershipMenu")
         edit = menu.addAction(self.tr("&Edit…"))
@@ -363,6 +365,9 @@ class PartnershipsView(QWidget):
             conflicts = menu.addAction(self.tr("&Resolve conflicts…"))
             conflicts.setObjectName("conflicts")
             conflicts.triggered.connect(lambda: self.conflicts_requested.emit(name))
+        history = menu.addAction(self.tr("Show &history"))
+        history.setObjectName("history")
+        history.triggered.connect(lambda: self.history_requested.emit(name))
         menu.setDefaultAction(edit)
         return menu
 

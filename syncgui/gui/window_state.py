@@ -29,6 +29,7 @@ from syncgui.gui.accounts_view import AccountsView
 from syncgui.gui.activity_view import ActivityView, ProblemsView
 from syncgui.gui.controller import AppController
 from syncgui.gui.devices_view import DevicesView
+from syncgui.gui.history_view import HistoryView
 from syncgui.gui.partnerships_view import PartnershipsView
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class WindowBase(QMainWindow):
     problems: ProblemsView
     devices: DevicesView
     accounts: AccountsView
+    history: HistoryView
     tabs: QTabWidget
     splitter: QSplitter
     # built by build_actions
@@ -71,6 +73,7 @@ class WindowBase(QMainWindow):
     guide_action: QAction
     shortcuts_action: QAction
     try_demo_action: QAction
+    history_action: QAction
     tab_actions: list[QAction]
 
     # the slots the actions call
@@ -123,6 +126,9 @@ class WindowBase(QMainWindow):
         raise NotImplementedError
 
     def try_demo(self) -> None:
+        raise NotImplementedError
+
+    def show_history(self, name: str | None = None) -> None:
         raise NotImplementedError
 
 
@@ -199,6 +205,14 @@ def _partnership_actions(w: WindowBase) -> None:
     w.edit_action.setToolTip(
         translate("MainWindow", "Change the name, direction, conflict policy or schedule")
     )
+    w.history_action = _action(
+        w,
+        translate("MainWindow", "Show &history"),
+        lambda: w.show_history(w.partnerships.selected()),
+    )
+    w.history_action.setToolTip(
+        translate("MainWindow", "The versions its syncs overwrote or deleted, to restore")
+    )
     w.schedule_action = _action(
         w, translate("MainWindow", "Edit &schedule…"), w.edit_schedule, [KEY("Ctrl+E")]
     )
@@ -246,6 +260,7 @@ def _view_actions(w: WindowBase) -> None:
         translate("MainWindow", "Show &problems"),
         translate("MainWindow", "Show &devices"),
         translate("MainWindow", "Show a&ccounts"),
+        translate("MainWindow", "Show &history"),
     ]
     w.tab_actions = [
         _action(w, text, lambda _c=False, i=i: w.tabs.setCurrentIndex(i), [KEY(f"Alt+{i + 1}")])
@@ -279,6 +294,7 @@ def build_menus(w: WindowBase) -> None:
             w.cancel_action,
             None,
             w.conflicts_action,
+            w.history_action,
             w.edit_action,
             w.schedule_action,
             None,

@@ -145,7 +145,7 @@ def _detail(
     except SyncError as err:  # a card that cannot be read: the dialog shows no fields
         log.warning("conflict %s: %s", view.id, err.message)
         pairs = []
-    rows = tuple(FieldRow(r.field, r.label, r.a, r.b, _state(r, clashes)) for r in pairs)
+    rows = tuple(FieldRow(r.field, r.label, r.a, r.b, field_state(r, clashes)) for r in pairs)
     clashing = tuple(dict.fromkeys(r.field for r in rows if r.state == "clash"))
     return ConflictDetail(view, rows, a_changed, b_changed, can_merge, clashing)
 
@@ -167,7 +167,9 @@ def _clashes(
     return {clash.field for clash in outcome.clashes}
 
 
-def _state(row: FieldPair, clashes: set[str]) -> FieldState:
+def field_state(row: FieldPair, clashes: set[str]) -> FieldState:
+    """How one field of two versions compares: "clash" (changed differently on both sides,
+    for the user to settle), "same", present on one side only, or "differ"."""
     if row.field in clashes and not row.same:
         return "clash"
     if row.same:

@@ -61,6 +61,7 @@ from syncgui.service.editing import (
 )
 from syncgui.service.errors import ConfigError
 from syncgui.service.history import HistoryEntry, HistoryLog
+from syncgui.service.history_detail import history_detail
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.restoring import keys_in, restore_entry
@@ -494,6 +495,12 @@ class SyncService:
             return log_.entries(name)
         finally:
             log_.close()
+
+    def history_detail(self, entry_id: int) -> ConflictDetail:
+        """History entry ``entry_id`` field by field (side A) beside its item as it is now
+        in its store (side B: None when it is no longer there; ``view.unreachable`` when the
+        store cannot be read now); opens that store only (:mod:`.history_detail`)."""
+        return history_detail(self.paths, self._accounts, entry_id)
 
     def restore(self, entry_id: int) -> HistoryEntry:
         """Put a kept version back into its store as a new local change (the next sync

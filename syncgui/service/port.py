@@ -16,6 +16,7 @@ from syncgui.engine.resolutions import Keep
 from syncgui.service.accounts import Account, AddedAccount, OnlineBook
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
+from syncgui.service.history import HistoryEntry
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.views import ConflictView
@@ -96,6 +97,14 @@ class SyncPort(Protocol):
         *,
         partnership: str | None = None,
     ) -> ConflictView: ...
+
+    # history: history() reads one database (fast); history_detail() reads the entry's
+    # store and restore() writes it (slow: run them as jobs with that store's resources)
+    def history(self, name: str | None = None) -> list[HistoryEntry]: ...
+
+    def history_detail(self, entry_id: int) -> ConflictDetail: ...
+
+    def restore(self, entry_id: int) -> HistoryEntry: ...
 
     # stores and devices
     def count_cards(self, spec: str) -> int | None: ...

@@ -8,7 +8,7 @@ Typical use::
 
 ``sync`` runs on the caller's thread (the GUI's job thread): it records the thread it ran
 on, emits Progress events through ``emit``, honours ``cancel`` and appends a
-SessionRecord per session, as the real service's history does."""
+SessionRecord per session (``fake.ran``), as the real service's session log does."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from syncgui.engine import (
     Candidate,
     Direction,
     EventSink,
+    HistoryRecord,
     ItemProblem,
     Keep,
     Match,
@@ -37,6 +38,7 @@ from syncgui.engine import (
     Progress,
     SessionResult,
     Status,
+    SyncError,
 )
 from syncgui.engine.events import Stage
 from syncgui.providers.mtp.discovery.devices import StorageReport
@@ -49,6 +51,7 @@ from syncgui.service import (
     DeviceListing,
     DeviceReport,
     FieldRow,
+    HistoryEntry,
     ItemNote,
     MatchedItem,
     Partnership,
@@ -67,6 +70,7 @@ __all__ = [
     "SyncCall",
     "make_conflict",
     "make_device",
+    "make_kept",
     "make_match",
     "make_place",
     "make_possible",
@@ -193,6 +197,47 @@ class Scripted:
     refused_sign_in: str = ""  # the account whose password the server refused
 
 
+def make_kept(
+    entry_id: int,
+    label: str,
+    partnership: str = "phone",
+    *,
+    store: str = "vdir:/tmp/book",
+    reason: str = "overwritten",
+    at: float = 1_700_000_000.0,
+    current: str | None = "Now",
+) -> tuple[HistoryEntry, ConflictDetail]:
+    """A history entry of ``label`` and its detail: a note ``Before`` kept, ``current`` now
+    (None: the contact is no longer in the store)."""
+    data = f"BEGIN:VCARD\r\nFN:{label}\r\nNOTE:Before\r\nEND:VCARD\r\n".encode()
+    now = None
+    if current is not None:
+        now = f"BEGIN:VCARD\r\nFN:{label}\r\nNOTE:{current}\r\nEND:VCARD\r\n".encode()
+    record = HistoryRecord(
+        store, "book", partnership, b"g%d" % entry_id, f"u{entry_id}", label, data, reason, at
+    )
+    view = ConflictView(
+        str(entry_id),
+        partnership,
+        "history",
+        label,
+        f"u{entry_id}",
+        "b",
+        data,
+        now,
+        "book",
+        "book",
+        at,
+    )
+    rows = (
+        FieldRow("FN", "Name", label, label if now else None, "same" if now else "a-only"),
+        FieldRow("NOTE", "Note", "Before", current, "differ" if now else "a-only"),
+    )
+    return HistoryEntry(entry_id, record, f"{label}.vcf"), ConflictDetail(
+        view, rows, at, at + 60 if now else None, False
+    )
+
+
 class FakeDesktop(FakeAccounts):
     """SyncPort in memory. Public attributes are the configuration tests change (accounts
     and their servers: :class:`~tests.gui.fake_accounts.FakeAccounts`)."""
@@ -215,7 +260,11 @@ class FakeDesktop(FakeAccounts):
         self.damaged_schedules: str | None = None  # set: schedule() raises ConfigError
         self.schedules: dict[str, Schedule] = {}
         self.details: dict[str, ConflictDetail] = {}
-        self.history: list[SessionRecord] = []  # oldest first
+        self.ran: list[SessionRecord] = []  # the sessions run, oldest first
+        self.kept_versions: list[HistoryEntry] = []  # the history's entries, oldest first
+        self.kept_details: dict[int, ConflictDetail] = {}  # entry id -> history_detail
+        self.restore_failures: dict[int, str] = {}  # entry id -> why restore(id) fails
+        self.restored: list[int] = []
         self.devices: list[DeviceReport] = []
         self.notes: tuple[str, ...] = ()
         self.place_map: dict[str, list[Place]] = {}  # device key -> places
@@ -464,11 +513,11 @@ class FakeDesktop(FakeAccounts):
                 possible_duplicates=tuple(d.label for d in result.possible_duplicates),
             )
             self._next_id += 1
-            self.history.append(record)
+            self.ran.append(record)
         return result
 
     def sessions(self, name: str | None = None, limit: int = 200) -> list[SessionRecord]:
-        found = [r for r in reversed(self.history) if name is None or r.partnership == name]
+        found = [r for r in reversed(self.ran) if name is None or r.partnership == name]
         return found[:limit]
 
     def conflict_counts(self) -> dict[str, int]:
@@ -504,6 +553,28 @@ class FakeDesktop(FakeAccounts):
         if detail is None or partnership not in (None, detail.view.partnership):
             raise KeyError(f"no conflict {conflict_id!r}")
         return self.details.pop(conflict_id).view
+
+    def history(self, name: str | None = None) -> list[HistoryEntry]:
+        self._record("history", name)
+        return [e for e in self.kept_versions if name is None or e.record.partnership == name]
+
+    def history_detail(self, entry_id: int) -> ConflictDetail:
+        self._record("history_detail", entry_id)
+        detail = self.kept_details.get(entry_id)
+        if detail is None:
+            raise ConfigError(f"there is no history entry {entry_id}; `history` lists them")
+        return detail
+
+    def restore(self, entry_id: int) -> HistoryEntry:
+        self._record("restore", entry_id)
+        entry = next((e for e in self.kept_versions if e.id == entry_id), None)
+        if entry is None:
+            raise ConfigError(f"there is no history entry {entry_id}; `history` lists them")
+        why = self.restore_failures.get(entry_id)
+        if why is not None:
+            raise SyncError(why, item=entry.record.label)
+        self.restored.append(entry_id)
+        return entry
 
     def count_cards(self, spec: str) -> int | None:
         self._record("count_cards", spec)

@@ -156,7 +156,7 @@ def test_cancel_a_queued_and_a_running_session(
     assert activity(ctl) is Activity.CANCELLING
     settle(qtbot, ctl)
     assert activity(ctl) is Activity.IDLE
-    assert [r.status for r in fake.history] == ["cancelled"]
+    assert [r.status for r in fake.ran] == ["cancelled"]
     assert fake.triggers == [("phone", "manual")]  # laptop never ran
     assert ctl.overall() is Overall.IDLE
 
@@ -218,7 +218,7 @@ def test_guard_blocked_is_announced_with_the_items(
         (["phone"], "manual", False, False),
         Approval("store", 2),
     )
-    assert fake.history[-1].status == "ok"
+    assert fake.ran[-1].status == "ok"
 
 
 def test_item_errors_make_one_notification_and_problems_and_the_error_state(

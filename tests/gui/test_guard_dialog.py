@@ -82,7 +82,7 @@ def test_delete_them_and_sync_approves_the_contacts_listed(
     assert last == (["phone"], "manual", False, False)  # the guard is not lifted...
     # ...the 7 listed, from that store, are approved
     assert last.approved_deletes == Approval("/tmp/book", len(ITEMS))
-    assert fake.history[-1].status == "ok"
+    assert fake.ran[-1].status == "ok"
 
 
 def test_a_list_that_grew_since_is_shown_again_instead_of_deleted(
@@ -95,7 +95,7 @@ def test_a_list_that_grew_since_is_shown_again_instead_of_deleted(
     with qtbot.waitSignal(controller.guard_blocked, timeout=5000):
         qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
     settle(qtbot, controller)
-    assert fake.history[-1].status == "blocked"
+    assert fake.ran[-1].status == "blocked"
     [again] = [d for d in window.findChildren(GuardDialog) if d.isVisible()]
     assert [again.list.item(i).text() for i in range(again.list.count())] == grown  # type: ignore[union-attr]
     assert again.windowTitle() == "Delete 9 contacts?"
@@ -107,7 +107,7 @@ def test_a_list_that_grew_since_is_shown_again_instead_of_deleted(
         Approval("/tmp/book", 7),
         Approval("/tmp/book", 9),
     ]
-    assert fake.history[-1].status == "ok"
+    assert fake.ran[-1].status == "ok"
 
 
 def test_a_second_block_updates_the_open_dialog_instead_of_piling_up(
@@ -168,4 +168,4 @@ def test_an_emptied_store_is_named_as_empty_and_confirmed_the_same_way(
         qtbot.mouseClick(dialog.delete_button, Qt.MouseButton.LeftButton)
     settle(qtbot, controller)
     assert [c.approved_deletes for c in fake.called("sync")] == [None, Approval("/tmp/book", 3)]
-    assert fake.history[-1].status == "ok"
+    assert fake.ran[-1].status == "ok"

@@ -92,7 +92,7 @@ def test_cancel_button_cancels_a_running_sync(
     qtbot.mouseClick(sync, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: sync.text() == "Sync now", timeout=5000)
     settle(qtbot, controller)
-    assert all(r.status == "cancelled" for r in fake.history)  # none ran to the end
+    assert all(r.status == "cancelled" for r in fake.ran)  # none ran to the end
 
 
 def test_f5_syncs_all_and_escape_cancels_all(qtbot: QtBot, fake: FakeDesktop, qapp: Any) -> None:

@@ -21,12 +21,19 @@ from syncgui.gui.guard_dialog import GuardDialog
 from syncgui.gui.main_window import MainWindow
 from syncgui.gui.wizard import PartnershipWizard
 from syncgui.service import Partnership
-from tests.gui.fake_service import FakeDesktop, make_conflict, make_device, make_place
+from tests.gui.fake_service import (
+    FakeDesktop,
+    make_conflict,
+    make_device,
+    make_kept,
+    make_place,
+)
 
 # every screenshot the test saves: these, once per palette, and the first-run window
 THEMED = (
     "main-window",
     "main-window-devices",
+    "main-window-history",
     "main-window-syncing",
     "conflict-dialog",
     "guard-dialog",
@@ -125,6 +132,26 @@ def test_screenshots(
     )
     fake.sync(["Pixel"])
     fake.sync(["Backup"])
+    phone = "mtp:SER123/Internal/Contacts"
+    for n, (label, reason, current) in enumerate(
+        [
+            ("Ada Lovelace", "overwritten", "Moved to London"),
+            ("Alan Turing", "deleted", None),
+            ("Grace Hopper", "overwritten", "Navy"),
+        ],
+        start=1,
+    ):
+        entry, detail = make_kept(
+            n,
+            label,
+            "Pixel",
+            store=phone,
+            reason=reason,
+            at=1_765_000_000.0 - n * 3600,
+            current=current,
+        )
+        fake.kept_versions.append(entry)
+        fake.kept_details[n] = detail
     ctl = AppController(fake)
     lightness: dict[str, float] = {}
     try:
@@ -137,6 +164,13 @@ def test_screenshots(
             lightness[theme] = save(qtbot, window, out / f"main-window-{theme}.png")
             window.tabs.setCurrentIndex(2)
             save(qtbot, window, out / f"main-window-devices-{theme}.png")
+            window.show_history(None)
+            history = window.history
+            qtbot.waitUntil(lambda h=history: h.tree.topLevelItemCount() == 3, timeout=5000)
+            history.tree.setCurrentItem(history.tree.topLevelItem(0))
+            qtbot.waitUntil(lambda h=history: h.pages.currentIndex() == 1, timeout=5000)
+            save(qtbot, window, out / f"main-window-history-{theme}.png")
+            window.tabs.setCurrentIndex(2)
             fake.gate = threading.Event()
             ctl.sync(["Pixel"])
             bar = window.partnerships._actions["Pixel"].progress

@@ -75,7 +75,7 @@ def test_a_conflict_settled_as_already_the_same_reads_so_in_activity(
         ItemNote("Grace Hopper", "merged"),
         ItemNote("Alan Turing", "b"),
     )
-    fake.history.append(record(settled=settled))
+    fake.ran.append(record(settled=settled))
     controller.refresh()
     settle(qtbot, controller)
     view = ActivityView(controller)
@@ -154,7 +154,7 @@ def test_elide_words_cuts_at_a_word() -> None:
 def test_the_last_sync_column_is_cut_at_a_word_with_the_full_text_as_tooltip(
     qtbot: QtBot, fake: FakeDesktop, controller: AppController
 ) -> None:
-    fake.history.append(
+    fake.ran.append(
         record(
             to_a=Counts(12, 4, 0),
             to_b=Counts(3, 2, 1),
