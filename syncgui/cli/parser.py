@@ -148,8 +148,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_account_parser(sub)
 
-    hi = sub.add_parser("history", help="versions that syncs overwrote or deleted")
+    hi = sub.add_parser(
+        "history",
+        help="versions that syncs overwrote or deleted",
+        description="List the versions that syncs overwrote or deleted, or (--usage) how "
+        "many are kept and the space they take. How long they are kept: history_days and "
+        "history_versions in settings.json.",
+    )
     hi.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
+    hi.add_argument(
+        "--usage",
+        action="store_true",
+        help="how many versions are kept (of every partnership), their size on disk and "
+        "the limits from settings.json",
+    )
     hi.add_argument("--json", action="store_true", help="print JSON for scripts")
     re_ = sub.add_parser(
         "restore",

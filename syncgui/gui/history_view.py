@@ -4,14 +4,16 @@ beside the contact as it is now in its store (the conflict dialog's table); Rest
 selected versions back, each as a job in line with its store's sessions, then the
 partnership syncs so that the restored contact spreads.
 
-The list reads the history database only (no store); a store is read when an entry is
-selected, as a job holding that store, so it never runs beside a sync of it."""
+The list reads the history database only (no store), and with it what the history keeps
+and the space it takes, shown under the list with the limits from the settings; a store is
+read when an entry is selected, as a job holding that store, so it never runs beside a sync
+of it."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QLocale, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,10 +33,21 @@ from syncgui.gui import wording
 from syncgui.gui.conflict_table import CHOICE, SIDE_A, SIDE_B, ConflictTable
 from syncgui.gui.controller import AppController
 from syncgui.gui.widgets import heading, while_alive, wrapping_label
-from syncgui.service import ConflictDetail, HistoryEntry, SyncPort, store_resources
+from syncgui.service import (
+    ConflictDetail,
+    HistoryEntry,
+    HistoryUsage,
+    SyncPort,
+    store_resources,
+)
 
 NAME, WHEN, WHAT, STORE, PARTNERSHIP = range(5)
 ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def _load(service: SyncPort, name: str | None) -> tuple[list[HistoryEntry], HistoryUsage]:
+    """(job thread) the list and what the whole history keeps: one database, no store"""
+    return service.history(name), service.history_usage()
 
 
 def _restore(service: SyncPort, *, entry_id: int) -> HistoryEntry:
@@ -112,10 +125,7 @@ class HistoryView(QWidget):
             )
         )
         self.restore_button.clicked.connect(self.restore_selected)
-        self.status = wrapping_label("", self)
-        self.status.setObjectName("historyStatus")
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.status.hide()  # shown while it has something to say
+        self._build_lines()
         top = QHBoxLayout()  # one row above the list: the tab stays as low as the others
         top.addWidget(self.search, 1)
         top.addWidget(self.partnership)
@@ -124,8 +134,19 @@ class HistoryView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.usage)
         layout.addWidget(self.status)
         self._update_restore()
+
+    def _build_lines(self) -> None:
+        """The lines under the list: what the history keeps, and what restoring did."""
+        self.usage = wrapping_label("", self)
+        self.usage.setObjectName("historyUsage")
+        self.usage.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status = wrapping_label("", self)
+        self.status.setObjectName("historyStatus")
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.status.hide()  # shown while it has something to say
 
     def _build_detail(self) -> QWidget:
         page = QWidget(self)
@@ -185,13 +206,18 @@ class HistoryView(QWidget):
         self._stale = False
         name = self.chosen_partnership()
         self.controller.call(
-            lambda s: s.history(name),
+            partial(_load, name=name),
             while_alive(self, partial(self._on_loaded, name)),
             while_alive(self, self._on_load_failed),
             resources=frozenset(),  # the history database only: beside any session
         )
 
-    def _on_loaded(self, name: str | None, entries: object) -> None:
+    def _on_loaded(self, name: str | None, loaded: object) -> None:
+        if not isinstance(loaded, tuple) or len(loaded) != 2:
+            return
+        entries, usage = loaded
+        if isinstance(usage, HistoryUsage):
+            self._show_usage(usage)
         if name != self.chosen_partnership() or not isinstance(entries, list):
             return  # another partnership was chosen meanwhile: its list follows
         kept = [e for e in entries if isinstance(e, HistoryEntry)]
@@ -234,6 +260,36 @@ class HistoryView(QWidget):
         item.setToolTip(NAME, r.label)
         item.setToolTip(STORE, r.store)
         return item
+
+    def _show_usage(self, usage: HistoryUsage) -> None:
+        """What the history keeps, as ``syncgui-cli history --usage`` says it: "1,234
+        versions kept, 2.3 MB; kept 365 days, at most 20 versions per contact (…)"."""
+        versions = wording.plural(
+            usage.versions, self.tr("{n} version kept"), self.tr("{n} versions kept")
+        )
+        if usage.days == int(usage.days):
+            days = wording.plural(int(usage.days), self.tr("{n} day"), self.tr("{n} days"))
+        else:
+            days = self.tr("%1 days").replace("%1", QLocale().toString(usage.days, "g", 6))
+        per = wording.plural(usage.per_contact, self.tr("{n} version"), self.tr("{n} versions"))
+        text = self.tr(
+            "%1, %2; kept %3, at most %4 per contact "
+            "(settings.json: history_days, history_versions)"
+        )
+        for mark, value in (
+            ("%1", versions),
+            ("%2", wording.human_size(usage.size)),
+            ("%3", days),
+            ("%4", per),
+        ):
+            text = text.replace(mark, value)
+        self.usage.setText(text)
+        oldest = ""
+        if usage.oldest is not None:
+            oldest = self.tr("The oldest kept version is from %1.").replace(
+                "%1", wording.local_time(usage.oldest)
+            )
+        self.usage.setToolTip(oldest)
 
     def _on_load_failed(self, message: str) -> None:
         self._show_message(self.tr("The history could not be read: %1").replace("%1", message))

@@ -160,11 +160,18 @@ class OnlineChoice(QWidget):
 
     # -- accounts ---------------------------------------------------------------------------
     def show_accounts(self, select: str | None = None) -> None:
-        """Fill the account list (the new-account entry last), keeping the choice."""
-        current = select if select is not None else self.chosen_account()
+        """Fill the account list (the new-account entry last), keeping the choice (at
+        first: the first account, if there is one)."""
+        accounts = self.controller.accounts()
+        if select is not None:
+            current = select
+        elif self.account.count() == 0:
+            current = accounts[0].name if accounts else NEW
+        else:
+            current = self.chosen_account()
         self.account.blockSignals(True)
         self.account.clear()
-        for a in self.controller.accounts():
+        for a in accounts:
             where = urlsplit(a.url).netloc.rpartition("@")[2] or a.url
             self.account.addItem(f"{a.name} ({a.user}, {where})" if a.user else a.name, a.name)
         self.account.addItem(self.tr("New account…"), NEW)

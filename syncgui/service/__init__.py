@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     )
     from syncgui.service.errors import AlreadySyncing, ConfigError
     from syncgui.service.facade import SyncService
-    from syncgui.service.history import HistoryEntry
+    from syncgui.service.history import HistoryEntry, HistoryUsage
     from syncgui.service.jobs import Done, Failed, Job, JobEnd, JobError, JobPool, Skipped
     from syncgui.service.logs import setup_logging
     from syncgui.service.paths import Paths, resolve_paths
@@ -90,6 +90,7 @@ _HOMES: dict[str, str] = {
     "FieldRow": "syncgui.service.records",
     "FieldState": "syncgui.service.records",
     "HistoryEntry": "syncgui.service.history",
+    "HistoryUsage": "syncgui.service.history",
     "ItemNote": "syncgui.service.records",
     "Job": "syncgui.service.jobs",
     "JobEnd": "syncgui.service.jobs",
@@ -164,6 +165,7 @@ __all__ = [
     "FieldRow",
     "FieldState",
     "HistoryEntry",
+    "HistoryUsage",
     "ItemNote",
     "Job",
     "JobEnd",

@@ -60,7 +60,13 @@ from syncgui.service.editing import (
     reset_partnership,
 )
 from syncgui.service.errors import ConfigError
-from syncgui.service.history import HistoryEntry, HistoryLog
+from syncgui.service.history import (
+    HistoryEntry,
+    HistoryLog,
+    HistoryUsage,
+    history_usage,
+    keep_within,
+)
 from syncgui.service.history_detail import history_detail
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
@@ -374,6 +380,8 @@ class SyncService:
                 try:
                     session = SyncSession(a, b, settings, bases, history, cancel=cancel, emit=emit)
                     result = session.run()
+                    if not dry_run:  # a dry run keeps nothing, so it drops nothing either
+                        keep_within(history, prefs)
                 finally:
                     history.close()
                 if not dry_run:
@@ -505,7 +513,20 @@ class SyncService:
     def restore(self, entry_id: int) -> HistoryEntry:
         """Put a kept version back into its store as a new local change (the next sync
         carries it on), under the name it had there (:mod:`.restoring`)."""
-        return restore_entry(self.paths, self.book, self._accounts, entry_id)
+        prefs = load_settings(self.paths.settings_file)  # a damaged file stops it before
+        entry = restore_entry(self.paths, self.book, self._accounts, entry_id)
+        history = HistoryLog(self.paths.history_db)  # it kept the version it replaced
+        try:
+            keep_within(history, prefs)
+        finally:
+            history.close()
+        return entry
+
+    def history_usage(self) -> HistoryUsage:
+        """How many versions the history keeps, the space its files take and the limits
+        from the settings (reads the history database only; creates nothing)."""
+        prefs = load_settings(self.paths.settings_file)
+        return history_usage(self.paths.history_db, prefs.history_days, prefs.history_versions)
 
     # -- accounts on CardDAV servers -------------------------------------------------------
 

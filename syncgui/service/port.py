@@ -16,7 +16,7 @@ from syncgui.engine.resolutions import Keep
 from syncgui.service.accounts import Account, AddedAccount, OnlineBook
 from syncgui.service.config import Partnership
 from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
-from syncgui.service.history import HistoryEntry
+from syncgui.service.history import HistoryEntry, HistoryUsage
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.views import ConflictView
@@ -98,9 +98,12 @@ class SyncPort(Protocol):
         partnership: str | None = None,
     ) -> ConflictView: ...
 
-    # history: history() reads one database (fast); history_detail() reads the entry's
-    # store and restore() writes it (slow: run them as jobs with that store's resources)
+    # history: history() and history_usage() read one database (fast); history_detail()
+    # reads the entry's store and restore() writes it (slow: run them as jobs with that
+    # store's resources)
     def history(self, name: str | None = None) -> list[HistoryEntry]: ...
+
+    def history_usage(self) -> HistoryUsage: ...
 
     def history_detail(self, entry_id: int) -> ConflictDetail: ...
 

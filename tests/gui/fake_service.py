@@ -52,6 +52,7 @@ from syncgui.service import (
     DeviceReport,
     FieldRow,
     HistoryEntry,
+    HistoryUsage,
     ItemNote,
     MatchedItem,
     Partnership,
@@ -265,6 +266,7 @@ class FakeDesktop(FakeAccounts):
         self.kept_details: dict[int, ConflictDetail] = {}  # entry id -> history_detail
         self.restore_failures: dict[int, str] = {}  # entry id -> why restore(id) fails
         self.restored: list[int] = []
+        self.history_size = 0  # bytes history_usage() reports
         self.devices: list[DeviceReport] = []
         self.notes: tuple[str, ...] = ()
         self.place_map: dict[str, list[Place]] = {}  # device key -> places
@@ -557,6 +559,12 @@ class FakeDesktop(FakeAccounts):
     def history(self, name: str | None = None) -> list[HistoryEntry]:
         self._record("history", name)
         return [e for e in self.kept_versions if name is None or e.record.partnership == name]
+
+    def history_usage(self) -> HistoryUsage:
+        """The kept versions counted; the size is ``history_size``, the limits the defaults."""
+        self._record("history_usage")
+        oldest = min((e.record.at for e in self.kept_versions), default=None)
+        return HistoryUsage(len(self.kept_versions), self.history_size, oldest, 365.0, 20)
 
     def history_detail(self, entry_id: int) -> ConflictDetail:
         self._record("history_detail", entry_id)

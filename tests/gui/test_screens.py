@@ -1,6 +1,7 @@
-"""Screenshots of the main window, the wizard, the conflict and guard dialogs, in a light
-and a dark palette, saved to $SYNCGUI_ARTIFACTS/offscreen (default: the test's temporary
-folder), which holds this run's screenshots only."""
+"""Screenshots of the main window (its partnerships, devices, accounts and history), the
+wizard (a phone, an online address book, the settings), the conflict, guard, edit and
+password dialogs, in a light and a dark palette, saved to $SYNCGUI_ARTIFACTS/offscreen
+(default: the test's temporary folder), which holds this run's screenshots only."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from pytestqt.qtbot import QtBot
 from syncgui.engine import ItemProblem
 from syncgui.gui.conflict_dialog import ConflictDialog
 from syncgui.gui.controller import AppController
+from syncgui.gui.edit_dialog import EditPartnershipDialog
 from syncgui.gui.guard_dialog import GuardDialog
 from syncgui.gui.main_window import MainWindow
+from syncgui.gui.password_dialog import PasswordDialog
 from syncgui.gui.wizard import PartnershipWizard
-from syncgui.service import Partnership
+from syncgui.service import Account, OnlineBook, Partnership
 from tests.gui.fake_service import (
     FakeDesktop,
     make_conflict,
@@ -34,10 +37,14 @@ THEMED = (
     "main-window",
     "main-window-devices",
     "main-window-history",
+    "main-window-accounts",
     "main-window-syncing",
     "conflict-dialog",
     "guard-dialog",
+    "edit-dialog",
+    "password-dialog",
     "wizard-phone",
+    "wizard-online",
     "wizard-settings",
 )
 SCREENSHOTS = {f"{name}-{theme}.png" for name in THEMED for theme in ("light", "dark")} | {
@@ -108,8 +115,19 @@ def test_screenshots(
         [
             Partnership("Pixel", "vdir:/home/me/Contacts", "mtp:SER123/Internal/Contacts"),
             Partnership("Backup", "vdir:/home/me/Contacts", "vcf:/home/me/backup.vcf"),
+            Partnership("Cloud", "vdir:/home/me/Contacts", "carddav:nextcloud/contacts"),
         ],
         root=tmp_path / "profile",
+    )
+    cloud = "https://cloud.example.org/remote.php/dav"
+    fake.add_server(cloud, [("Contacts", 212), ("Family", 9)], user="ann", password="pw")
+    books = tuple(OnlineBook(n, f"{cloud}/{n.lower()}/") for n in ("Contacts", "Family"))
+    account = Account("nextcloud", cloud, "ann", books=books)
+    fake.account_book["nextcloud"] = account
+    fake.kept["nextcloud"] = "pw"
+    refused = (
+        "The CardDAV server cloud.example.org did not accept the user name or password. "
+        "Enter the password again (for iCloud, an app-specific password)."
     )
     fake.devices = [
         make_device(),
@@ -152,6 +170,7 @@ def test_screenshots(
         )
         fake.kept_versions.append(entry)
         fake.kept_details[n] = detail
+    fake.history_size = 2_400_000  # bytes on disk, as a real history of a few months
     ctl = AppController(fake)
     lightness: dict[str, float] = {}
     try:
@@ -170,6 +189,8 @@ def test_screenshots(
             history.tree.setCurrentItem(history.tree.topLevelItem(0))
             qtbot.waitUntil(lambda h=history: h.pages.currentIndex() == 1, timeout=5000)
             save(qtbot, window, out / f"main-window-history-{theme}.png")
+            window.tabs.setCurrentWidget(window.accounts)
+            save(qtbot, window, out / f"main-window-accounts-{theme}.png")
             window.tabs.setCurrentIndex(2)
             fake.gate = threading.Event()
             ctl.sync(["Pixel"])
@@ -197,6 +218,15 @@ def test_screenshots(
             qtbot.addWidget(guard)
             save(qtbot, guard, out / f"guard-dialog-{theme}.png")
 
+            edit = EditPartnershipDialog(ctl, "Pixel", window)
+            qtbot.addWidget(edit)
+            save(qtbot, edit, out / f"edit-dialog-{theme}.png")
+            edit.close()
+            password = PasswordDialog(ctl, account, refused, window)
+            qtbot.addWidget(password)
+            save(qtbot, password, out / f"password-dialog-{theme}.png")
+            password.close()
+
             wizard = PartnershipWizard(ctl, window)
             qtbot.addWidget(wizard)
             wizard.show()
@@ -204,6 +234,13 @@ def test_screenshots(
             wizard.next()
             qtbot.waitUntil(lambda w=wizard: w.page_b.places.topLevelItemCount() == 1, timeout=5000)
             save(qtbot, wizard, out / f"wizard-phone-{theme}.png")
+            online = wizard.page_b.online
+            wizard.page_b.online_radio.setChecked(True)
+            online.sign_in()  # the account "nextcloud", chosen first
+            qtbot.waitUntil(lambda o=online: o.books.topLevelItemCount() == 2, timeout=5000)
+            assert online.chosen_account() == "nextcloud", online.status.text()
+            save(qtbot, wizard, out / f"wizard-online-{theme}.png")
+            wizard.page_b.phone_radio.setChecked(True)
             wizard.next()
             save(qtbot, wizard, out / f"wizard-settings-{theme}.png")
             assert wizard.currentId() == 2
