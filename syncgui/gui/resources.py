@@ -38,13 +38,7 @@ def _guide_candidates() -> list[Path]:
 def resource_path(name: str) -> Path:
     """The path of resource ``name`` (e.g. "syncgui.svg"); raises FileNotFoundError with
     the places looked at when the installation lacks it."""
-    tried = _candidates()
-    for folder in tried:
-        candidate = folder / name
-        if candidate.is_file():
-            return candidate
-    where = ", ".join(str(p) for p in tried)
-    raise FileNotFoundError(f"resource {name!r} is missing from this installation ({where})")
+    return _first_file(_candidates(), name, "resource")
 
 
 def translations_dir() -> Path | None:
@@ -60,10 +54,14 @@ def translations_dir() -> Path | None:
 def guide_path() -> Path:
     """The user guide (``docs/guide.md``, Markdown); raises FileNotFoundError with the
     places looked at when the installation lacks it."""
-    tried = _guide_candidates()
-    for folder in tried:
-        candidate = folder / GUIDE
+    return _first_file(_guide_candidates(), GUIDE, "the guide")
+
+
+def _first_file(folders: list[Path], name: str, what: str) -> Path:
+    """``name`` in the first of ``folders`` that has it; FileNotFoundError naming them all."""
+    for folder in folders:
+        candidate = folder / name
         if candidate.is_file():
             return candidate
-    where = ", ".join(str(p) for p in tried)
-    raise FileNotFoundError(f"the guide {GUIDE!r} is missing from this installation ({where})")
+    where = ", ".join(str(p) for p in folders)
+    raise FileNotFoundError(f"{what} {name!r} is missing from this installation ({where})")

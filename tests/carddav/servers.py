@@ -7,6 +7,7 @@ per test. Any test folder uses them by importing the fixtures into its conftest:
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import sys
@@ -72,6 +73,13 @@ class Server:
         reply = httpx.request("PROPPATCH", url, content=_proppatch(name), headers=_XML)
         assert reply.status_code == 207, reply.text
         return url
+
+    def card_hrefs(self, url: str) -> list[str]:
+        """The hrefs of the cards in the address book at ``url``, straight from the server
+        (a Depth-1 PROPFIND, as another client would see them)."""
+        reply = httpx.request("PROPFIND", url, headers={"Depth": "1"}, auth=self.auth(), timeout=10)
+        assert reply.status_code == 207, reply.text
+        return re.findall(r"href>([^<]+\.vcf)</", reply.text)
 
     def book_url_with_user(self, url: str) -> str:
         """``url`` with the user name in it (``http://alice@127.0.0.1:…``)."""

@@ -8,11 +8,9 @@ partnership syncs again as soon as the server accepts the new one."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from pathlib import Path
 
-import httpx
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTreeWidgetItem, QWizard
 from pytestqt.qtbot import QtBot
@@ -33,13 +31,6 @@ def _card(uid: str, name: str) -> str:
 
 def click(qtbot: QtBot, widget: object) -> None:
     qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)  # type: ignore[arg-type]
-
-
-def _cards_on(server: Server, url: str) -> list[str]:
-    """The card hrefs in the address book at ``url`` (straight from the server)."""
-    reply = httpx.request("PROPFIND", url, headers={"Depth": "1"}, auth=server.auth(), timeout=10)
-    assert reply.status_code == 207, reply.text
-    return re.findall(r"href>([^<]+\.vcf)</", reply.text)
 
 
 def test_a_radicale_book_joins_a_folder_from_the_wizard_and_asks_again_for_a_new_password(
@@ -101,7 +92,7 @@ def test_a_radicale_book_joins_a_folder_from_the_wizard_and_asks_again_for_a_new
         row = controller.row("Friends")
         assert row is not None and row.last is not None and row.last.status == "ok"
         assert service.schedule("Friends").interval_minutes == 15
-        assert len(_cards_on(server, url)) == 2
+        assert len(server.card_hrefs(url)) == 2
 
         # the password kept no longer works (changed on the server, say)
         store_password(account.name, "an old password")
@@ -116,7 +107,7 @@ def test_a_radicale_book_joins_a_folder_from_the_wizard_and_asks_again_for_a_new
         (folder / "grace.vcf").write_text(_card("grace", "Grace Hopper"), newline="")
         qtbot.keyClicks(dialog.password, server.password or "")
         click(qtbot, dialog.sign_in)
-        qtbot.waitUntil(lambda: len(_cards_on(server, url)) == 3, timeout=20_000)
+        qtbot.waitUntil(lambda: len(server.card_hrefs(url)) == 3, timeout=20_000)
         assert memory_keyring.items[(SERVICE, account.name)] == server.password
         qtbot.waitUntil(lambda: controller.pending_work() == 0, timeout=20_000)
         row = controller.row("Friends")

@@ -9,7 +9,6 @@ as artifacts (see test_desktop_e2e)."""
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 import sys
@@ -18,7 +17,6 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.carddav.servers import Server, start_radicale
@@ -41,12 +39,6 @@ def _card(uid: str, name: str) -> str:
 def radicale(tmp_path: Path) -> Iterator[Server]:
     """A Radicale of its own that signs users in (its only address book is this test's)."""
     yield from start_radicale(tmp_path / "radicale", auth=True)
-
-
-def _cards_on(server: Server, url: str) -> list[str]:
-    reply = httpx.request("PROPFIND", url, headers={"Depth": "1"}, auth=server.auth(), timeout=10)
-    assert reply.status_code == 207, reply.text
-    return re.findall(r"href>([^<]+\.vcf)</", reply.text)
 
 
 def test_an_online_address_book_is_added_in_the_wizard_and_synced(
@@ -119,7 +111,7 @@ def test_an_online_address_book_is_added_in_the_wizard_and_synced(
         wait_for((config / "partnerships.json").exists, "the partnership")
         time.sleep(1.0)
         x.xdotool("key", "Return")  # Finish: Sync now
-        wait_for(lambda: len(_cards_on(server, book)) == 3, "the cards on the server")
+        wait_for(lambda: len(server.card_hrefs(book)) == 3, "the cards on the server")
         time.sleep(1.0)
         x.xdotool("windowfocus", "--sync", main)
         x.xdotool("key", "alt+c")  # the Accounts tab
