@@ -118,6 +118,10 @@ def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
         from syncgui.cli.history import history
 
         return history(service, args)
+    if cmd == "log":
+        from syncgui.cli.log import log
+
+        return log(service, args)
     if cmd == "restore":
         from syncgui.cli.history import restore
 

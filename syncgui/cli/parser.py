@@ -163,6 +163,18 @@ def build_parser() -> argparse.ArgumentParser:
         "the limits from settings.json",
     )
     hi.add_argument("--json", action="store_true", help="print JSON for scripts")
+    lg = sub.add_parser(
+        "log",
+        help="the sessions that ran, newest first, with their ids",
+        description="List the sessions that ran (by the app or syncgui-cli), newest first: "
+        "each one's id, when, what started it, how it ended and what it wrote on side A and "
+        "side B, with the contacts that could not be synced.",
+    )
+    lg.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
+    lg.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="at most N sessions (default 50)"
+    )
+    lg.add_argument("--json", action="store_true", help="print JSON for scripts")
     re_ = sub.add_parser(
         "restore",
         help="put versions from history back (they then sync)",
