@@ -475,6 +475,7 @@ class SyncService:
         ``partnership``, only its stores are opened and locked (None: each partnership's
         in turn until the conflict is found)."""
         chosen = [self.book.get(partnership)] if partnership else self.book.load()
+        prefs = load_settings(self.paths.settings_file)  # damaged: said before any write
         for p in chosen:
             with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
                 for holder in (a, b):
@@ -486,6 +487,7 @@ class SyncService:
                     history = HistoryLog(self.paths.history_db, key_of=keys_in(holder))
                     try:
                         resolve_stored(found[0], holder, keep, bases, history, prefer)
+                        keep_within(history, prefs)
                     finally:
                         history.close()
                     return view

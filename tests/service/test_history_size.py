@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from syncgui.engine import Policy
 from syncgui.service import ConfigError, HistoryUsage, SyncService
 from syncgui.service.settings import Settings, load_settings
 from tests.service.support import card, desktop, write_cards
@@ -215,3 +216,18 @@ def test_usage_counts_versions_bytes_and_the_oldest(tmp_path: Path) -> None:
     assert smaller.versions == 1
     assert smaller.size < usage.size - 8 * 20000
     assert smaller.per_contact == 1
+
+
+def test_a_resolve_prunes_too(tmp_path: Path) -> None:
+    service, a, b = _service(tmp_path, history_versions=1)
+    service.set_partnership("p", policy=Policy.ASK)
+    _edit(a, "x", "Xena Example", 1)
+    _sync(service)  # B's Xena as first synced is kept
+    _edit(a, "x", "Xena Example", 2)
+    _edit(b, "x", "Xena Example", 3)
+    [result] = service.sync(["p"])
+    assert result.conflicts == 1
+    [conflict] = service.conflicts("p")
+    service.resolve(conflict.id, "a", partnership="p")  # B's edit 3 is kept: one goes
+    assert "edit 2" in (b / "x.vcf").read_text()
+    assert _notes(service, b, "x") == ["edit 3 zzz"]
