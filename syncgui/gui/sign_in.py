@@ -7,20 +7,12 @@ are not started (a sync the user asks for still runs, and asks again if it is re
 
 from __future__ import annotations
 
-from syncgui.service import Partnership
+from syncgui.service import Partnership, account_of
 
-__all__ = ["AUTOMATIC", "SignIns", "account_of", "accounts_of"]
+__all__ = ["AUTOMATIC", "SignIns", "accounts_of"]
 
 #: triggers that start sessions by themselves (the user did not ask)
 AUTOMATIC = frozenset({"schedule", "device", "change"})
-
-
-def account_of(spec: str) -> str | None:
-    """The account of a ``carddav:ACCOUNT/BOOK`` store (None: another store, or a URL)."""
-    scheme, _, location = spec.partition(":")
-    if scheme != "carddav" or location.startswith(("http://", "https://")):
-        return None
-    return location.partition("/")[0] or None
 
 
 def accounts_of(p: Partnership) -> set[str]:

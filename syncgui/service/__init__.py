@@ -67,6 +67,7 @@ if TYPE_CHECKING:
         SecretError,
         parse_password_command,
     )
+    from syncgui.service.stores import account_of
     from syncgui.service.views import ConflictView
 
 # where each public name lives: loaded on first use, so that `syncgui-cli sync` does not
@@ -127,6 +128,7 @@ _HOMES: dict[str, str] = {
     "ensure_demo": "syncgui.service.demo",
     "parse_password_command": "syncgui.service.secrets",
     "partnership_resources": "syncgui.service.resources",
+    "account_of": "syncgui.service.stores",
     "resolve_paths": "syncgui.service.paths",
     "run_demo": "syncgui.service.demo",
     "setup_logging": "syncgui.service.logs",
@@ -195,6 +197,7 @@ __all__ = [
     "SyncService",
     "Ticket",
     "Trigger",
+    "account_of",
     "demo_paths",
     "device_resources",
     "ensure_demo",

@@ -25,7 +25,7 @@ from syncgui.engine.provider import SimpleStore, release
 from syncgui.service import secrets
 from syncgui.service.errors import ConfigError
 from syncgui.service.files import write_atomically
-from syncgui.service.stores import check_dav_url, split_account_location
+from syncgui.service.stores import account_of, check_dav_url, split_account_location
 
 log = logging.getLogger(__name__)
 
@@ -344,11 +344,12 @@ class Accounts:
             scheme, _, location = spec.partition(":")
             if scheme != "carddav":
                 continue
-            if location.startswith(("http://", "https://")):
+            name = account_of(spec)
+            if name is None:  # an address book given by its URL
                 found.append((_host(location), ""))
                 continue
             try:
-                account = self.book.get(split_account_location(location)[0])
+                account = self.book.get(name)
             except ConfigError:
                 continue
             hosts = {_host(account.url)} | {_host(b.url) for b in account.books}
@@ -430,14 +431,7 @@ class Accounts:
 
     def using(self, name: str, specs: Mapping[str, Sequence[str]]) -> list[str]:
         """Which of ``specs`` (partnership name -> its store specs) use account ``name``."""
-        users = []
-        for partnership, stores in specs.items():
-            for spec in stores:
-                scheme, _, location = spec.partition(":")
-                if scheme == "carddav" and split_account_location(location)[0] == name:
-                    users.append(partnership)
-                    break
-        return users
+        return [p for p, stores in specs.items() if any(account_of(s) == name for s in stores)]
 
 
 def _same_url(url: str) -> tuple[str, str, int | None, str]:

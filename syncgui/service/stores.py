@@ -125,6 +125,15 @@ def split_account_location(location: str) -> tuple[str, str]:
     return account, book.strip("/")
 
 
+def account_of(spec: str) -> str | None:
+    """The account of a ``carddav:ACCOUNT/BOOK`` store spec (None: another kind of store,
+    or an address book given by its URL)."""
+    scheme, _, location = spec.partition(":")
+    if scheme != "carddav" or is_url(location):
+        return None
+    return split_account_location(location)[0] or None
+
+
 def _carddav_location(text: str, location: str) -> str:
     if is_url(location):
         return check_dav_url(location)
