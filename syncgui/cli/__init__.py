@@ -126,6 +126,10 @@ def _dispatch(service: SyncService, args: argparse.Namespace) -> int:
         from syncgui.cli.history import restore
 
         return restore(service, args)
+    if cmd == "undo":
+        from syncgui.cli.undo import undo
+
+        return undo(service, args)
     if cmd == "devices":
         from syncgui.cli.devices import devices
 

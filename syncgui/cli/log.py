@@ -23,6 +23,7 @@ _TRIGGERS = {
     "change": "file changed",
     "resolve": "after a resolve",
     "preview": "preview",
+    "undo": "undo",
 }
 
 
@@ -49,6 +50,8 @@ def _counts(c: Counts) -> str:
 
 def _summary(r: SessionRecord) -> str:
     parts = [f"A {_counts(r.to_a)}", f"B {_counts(r.to_b)}"]
+    if r.undid is not None:
+        parts.insert(0, f"undid session {r.undid}")
     if r.merged:
         parts.append(f"{r.merged} merged")
     if r.matched:

@@ -39,6 +39,7 @@ examples:
   syncgui-cli account add nextcloud https://cloud.example.org/remote.php/dav --user ann
   syncgui-cli partnership set phone --policy ask --every 30
   syncgui-cli restore 13 14             # put versions from `history` back
+  syncgui-cli undo 42 --dry-run         # what undoing session 42 (from `log`) would do
 
 exit codes: 0 done, 1 failed (or some items failed), 2 usage or configuration error,
             3 done with conflicts left for you, 4 stopped by the deletion guard,
@@ -148,48 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_account_parser(sub)
 
-    hi = sub.add_parser(
-        "history",
-        help="versions that syncs overwrote or deleted",
-        description="List the versions that syncs overwrote or deleted, or (--usage) how "
-        "many are kept and the space they take. How long they are kept: history_days and "
-        "history_versions in settings.json.",
-    )
-    hi.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
-    hi.add_argument(
-        "--usage",
-        action="store_true",
-        help="how many versions are kept (of every partnership), their size on disk and "
-        "the limits from settings.json",
-    )
-    hi.add_argument("--json", action="store_true", help="print JSON for scripts")
-    lg = sub.add_parser(
-        "log",
-        help="the sessions that ran, newest first, with their ids",
-        description="List the sessions that ran (by the app or syncgui-cli), newest first: "
-        "each one's id, when, what started it, how it ended and what it wrote on side A and "
-        "side B, with the contacts that could not be synced.",
-    )
-    lg.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
-    lg.add_argument(
-        "--limit", type=int, default=50, metavar="N", help="at most N sessions (default 50)"
-    )
-    lg.add_argument("--json", action="store_true", help="print JSON for scripts")
-    re_ = sub.add_parser(
-        "restore",
-        help="put versions from history back (they then sync)",
-        description="Put each version back into its store as a new local change, under the "
-        "file name it had; the next sync carries it to the other stores. One that cannot be "
-        "restored is reported and the others still are. Exit code: 0 every one restored, 1 "
-        "one could not be written, 2 an id is not in history.",
-    )
-    re_.add_argument(
-        "history_ids",
-        type=int,
-        nargs="+",
-        metavar="HISTORY_ID",
-        help="as `history` shows them, e.g. restore 13 14",
-    )
+    _add_history_parsers(sub)
 
     dv = sub.add_parser(
         "devices", help="list connected phones: their state, storages and what to do to use them"
@@ -245,6 +205,74 @@ def _minutes(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a whole number of minutes, not {text!r}")
     return value
+
+
+def _add_history_parsers(sub: Any) -> None:
+    """``history``, ``log``, ``restore`` and ``undo``: what syncs did, and taking it back."""
+    hi = sub.add_parser(
+        "history",
+        help="versions that syncs overwrote or deleted",
+        description="List the versions that syncs overwrote or deleted, or (--usage) how "
+        "many are kept and the space they take. How long they are kept: history_days and "
+        "history_versions in settings.json.",
+    )
+    hi.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
+    hi.add_argument(
+        "--usage",
+        action="store_true",
+        help="how many versions are kept (of every partnership), their size on disk and "
+        "the limits from settings.json",
+    )
+    hi.add_argument("--json", action="store_true", help="print JSON for scripts")
+    lg = sub.add_parser(
+        "log",
+        help="the sessions that ran, newest first, with their ids",
+        description="List the sessions that ran (by the app or syncgui-cli), newest first: "
+        "each one's id, when, what started it, how it ended and what it wrote on side A and "
+        "side B, with the contacts that could not be synced.",
+    )
+    lg.add_argument("name", nargs="?", metavar="NAME", help="only this partnership")
+    lg.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="at most N sessions (default 50)"
+    )
+    lg.add_argument("--json", action="store_true", help="print JSON for scripts")
+    re_ = sub.add_parser(
+        "restore",
+        help="put versions from history back (they then sync)",
+        description="Put each version back into its store as a new local change, under the "
+        "file name it had; the next sync carries it to the other stores. One that cannot be "
+        "restored is reported and the others still are. Exit code: 0 every one restored, 1 "
+        "one could not be written, 2 an id is not in history.",
+    )
+    re_.add_argument(
+        "history_ids",
+        type=int,
+        nargs="+",
+        metavar="HISTORY_ID",
+        help="as `history` shows them, e.g. restore 13 14",
+    )
+    un = sub.add_parser(
+        "undo",
+        help="take back everything one session did, in both stores",
+        description="Undo a session (its id from `log`): the contacts it overwrote or deleted "
+        "come back and the ones it added are removed, in both stores of its partnership, as "
+        "new changes that then sync (other stores follow). Contacts changed since that "
+        "session are listed and left alone unless --include-changed. What the undo replaces "
+        "is kept in history, and the undo is a session of its own that can be undone. Exit "
+        "code: 0 done, 1 a contact could not be written, 2 an unknown session or one that "
+        "cannot be undone, 3 conflicts left for you, 4 stopped by the deletion guard.",
+    )
+    un.add_argument("session_id", type=int, metavar="SESSION_ID", help="as `log` shows it")
+    un.add_argument(
+        "--dry-run", action="store_true", help="say what the undo would do; write nothing"
+    )
+    un.add_argument(
+        "--include-changed",
+        action="store_true",
+        help="undo the contacts changed since that session too (their later versions are "
+        "kept in history)",
+    )
+    un.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
 def _add_account_parser(sub: Any) -> None:

@@ -40,14 +40,14 @@ def sync(service: SyncService, args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     if args.json:
-        print_json([_result_json(r) for r in results])
+        print_json([result_json(r) for r in results])
     else:
         for r in results:
-            _print_result(r)
-    return _exit_code(results)
+            print_result(r)
+    return exit_code(results)
 
 
-def _exit_code(results: Sequence[SessionResult]) -> int:
+def exit_code(results: Sequence[SessionResult]) -> int:
     statuses = {r.status for r in results}
     if statuses & {Status.FAILED, Status.CANCELLED}:
         return EXIT_FAILED
@@ -58,7 +58,7 @@ def _exit_code(results: Sequence[SessionResult]) -> int:
     return EXIT_OK
 
 
-def _result_json(r: SessionResult) -> dict[str, Any]:
+def result_json(r: SessionResult) -> dict[str, Any]:
     status = "failed" if r.status is Status.CANCELLED else r.status.value
     errors = [{"item": e.item, "message": e.message} for e in r.errors]
     if r.status is Status.CANCELLED:
@@ -100,7 +100,7 @@ def _blocked_text(r: SessionResult) -> str:
     )
 
 
-def _print_result(r: SessionResult) -> None:
+def print_result(r: SessionResult) -> None:
     head = f"{r.partnership}: " + ("would change" if r.dry_run else "synced")
 
     def counts(c: Any) -> str:

@@ -48,7 +48,7 @@ from syncgui.engine.memory import MemoryReplica
 from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import Capabilities, Entry, Listing, SimpleStore, Written
-from syncgui.engine.replica import HistoryRecord, HistorySink, Replica
+from syncgui.engine.replica import HistoryRecord, HistorySink, Replica, WriteKind, WriteRecord
 from syncgui.engine.resolutions import ConflictGone, Keep, resolve_stored
 from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
@@ -106,6 +106,8 @@ __all__ = [
     "SyncError",
     "SyncSession",
     "Version",
+    "WriteKind",
+    "WriteRecord",
     "Written",
     "resolve_stored",
 ]

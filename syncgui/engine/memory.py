@@ -34,7 +34,9 @@ from syncgui.engine.replica import (
     HistoryRecord,
     HistorySink,
     Remap,
+    WriteKind,
     forget_tombstones,
+    writes_of,
 )
 
 
@@ -270,6 +272,8 @@ class MemoryReplica:
         self._knowledge = self._knowledge.union(learned.exclude_items(excluded))
         if forgotten is not None and not out.failed:
             self._forgotten = self._forgotten.union(forgotten)
+        if history is not None and out.wrote:
+            history.wrote(writes_of(self.identity, self._name, partnership, actions, out))
         return out
 
     def _keep(self, action: Action, partnership: str, history: HistorySink | None) -> None:
@@ -312,6 +316,8 @@ class MemoryReplica:
         if isinstance(action, Forget):
             self._items.pop(gid, None)
             out.deleted += int(live)
+            if live:
+                out.wrote[gid] = WriteKind.DELETED
             return
         m = action.meta
         version = action.version if action.version is not None else self._next()
@@ -326,14 +332,18 @@ class MemoryReplica:
                 out.agreed[gid] = action.shared
             if not live:
                 out.created += 1
+                out.wrote[gid] = WriteKind.CREATED
             elif item is not None and item.data != data:
                 out.updated += 1
+                out.wrote[gid] = WriteKind.UPDATED
         elif isinstance(action, Remove):
             created = item.meta.created if item else m.created
             self._items[gid] = _Item(
                 ItemMeta(gid, m.uid, m.label, created, version, True, m.changed_at), None
             )
             out.deleted += int(live)
+            if live:
+                out.wrote[gid] = WriteKind.DELETED
         elif isinstance(action, Adopt) and item is not None:
             r = item.meta
             self._items[gid] = _Item(

@@ -6,9 +6,11 @@ keeps all metadata for a simple provider in a metadata store, and the in-memory 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from syncgui.engine.clock import ClockVector
@@ -36,10 +38,61 @@ class HistoryRecord:
     at: float
 
 
+class WriteKind(StrEnum):
+    """What a write did to an item in a store."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    DELETED = "deleted"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteRecord:
+    """One item a destination wrote, once it is durable: what the store did to it and the
+    version the item holds there afterwards (a delete: the tombstone's). With the
+    :class:`HistoryRecord` of what it replaced, it is what undoing the write needs; the
+    version tells whether the item changed again since."""
+
+    store: str
+    store_name: str
+    partnership: str
+    gid: bytes
+    uid: str
+    label: str
+    kind: WriteKind
+    version: Version
+    at: float
+
+
+def writes_of(
+    store: str, store_name: str, partnership: str, actions: Sequence[Action], out: BatchOutcome
+) -> list[WriteRecord]:
+    """What a batch of ``actions`` wrote in ``store``, as ``out`` says, for the history."""
+    now = time.time()
+    return [
+        WriteRecord(
+            store,
+            store_name,
+            partnership,
+            a.meta.gid,
+            a.meta.uid,
+            a.meta.label,
+            out.wrote[a.meta.gid],
+            out.versions.get(a.meta.gid, a.meta.version),  # a Forget keeps none
+            now,
+        )
+        for a in actions
+        if a.meta.gid in out.wrote
+    ]
+
+
 class HistorySink(Protocol):
-    """Where overwritten and deleted versions go before the sync replaces them."""
+    """Where overwritten and deleted versions go before the sync replaces them
+    (:meth:`keep`), and what each write did once it is durable (:meth:`wrote`)."""
 
     def keep(self, records: Sequence[HistoryRecord]) -> None: ...
+
+    def wrote(self, records: Sequence[WriteRecord]) -> None: ...
 
 
 @dataclass(slots=True)
@@ -68,6 +121,8 @@ class BatchOutcome:
     # content)
     agreed: dict[bytes, tuple[Version, bytes]] = field(default_factory=dict)
     versions: dict[bytes, Version] = field(default_factory=dict)
+    # the items the store itself wrote (a version recorded over the same data is not one)
+    wrote: dict[bytes, WriteKind] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

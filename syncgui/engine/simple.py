@@ -45,7 +45,9 @@ from syncgui.engine.replica import (
     HistoryRecord,
     HistorySink,
     Remap,
+    WriteKind,
     forget_tombstones,
+    writes_of,
 )
 from syncgui.engine.scratch import ScratchStore
 
@@ -316,6 +318,8 @@ class SimpleReplica:
                 # a store's new token after our writes, unless change detection dropped
                 # the token because something could not be read (it is read again then)
                 self.meta.token = token
+        if history is not None and out.wrote:
+            history.wrote(writes_of(self.identity, self.name, partnership, actions, out))
         return out
 
     def _keep_history(
@@ -376,6 +380,7 @@ class SimpleReplica:
         out.problems.append(ItemProblem(err.item or self.name, err.message))
         out.created = out.updated = out.deleted = 0
         out.agreed.clear()
+        out.wrote.clear()
         return out
 
     def _announce(
@@ -417,13 +422,16 @@ class SimpleReplica:
                     return Written(row.key, row.stamp or ""), content_hash(old)
                 written = self.store.update(row.key, data)
                 out.updated += 1  # counted once the store took it, never before
+                out.wrote[action.meta.gid] = WriteKind.UPDATED
                 return written, digest
             written = self.store.create(action.meta.uid, data)
             out.created += 1
+            out.wrote[action.meta.gid] = WriteKind.CREATED
             return written, digest
         if isinstance(action, (Remove, Forget)) and live and row is not None and row.key:
             self.store.delete(row.key)
             out.deleted += 1
+            out.wrote[action.meta.gid] = WriteKind.DELETED
         return None, None
 
     def _record(

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +27,11 @@ from syncgui.engine.events import (
     Direction,
     Event,
     EventSink,
+    PassCounts,
     Policy,
     SessionResult,
     SessionSettings,
+    Side,
     Status,
 )
 from syncgui.engine.matching import MatchLevel
@@ -83,6 +86,7 @@ from syncgui.service.stores import (
     prepare_store,
     undo_prepared,
 )
+from syncgui.service.undoing import UndoOutcome, undo_session
 from syncgui.service.views import ConflictView
 
 if TYPE_CHECKING:  # the device modules load when devices are first asked about
@@ -106,6 +110,27 @@ class _Guard:
 
     allow_mass_delete: bool = False
     approved_deletes: Approval | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _UndoRun:
+    """The sync that carries an undo on: its record takes the undo's ``token`` (the undo's
+    own writes; the sync's are not recorded for undo), what the undo wrote in each side
+    before it and what it could not, and names the session ``undid``; ``policy`` None is
+    the partnership's."""
+
+    token: str
+    undid: int
+    wrote_a: PassCounts
+    wrote_b: PassCounts
+    problems: tuple[ItemProblem, ...] = ()
+    policy: Policy | None = None
+
+
+def _add_counts(total: PassCounts, more: PassCounts) -> None:
+    total.created += more.created
+    total.updated += more.updated
+    total.deleted += more.deleted
 
 
 def _libmtp_backend() -> MtpBackend:
@@ -321,6 +346,53 @@ class SyncService:
         finally:
             session_log.close()
 
+    def undo(
+        self,
+        session_id: int,
+        *,
+        include: Collection[bytes] | bool = False,
+        dry_run: bool = False,
+        emit: EventSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> UndoOutcome:
+        """Undo session ``session_id`` (see :mod:`syncgui.service.undoing`): the contacts it
+        overwrote or deleted come back and those it created are removed, in both stores,
+        then the partnership syncs (recorded with trigger "undo"). Contacts changed since
+        the session are left alone unless in ``include`` (True: all). ``dry_run``: only
+        the plan, nothing written. Raises ConfigError for an unknown session, one recorded
+        before sessions could be undone, or one whose partnership is gone."""
+        record = self._session(session_id)
+        p = self.book.get(record.partnership)
+        token = uuid.uuid4().hex
+        plan, written = undo_session(
+            self.paths, p, self._accounts, record, include=include, dry_run=dry_run, token=token
+        )
+        if dry_run or not written.counts:
+            return UndoOutcome(plan, include, written, None, dry_run)
+        run = _UndoRun(
+            token,
+            record.id,
+            written.counts.get(Side.A, PassCounts()),
+            written.counts.get(Side.B, PassCounts()),
+            tuple(written.problems),
+            Policy.ASK if plan.asks(include) else None,
+        )
+        guard = _Guard(approved_deletes=written.approval())
+        result = self._sync_one(p, "undo", False, guard, emit, cancel, run)
+        return UndoOutcome(plan, include, written, result)
+
+    def _session(self, session_id: int) -> SessionRecord:
+        found = None
+        if self.paths.sessions_db.exists():
+            session_log = SessionLog(self.paths.sessions_db)
+            try:
+                found = session_log.get(session_id)
+            finally:
+                session_log.close()
+        if found is None:
+            raise ConfigError(f"there is no session {session_id}; `log` lists them")
+        return found
+
     def _sync_one(
         self,
         p: Partnership,
@@ -329,6 +401,7 @@ class SyncService:
         guard: _Guard,
         emit: EventSink | None,
         cancel: CancelToken | None,
+        undo: _UndoRun | None = None,
     ) -> SessionResult:
         found: list[ConflictFound] = []
 
@@ -339,7 +412,16 @@ class SyncService:
                 emit(event)
 
         started = time.time()
-        result = self._run_session(p, dry_run, guard, sink, cancel)
+        # an undo's record names the undo's own writes: undoing it takes back those alone
+        # (the sync after it carried them on, and whatever else it carried stays)
+        token = undo.token if undo is not None else uuid.uuid4().hex
+        policy = undo.policy if undo is not None else None
+        run_token = None if undo is not None else token
+        result = self._run_session(p, dry_run, guard, sink, cancel, run_token, policy)
+        if undo is not None:  # what the undo wrote before the sync is part of its record
+            _add_counts(result.to_a, undo.wrote_a)
+            _add_counts(result.to_b, undo.wrote_b)
+            result.errors[:0] = undo.problems
         if not dry_run:
             self.paths.ensure()
             record_session(
@@ -349,6 +431,8 @@ class SyncService:
                 finished=time.time(),
                 trigger=trigger,
                 found=found,
+                token=token,
+                undid=undo.undid if undo is not None else None,
             )
         return result
 
@@ -359,12 +443,14 @@ class SyncService:
         guard: _Guard,
         emit: EventSink,
         cancel: CancelToken | None,
+        token: str | None,
+        policy: Policy | None = None,
     ) -> SessionResult:
         prefs = load_settings(self.paths.settings_file)
         settings = SessionSettings(
             p.name,
             p.direction,
-            p.policy,
+            p.policy if policy is None else policy,
             dry_run,
             guard.allow_mass_delete,
             prefs.guard_ratio,
@@ -376,7 +462,7 @@ class SyncService:
         started = time.monotonic()
         try:
             with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
-                history = HistoryLog(self.paths.history_db, key_of=keys_in(a, b))
+                history = HistoryLog(self.paths.history_db, key_of=keys_in(a, b), session=token)
                 try:
                     session = SyncSession(a, b, settings, bases, history, cancel=cancel, emit=emit)
                     result = session.run()

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from syncgui.engine.replica import HistoryRecord
+from syncgui.engine.ids import Version
+from syncgui.engine.replica import HistoryRecord, WriteKind, WriteRecord
 from syncgui.engine.sqlite import connect
 from syncgui.service.settings import Settings
 
@@ -40,6 +41,12 @@ CREATE TABLE IF NOT EXISTS history(
     label TEXT NOT NULL, reason TEXT NOT NULL, data BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS history_partnership ON history(partnership, at);
 CREATE INDEX IF NOT EXISTS history_item ON history(store, gid, at);
+CREATE TABLE IF NOT EXISTS writes(
+    session TEXT NOT NULL, at REAL NOT NULL, store TEXT NOT NULL, store_name TEXT NOT NULL,
+    partnership TEXT NOT NULL, gid BLOB NOT NULL, uid TEXT NOT NULL, label TEXT NOT NULL,
+    kind TEXT NOT NULL, version_replica BLOB NOT NULL, version_tick INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS writes_session ON writes(session);
+CREATE INDEX IF NOT EXISTS writes_at ON writes(at);
 """
 # the versions of each contact in each store past the newest N (?), newest first by time
 # then by id (two versions kept in one second keep their order)
@@ -51,7 +58,10 @@ DELETE FROM history WHERE id IN (
     WHERE n > ?)
 """
 _INCREMENTAL = 2  # PRAGMA auto_vacuum's value for INCREMENTAL
-_COLUMNS = "id, at, store, store_name, partnership, gid, uid, label, reason, data, key"
+_COLUMNS = "id, at, store, store_name, partnership, gid, uid, label, reason, data, key, session"
+_WRITE_COLUMNS = (
+    "at, store, store_name, partnership, gid, uid, label, kind, version_replica, version_tick"
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +77,7 @@ class HistoryEntry:
     id: int
     record: HistoryRecord
     key: str | None = None
+    session: str | None = None  # the session that replaced it (None: a restore, a resolve)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +96,30 @@ class HistoryUsage:
 
 class HistoryLog:
     """A :class:`~syncgui.engine.replica.HistorySink` in SQLite; ``key_of`` names each kept
-    record's item in its store (see the module doc)."""
+    record's item in its store (see the module doc). Given a ``session`` (the token the
+    session log keeps with the session's record), the versions kept and the writes made are
+    that session's, which is what undoing it reads (:mod:`syncgui.service.undoing`);
+    without one (a restore, a conflict the user settled) writes are not recorded."""
 
-    def __init__(self, path: Path | str, key_of: KeyLookup | None = None) -> None:
+    def __init__(
+        self, path: Path | str, key_of: KeyLookup | None = None, session: str | None = None
+    ) -> None:
         self._db = connect(path)
         self._db.executescript(_SCHEMA)
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(history)")}
-        if "key" not in columns:  # a log from before names were kept
-            with contextlib.suppress(sqlite3.OperationalError):  # another process just did
-                self._db.execute("ALTER TABLE history ADD COLUMN key TEXT")
+        for column in ("key", "session"):  # a log from before names (or undo) were kept
+            if column not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process did
+                    self._db.execute(f"ALTER TABLE history ADD COLUMN {column} TEXT")
+        self._db.execute(
+            "CREATE INDEX IF NOT EXISTS history_session ON history(session) WHERE session"
+            " IS NOT NULL"
+        )
+        self._key_of = key_of
+        self.session = session
+
+    def set_key_lookup(self, key_of: KeyLookup) -> None:
+        """Name kept records' items with ``key_of`` from now on (once the stores are open)."""
         self._key_of = key_of
 
     def keep(self, records: Sequence[HistoryRecord]) -> None:
@@ -110,16 +136,66 @@ class HistoryLog:
                 r.reason,
                 r.data,
                 key_of(r) if key_of is not None else None,
+                self.session,
             )
             for r in records
         ]
         self._db.execute("BEGIN")
         self._db.executemany(
             "INSERT INTO history(at, store, store_name, partnership, gid, uid, label, reason,"
-            " data, key) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            " data, key, session) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             rows,
         )
         self._db.execute("COMMIT")
+
+    def wrote(self, records: Sequence[WriteRecord]) -> None:
+        """Record what a session wrote (nothing outside a session: see the class doc)."""
+        if self.session is None:
+            return
+        rows = [
+            (
+                self.session,
+                r.at,
+                r.store,
+                r.store_name,
+                r.partnership,
+                r.gid,
+                r.uid,
+                r.label,
+                r.kind.value,
+                r.version.replica,
+                r.version.tick,
+            )
+            for r in records
+        ]
+        self._db.execute("BEGIN")
+        self._db.executemany(
+            f"INSERT INTO writes(session, {_WRITE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows
+        )
+        self._db.execute("COMMIT")
+
+    def writes(self, session: str) -> list[WriteRecord]:
+        """What session ``session`` wrote, in the order it wrote it."""
+        sql = f"SELECT {_WRITE_COLUMNS} FROM writes WHERE session=? ORDER BY rowid"
+        return [
+            WriteRecord(
+                store=str(r[1]),
+                store_name=str(r[2]),
+                partnership=str(r[3]),
+                gid=bytes(r[4]),
+                uid=str(r[5]),
+                label=str(r[6]),
+                kind=WriteKind(str(r[7])),
+                version=Version(bytes(r[8]), int(r[9])),
+                at=float(r[0]),
+            )
+            for r in self._db.execute(sql, (session,))
+        ]
+
+    def replaced_by(self, session: str) -> list[HistoryEntry]:
+        """The versions session ``session`` overwrote or deleted, in the order it did."""
+        sql = f"SELECT {_COLUMNS} FROM history WHERE session=? ORDER BY id"
+        return [_entry(r) for r in self._db.execute(sql, (session,))]
 
     def rename_partnership(self, old: str, new: str) -> None:
         """Entries of partnership ``old`` are ``new``'s from now on."""
@@ -147,6 +223,8 @@ class HistoryLog:
         try:
             dropped = self._db.execute("DELETE FROM history WHERE at < ?", (older_than,)).rowcount
             dropped += self._db.execute(_PAST_NEWEST, (per_contact,)).rowcount
+            # what a session wrote is kept as long as the versions it replaced may be
+            self._db.execute("DELETE FROM writes WHERE at < ?", (older_than,))
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
@@ -234,4 +312,7 @@ def _entry(r: Sequence[Any]) -> HistoryEntry:
         reason=str(r[8]),
         at=float(r[1]),
     )
-    return HistoryEntry(int(r[0]), rec, None if r[10] is None else str(r[10]))
+    key, session = r[10], r[11]
+    return HistoryEntry(
+        int(r[0]), rec, None if key is None else str(key), None if session is None else str(session)
+    )

@@ -10,7 +10,7 @@ from typing import Literal
 from syncgui.engine.errors import problem_text
 from syncgui.service.views import ConflictView
 
-Trigger = Literal["manual", "schedule", "device", "change", "resolve", "cli", "preview"]
+Trigger = Literal["manual", "schedule", "device", "change", "resolve", "cli", "preview", "undo"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +72,16 @@ class SessionRecord:
     matched: int = 0
     matched_items: tuple[MatchedItem, ...] = ()
     possible_duplicates: tuple[str, ...] = ()
+    # what names the session's writes in the history, for an undo (None: recorded before
+    # sessions could be undone); for an undo, the session it undid
+    token: str | None = None
+    undid: int | None = None
+
+    @property
+    def can_undo(self) -> bool:
+        """Whether the session wrote something an undo can take back (what is still kept
+        decides what it can do)."""
+        return self.token is not None and (self.to_a.total + self.to_b.total) > 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ The newest :data:`KEEP` records are kept."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sqlite3
@@ -29,7 +30,7 @@ CREATE TABLE IF NOT EXISTS session(
     finished REAL NOT NULL, trigger TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS session_partnership ON session(partnership, id);
 """
-_COLUMNS = "id, partnership, started, finished, trigger, status, detail"
+_COLUMNS = "id, partnership, started, finished, trigger, status, detail, token"
 
 
 def settled_notes(found: Iterable[ConflictFound]) -> tuple[ItemNote, ...]:
@@ -52,6 +53,10 @@ class SessionLog:
     def __init__(self, path: Path | str, keep: int = KEEP) -> None:
         self._db = connect(path)
         self._db.executescript(_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(session)")}
+        if "token" not in columns:  # a log from before undo: its sessions cannot be undone
+            with contextlib.suppress(sqlite3.OperationalError):  # another process just did
+                self._db.execute("ALTER TABLE session ADD COLUMN token TEXT")
         self.keep = keep
 
     def close(self) -> None:
@@ -65,8 +70,12 @@ class SessionLog:
         finished: float,
         trigger: Trigger,
         settled: Sequence[ItemNote] = (),
+        token: str | None = None,
+        undid: int | None = None,
     ) -> SessionRecord:
-        """Record one finished session; the oldest records beyond ``keep`` go."""
+        """Record one finished session; the oldest records beyond ``keep`` go. ``token``
+        names the session's writes in the history (see :class:`SessionRecord`); ``undid``
+        is the session an undo undid."""
         detail = {
             "to_a": _counts_json(result.to_a),
             "to_b": _counts_json(result.to_b),
@@ -78,12 +87,13 @@ class SessionLog:
             "blocked_items": list(result.blocked_items),
             "matched": [[m.a.label, m.a.key, m.b.key] for m in result.matched],
             "possible_duplicates": [d.label for d in result.possible_duplicates],
+            "undid": undid,
         }
         self._db.execute("BEGIN")
         try:
             cur = self._db.execute(
-                "INSERT INTO session(partnership, started, finished, trigger, status, detail)"
-                " VALUES (?,?,?,?,?,?)",
+                "INSERT INTO session(partnership, started, finished, trigger, status, detail,"
+                " token) VALUES (?,?,?,?,?,?,?)",
                 (
                     result.partnership,
                     started,
@@ -91,6 +101,7 @@ class SessionLog:
                     trigger,
                     result.status.value,
                     json.dumps(detail),
+                    token,
                 ),
             )
             new_id = cur.lastrowid
@@ -115,6 +126,11 @@ class SessionLog:
             args = (partnership,)
         rows = self._db.execute(sql + " ORDER BY id DESC LIMIT ?", (*args, max(0, limit)))
         return [_record(r) for r in rows]
+
+    def get(self, session_id: int) -> SessionRecord | None:
+        row = self._db.execute(f"SELECT {_COLUMNS} FROM session WHERE id=?", (session_id,))
+        found = row.fetchone()
+        return None if found is None else _record(found)
 
 
 def nothing_done(result: SessionResult, found: Sequence[ConflictFound] = ()) -> bool:
@@ -143,6 +159,8 @@ def record_session(
     finished: float,
     trigger: Trigger,
     found: Iterable[ConflictFound] = (),
+    token: str | None = None,
+    undid: int | None = None,
 ) -> SessionRecord | None:
     """Add a record for ``result`` to the log at ``path``, unless it is a "change" session
     that did nothing (see the module doc; None then). A log that cannot be written is logged
@@ -163,6 +181,8 @@ def record_session(
             finished=finished,
             trigger=trigger,
             settled=settled_notes(found),
+            token=token,
+            undid=undid,
         )
     except sqlite3.Error as err:
         log.warning("%s: the session could not be recorded: %s", result.partnership, err)
@@ -221,6 +241,8 @@ def _record(r: Sequence[Any]) -> SessionRecord:
         matched=len(matched),
         matched_items=matched,
         possible_duplicates=tuple(str(n) for n in detail.get("possible_duplicates", [])),
+        token=None if r[7] is None else str(r[7]),
+        undid=None if detail.get("undid") is None else int(detail["undid"]),
     )
 
 

@@ -17,7 +17,7 @@ from syncgui.engine.events import (
 from syncgui.engine.ids import gid_for_uid
 from syncgui.engine.memory import MemoryReplica
 from syncgui.engine.merge_bases import BaseStore
-from syncgui.engine.replica import HistoryRecord, Replica
+from syncgui.engine.replica import HistoryRecord, Replica, WriteRecord
 from syncgui.engine.session import SyncSession
 from tests.engine.lineformat import LineFormat, parse, render
 
@@ -51,9 +51,13 @@ class ListHistory:
     """A HistorySink that keeps what it is given."""
 
     records: list[HistoryRecord] = field(default_factory=list)
+    writes: list[WriteRecord] = field(default_factory=list)
 
     def keep(self, records: Sequence[HistoryRecord]) -> None:
         self.records.extend(records)
+
+    def wrote(self, records: Sequence[WriteRecord]) -> None:
+        self.writes.extend(records)
 
 
 @dataclass
