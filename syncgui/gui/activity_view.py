@@ -18,6 +18,7 @@ from syncgui.gui import wording
 from syncgui.gui.controller import AppController
 from syncgui.gui.partnerships_view import WordElideDelegate
 from syncgui.gui.state import Problem
+from syncgui.gui.undo_dialog import UndoDialog
 from syncgui.gui.widgets import wrapping_label
 from syncgui.service import SessionRecord
 
@@ -49,12 +50,52 @@ class ActivityView(QWidget):
         self.tree.setItemDelegateForColumn(3, WordElideDelegate(self.tree))  # full text: tooltip
         size_columns(self.tree, [wording.local_time(1.7e9), "M" * 12, self.tr("phone connected")])
         self.empty = wrapping_label(self.tr("No syncs yet."), self)
+        self.undo_button = QPushButton(self.tr("&Undo this sync…"), self)
+        self.undo_button.setObjectName("undoButton")
+        self.undo_button.setToolTip(
+            self.tr(
+                "Take back every change the selected sync made, in both stores: you see "
+                "what it will do first"
+            )
+        )
+        self.undo_button.clicked.connect(self.undo_selected)
+        self.tree.itemSelectionChanged.connect(self._update_undo)
+        self.undo_dialog: UndoDialog | None = None
+        self._records: dict[int, SessionRecord] = {}
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.undo_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.empty)
         layout.addWidget(self.tree, 1)
+        layout.addLayout(buttons)
         controller.sessions_changed.connect(self._on_sessions_changed)
         self._on_sessions_changed()
+
+    def selected_record(self) -> SessionRecord | None:
+        """The session of the selected row (or of the selected row's detail)."""
+        item = self.tree.currentItem() if self.tree.selectedItems() else None
+        while item is not None and item.parent() is not None:
+            item = item.parent()
+        if item is None:
+            return None
+        return self._records.get(int(item.data(0, Qt.ItemDataRole.UserRole)))
+
+    def _update_undo(self) -> None:
+        record = self.selected_record()
+        self.undo_button.setEnabled(record is not None and record.can_undo)
+
+    def undo_selected(self) -> None:
+        """Open the undo dialog for the selected session (it shows what the undo will do
+        before anything is written)."""
+        record = self.selected_record()
+        if record is None or not record.can_undo:
+            return
+        if self.undo_dialog is not None:
+            self.undo_dialog.close()
+        self.undo_dialog = UndoDialog(self.controller, record, self.window())
+        self.undo_dialog.open()
 
     def _names(self, partnership: str) -> tuple[str, str]:
         row = self.controller.row(partnership)
@@ -69,12 +110,17 @@ class ActivityView(QWidget):
         expanded = {
             item.data(0, Qt.ItemDataRole.UserRole) for item in items if item and item.isExpanded()
         }
+        selected = self.selected_record()
         self.tree.clear()
+        self._records = {r.id: r for r in records}
         for record in records:
             item = self._item(record)
             self.tree.addTopLevelItem(item)
             item.setExpanded(record.id in expanded)
+            if selected is not None and record.id == selected.id:
+                self.tree.setCurrentItem(item)
         self.empty.setVisible(not records)
+        self._update_undo()
 
     def _item(self, record: SessionRecord) -> QTreeWidgetItem:
         a, b = self._names(record.partnership)
@@ -86,6 +132,8 @@ class ActivityView(QWidget):
         if wording.failed_outright(record):  # else it synced what it could: say what
             status = self.tr("Failed: %1")
             summary = record.errors[0].message if record.errors else self.tr("no reason given")
+        if record.undid is not None:
+            summary = self.tr("Undid an earlier sync: %1").replace("%1", summary)
         if record.status == "blocked":
             summary = wording.plural(
                 len(record.blocked_items),

@@ -409,6 +409,7 @@ def trigger_text(trigger: str) -> str:
         "resolve": translate("wording", "after resolving"),
         "cli": translate("wording", "command line"),
         "preview": translate("wording", "preview"),
+        "undo": translate("wording", "undo"),
     }.get(trigger, trigger)
 
 

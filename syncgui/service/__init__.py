@@ -68,6 +68,7 @@ if TYPE_CHECKING:
         parse_password_command,
     )
     from syncgui.service.stores import account_of
+    from syncgui.service.undoing import UndoAction, UndoOutcome, UndoPlan, UndoStep
     from syncgui.service.views import ConflictView
 
 # where each public name lives: loaded on first use, so that `syncgui-cli sync` does not
@@ -123,6 +124,10 @@ _HOMES: dict[str, str] = {
     "Ticket": "syncgui.service.scheduler",
     "Trigger": "syncgui.service.records",
     "USER_TRIGGERS": "syncgui.service.scheduler",
+    "UndoAction": "syncgui.service.undoing",
+    "UndoOutcome": "syncgui.service.undoing",
+    "UndoPlan": "syncgui.service.undoing",
+    "UndoStep": "syncgui.service.undoing",
     "demo_paths": "syncgui.service.demo",
     "device_resources": "syncgui.service.resources",
     "ensure_demo": "syncgui.service.demo",
@@ -197,6 +202,10 @@ __all__ = [
     "SyncService",
     "Ticket",
     "Trigger",
+    "UndoAction",
+    "UndoOutcome",
+    "UndoPlan",
+    "UndoStep",
     "account_of",
     "demo_paths",
     "device_resources",

@@ -7,7 +7,7 @@ jobs on the service's scheduler, never on its own thread."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -19,6 +19,7 @@ from syncgui.service.devices import DeviceEvent, DeviceListing, DeviceReport
 from syncgui.service.history import HistoryEntry, HistoryUsage
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
+from syncgui.service.undoing import UndoOutcome
 from syncgui.service.views import ConflictView
 
 __all__ = ["SyncPort"]
@@ -108,6 +109,18 @@ class SyncPort(Protocol):
     def history_detail(self, entry_id: int) -> ConflictDetail: ...
 
     def restore(self, entry_id: int) -> HistoryEntry: ...
+
+    # undo a session (slow: both its stores, then a sync; run as a job with the
+    # partnership's resources)
+    def undo(
+        self,
+        session_id: int,
+        *,
+        include: Collection[bytes] | bool = False,
+        dry_run: bool = False,
+        emit: EventSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> UndoOutcome: ...
 
     # stores and devices
     def count_cards(self, spec: str) -> int | None: ...

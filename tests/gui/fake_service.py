@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -62,7 +62,10 @@ from syncgui.service import (
     SessionRecord,
     SyncPort,
     Trigger,
+    UndoOutcome,
+    UndoPlan,
 )
+from syncgui.service.undoing import UndoWritten
 from tests.gui.fake_accounts import FakeAccounts
 
 __all__ = [
@@ -266,6 +269,9 @@ class FakeDesktop(FakeAccounts):
         self.kept_details: dict[int, ConflictDetail] = {}  # entry id -> history_detail
         self.restore_failures: dict[int, str] = {}  # entry id -> why restore(id) fails
         self.restored: list[int] = []
+        # session id -> what undo(id) plans (the steps' ``changed_since`` as given); a
+        # real undo records an "undo" session of the plan's partnership
+        self.undo_plans: dict[int, UndoPlan] = {}
         self.history_size = 0  # bytes history_usage() reports
         self.devices: list[DeviceReport] = []
         self.notes: tuple[str, ...] = ()
@@ -513,6 +519,7 @@ class FakeDesktop(FakeAccounts):
                     MatchedItem(m.a.label, m.a.key, m.b.key) for m in result.matched
                 ),
                 possible_duplicates=tuple(d.label for d in result.possible_duplicates),
+                token=f"session-{self._next_id}",  # as the real log: every one can be undone
             )
             self._next_id += 1
             self.ran.append(record)
@@ -583,6 +590,25 @@ class FakeDesktop(FakeAccounts):
             raise SyncError(why, item=entry.record.label)
         self.restored.append(entry_id)
         return entry
+
+    def undo(
+        self,
+        session_id: int,
+        *,
+        include: Collection[bytes] | bool = False,
+        dry_run: bool = False,
+        emit: EventSink | None = None,
+        cancel: CancelToken | None = None,
+    ) -> UndoOutcome:
+        self._record("undo", (session_id, include, dry_run))
+        plan = self.undo_plans.get(session_id)
+        if plan is None:
+            raise ConfigError(f"there is no session {session_id}; `log` lists them")
+        if dry_run:
+            return UndoOutcome(plan, include, UndoWritten(), None, True)
+        result = SessionResult(plan.session.partnership)
+        self._finish(result, "undo", time.time())
+        return UndoOutcome(plan, include, UndoWritten(), result)
 
     def count_cards(self, spec: str) -> int | None:
         self._record("count_cards", spec)

@@ -15,15 +15,16 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QWidget, QWizard
 from pytestqt.qtbot import QtBot
 
-from syncgui.engine import ItemProblem
+from syncgui.engine import ItemProblem, WriteKind
 from syncgui.gui.conflict_dialog import ConflictDialog
 from syncgui.gui.controller import AppController
 from syncgui.gui.edit_dialog import EditPartnershipDialog
 from syncgui.gui.guard_dialog import GuardDialog
 from syncgui.gui.main_window import MainWindow
 from syncgui.gui.password_dialog import PasswordDialog
+from syncgui.gui.undo_dialog import UndoDialog
 from syncgui.gui.wizard import PartnershipWizard
-from syncgui.service import Account, OnlineBook, Partnership
+from syncgui.service import Account, OnlineBook, Partnership, UndoAction, UndoPlan, UndoStep
 from tests.gui.fake_service import (
     FakeDesktop,
     make_conflict,
@@ -37,6 +38,8 @@ THEMED = (
     "main-window",
     "main-window-devices",
     "main-window-history",
+    "main-window-activity",
+    "undo-dialog",
     "main-window-accounts",
     "main-window-syncing",
     "conflict-dialog",
@@ -171,6 +174,37 @@ def test_screenshots(
         fake.kept_versions.append(entry)
         fake.kept_details[n] = detail
     fake.history_size = 2_400_000  # bytes on disk, as a real history of a few months
+    pixel_session = fake.sessions("Pixel")[0]
+    fake.undo_plans[pixel_session.id] = UndoPlan(
+        pixel_session,
+        (
+            UndoStep(
+                phone, "Contacts", b"1", "Ada Lovelace", WriteKind.UPDATED, UndoAction.PUT_BACK
+            ),
+            UndoStep(phone, "Contacts", b"2", "Alan Turing", WriteKind.CREATED, UndoAction.REMOVE),
+            UndoStep(
+                phone, "Contacts", b"3", "Grace Hopper", WriteKind.DELETED, UndoAction.PUT_BACK
+            ),
+            UndoStep(
+                phone,
+                "Contacts",
+                b"4",
+                "Katherine Johnson",
+                WriteKind.UPDATED,
+                UndoAction.PUT_BACK,
+                changed_since=True,
+            ),
+            UndoStep(
+                phone,
+                "Contacts",
+                b"5",
+                "Edsger Dijkstra",
+                WriteKind.UPDATED,
+                UndoAction.PUT_BACK,
+                blocked="the version it replaced is no longer kept in the history",
+            ),
+        ),
+    )
     ctl = AppController(fake)
     lightness: dict[str, float] = {}
     try:
@@ -191,6 +225,19 @@ def test_screenshots(
             save(qtbot, window, out / f"main-window-history-{theme}.png")
             window.tabs.setCurrentWidget(window.accounts)
             save(qtbot, window, out / f"main-window-accounts-{theme}.png")
+            window.tabs.setCurrentWidget(window.activity)
+            activity = window.activity
+            rows = [activity.tree.topLevelItem(i) for i in range(activity.tree.topLevelItemCount())]
+            pixel_row = next(r for r in rows if r is not None and r.text(1) == "Pixel")
+            activity.tree.setCurrentItem(pixel_row)
+            assert activity.undo_button.isEnabled()
+            save(qtbot, window, out / f"main-window-activity-{theme}.png")
+            undo = UndoDialog(ctl, pixel_session, window)
+            qtbot.addWidget(undo)
+            undo.show()
+            qtbot.waitUntil(lambda u=undo: u.outcome is not None, timeout=5000)
+            save(qtbot, undo, out / f"undo-dialog-{theme}.png")
+            undo.close()
             window.tabs.setCurrentIndex(2)
             fake.gate = threading.Event()
             ctl.sync(["Pixel"])
