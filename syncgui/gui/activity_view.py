@@ -70,6 +70,7 @@ class ActivityView(QWidget):
         layout.addWidget(self.empty)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
+        self.setFocusProxy(self.tree)
         controller.sessions_changed.connect(self._on_sessions_changed)
         self._on_sessions_changed()
 

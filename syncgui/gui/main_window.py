@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from PySide6.QtCore import SIGNAL, Qt, QTimer, Signal
+from PySide6.QtCore import SIGNAL, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
@@ -107,6 +107,17 @@ class MainWindow(WindowBase):
         self.partnerships.selection_changed.connect(self._update_actions)
         self.problems.count_changed.connect(self._on_problem_count)
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        """A tab's key (its mnemonic) also puts the focus in the tab, once it is shown."""
+        if watched is self.tabs.tabBar() and event.type() == QEvent.Type.Shortcut:
+            QTimer.singleShot(0, self._focus_current_tab)
+        return super().eventFilter(watched, event)
+
+    def _focus_current_tab(self) -> None:
+        page = self.tabs.currentWidget()
+        if page is not None:
+            page.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
     def _build_views(self) -> None:
         self.partnerships = PartnershipsView(self.controller, self)
         self.empty = EmptyState(self)
@@ -127,6 +138,9 @@ class MainWindow(WindowBase):
         self.tabs.addTab(self.devices, self.tr("&Devices"))
         self.tabs.addTab(self.accounts, self.tr("A&ccounts"))
         self.tabs.addTab(self.history, self.tr("His&tory"))
+        # a tab chosen with its key (Alt+A...) takes the keyboard focus into its list, as a
+        # click into it would: a keyboard user can then select a row and act on it
+        self.tabs.tabBar().installEventFilter(self)
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("mainSplitter")
         self.splitter.addWidget(self.top)
