@@ -11,35 +11,26 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from syncgui.engine.errors import ItemProblem, SignInFailed, SyncError
 from syncgui.engine.events import (
     Approval,
     CancelToken,
-    ConflictFound,
     Direction,
-    Event,
     EventSink,
     PassCounts,
     Policy,
     SessionResult,
-    SessionSettings,
     Side,
-    Status,
 )
 from syncgui.engine.matching import MatchLevel
 from syncgui.engine.merge_bases import BaseStore
-from syncgui.engine.metadata import MetadataStore
 from syncgui.engine.provider import release
 from syncgui.engine.resolutions import Keep, resolve_stored
-from syncgui.engine.session import SyncSession
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service import autostart
 from syncgui.service.accounts import Account, Accounts, AddedAccount, CardDavApi, OnlineBook
@@ -74,8 +65,9 @@ from syncgui.service.history_detail import history_detail
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.restoring import keys_in, restore_entry
+from syncgui.service.running import Guard, SessionRunner, UndoRun
 from syncgui.service.schedule import ScheduleBook
-from syncgui.service.sessions import SessionLog, matched_text, record_session
+from syncgui.service.sessions import SessionLog
 from syncgui.service.settings import load_settings
 from syncgui.service.stores import (
     LOCAL_SCHEMES,
@@ -102,35 +94,6 @@ if TYPE_CHECKING:  # the device modules load when devices are first asked about
 __all__ = ["SyncService"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _Guard:
-    """What a sync request lets through the mass-deletion guard."""
-
-    allow_mass_delete: bool = False
-    approved_deletes: Approval | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _UndoRun:
-    """The sync that carries an undo on: its record takes the undo's ``token`` (the undo's
-    own writes; the sync's are not recorded for undo), what the undo wrote in each side
-    before it and what it could not, and names the session ``undid``; ``policy`` None is
-    the partnership's."""
-
-    token: str
-    undid: int
-    wrote_a: PassCounts
-    wrote_b: PassCounts
-    problems: tuple[ItemProblem, ...] = ()
-    policy: Policy | None = None
-
-
-def _add_counts(total: PassCounts, more: PassCounts) -> None:
-    total.created += more.created
-    total.updated += more.updated
-    total.deleted += more.deleted
 
 
 def _libmtp_backend() -> MtpBackend:
@@ -168,6 +131,7 @@ class SyncService:
         self._schedules = ScheduleBook(paths.schedules_file)
         self._env = env
         self._accounts = Accounts(paths.config_dir / "accounts.json", carddav)
+        self._runner = SessionRunner(paths, self._accounts)
 
     @property
     def is_demo(self) -> bool:
@@ -244,9 +208,9 @@ class SyncService:
     def remove_partnership(self, name: str) -> None:
         """Forget the partnership, its conflicts and its schedule (stores are not touched)."""
         p = self.book.get(name)
-        with self._locked(p):
+        with partnership_locked(self.paths, p):
             for spec in (p.spec_a, p.spec_b):
-                meta = self._metadata(spec)
+                meta = open_metadata(self.paths, spec)
                 try:
                     for c in meta.conflicts(name):
                         with meta.transaction():
@@ -333,8 +297,8 @@ class SyncService:
         user approved, so meant for one partnership) lets a store lose at most that many,
         more blocks again."""
         chosen = [self.book.get(n) for n in names]
-        guard = _Guard(allow_mass_delete, approved_deletes)
-        return [self._sync_one(p, trigger, dry_run, guard, emit, cancel) for p in chosen]
+        guard = Guard(allow_mass_delete, approved_deletes)
+        return [self._runner.run(p, trigger, dry_run, guard, emit, cancel) for p in chosen]
 
     def sessions(self, name: str | None = None, limit: int = 200) -> list[SessionRecord]:
         """The recorded sessions (of one partnership, or all), newest first."""
@@ -369,7 +333,7 @@ class SyncService:
         )
         if dry_run or not written.counts:
             return UndoOutcome(plan, include, written, None, dry_run)
-        run = _UndoRun(
+        run = UndoRun(
             token,
             record.id,
             written.counts.get(Side.A, PassCounts()),
@@ -377,8 +341,8 @@ class SyncService:
             tuple(written.problems),
             Policy.ASK if plan.asks(include) else None,
         )
-        guard = _Guard(approved_deletes=written.approval())
-        result = self._sync_one(p, "undo", False, guard, emit, cancel, run)
+        guard = Guard(approved_deletes=written.approval())
+        result = self._runner.run(p, "undo", False, guard, emit, cancel, run)
         return UndoOutcome(plan, include, written, result)
 
     def _session(self, session_id: int) -> SessionRecord:
@@ -393,133 +357,15 @@ class SyncService:
             raise ConfigError(f"there is no session {session_id}; `log` lists them")
         return found
 
-    def _sync_one(
-        self,
-        p: Partnership,
-        trigger: Trigger,
-        dry_run: bool,
-        guard: _Guard,
-        emit: EventSink | None,
-        cancel: CancelToken | None,
-        undo: _UndoRun | None = None,
-    ) -> SessionResult:
-        found: list[ConflictFound] = []
-
-        def sink(event: Event) -> None:
-            if isinstance(event, ConflictFound):
-                found.append(event)
-            if emit is not None:
-                emit(event)
-
-        started = time.time()
-        # an undo's record names the undo's own writes: undoing it takes back those alone
-        # (the sync after it carried them on, and whatever else it carried stays)
-        token = undo.token if undo is not None else uuid.uuid4().hex
-        policy = undo.policy if undo is not None else None
-        run_token = None if undo is not None else token
-        result = self._run_session(p, dry_run, guard, sink, cancel, run_token, policy)
-        if undo is not None:  # what the undo wrote before the sync is part of its record
-            _add_counts(result.to_a, undo.wrote_a)
-            _add_counts(result.to_b, undo.wrote_b)
-            result.errors[:0] = undo.problems
-        if not dry_run:
-            self.paths.ensure()
-            record_session(
-                self.paths.sessions_db,
-                result,
-                started=started,
-                finished=time.time(),
-                trigger=trigger,
-                found=found,
-                token=token,
-                undid=undo.undid if undo is not None else None,
-            )
-        return result
-
-    def _run_session(
-        self,
-        p: Partnership,
-        dry_run: bool,
-        guard: _Guard,
-        emit: EventSink,
-        cancel: CancelToken | None,
-        token: str | None,
-        policy: Policy | None = None,
-    ) -> SessionResult:
-        prefs = load_settings(self.paths.settings_file)
-        settings = SessionSettings(
-            p.name,
-            p.direction,
-            p.policy if policy is None else policy,
-            dry_run,
-            guard.allow_mass_delete,
-            prefs.guard_ratio,
-            prefs.guard_minimum,
-            approved_deletes=guard.approved_deletes,
-            match=p.match,
-            refused_matches=p.refused_matches,
-        )
-        started = time.monotonic()
-        try:
-            with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
-                history = HistoryLog(self.paths.history_db, key_of=keys_in(a, b), session=token)
-                try:
-                    session = SyncSession(a, b, settings, bases, history, cancel=cancel, emit=emit)
-                    result = session.run()
-                    if not dry_run:  # a dry run keeps nothing, so it drops nothing either
-                        keep_within(history, prefs)
-                finally:
-                    history.close()
-                if not dry_run:
-                    horizon = time.time() - prefs.tombstone_seconds
-                    a.cleanup_tombstones(horizon)
-                    b.cleanup_tombstones(horizon)
-        except SyncError as err:  # the store is gone, busy or misconfigured: say so, go on
-            result = SessionResult(p.name, Status.FAILED, dry_run)
-            result.errors.append(ItemProblem(err.item or p.name, err.message))
-            if isinstance(err, SignInFailed):
-                result.refused_sign_in = self._accounts.refused((p.a, p.b), err.server)
-        log.info(
-            "%s: %s%s in %.2f s%s",
-            p.name,
-            result.status.value,
-            " (dry run)" if dry_run else "",
-            time.monotonic() - started,
-            matched_text(result),
-        )
-        for m in result.matched:
-            log.debug(
-                "%s: matched %s: A %s, B %s (%s)", p.name, m.a.label, m.a.key, m.b.key, m.rule
-            )
-        return result
-
-    def _locked(self, p: Partnership) -> AbstractContextManager[None]:
-        return partnership_locked(self.paths, p)
-
     @contextmanager
     def open_replicas(self, p: Partnership) -> Iterator[tuple[SimpleReplica, SimpleReplica]]:
         """Both stores of ``p`` as replicas, closed (a phone let go) on leaving."""
-        with ExitStack() as stack:
-            a = self._replica(p.spec_a)
-            stack.callback(a.close)
-            b = self._replica(p.spec_b)
-            stack.callback(b.close)
-            yield a, b
+        with self._runner.open_replicas(p) as pair:
+            yield pair
 
-    @contextmanager
-    def open_bases(self) -> Iterator[BaseStore]:
+    def open_bases(self) -> AbstractContextManager[BaseStore]:
         """The merge bases every partnership shares."""
-        bases = BaseStore(self.paths.bases_db)
-        try:
-            yield bases
-        finally:
-            bases.close()
-
-    def _metadata(self, spec: StoreSpec) -> MetadataStore:
-        return open_metadata(self.paths, spec)
-
-    def _replica(self, spec: StoreSpec) -> SimpleReplica:
-        return SimpleReplica(open_store(spec, self._accounts), self._metadata(spec))
+        return self._runner.open_bases()
 
     # -- conflicts ------------------------------------------------------------------------
 
@@ -563,7 +409,11 @@ class SyncService:
         chosen = [self.book.get(partnership)] if partnership else self.book.load()
         prefs = load_settings(self.paths.settings_file)  # damaged: said before any write
         for p in chosen:
-            with self._locked(p), self.open_replicas(p) as (a, b), self.open_bases() as bases:
+            with (
+                partnership_locked(self.paths, p),
+                self.open_replicas(p) as (a, b),
+                self.open_bases() as bases,
+            ):
                 for holder in (a, b):
                     found = [c for c in holder.conflicts(p.name) if c.id == conflict_id]
                     if not found:

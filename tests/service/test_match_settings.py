@@ -116,7 +116,7 @@ def test_each_session_gets_the_partnerships_match_level_and_refusals(
         def run(self) -> SessionResult:
             return SessionResult(seen[-1].partnership, dry_run=seen[-1].dry_run)
 
-    monkeypatch.setattr("syncgui.service.facade.SyncSession", Session)
+    monkeypatch.setattr("syncgui.service.running.SyncSession", Session)
     service = _service(tmp_path, match=MatchLevel.NONE)
     service.refuse_matches("p", [(b"a1", b"b1")])
     service.sync(["p"], dry_run=True)
@@ -181,9 +181,9 @@ def test_the_session_log_line_says_how_many_were_matched(
             result.matched = [_match("a.vcf", "b1"), _match("c.vcf", "d1", "Alan Turing")]
             return result
 
-    monkeypatch.setattr("syncgui.service.facade.SyncSession", Session)
+    monkeypatch.setattr("syncgui.service.running.SyncSession", Session)
     service = _service(tmp_path)
-    with caplog.at_level(logging.INFO, logger="syncgui.service.facade"):
+    with caplog.at_level(logging.INFO, logger="syncgui.service.running"):
         service.sync(["p"])
     [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("p: ok")]
     assert line.endswith("; 2 contacts matched as the same person (combined)")

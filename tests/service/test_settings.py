@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncgui.service import ConfigError, SyncService, resolve_paths
+from syncgui.service.editing import open_metadata
 from syncgui.service.settings import Settings, load_settings
 
 
@@ -56,7 +57,7 @@ def test_tombstones_are_cleaned_up_after_the_set_age(tmp_path: Path) -> None:
     service, a, _b = _service(tmp_path, tombstone_days=0)
     (a / "0.vcf").unlink()
     service.sync(["p"])
-    meta = service._metadata(service.book.get("p").spec_a)
+    meta = open_metadata(service.paths, service.book.get("p").spec_a)
     try:
         assert all(not m.deleted for m in meta.iter_items())
         assert not meta.forgotten.is_scope_only or meta.forgotten.scope
