@@ -65,6 +65,8 @@ def _summary(r: SessionRecord) -> str:
 
 def _record_json(r: SessionRecord) -> dict[str, Any]:
     data = asdict(r)
+    del data["token"]  # internal: what names the session's writes in the history
+    data["can_undo"] = r.can_undo
     for key in ("started", "finished"):
         data[key] = datetime.fromtimestamp(data[key]).astimezone().isoformat(timespec="seconds")
     return data

@@ -50,6 +50,13 @@ def test_undo_takes_the_session_back_in_both_stores_and_is_logged(cli: Cli, tmp_
     assert "p: synced: A 0 added, 1 changed, 1 deleted" in out
     code, out, _err = cli("log", "--limit", "1")
     assert "(undo): undid session 2;" in out
+    code, records = cli.json("log")
+    assert [(r["id"], r["undid"], r["can_undo"]) for r in records] == [
+        (3, 2, True),
+        (2, None, True),
+        (1, None, True),
+    ]
+    assert all("token" not in r for r in records)
 
 
 def test_undo_leaves_a_contact_changed_since_alone_unless_asked(cli: Cli, tmp_path: Path) -> None:
