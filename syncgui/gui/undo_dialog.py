@@ -206,7 +206,11 @@ class UndoDialog(QDialog):
         self.undo_button.setEnabled(ready)
 
     def _on_failed(self, message: str) -> None:
-        self.status.setText(self.tr("This sync cannot be undone: %1").replace("%1", message))
+        """Reading the plan or undoing failed (a store gone, a session recorded before
+        undo existed): nothing was written, or what was is said in the message."""
+        text = self.tr("Not undone: %1") if self.outcome else self.tr("Cannot undo this sync: %1")
+        self.status.setText(text.replace("%1", message))
+        self.tree.setEnabled(True)
         self.undo_button.setEnabled(False)
 
     # -- the undo --------------------------------------------------------------------------
