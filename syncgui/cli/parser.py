@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any, Literal
 
+from syncgui import __version__
 from syncgui.cli.exit_codes import EXIT_USAGE
 from syncgui.engine import Direction, MatchLevel, Policy
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", help="state folder (default: SYNCGUI_DATA_DIR or the platform's data folder)"
     )
     p.add_argument("-v", "--verbose", action="count", default=0, help="say more (-vv: debug)")
+    p.add_argument("--version", action="version", version=f"syncgui-cli {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     part = sub.add_parser("partnership", help="add, list, change, reset or remove partnerships")

@@ -12,8 +12,7 @@ from syncgui.cli.output import print_json
 from syncgui.cli.sync import exit_code, print_result, result_json
 
 if TYPE_CHECKING:
-    from syncgui.service import SyncService
-    from syncgui.service import UndoOutcome, UndoStep
+    from syncgui.service import SyncService, UndoOutcome, UndoStep
 
 
 def undo(service: SyncService, args: argparse.Namespace) -> int:

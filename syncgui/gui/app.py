@@ -20,6 +20,8 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import os
+import shutil
 import signal
 import sys
 import time
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from syncgui import __version__
+from syncgui import APP_ID, __version__
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
     from syncgui.gui.tray import TrayIcon
     from syncgui.service import Paths
 
-__all__ = ["autostart_command", "main", "parse_args"]
+__all__ = ["autostart_command", "launcher", "main", "parse_args"]
 
 log = logging.getLogger(__name__)
 
@@ -80,14 +82,53 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def autostart_command(args: argparse.Namespace | None = None) -> list[str]:
     """The absolute command that starts the app in the tray at login (with this run's
-    folders, when given on the command line)."""
-    command = [sys.executable, "-m", "syncgui", "--background"]
+    folders, when given on the command line): :func:`launcher` and ``--background``."""
+    return [*launcher(), "--background", *_folder_args(args)]
+
+
+def launcher(path: str | None = None) -> list[str]:
+    """The absolute command that starts this app, for an entry that outlives this run: the
+    ``syncgui`` on the PATH (``path``; None: ``$PATH``) when it is this program, as found
+    there (``/usr/bin/syncgui``, ``~/.local/bin/syncgui``: a link into the installation
+    keeps working across upgrades); else this program itself (a frozen build's executable,
+    a virtual environment's ``syncgui`` script, as ``scripts/run`` starts it); else
+    ``python -m syncgui`` with this interpreter."""
+    running = _running_program()
+    if running is None:
+        return [sys.executable, "-m", "syncgui"]
+    found = shutil.which(APP_NAME, path=path)
+    if found is not None and _same_file(found, running):
+        return [os.path.abspath(found)]
+    return [os.path.abspath(running)]
+
+
+def _running_program() -> str | None:
+    """The program file this app runs as: a frozen build's executable, or the ``syncgui``
+    script Python runs (None for ``python -m syncgui``)."""
+    if getattr(sys, "frozen", False):
+        return sys.executable
+    script = sys.argv[0] if sys.argv else ""
+    if Path(script).stem == APP_NAME and os.path.isfile(script):
+        return script
+    return None
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _folder_args(args: argparse.Namespace | None) -> list[str]:
+    """This run's ``--config-dir`` and ``--data-dir``, absolute."""
+    folders: list[str] = []
     if args is not None:
         if args.config_dir:
-            command += ["--config-dir", str(Path(args.config_dir).resolve())]
+            folders += ["--config-dir", str(Path(args.config_dir).resolve())]
         if args.data_dir:
-            command += ["--data-dir", str(Path(args.data_dir).resolve())]
-    return command
+            folders += ["--data-dir", str(Path(args.data_dir).resolve())]
+    return folders
 
 
 def _profile(args: argparse.Namespace) -> tuple[Paths, bool]:
@@ -128,7 +169,9 @@ def _make_app(argv: Sequence[str]) -> QApplication:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(__version__)
-    app.setDesktopFileName("syncgui")
+    # the desktop entry's name without ".desktop": Wayland's app id, which panels and task
+    # switchers match to the menu entry (X11 matches its StartupWMClass to the app name)
+    app.setDesktopFileName(APP_ID)
     from syncgui.gui.i18n import install_translations
 
     install_translations(app)
@@ -321,9 +364,11 @@ def _wire_profiles(running: _Running, args: argparse.Namespace) -> None:
 
 
 def _profile_command(args: argparse.Namespace, *extra: str) -> list[str]:
-    """The arguments (after the interpreter) that start the app in the window with this
-    run's folders, plus ``extra``."""
-    return [a for a in autostart_command(args)[1:] if a != "--background"] + list(extra)
+    """The arguments for :data:`sys.executable` that start the app in the window with this
+    run's folders, plus ``extra`` (``-m syncgui`` first, unless that is a frozen build's
+    executable, which is the app itself)."""
+    module = [] if getattr(sys, "frozen", False) else ["-m", "syncgui"]
+    return [*module, *_folder_args(args), *extra]
 
 
 def _switch_to_demo(app: QApplication, args: argparse.Namespace) -> None:
@@ -343,8 +388,8 @@ def _leave_demo(app: QApplication, args: argparse.Namespace, *, new_partnership:
 
 
 def _relaunch(app: QApplication, command: list[str]) -> bool:
-    """Start ``python COMMAND`` on its own and quit this app; False (and this app runs on)
-    when it cannot be started."""
+    """Start ``sys.executable COMMAND`` on its own and quit this app; False (and this app
+    runs on) when it cannot be started."""
     from PySide6.QtCore import QProcess
 
     if QProcess.startDetached(sys.executable, command)[0]:

@@ -1,10 +1,10 @@
 """The app icon and the tray's state icons, drawn at every size a panel asks for.
 
-The app icon is ``resources/syncgui.svg`` rendered with QSvgRenderer (crisp at any size and
-device pixel ratio). Each state icon is that drawing with a badge painted over it in code:
-a turning arc while syncing, a yellow warning triangle for conflicts, a red circle for
-errors; paused turns the drawing grey with a pause sign. Icons are built once and cached
-(they need a QGuiApplication)."""
+The app icon is the SVG in ``resources/icons/hicolor/scalable/apps`` rendered with
+QSvgRenderer (crisp at any size and device pixel ratio). Each state icon is that drawing
+with a badge painted over it in code: a turning arc while syncing, a yellow warning
+triangle for conflicts, a red circle for errors; paused turns the drawing grey with a
+pause sign. Icons are built once and cached (they need a QGuiApplication)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 
+from syncgui import APP_ID
 from syncgui.gui.state import Overall
 
 __all__ = ["SIZES", "SYNC_FRAMES", "app_icon", "state_icon"]
@@ -42,10 +43,10 @@ _GREY = QColor("#6b6b6b")
 
 @cache
 def _svg_bytes() -> bytes | None:
-    from syncgui.gui.resources import resource_path
+    from syncgui.gui.resources import ICON_SVG, resource_path
 
     try:
-        return resource_path("syncgui.svg").read_bytes()
+        return resource_path(ICON_SVG).read_bytes()
     except OSError as err:
         log.warning("the app icon is missing, drawing a plain one: %s", err)
         return None
@@ -189,8 +190,9 @@ def state_icon(state: Overall, paused: bool = False, frame: int = 0) -> QIcon:
 
 
 def app_icon() -> QIcon:
-    """The application's icon (window title bars, task switchers)."""
-    icon = QIcon.fromTheme("syncgui")
+    """The application's icon (window title bars, task switchers): the installed theme's,
+    else the drawing."""
+    icon = QIcon.fromTheme(APP_ID)
     if icon.isNull():
         icon = state_icon(Overall.IDLE)
     return icon

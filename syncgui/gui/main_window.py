@@ -491,12 +491,17 @@ class MainWindow(WindowBase):
         window.activateWindow()
 
     def show_about(self) -> None:
+        from syncgui import __version__
+
         QMessageBox.about(
             self,
             self.tr("About syncgui"),
             self.tr(
-                "syncgui keeps your contacts in step between phones, vCard folders and .vcf files."
-            ),
+                "<h3>syncgui %1</h3>"
+                "<p>syncgui keeps your contacts in step between phones, vCard folders, "
+                ".vcf files and online address books.</p>"
+                "<p>Free software under the GNU General Public License, version 3 or later.</p>"
+            ).replace("%1", __version__),
         )
 
     # -- closing ----------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """Where the app's resources are: the icon, the desktop entry, the translations and the
 user guide.
 
-They live in the project's top-level ``resources/`` folder (the guide in ``docs/``). An
-installed package carries them as data files in ``<prefix>/share/syncgui`` (the guide in
-``<prefix>/share/doc/syncgui``, and the freedesktop places ``share/applications`` and
-``share/icons/hicolor/scalable/apps``, so menus find them); a checkout (an editable
-install) reads them from the folders themselves."""
+They live in the project's top-level ``resources/`` folder (the guide in ``docs/``), named
+by the app id (``syncgui.APP_ID``). An installation carries that folder's layout in
+``<prefix>/share/syncgui`` and the guide in ``<prefix>/share/doc/syncgui``: the wheel as
+data files (and the freedesktop places ``share/applications``, ``share/icons/hicolor``
+and ``share/metainfo``, so menus and software centres find them), the frozen build
+(PyInstaller) under its ``sys.prefix``. A checkout (an editable install) reads them from
+the folders themselves."""
 
 from __future__ import annotations
 
@@ -13,9 +15,14 @@ import sys
 import sysconfig
 from pathlib import Path
 
+from syncgui import APP_ID
+
 _ROOT = Path(__file__).resolve().parents[2]
 _CHECKOUT = _ROOT / "resources"
 GUIDE = "guide.md"
+DESKTOP_ENTRY = f"{APP_ID}.desktop"
+METAINFO = f"{APP_ID}.metainfo.xml"
+ICON_SVG = f"icons/hicolor/scalable/apps/{APP_ID}.svg"
 
 
 def _prefixes() -> list[Path]:
@@ -36,7 +43,7 @@ def _guide_candidates() -> list[Path]:
 
 
 def resource_path(name: str) -> Path:
-    """The path of resource ``name`` (e.g. "syncgui.svg"); raises FileNotFoundError with
+    """The path of resource ``name`` (e.g. :data:`ICON_SVG`); raises FileNotFoundError with
     the places looked at when the installation lacks it."""
     return _first_file(_candidates(), name, "resource")
 

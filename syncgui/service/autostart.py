@@ -1,8 +1,12 @@
-"""Start at login: the freedesktop autostart entry ``$XDG_CONFIG_HOME/autostart/syncgui.desktop``.
+"""Start at login: the freedesktop autostart entry
+``$XDG_CONFIG_HOME/autostart/io.github.syncgui.SyncGui.desktop``.
 
-The app is started with ``--background`` (in the tray, without showing its window). Other
-systems get the same file, which does nothing there (macOS and Windows have their own
-mechanisms; the file keeps the user's choice visible to :func:`autostart_enabled`)."""
+The app is started with ``--background`` (in the tray, without showing its window) by the
+command the GUI gives (the installed ``syncgui`` where there is one). Other systems get the
+same file, which does nothing there (macOS and Windows have their own mechanisms; the file
+keeps the user's choice visible to :func:`autostart_enabled`). An entry under the name
+versions before 0.9 wrote (``syncgui.desktop``) still counts, and goes when the user
+switches Start at login off or on again."""
 
 from __future__ import annotations
 
@@ -13,31 +17,35 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from syncgui import APP_ID
 from syncgui.service.errors import ConfigError
 from syncgui.service.files import write_atomically
 
 log = logging.getLogger(__name__)
 
-FILE_NAME = "syncgui.desktop"
+FILE_NAME = f"{APP_ID}.desktop"
+OLD_FILE_NAME = "syncgui.desktop"  # before 0.9
 BACKGROUND = "--background"
 # Characters that make the Desktop Entry spec quote an argument, and those escaped inside
 _RESERVED = set(" \t\n\"'\\><~|&;$*?#()`")
 _ESCAPED_IN_QUOTES = '"`$\\'
 
 
-def autostart_file(env: Mapping[str, str] | None = None) -> Path:
+def autostart_file(env: Mapping[str, str] | None = None, name: str = FILE_NAME) -> Path:
     """Where the entry goes: ``$XDG_CONFIG_HOME/autostart`` (a relative or empty
     ``XDG_CONFIG_HOME`` is ignored, as the Base Directory spec says), else ``~/.config``."""
     env = os.environ if env is None else env
     base = env.get("XDG_CONFIG_HOME", "")
     root = Path(base) if base and os.path.isabs(base) else Path.home() / ".config"
-    return root / "autostart" / FILE_NAME
+    return root / "autostart" / name
 
 
 def autostart_enabled(env: Mapping[str, str] | None = None) -> bool:
     """True when our entry is there and not switched off (``Hidden`` or
     ``X-GNOME-Autostart-enabled=false``, as a desktop's settings may write)."""
     path = autostart_file(env)
+    if not path.exists():
+        path = autostart_file(env, OLD_FILE_NAME)
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:
@@ -57,14 +65,14 @@ def set_autostart(
     enabled: bool, command: Sequence[str], env: Mapping[str, str] | None = None
 ) -> None:
     """Write the entry running ``command`` (its program made absolute, ``--background``
-    added), or remove it."""
+    added), or remove it; either way an entry of an older version goes."""
     path = autostart_file(env)
-    if not enabled:
+    if enabled:
+        write_atomically(path, desktop_entry(command))
+        log.info("syncgui starts at login: %s", path)
+    for gone in [autostart_file(env, OLD_FILE_NAME)] + ([] if enabled else [path]):
         with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        return
-    write_atomically(path, desktop_entry(command))
-    log.info("syncgui starts at login: %s", path)
+            gone.unlink()
 
 
 def desktop_entry(command: Sequence[str]) -> str:
@@ -80,7 +88,7 @@ def desktop_entry(command: Sequence[str]) -> str:
         "Name=syncgui",
         "Comment=Keep contacts in step; starts in the tray",
         f"Exec={exec_line(argv)}",
-        "Icon=syncgui",
+        f"Icon={APP_ID}",
         "Terminal=false",
         "X-GNOME-Autostart-enabled=true",
         # the tray must be there: KDE starts the entry after its panel (the app also

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from syncgui import APP_ID
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.events import Direction, Policy
 from syncgui.providers.mtp.backend import StorageInfo
@@ -23,6 +24,7 @@ from syncgui.service.records import Place, Schedule
 from tests.providers.mtp.memory_backend import MemoryBackend, MemoryPhone
 from tests.service.support import card, desktop, profile, write_cards
 
+ENTRY = f"{APP_ID}.desktop"
 EXPORT = card("e1", "Export One") + card("e2", "Export Two") + card("e3", "Export Three")
 
 
@@ -151,16 +153,16 @@ def test_start_at_login_writes_an_entry_that_runs_the_app_in_the_tray(
     assert not service.autostart_enabled()
     command = ["/opt/sync gui/bin/python3", "-m", "syncgui.gui", "--config-dir", 'a "$b" 100%\\']
     service.set_autostart(True, command)
-    entry = (tmp_path / "xdg" / "autostart" / "syncgui.desktop").read_text()
+    entry = (tmp_path / "xdg" / "autostart" / ENTRY).read_text()
     keys = dict(line.split("=", 1) for line in entry.splitlines()[1:])
     assert entry.startswith("[Desktop Entry]\n")
-    assert keys["Type"] == "Application" and keys["Icon"] == "syncgui"
+    assert keys["Type"] == "Application" and keys["Icon"] == APP_ID
     assert keys["X-GNOME-Autostart-enabled"] == "true"
     assert keys["X-KDE-autostart-after"] == "panel"  # after the tray is up
     assert _exec_argv(keys["Exec"]) == [*command, "--background"]
     assert service.autostart_enabled()
     service.set_autostart(False, command)
-    assert not (tmp_path / "xdg" / "autostart" / "syncgui.desktop").exists()
+    assert not (tmp_path / "xdg" / "autostart" / ENTRY).exists()
     assert not service.autostart_enabled()
 
 
@@ -173,11 +175,119 @@ def test_start_at_login_runs_a_program_by_its_absolute_path(
     program = Path(sys.executable).name
     monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
     service.set_autostart(True, [program, "--background"])
-    entry = (tmp_path / "home" / ".config" / "autostart" / "syncgui.desktop").read_text()
+    entry = (tmp_path / "home" / ".config" / "autostart" / ENTRY).read_text()
     [exec_value] = [line[5:] for line in entry.splitlines() if line.startswith("Exec=")]
     argv = _exec_argv(exec_value)
     assert Path(argv[0]).is_absolute() and Path(argv[0]).name == program
     assert argv[1:] == ["--background"]  # not added twice
+
+
+def test_an_entry_written_before_0_9_counts_and_goes_at_the_next_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    autostart = tmp_path / "xdg" / "autostart"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    autostart.mkdir(parents=True)
+    (autostart / "syncgui.desktop").write_text("[Desktop Entry]\nExec=/old/syncgui\n")
+    service = desktop(tmp_path)
+    assert service.autostart_enabled()
+    service.set_autostart(True, ["/usr/bin/syncgui"])
+    assert sorted(p.name for p in autostart.iterdir()) == [ENTRY]
+    (autostart / "syncgui.desktop").write_text("[Desktop Entry]\nExec=/old/syncgui\n")
+    service.set_autostart(False, ["/usr/bin/syncgui"])
+    assert list(autostart.iterdir()) == []
+    assert not service.autostart_enabled()
+
+
+def _program(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+def _login_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, path: Path) -> list[str]:
+    """The command the app's Start at login writes, as a session manager reads it back."""
+    from syncgui.gui.app import autostart_command
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("PATH", str(path))
+    desktop(tmp_path).set_autostart(True, autostart_command())
+    entry = (tmp_path / "xdg" / "autostart" / ENTRY).read_text()
+    [exec_value] = [line[5:] for line in entry.splitlines() if line.startswith("Exec=")]
+    return _exec_argv(exec_value)
+
+
+def test_start_at_login_runs_the_installed_command_of_a_frozen_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The .deb and the tarball: /usr/bin/syncgui (or ~/.local/bin/syncgui) is a link to
+    the executable in /opt/syncgui; the entry names the link, which survives upgrades."""
+    executable = _program(tmp_path / "opt" / "syncgui" / "syncgui")
+    bin_dir = tmp_path / "usr" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "syncgui").symlink_to(executable)
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(executable))
+    argv = _login_command(tmp_path, monkeypatch, bin_dir)
+    assert argv == [str(bin_dir / "syncgui"), "--background"]
+
+
+def test_start_at_login_of_a_frozen_build_off_the_path_runs_its_executable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    executable = _program(tmp_path / "unpacked" / "syncgui")
+    elsewhere = _program(tmp_path / "usr" / "bin" / "syncgui")  # another installation
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(executable))
+    argv = _login_command(tmp_path, monkeypatch, elsewhere.parent)
+    assert argv == [str(executable), "--background"]
+
+
+def test_start_at_login_runs_the_installed_script_of_a_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pipx: ~/.local/bin/syncgui, the script Python runs, found on the PATH."""
+    script = _program(tmp_path / "home" / ".local" / "bin" / "syncgui")
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    argv = _login_command(tmp_path, monkeypatch, script.parent)
+    assert argv == [str(script), "--background"]
+
+
+def test_start_at_login_from_a_checkout_runs_its_venvs_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scripts/run starts .venv/bin/syncgui; a syncgui installed on the PATH is another
+    installation, not this one."""
+    script = _program(tmp_path / "checkout" / ".venv" / "bin" / "syncgui")
+    installed = _program(tmp_path / "usr" / "bin" / "syncgui")
+    monkeypatch.setattr(sys, "argv", [str(script), "--demo-if-unconfigured"])
+    argv = _login_command(tmp_path, monkeypatch, installed.parent)
+    assert argv == [str(script), "--background"]
+
+
+def test_start_at_login_from_python_m_syncgui_runs_the_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _program(tmp_path / "usr" / "bin" / "syncgui")
+    main = Path(__file__).resolve().parents[2] / "syncgui" / "__main__.py"
+    monkeypatch.setattr(sys, "argv", [str(main)])
+    argv = _login_command(tmp_path, monkeypatch, tmp_path / "usr" / "bin")
+    assert argv == [sys.executable, "-m", "syncgui", "--background"]
+
+
+def test_a_frozen_build_reopens_itself_without_python_arguments(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Try the demo / Leave the demo start ``sys.executable`` again: in a frozen build that
+    is the app, which takes no ``-m syncgui``."""
+    from syncgui.gui import app
+
+    args = app.parse_args(["--config-dir", "/c", "--data-dir", "/d"])
+    folders = ["--config-dir", str(Path("/c").resolve()), "--data-dir", str(Path("/d").resolve())]
+    assert app._profile_command(args, "--demo") == ["-m", "syncgui", *folders, "--demo"]
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert app._profile_command(args, "--demo") == [*folders, "--demo"]
 
 
 def test_the_demo_profile_is_apart_and_made_once(tmp_path: Path) -> None:
