@@ -1,0 +1,7 @@
+"""The frozen ``syncgui-cli`` executable: the command-line tool."""
+
+from frozen_main import run
+
+from syncgui.cli import main
+
+run(main)
