@@ -25,6 +25,7 @@ import ctypes
 import ctypes.util
 import logging
 import re
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,17 @@ INSTALL_HINT = (
     "libmtp is not installed: install the libmtp9 package (Debian/Ubuntu), libmtp "
     "(Fedora, Arch, openSUSE) or libmtp from Homebrew (macOS), then try again"
 )
+# libmtp has no Windows build: phones over USB are not available there at all
+WINDOWS_HINT = (
+    "phones over USB (MTP) need libmtp, which exists for Linux and macOS only: on Windows, "
+    "export the phone's contacts to a .vcf file and sync that file instead"
+)
+
+
+def install_hint(platform: str = sys.platform) -> str:
+    """What to do when libmtp cannot be loaded on ``platform``."""
+    return WINDOWS_HINT if platform.startswith(("win", "cygwin")) else INSTALL_HINT
+
 
 _FILE = ctypes.POINTER(LIBMTP_file_t)
 
@@ -432,7 +444,7 @@ def _open_library() -> Lib:
                 f"the libmtp found ({name}) is too old ({err}): install libmtp 1.1.20 or newer"
             ) from err
     log.info("libmtp not found: %s", "; ".join(problems) or "no candidate library names")
-    raise LibmtpMissing(INSTALL_HINT)
+    raise LibmtpMissing(install_hint())
 
 
 _loaded: list[Lib] = []  # holds the Lib once load() has succeeded
