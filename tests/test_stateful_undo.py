@@ -62,9 +62,10 @@ from syncgui.engine.events import SessionResult, Status
 from syncgui.engine.ids import gid_for_uid
 from syncgui.service.undoing import UndoAction, UndoOutcome, UndoStep
 from tests.service.support import desktop
+from tests.sync_model import Fields
+from tests.sync_stores import parse
 from tests.sync_support import statistic
 
-Fields = tuple[tuple[str, str], ...]
 Contents = dict[str, Fields]  # a store's cards: content by UID
 
 STORES = ("x", "y", "z")
@@ -88,22 +89,6 @@ def render(uid: str, fields: Mapping[str, str]) -> bytes:
             lines += [f"{key}:{v}" for v in value.split("|")]
     lines.append("END:VCARD")
     return ("\r\n".join(lines) + "\r\n").encode()
-
-
-def parse(data: bytes) -> tuple[str, Fields]:
-    """UID and content of a card: every property but the structure, UID and N, each
-    with all its values (sorted, joined by ``|``), so that a duplicated TEL shows."""
-    text = re.sub(r"\r?\n[ \t]", "", data.decode())
-    uid = ""
-    found: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(":")
-        key = key.split(";")[0].upper()
-        if key == "UID":
-            uid = value
-        elif key not in ("BEGIN", "END", "VERSION", "N", ""):
-            found.setdefault(key, []).append(value)
-    return uid, tuple(sorted((k, "|".join(sorted(v))) for k, v in found.items()))
 
 
 def changed(result: SessionResult) -> int:
