@@ -8,8 +8,6 @@ real service, offscreen; only the new process is started in this one (``_relaunc
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,7 @@ from syncgui.gui import app as app_module
 from syncgui.gui.demo_banner import DemoBanner, LeaveDemoQuestion
 from syncgui.gui.main_window import MainWindow
 from syncgui.service import resolve_paths
+from tests.service.support import cli_process
 
 
 @pytest.fixture
@@ -60,14 +59,6 @@ def _start(qtbot: QtBot, qapp: QApplication, apps: list[Any], argv: list[str]) -
     app_module._appear(running, args, 0.0)
     qtbot.waitExposed(running.window)
     return running
-
-
-def _cli(config: Path, data: Path, *args: str) -> str:
-    command = [sys.executable, "-m", "syncgui.cli", "--config-dir", str(config)]
-    command += ["--data-dir", str(data), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_a_partnership_made_from_the_demo_is_the_users_own(
@@ -115,9 +106,11 @@ def test_a_partnership_made_from_the_demo_is_the_users_own(
     qtbot.waitUntil(lambda: own.window.partnerships.names() == ["mine"], timeout=5000)
     assert own.window.autostart_action.isEnabled()
 
-    listed = _cli(config, data, "partnership", "list")
+    listed = cli_process(config, data, "partnership", "list")
     assert "mine" in listed and "No partnerships yet" not in listed
-    demo_profile = _cli(data / "demo" / "config", data / "demo" / "data", "partnership", "list")
+    demo_profile = cli_process(
+        data / "demo" / "config", data / "demo" / "data", "partnership", "list"
+    )
     assert "mine" not in demo_profile and "Demo" in demo_profile
 
 

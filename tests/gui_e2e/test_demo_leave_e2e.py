@@ -18,19 +18,12 @@ import time
 from pathlib import Path
 
 from tests.gui_e2e.xsession import XSession, wait_for
+from tests.service.support import cli_process
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = r"^syncgui \(demo\)"
 OWN = r"^syncgui$"
 CARD = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ada\r\nFN:Ada Lovelace\r\nEND:VCARD\r\n"
-
-
-def _cli(config: Path, data: Path, *args: str) -> str:
-    command = [sys.executable, "-m", "syncgui.cli", "--config-dir", str(config)]
-    command += ["--data-dir", str(data), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def test_a_partnership_started_in_the_demo_is_made_in_the_users_own_profile(
@@ -87,9 +80,11 @@ def test_a_partnership_started_in_the_demo_is_made_in_the_users_own_profile(
         time.sleep(0.5)
         x.screenshot(artifacts / "own-profile-after-the-demo.png", own)
 
-        listed = _cli(config, data, "partnership", "list")
+        listed = cli_process(config, data, "partnership", "list")
         assert "phone.vcf" in listed and "No partnerships yet" not in listed, listed
-        in_demo = _cli(data / "demo" / "config", data / "demo" / "data", "partnership", "list")
+        in_demo = cli_process(
+            data / "demo" / "config", data / "demo" / "data", "partnership", "list"
+        )
         assert "phone.vcf" not in in_demo and "Demo" in in_demo, in_demo
         x.xdotool("windowfocus", "--sync", own)
         x.xdotool("key", "ctrl+q")

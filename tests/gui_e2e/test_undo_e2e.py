@@ -15,19 +15,12 @@ import time
 from pathlib import Path
 
 from tests.gui_e2e.xsession import XSession, wait_for
+from tests.service.support import cli_process
 
 OWN = r"^syncgui$"
 ADA = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ada\r\nFN:Ada Lovelace\r\nNOTE:engine\r\nEND:VCARD\r\n"
 GRACE = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:grace\r\nFN:Grace Hopper\r\nEND:VCARD\r\n"
 ALAN = "BEGIN:VCARD\r\nVERSION:3.0\r\nUID:alan\r\nFN:Alan Turing\r\nEND:VCARD\r\n"
-
-
-def _cli(config: Path, data: Path, *args: str) -> str:
-    command = [sys.executable, "-m", "syncgui.cli", "--config-dir", str(config)]
-    command += ["--data-dir", str(data), *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -45,10 +38,10 @@ def test_the_second_sync_is_undone_from_the_activity_list(
     a.mkdir()
     (a / "ada.vcf").write_text(ADA, newline="")
     (a / "grace hopper.vcf").write_text(GRACE, newline="")  # a name with a space
-    _cli(config, data, "partnership", "add", "Books", f"vdir:{a}", f"vdir:{b}")
+    cli_process(config, data, "partnership", "add", "Books", f"vdir:{a}", f"vdir:{b}")
 
     def sessions() -> list[dict[str, object]]:
-        listed = json.loads(_cli(config, data, "log", "--json"))
+        listed = json.loads(cli_process(config, data, "log", "--json"))
         assert isinstance(listed, list)
         return listed
 

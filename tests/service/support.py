@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 from syncgui.service import SyncService
@@ -28,3 +30,13 @@ def desktop(tmp_path: Path, **kwargs: object) -> SyncService:
     """The service as the desktop app makes it, without USB phones (the virtual phone
     needs none)."""
     return SyncService(profile(tmp_path), real_backend=None, **kwargs)  # type: ignore[arg-type]
+
+
+def cli_process(config: Path, data: Path, *args: str) -> str:
+    """``syncgui-cli ARGS`` as its own process over the profile in ``config`` and ``data``
+    (as a user runs it beside the app); its output. It must succeed."""
+    command = [sys.executable, "-m", "syncgui.cli", "--config-dir", str(config)]
+    command += ["--data-dir", str(data), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
