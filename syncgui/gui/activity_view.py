@@ -121,6 +121,7 @@ class ActivityView(QWidget):
             if selected is not None and record.id == selected.id:
                 self.tree.setCurrentItem(item)
         self.empty.setVisible(not records)
+        self.undo_button.setVisible(bool(records))
         self._update_undo()
 
     def _item(self, record: SessionRecord) -> QTreeWidgetItem:

@@ -23,7 +23,8 @@ class EmptyState(QWidget):
         text = wrapping_label(
             self.tr(
                 "A partnership keeps two places that hold contacts in step: a phone, a folder "
-                "of vCards or a .vcf file. Changes on either side reach the other; when both "
+                "of vCards, a .vcf file or an online address book. Changes on either side "
+                "reach the other; when both "
                 "sides change the same contact, you decide.\n\n"
                 "New here? The demo sets up a virtual phone and an address book with a few "
                 "contacts (one edited on both sides) so you can watch a sync and resolve a "
