@@ -10,8 +10,8 @@ and start at login. No Qt here; every method may block (disk, a phone)."""
 from __future__ import annotations
 
 import logging
+import os
 import threading
-import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -30,7 +30,6 @@ from syncgui.engine.events import (
 from syncgui.engine.matching import MatchLevel
 from syncgui.engine.merge_bases import BaseStore
 from syncgui.engine.provider import release
-from syncgui.engine.resolutions import Keep, resolve_stored
 from syncgui.engine.simple import SimpleReplica
 from syncgui.service import autostart
 from syncgui.service.accounts import Account, Accounts, AddedAccount, CardDavApi, OnlineBook
@@ -39,13 +38,6 @@ from syncgui.service.config import (
     Partnership,
     PartnershipBook,
     check_name,
-)
-from syncgui.service.conflict_detail import (
-    conflict_counts,
-    conflict_detail,
-    conflict_details,
-    conflict_view,
-    sides,
 )
 from syncgui.service.editing import (
     edit_partnership,
@@ -61,7 +53,6 @@ from syncgui.service.history import (
     history_usage,
     keep_within,
 )
-from syncgui.service.history_detail import history_detail
 from syncgui.service.paths import Paths
 from syncgui.service.records import ConflictDetail, Place, Schedule, SessionRecord, Trigger
 from syncgui.service.restoring import keys_in, restore_entry
@@ -78,10 +69,10 @@ from syncgui.service.stores import (
     prepare_store,
     undo_prepared,
 )
-from syncgui.service.undoing import UndoOutcome, undo_session
 from syncgui.service.views import ConflictView
 
 if TYPE_CHECKING:  # the device modules load when devices are first asked about
+    from syncgui.engine.resolutions import Keep
     from syncgui.providers.mtp.backend import MtpBackend
     from syncgui.service.devices import (
         BackendFactory,
@@ -90,6 +81,7 @@ if TYPE_CHECKING:  # the device modules load when devices are first asked about
         DeviceReport,
         DeviceService,
     )
+    from syncgui.service.undoing import UndoOutcome
 
 __all__ = ["SyncService"]
 
@@ -325,9 +317,11 @@ class SyncService:
         the session are left alone unless in ``include`` (True: all). ``dry_run``: only
         the plan, nothing written. Raises ConfigError for an unknown session, one recorded
         before sessions could be undone, or one whose partnership is gone."""
+        from syncgui.service.undoing import UndoOutcome, undo_session  # only for an undo
+
         record = self._session(session_id)
         p = self.book.get(record.partnership)
-        token = uuid.uuid4().hex
+        token = os.urandom(16).hex()
         plan, written = undo_session(
             self.paths, p, self._accounts, record, include=include, dry_run=dry_run, token=token
         )
@@ -369,7 +363,12 @@ class SyncService:
 
     # -- conflicts ------------------------------------------------------------------------
 
+    # conflict_detail's module (the field rows, the vCard merge) is imported by these
+    # methods when used: a sync needs none of it
+
     def conflicts(self, name: str | None = None) -> list[ConflictView]:
+        from syncgui.service.conflict_detail import conflict_view, sides
+
         chosen = [self.book.get(name)] if name else self.book.load()
         views: list[ConflictView] = []
         for p in chosen:
@@ -381,6 +380,8 @@ class SyncService:
 
     def conflict_counts(self) -> dict[str, int]:
         """Conflicts waiting per partnership, from metadata only (no phone is opened)."""
+        from syncgui.service.conflict_detail import conflict_counts
+
         return conflict_counts(self)
 
     def conflict_detail(
@@ -388,11 +389,15 @@ class SyncService:
     ) -> ConflictDetail:
         """A conflict field by field, for the conflict dialog (may open a phone). Given
         ``partnership``, only its stores are opened (None: each partnership's in turn)."""
+        from syncgui.service.conflict_detail import conflict_detail
+
         return conflict_detail(self, conflict_id, partnership)
 
     def conflict_details(self, name: str | None = None) -> list[ConflictDetail]:
         """Every conflict of ``name`` (None: all partnerships) field by field, each
         partnership's stores opened once (may open a phone)."""
+        from syncgui.service.conflict_detail import conflict_details
+
         return conflict_details(self, name)
 
     def resolve(
@@ -406,6 +411,9 @@ class SyncService:
         """Apply the user's choice; the next sync carries it to the other side. Given
         ``partnership``, only its stores are opened and locked (None: each partnership's
         in turn until the conflict is found)."""
+        from syncgui.engine.resolutions import resolve_stored
+        from syncgui.service.conflict_detail import conflict_view
+
         chosen = [self.book.get(partnership)] if partnership else self.book.load()
         prefs = load_settings(self.paths.settings_file)  # damaged: said before any write
         for p in chosen:
@@ -446,6 +454,8 @@ class SyncService:
         """History entry ``entry_id`` field by field (side A) beside its item as it is now
         in its store (side B: None when it is no longer there; ``view.unreachable`` when the
         store cannot be read now); opens that store only (:mod:`.history_detail`)."""
+        from syncgui.service.history_detail import history_detail
+
         return history_detail(self.paths, self._accounts, entry_id)
 
     def restore(self, entry_id: int) -> HistoryEntry:

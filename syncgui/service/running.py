@@ -6,8 +6,8 @@ names its writes, for an undo). The facade's ``sync`` and ``undo`` both end here
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -104,7 +104,7 @@ class SessionRunner:
         started = time.time()
         # an undo's record names the undo's own writes: undoing it takes back those alone
         # (the sync after it carried them on, and whatever else it carried stays)
-        token = undo.token if undo is not None else uuid.uuid4().hex
+        token = undo.token if undo is not None else os.urandom(16).hex()
         policy = undo.policy if undo is not None else None
         run_token = None if undo is not None else token
         result = self._run_session(p, dry_run, guard, sink, cancel, run_token, policy)
