@@ -16,10 +16,7 @@ from syncgui.gui.autosync import AutoSync
 from syncgui.gui.controller import AppController
 from syncgui.service import Partnership, Schedule
 from tests.gui.fake_service import FakeDesktop, make_device
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
+from tests.gui.support import settle
 
 
 @pytest.fixture

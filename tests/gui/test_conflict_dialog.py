@@ -15,10 +15,7 @@ from syncgui.gui.conflict_table import SIDE_A, SIDE_B
 from syncgui.gui.controller import AppController
 from syncgui.service import ConflictDetail, FieldRow, Partnership
 from tests.gui.fake_service import FakeDesktop, make_conflict
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
+from tests.gui.support import settle
 
 
 def open_dialog(qtbot: QtBot, ctl: AppController, partnership: str | None = None) -> ConflictDialog:

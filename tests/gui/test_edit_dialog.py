@@ -17,10 +17,7 @@ from syncgui.gui.partnerships_view import NAME, PartnershipsView
 from syncgui.gui.questions import RemoveQuestion
 from syncgui.service import Partnership, Schedule
 from tests.gui.fake_service import FakeDesktop
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
+from tests.gui.support import settle
 
 
 def open_dialog(qtbot: QtBot, ctl: AppController, name: str = "phone") -> EditPartnershipDialog:

@@ -16,6 +16,7 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.guard_dialog import GuardDialog
 from syncgui.gui.main_window import MainWindow
 from tests.gui.fake_service import FakeDesktop
+from tests.gui.support import settle
 
 ITEMS = [f"Contact {n}" for n in range(1, 8)]
 
@@ -23,10 +24,6 @@ ITEMS = [f"Contact {n}" for n in range(1, 8)]
 @pytest.fixture(autouse=True)
 def settings_dir(tmp_path: Path) -> None:
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(tmp_path))
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 def blocked_dialog(qtbot: QtBot, fake: FakeDesktop, ctl: AppController) -> GuardDialog:

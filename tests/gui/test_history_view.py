@@ -15,10 +15,7 @@ from syncgui.gui.history_view import NAME, HistoryView
 from syncgui.gui.main_window import MainWindow
 from syncgui.service import Partnership
 from tests.gui.fake_service import FakeDesktop, make_kept
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
+from tests.gui.support import settle
 
 
 def keep(fake: FakeDesktop, *entries: tuple[int, str, str, float]) -> None:

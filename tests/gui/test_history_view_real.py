@@ -15,6 +15,7 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.history_view import NAME
 from syncgui.gui.main_window import MainWindow
 from syncgui.service import SyncService, resolve_paths
+from tests.gui.support import synced
 
 OLD = (
     b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ada-1\r\nFN:Ada Lovelace\r\nN:Lovelace;Ada;;;\r\n"
@@ -25,12 +26,6 @@ NEW = OLD.replace(b"NOTE:Analytical engine", b"NOTE:Moved to London")
 
 def _cards(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.vcf"))}
-
-
-def _sync(qtbot: QtBot, controller: AppController, service: SyncService, count: int) -> None:
-    """Wait for the partnership's ``count``-th recorded session, and for nothing left."""
-    qtbot.waitUntil(lambda: len(service.sessions("Books")) >= count, timeout=15_000)
-    qtbot.waitUntil(lambda: controller.pending_work() == 0, timeout=15_000)
 
 
 def test_restore_from_the_history_tab_brings_the_old_card_back_on_both_sides(
@@ -46,12 +41,12 @@ def test_restore_from_the_history_tab_brings_the_old_card_back_on_both_sides(
     controller = AppController(service)
     try:
         controller.sync(["Books"])
-        _sync(qtbot, controller, service, 1)
+        synced(qtbot, controller, service, "Books", 1)
         [(b_name, b_card)] = _cards(b).items()
         assert b_card == OLD
         (a / "ada.vcf").write_bytes(NEW)  # edited on one side
         controller.sync(["Books"])
-        _sync(qtbot, controller, service, 2)
+        synced(qtbot, controller, service, "Books", 2)
         assert _cards(b) == {b_name: NEW}  # B's old version is kept in the history
 
         window = MainWindow(controller, has_tray=False)
@@ -77,7 +72,7 @@ def test_restore_from_the_history_tab_brings_the_old_card_back_on_both_sides(
         assert view.note.isHidden()  # the contact is there now
 
         qtbot.mouseClick(view.restore_button, Qt.MouseButton.LeftButton)
-        _sync(qtbot, controller, service, 3)  # the partnership syncs after the restore
+        synced(qtbot, controller, service, "Books", 3)  # the partnership syncs after the restore
         assert "1 contact restored" in view.status.text()
         assert _cards(b) == {b_name: OLD}  # under its own name, byte for byte
         assert _cards(a) == {"ada.vcf": OLD}

@@ -20,10 +20,7 @@ from syncgui.gui.main_window import MainWindow
 from syncgui.gui.partnerships_view import NEXT
 from syncgui.service import ConfigError, Partnership
 from tests.gui.fake_service import FakeDesktop, make_conflict, make_device
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
+from tests.gui.support import settle
 
 
 def make_window(qtbot: QtBot, ctl: AppController, has_tray: bool = True) -> MainWindow:

@@ -19,6 +19,7 @@ from syncgui.gui.match_preview import MatchModel, MatchPreview, match_rows
 from syncgui.gui.wizard import PartnershipWizard
 from syncgui.service import Partnership
 from tests.gui.fake_service import FakeDesktop, make_match, make_possible
+from tests.gui.support import settle
 from tests.gui.test_screens import dark_palette
 
 BOOK, EXPORT = "vdir:/home/me/Contacts", "vcf:/home/me/phone-export.vcf"
@@ -27,10 +28,6 @@ PEOPLE = [
     ("Alan Turing", "alan.vcf", "alan-turing"),
     ("Grace Hopper", "grace-hopper.vcf", "7a9e44d1-grace"),
 ]
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 def _result(n_people: int = 3, possible: int = 1) -> SessionResult:

@@ -13,24 +13,14 @@ from pytestqt.qtbot import QtBot
 from syncgui.gui.controller import AppController
 from syncgui.gui.main_window import MainWindow
 from syncgui.gui.password_dialog import PasswordDialog
-from syncgui.gui.wizard import ONLINE_INTERVAL, PartnershipWizard
+from syncgui.gui.wizard import ONLINE_INTERVAL
 from syncgui.gui.wizard_online import NEW, account_name_for, server_url
 from syncgui.gui.wizard_store import StorePage
 from syncgui.service import Account, OnlineBook, Partnership
 from tests.gui.fake_service import FakeDesktop
+from tests.gui.support import open_wizard, settle
 
 URL = "https://cloud.example.com"
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
-
-
-def open_wizard(qtbot: QtBot, ctl: AppController) -> PartnershipWizard:
-    wizard = PartnershipWizard(ctl)
-    qtbot.addWidget(wizard)
-    wizard.show()
-    return wizard
 
 
 def click(qtbot: QtBot, widget: object) -> None:

@@ -20,10 +20,7 @@ from syncgui.engine import ItemProblem
 from syncgui.gui.controller import AppController
 from syncgui.gui.tray import TrayIcon, create_tray
 from tests.gui.fake_service import FakeDesktop, make_conflict
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
+from tests.gui.support import settle
 
 
 @pytest.fixture

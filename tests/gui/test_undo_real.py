@@ -16,6 +16,7 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.main_window import MainWindow
 from syncgui.gui.undo_dialog import UndoDialog
 from syncgui.service import SyncService, resolve_paths
+from tests.gui.support import synced
 
 ADA = (
     b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:ada-1\r\nFN:Ada Lovelace\r\nN:Lovelace;Ada;;;\r\n"
@@ -28,11 +29,6 @@ GRACE = b"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:grace-1\r\nFN:Grace Hopper\r\nEND:VC
 
 def _cards(folder: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob("*.vcf"))}
-
-
-def _synced(qtbot: QtBot, controller: AppController, service: SyncService, count: int) -> None:
-    qtbot.waitUntil(lambda: len(service.sessions("Books")) >= count, timeout=15_000)
-    qtbot.waitUntil(lambda: controller.pending_work() == 0, timeout=15_000)
 
 
 def _rows(dialog: UndoDialog) -> list[tuple[str, str, str, bool]]:
@@ -63,13 +59,13 @@ def test_undo_from_the_activity_tab_puts_both_folders_back(
     controller = AppController(service)
     try:
         controller.sync(["Books"])
-        _synced(qtbot, controller, service, 1)
+        synced(qtbot, controller, service, "Books", 1)
         first_a, first_b = _cards(a), _cards(b)
         (a / "ada.vcf").write_bytes(ADA_EDITED)
         (a / "alan.vcf").write_bytes(ALAN)
         (a / "grace.vcf").write_bytes(GRACE.replace(b"END:", b"NOTE:later\r\nEND:"))
         controller.sync(["Books"])
-        _synced(qtbot, controller, service, 2)
+        synced(qtbot, controller, service, "Books", 2)
         # Grace changes again after the second sync: it is left alone unless ticked
         (a / "grace.vcf").write_bytes(GRACE.replace(b"END:", b"NOTE:even later\r\nEND:"))
 
@@ -101,7 +97,7 @@ def test_undo_from_the_activity_tab_puts_both_folders_back(
             assert dialog.ticked() == {grace.data(0, Qt.ItemDataRole.UserRole)}
 
         qtbot.mouseClick(dialog.undo_button, Qt.MouseButton.LeftButton)
-        _synced(qtbot, controller, service, 3)
+        synced(qtbot, controller, service, "Books", 3)
         qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10_000)
         if tick:  # the undo wins over the later edit, which the history keeps
             assert (_cards(a), _cards(b)) == (first_a, first_b)

@@ -13,12 +13,9 @@ from syncgui.gui.controller import AppController
 from syncgui.gui.wizard import PartnershipWizard
 from syncgui.service import Schedule
 from tests.gui.fake_service import FakeDesktop, make_device, make_place
+from tests.gui.support import open_wizard, settle
 
 PHONE_FILE = "mtp:SER123/Internal/Contacts/contacts.vcf"
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 @pytest.fixture
@@ -28,13 +25,6 @@ def phone(fake: FakeDesktop, controller: AppController, qtbot: QtBot) -> FakeDes
     controller.refresh()
     settle(qtbot, controller)
     return fake
-
-
-def open_wizard(qtbot: QtBot, ctl: AppController) -> PartnershipWizard:
-    wizard = PartnershipWizard(ctl)
-    qtbot.addWidget(wizard)
-    wizard.show()
-    return wizard
 
 
 def click_next(qtbot: QtBot, wizard: QWizard) -> None:

@@ -19,18 +19,7 @@ from syncgui.gui.wizard import PartnershipWizard
 from syncgui.gui.wizard_store import browse_start
 from syncgui.service import Schedule
 from tests.gui.fake_service import FakeDesktop
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
-
-
-def open_wizard(qtbot: QtBot, ctl: AppController) -> PartnershipWizard:
-    wizard = PartnershipWizard(ctl)
-    qtbot.addWidget(wizard)
-    wizard.show()
-    return wizard
-
+from tests.gui.support import open_wizard, settle
 
 # -- Browse… ----------------------------------------------------------------------------
 

@@ -24,12 +24,9 @@ from syncgui.gui.partnerships_view import LAST, PartnershipsView, elide_words
 from syncgui.providers.vcard.compare import field_rows
 from syncgui.service import ConflictDetail, Counts, FieldRow, ItemNote, SessionRecord
 from tests.gui.fake_service import FakeDesktop, make_conflict
+from tests.gui.support import settle
 
 GUI = Path(__file__).parents[2] / "syncgui" / "gui"
-
-
-def settle(qtbot: QtBot, ctl: AppController) -> None:
-    qtbot.waitUntil(lambda: ctl.pending_work() == 0, timeout=5000)
 
 
 def record(**kwargs: object) -> SessionRecord:

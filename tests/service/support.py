@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -40,3 +41,14 @@ def cli_process(config: Path, data: Path, *args: str) -> str:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def database_dumps(data: Path) -> dict[str, list[str]]:
+    """Every SQLite database under ``data`` (read-only), as SQL: what a step that must write
+    nothing is compared by."""
+    out = {}
+    for path in sorted(data.rglob("*.sqlite")):
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        out[str(path.relative_to(data))] = list(db.iterdump())
+        db.close()
+    return out

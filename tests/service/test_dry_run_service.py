@@ -6,11 +6,11 @@ no sync state in them), and predicts the sync (issue 13)."""
 from __future__ import annotations
 
 import dataclasses
-import sqlite3
 from pathlib import Path
 
 from syncgui.engine import SessionResult
 from syncgui.service import SyncService, resolve_paths
+from tests.service.support import database_dumps
 
 
 def _card(uid: str, name: str, note: str = "") -> bytes:
@@ -23,15 +23,6 @@ def _files(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
-
-
-def _databases(data: Path) -> dict[str, list[str]]:
-    out = {}
-    for path in sorted(data.rglob("*.sqlite")):
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        out[str(path.relative_to(data))] = list(db.iterdump())
-        db.close()
-    return out
 
 
 def _told(result: SessionResult) -> tuple[object, ...]:
@@ -59,9 +50,9 @@ def test_a_dry_run_of_a_phone_partnership_writes_nothing_and_predicts_the_sync(
 
     for step in ("first", "edited"):
         # (the first dry run creates the data folder's databases, empty of any sync)
-        before = (_files(book), _files(phone), _databases(data) if step != "first" else {})
+        before = (_files(book), _files(phone), database_dumps(data) if step != "first" else {})
         [dry] = service.sync(["Phone"], dry_run=True)
-        after = (_files(book), _files(phone), _databases(data) if step != "first" else {})
+        after = (_files(book), _files(phone), database_dumps(data) if step != "first" else {})
         assert after == before, step
         if step == "first":
             assert not (phone / ".syncgui").exists()

@@ -13,7 +13,7 @@ import pytest
 from syncgui.engine import PassCounts, Status
 from syncgui.service import ConfigError, SyncService
 from syncgui.service.undoing import UndoAction
-from tests.service.support import card, desktop, write_cards
+from tests.service.support import card, database_dumps, desktop, write_cards
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -105,8 +105,7 @@ def test_a_dry_run_of_an_undo_writes_nothing(
     service, a, b = pair
     (a / "ann.vcf").write_text(card("ann", "Ann Lee", "TEL:222"), newline="")
     service.sync(["p"])
-    databases = sorted((tmp_path / "data").rglob("*.sqlite"))
-    rows = {path: _rows(path) for path in databases}
+    databases = database_dumps(tmp_path / "data")
     stores = (snapshot(a), snapshot(b))
 
     outcome = service.undo(last_session(service), dry_run=True)
@@ -114,17 +113,7 @@ def test_a_dry_run_of_an_undo_writes_nothing(
     assert outcome.dry_run and outcome.sync is None
     assert [(s.label, s.action) for s in outcome.done] == [("Ann Lee", UndoAction.PUT_BACK)]
     assert (snapshot(a), snapshot(b)) == stores
-    assert sorted((tmp_path / "data").rglob("*.sqlite")) == databases
-    assert {path: _rows(path) for path in databases} == rows
-
-
-def _rows(path: Path) -> list[tuple[object, ...]]:
-    db = sqlite3.connect(path)
-    try:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return [row for t in tables for row in db.execute(f'SELECT * FROM "{t}"')]
-    finally:
-        db.close()
+    assert database_dumps(tmp_path / "data") == databases  # the same files, row for row
 
 
 def test_an_undo_can_be_undone(pair: tuple[SyncService, Path, Path]) -> None:
