@@ -25,7 +25,6 @@ from syncgui.engine.replica import DetectReport
 
 log = logging.getLogger(__name__)
 
-_NO_STAMP: tuple[str, bytes, str | None, str | None] = ("", b"", None, None)
 # notes kept with the replica: the unreadable keys of unknown identity seen last, and the
 # items not taken as deleted because of them (key -> the keys they may be)
 _STRANGERS = "detection.strangers"
@@ -97,11 +96,12 @@ class ChangeDetector:
         report = DetectReport(problems=list(listing.problems))
         if listing.entries is None:
             return report
-        known = self.meta.live_stamps()
-        changed = [e for e in listing.entries if known.get(e.key, _NO_STAMP)[2] != e.stamp]
+        seen = self.meta.live_stamp_map()
+        changed = [e for e in listing.entries if seen.get(e.key) != e.stamp]
         unchanged = len(listing.entries) - len(changed)
-        if not changed and unchanged == len(known) and listing.token == self.meta.token:
+        if not changed and unchanged == len(seen) and listing.token == self.meta.token:
             return report  # the common case: nothing to read, nothing to write
+        known = self.meta.live_stamps()
         listed = {e.key for e in listing.entries} | set(listing.unreadable)
         owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
         self._vanished = None  # by UID, read when first needed

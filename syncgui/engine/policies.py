@@ -8,7 +8,7 @@ source's version: there is nothing to resolve."""
 from __future__ import annotations
 
 import dataclasses
-import secrets
+import os
 import time
 from dataclasses import dataclass
 
@@ -106,7 +106,7 @@ def defer(
     ctx: ConflictContext, change: ItemMeta, kind: ConflictKind, theirs: bytes | None
 ) -> Resolution:
     conflict = StoredConflict(
-        id=secrets.token_hex(4),
+        id=os.urandom(4).hex(),
         gid=change.gid,
         partnership=ctx.partnership,
         kind=kind,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import shlex
-import subprocess
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -168,6 +167,8 @@ def parse_password_command(text: str) -> tuple[str, ...]:
 
 def run_password_command(argv: Sequence[str], timeout: float = COMMAND_TIMEOUT) -> str:
     """Run ``argv`` (no shell) and return the first line it prints: the password."""
+    import subprocess  # here: every sync imports this module, few run a command
+
     shown = shlex.join(argv)
     try:
         done = subprocess.run(

@@ -19,11 +19,11 @@ from syncgui.engine.itemformat import ItemInfo
 from syncgui.providers.vcard import format as format_module
 from syncgui.providers.vcard.card import Card, parse_card
 from syncgui.providers.vcard.format import describe_card
+from syncgui.providers.vcard.sniff import quick_card_problem
 from syncgui.providers.vcard.split import (
     NO_END,
     cardlike,
     find_value,
-    quick_card_problem,
     single_card_problem,
     split_cards,
 )

@@ -43,10 +43,10 @@ from syncgui.cli import main
 from syncgui.engine.errors import BadItem
 from syncgui.providers.vcard.card import parse_card
 from syncgui.providers.vcard.format import VCardFormat, as_copy, describe_card, with_uid
+from syncgui.providers.vcard.sniff import quick_card_problem
 from syncgui.providers.vcard.split import (
     cardlike,
     find_value,
-    quick_card_problem,
     single_card_problem,
     split_cards,
 )

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from syncgui.engine.errors import BadItem, ItemUnreadable, ItemVanished, SyncError
 from syncgui.providers.carddav import dav
 from syncgui.providers.carddav.client import Reply, ServerFailed
-from syncgui.providers.vcard.split import quick_card_problem
+from syncgui.providers.vcard.sniff import quick_card_problem
 
 BATCH = 100  # hrefs per addressbook-multiget
 MAX_CARD = 8 * 1024 * 1024  # a larger card is reported and skipped

@@ -30,7 +30,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem
-from syncgui.providers.vcard.split import split_cards, wide_encoding
+from syncgui.providers.vcard.sniff import wide_encoding
+from syncgui.providers.vcard.split import split_cards
 from syncgui.providers.vcard.text import (
     decode_bytes,
     split_escaped,

@@ -30,13 +30,13 @@ from syncgui.providers.vcard.folder import (
     write_temp,
 )
 from syncgui.providers.vcard.format import VCardFormat, describe_card
+from syncgui.providers.vcard.sniff import wide_encoding
 from syncgui.providers.vcard.split import (
     Span,
     cardlike,
     find_value,
     line_break,
     split_cards,
-    wide_encoding,
 )
 
 log = logging.getLogger(__name__)

