@@ -112,7 +112,7 @@ class BaseStore:
                 v.tick,
                 data,
                 now,
-                None if made_with is None else made_with.project_items([gid]).serialize(),
+                None if made_with is None else made_with.item_projection(gid),
             )
             for gid, v, data, made_with in items
         ]

@@ -222,6 +222,13 @@ def test_project_items(k: Knowledge, gids: frozenset[bytes]) -> None:
 
 
 @PROPS
+@given(st.one_of(knowledges, vectors.map(Knowledge.from_scope)), ids)
+def test_item_projection_is_the_projection_serialized(k: Knowledge, gid: bytes) -> None:
+    """What a merge base keeps per item; built directly for scope-only knowledge."""
+    assert k.item_projection(gid) == k.project_items([gid]).serialize()
+    _assert_identical(Knowledge.deserialize(k.item_projection(gid)), k.project_items([gid]))
+
+
 @given(knowledges, ids, st.none() | ids)
 def test_project_range(k: Knowledge, lo: bytes, hi: bytes | None) -> None:
     projected = k.project_range(lo, hi)
