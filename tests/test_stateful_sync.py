@@ -38,6 +38,7 @@ import time
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, invariant, rule
 
+from syncgui.engine.detection import ChangeDetector
 from syncgui.engine.events import ConflictFound, Direction, Event, Policy, Status
 from syncgui.engine.ids import Version, gid_for_uid
 from tests.sync_model import Clock, Conflict, Fields, ReplicaModel, one_way
@@ -428,7 +429,25 @@ class PhoneSyncMachine(SyncRules):
     sync_vcf_phone = sync_rule("vcf", "phone", WINNER_POLICIES)
 
 
+class FewChangesSyncMachine(SyncMachine):
+    """SyncMachine with change detection always on its path for a few changes among many
+    contacts (only the changed, gone and unreadable items loaded, any other looked up by id
+    when needed), which these small stores would otherwise never take."""
+
+    def __init__(self) -> None:
+        self._few = ChangeDetector.FEW_CHANGES
+        ChangeDetector.FEW_CHANGES = 0  # any change is "few"
+        super().__init__()
+
+    def teardown(self) -> None:
+        try:
+            super().teardown()
+        finally:
+            ChangeDetector.FEW_CHANGES = self._few
+
+
 TestSyncMachine = machine_test(SyncMachine, examples=200, steps=30)
+TestFewChangesSyncMachine = machine_test(FewChangesSyncMachine, examples=100, steps=30)
 TestPhoneSyncMachine = machine_test(PhoneSyncMachine, examples=250, steps=30)
 
 

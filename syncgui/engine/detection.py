@@ -25,6 +25,7 @@ from syncgui.engine.replica import DetectReport
 
 log = logging.getLogger(__name__)
 
+Brief = tuple[str, bytes, str | None, str | None]  # key, gid, stamp, hash of a live item
 # notes kept with the replica: the unreadable keys of unknown identity seen last, and the
 # items not taken as deleted because of them (key -> the keys they may be)
 _STRANGERS = "detection.strangers"
@@ -80,14 +81,37 @@ class ReadCache:
         self._size = 0
 
 
+class _Owners:
+    """The key of each live item by its global id, as this detection leaves them: the items
+    it has seen so far over what the metadata holds. Without ``meta`` the ``known`` items are
+    all there are; with it, another item is looked up when first asked for (a few changes
+    among many items load only what they need)."""
+
+    def __init__(self, known: dict[str, Brief], meta: MetadataStore | None) -> None:
+        self._keys: dict[bytes, str | None] = {brief[1]: key for key, brief in known.items()}
+        self._meta = meta
+
+    def get(self, gid: bytes) -> str | None:
+        if gid in self._keys or self._meta is None:
+            return self._keys.get(gid)
+        key = self._keys[gid] = self._meta.live_key(gid)
+        return key
+
+    def __setitem__(self, gid: bytes, key: str) -> None:
+        self._keys[gid] = key
+
+
 class ChangeDetector:
     """Finds what changed in ``store`` since ``meta`` last saw it."""
+
+    # fewer changed items than 1/FEW_CHANGES of those seen: only theirs are loaded
+    FEW_CHANGES = 16
 
     def __init__(self, store: SimpleStore, meta: MetadataStore, cache: ReadCache) -> None:
         self.store = store
         self.meta = meta
         self.cache = cache
-        self._known: dict[str, tuple[str, bytes, str | None, str | None]] = {}
+        self._known: dict[str, Brief] = {}
         self._vanished: dict[str, ItemRow] | None = None
 
     def detect(self) -> DetectReport:
@@ -101,9 +125,8 @@ class ChangeDetector:
         unchanged = len(listing.entries) - len(changed)
         if not changed and unchanged == len(seen) and listing.token == self.meta.token:
             return report  # the common case: nothing to read, nothing to write
-        known = self.meta.live_stamps()
         listed = {e.key for e in listing.entries} | set(listing.unreadable)
-        owners = {brief[1]: key for key, brief in known.items()}  # live gid -> key
+        known, owners = self._load(changed, seen, listed, listing.unreadable)
         self._vanished = None  # by UID, read when first needed
         self._known = known
         # unreadable items this replica never held: one of them may be a known item whose
@@ -113,10 +136,11 @@ class ChangeDetector:
             if key in known:
                 report.damaged[known[key][1]] = key
         pending: list[ItemRow] = []
+        rows = self.meta.rows(known[e.key][1] for e in changed if e.key in known)
         with self.meta.transaction():
             for entry in changed:
                 brief = known.get(entry.key)
-                row = None if brief is None else self.meta.row(brief[1])
+                row = None if brief is None else rows.get(brief[1])
                 try:
                     found = self._detect_one(entry, row, owners, listed)
                 except StoreUnavailable:
@@ -147,6 +171,23 @@ class ChangeDetector:
             report.changes += self._detect_deletes(gone.values())
             self.meta.token = None if report.problems else listing.token
         return report
+
+    def _load(
+        self,
+        changed: list[Entry],
+        seen: dict[str, str | None],
+        listed: set[str],
+        unreadable: Iterable[str],
+    ) -> tuple[dict[str, Brief], _Owners]:
+        """The briefs of the items this detection looks at: all, or with few changes among
+        many items only those changed, gone or unreadable (the others are looked up by id
+        when needed)."""
+        if len(changed) * self.FEW_CHANGES < len(seen):
+            wanted = {e.key for e in changed} | {k for k in seen if k not in listed}
+            known = self.meta.live_stamps(wanted.union(unreadable))
+            return known, _Owners(known, self.meta)
+        known = self.meta.live_stamps()
+        return known, _Owners(known, None)
 
     def _hold_back(
         self, gone: dict[str, bytes], strangers: set[str], report: DetectReport
@@ -183,7 +224,7 @@ class ChangeDetector:
         return deleted
 
     def _detect_one(
-        self, entry: Entry, row: ItemRow | None, owners: dict[bytes, str], listed: set[str]
+        self, entry: Entry, row: ItemRow | None, owners: _Owners, listed: set[str]
     ) -> tuple[ItemRow, bytes] | None:
         """The new row (and the bytes read) for a listed item whose stamp changed, or None
         when it was only touched."""
@@ -218,9 +259,7 @@ class ChangeDetector:
         owners[meta.gid] = entry.key
         return ItemRow(meta, entry.key, entry.stamp, digest, own_uid), data
 
-    def _renamed(
-        self, uid: str | None, owners: dict[bytes, str], listed: set[str]
-    ) -> ItemRow | None:
+    def _renamed(self, uid: str | None, owners: _Owners, listed: set[str]) -> ItemRow | None:
         """The row of a card that another program renamed (same UID as the store keeps
         for it, old name gone), so a rename is not taken for a delete and a create."""
         if uid is None:
@@ -234,16 +273,17 @@ class ChangeDetector:
         return row
 
     def _new_item(
-        self, key: str, uid: str | None, label: str, when: float, owners: dict[bytes, str]
+        self, key: str, uid: str | None, label: str, when: float, owners: _Owners
     ) -> ItemMeta:
         uid = uid or synthesize_uid(self.meta.replica_id + key.encode())
         gid = gid_for_uid(uid)
-        if gid in owners:
+        holder = owners.get(gid)
+        if holder is not None:
             log.warning(
                 "%s: %s has the same UID as %s; kept as separate items",
                 self.store.name,
                 key,
-                owners[gid],
+                holder,
             )
             gid = gid_for_uid(f"{uid}\x00{self.store.identity}\x00{key}")
         version = self.meta.next_version()

@@ -266,13 +266,28 @@ class MetadataStore:
 
     # -- items ----------------------------------------------------------------------------
 
-    def live_stamps(self) -> dict[str, tuple[str, bytes, str | None, str | None]]:
-        """``key -> (key, gid, stamp, hash)`` of every live item: all change detection needs
-        to skip an unchanged item, without building full metadata for each."""
-        cur = self._db.execute(
-            "SELECT key, gid, stamp, hash FROM item WHERE deleted=0 AND key IS NOT NULL"
-        )
-        return {r[0]: r for r in cur}
+    def live_stamps(
+        self, keys: Iterable[str] | None = None
+    ) -> dict[str, tuple[str, bytes, str | None, str | None]]:
+        """``key -> (key, gid, stamp, hash)`` of every live item (or of those of ``keys``):
+        what change detection needs of an item, without building its full metadata."""
+        sql = "SELECT key, gid, stamp, hash FROM item WHERE deleted=0 AND key IS NOT NULL"
+        if keys is None:
+            return {r[0]: r for r in self._db.execute(sql)}
+        found: dict[str, tuple[str, bytes, str | None, str | None]] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update((r[0], r) for r in self._db.execute(f"{sql} AND key IN ({marks})", chunk))
+        return found
+
+    def live_key(self, gid: bytes) -> str | None:
+        """The key of the live item ``gid``, or None."""
+        found = self._db.execute(
+            "SELECT key FROM item WHERE gid=? AND deleted=0 AND key IS NOT NULL", (gid,)
+        ).fetchone()
+        return None if found is None else str(found[0])
 
     def live_stamp_map(self) -> dict[str, str | None]:
         """``key -> stamp`` of every live item: the whole of what a no-op sync compares

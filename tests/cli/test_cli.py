@@ -266,6 +266,29 @@ def test_a_renamed_file_is_not_a_delete_and_a_create(cli: Cli, stores: tuple[Pat
     assert export.read_text().count("UID:ann") == 1
 
 
+@pytest.mark.parametrize("others", [0, 40])
+def test_a_copied_card_with_the_same_uid_is_a_second_contact(
+    cli: Cli, stores: tuple[Path, Path], others: int
+) -> None:
+    """A card file copied under another name (a user duplicating a contact) keeps its UID:
+    both contacts stay, in both stores. With 40 other cards the copy is one change among
+    many, and change detection looks up the UID's owner instead of loading every card."""
+    book, export = stores
+    for i in range(others):
+        (book / f"other-{i}.vcf").write_text(card(f"other-{i}", f"Other {i}"), newline="")
+    _pair(cli, stores)
+    assert cli("sync", "phone")[0] == 0
+    copy = card("ann", "Ann Copy", "TEL:+1 555 0199")
+    (book / "ann-copy.vcf").write_text(copy, newline="")
+    code, [result] = cli.json("sync", "phone")
+    assert code == 0
+    assert result["to_b"] == {"created": 1, "updated": 0, "deleted": 0}
+    text = export.read_text()
+    assert "FN:Ann Example" in text and "FN:Ann Copy" in text
+    assert text.count("BEGIN:VCARD") == 4 + others
+    assert (book / "ann.vcf").read_text().count("Ann Example") == 1
+
+
 def test_a_no_op_sync_reads_no_card(
     cli: Cli, stores: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
