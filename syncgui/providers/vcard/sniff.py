@@ -10,10 +10,8 @@ _BEGIN = re.compile(rb"\A(?:\xef\xbb\xbf)?\s*BEGIN:VCARD\s*$", re.I | re.M)
 _END = re.compile(rb"^END:VCARD\s*\Z", re.I | re.M)
 
 
-def quick_card_problem(data: bytes) -> str | None:
-    """Why ``data`` cannot be a vCard, by its ends alone (None: it may well be one).
-
-    For reads on the sync's hot path; full validation is the codec's, at change detection."""
+def text_problem(data: bytes) -> str | None:
+    """Why ``data`` is not vCard text at all (empty, UTF-16 or UTF-32, binary), or None."""
     if not data.strip():
         return "the file is empty"
     wide = wide_encoding(data)
@@ -21,6 +19,16 @@ def quick_card_problem(data: bytes) -> str | None:
         return f"{wide} text; only UTF-8 vCards are supported"
     if b"\x00" in data:
         return "binary data, not a vCard"
+    return None
+
+
+def quick_card_problem(data: bytes) -> str | None:
+    """Why ``data`` cannot be a vCard, by its ends alone (None: it may well be one).
+
+    For reads on the sync's hot path; full validation is the codec's, at change detection."""
+    problem = text_problem(data)
+    if problem is not None:
+        return problem
     if b"\n" not in data and b"\r" in data:
         return "old Mac line endings (CR only), which vCard readers do not accept"
     if not _BEGIN.match(data[:64]):

@@ -48,7 +48,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from syncgui.providers.vcard.sniff import wide_encoding
+from syncgui.providers.vcard.sniff import text_problem
 from syncgui.providers.vcard.text import decode_charset
 
 # Every ":VCARD" (any case); the literal ":" lets the regex engine scan a 100 MB file in a
@@ -270,13 +270,9 @@ def single_card_problem(data: bytes) -> str | None:
     """Why ``data`` is not exactly one complete vCard (None when it is).
 
     A cheap byte check, no parsing: empty, binary, no BEGIN, no END, several cards."""
-    if not data.strip():
-        return "the file is empty"
-    wide = wide_encoding(data)
-    if wide is not None:
-        return f"{wide} text; only UTF-8 vCards are supported"
-    if b"\x00" in data:
-        return "binary data, not a vCard"
+    problem = text_problem(data)
+    if problem is not None:
+        return problem
     spans = split_cards(data)
     if not spans:
         return "not a vCard (no BEGIN:VCARD line)"
