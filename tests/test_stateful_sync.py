@@ -447,7 +447,7 @@ class FewChangesSyncMachine(SyncMachine):
 
 
 TestSyncMachine = machine_test(SyncMachine, examples=200, steps=30)
-TestFewChangesSyncMachine = machine_test(FewChangesSyncMachine, examples=100, steps=30)
+TestFewChangesSyncMachine = machine_test(FewChangesSyncMachine, examples=200, steps=30)
 TestPhoneSyncMachine = machine_test(PhoneSyncMachine, examples=250, steps=30)
 
 
