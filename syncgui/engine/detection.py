@@ -19,13 +19,12 @@ from typing import Any
 from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
 from syncgui.engine.ids import content_hash, gid_for_uid, synthesize_uid
 from syncgui.engine.items import ItemMeta
-from syncgui.engine.metadata import ItemRow, MetadataStore
+from syncgui.engine.metadata import Brief, ItemRow, MetadataStore
 from syncgui.engine.provider import Entry, SimpleStore
 from syncgui.engine.replica import DetectReport
 
 log = logging.getLogger(__name__)
 
-Brief = tuple[str, bytes, str | None, str | None]  # key, gid, stamp, hash of a live item
 # notes kept with the replica: the unreadable keys of unknown identity seen last, and the
 # items not taken as deleted because of them (key -> the keys they may be)
 _STRANGERS = "detection.strangers"

@@ -50,6 +50,9 @@ CREATE TABLE IF NOT EXISTS conflict(
 CREATE TABLE IF NOT EXISTS note(name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
 
+# key, gid, stamp, hash of a live item: what change detection needs of it
+Brief = tuple[str, bytes, str | None, str | None]
+_IN_CHUNK = 500  # values per ``IN (...)`` (SQLite allows 999 parameters on old builds)
 _ITEM_COLS = "gid, key, uid, label, cre_rep, cre_tick, chg_rep, chg_tick, deleted, changed_at"
 
 
@@ -266,21 +269,13 @@ class MetadataStore:
 
     # -- items ----------------------------------------------------------------------------
 
-    def live_stamps(
-        self, keys: Iterable[str] | None = None
-    ) -> dict[str, tuple[str, bytes, str | None, str | None]]:
+    def live_stamps(self, keys: Iterable[str] | None = None) -> dict[str, Brief]:
         """``key -> (key, gid, stamp, hash)`` of every live item (or of those of ``keys``):
         what change detection needs of an item, without building its full metadata."""
         sql = "SELECT key, gid, stamp, hash FROM item WHERE deleted=0 AND key IS NOT NULL"
         if keys is None:
             return {r[0]: r for r in self._db.execute(sql)}
-        found: dict[str, tuple[str, bytes, str | None, str | None]] = {}
-        wanted = list(keys)
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update((r[0], r) for r in self._db.execute(f"{sql} AND key IN ({marks})", chunk))
-        return found
+        return {r[0]: r for r in self._select_in(f"{sql} AND key IN", keys)}
 
     def live_key(self, gid: bytes) -> str | None:
         """The key of the live item ``gid``, or None."""
@@ -301,17 +296,15 @@ class MetadataStore:
         return {bytes(r[0]): str(r[1]) for r in cur}
 
     def rows(self, gids: Iterable[bytes]) -> dict[bytes, ItemRow]:
-        found: dict[bytes, ItemRow] = {}
-        ids = list(gids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            cur = self._db.execute(
-                f"SELECT {_ITEM_COLS}, stamp, hash, own_uid FROM item WHERE gid IN ({marks})", chunk
-            )
-            for r in cur:
-                found[bytes(r[0])] = _item_row(r)
-        return found
+        sql = f"SELECT {_ITEM_COLS}, stamp, hash, own_uid FROM item WHERE gid IN"
+        return {bytes(r[0]): _item_row(r) for r in self._select_in(sql, gids)}
+
+    def _select_in(self, sql: str, values: Iterable[object]) -> Iterator[Any]:
+        """The rows of ``sql`` (ending in ``IN``) for each of ``values``, asked in chunks."""
+        wanted = list(values)
+        for start in range(0, len(wanted), _IN_CHUNK):
+            chunk = wanted[start : start + _IN_CHUNK]
+            yield from self._db.execute(f"{sql} ({','.join('?' * len(chunk))})", chunk)
 
     def row(self, gid: bytes) -> ItemRow | None:
         return self.rows([gid]).get(gid)
