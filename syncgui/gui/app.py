@@ -1,9 +1,10 @@
 """Starting and stopping the desktop app: ``syncgui`` (and ``python -m syncgui``).
 
-Start-up shows the window as soon as it can: only Qt's widgets, the controller and the
-window are loaded before it shows; the tray, auto-sync and the device monitor start right
-after, from the event loop. Quitting cancels what runs and stops the job thread and the
-device monitor before the process ends.
+Start-up shows the window as soon as it can: only Qt's widgets and the window's frame (its
+title, size, menus and toolbar) are loaded before it shows. The service, the controller and
+the views (which load the sync engine) follow from the event loop, then the tray, auto-sync
+and the device monitor. Quitting cancels what runs and stops the job thread and the device
+monitor before the process ends.
 
 One app per profile (:mod:`.single`): a second start for the same data folder asks the
 running app to show its window and ends. Started at login (``--background``) before the
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
     from syncgui.gui.autosync import AutoSync
     from syncgui.gui.controller import AppController
+    from syncgui.gui.main_window import MainWindow
     from syncgui.gui.tray import TrayIcon
     from syncgui.service import Paths
 
@@ -132,14 +134,14 @@ def _folder_args(args: argparse.Namespace | None) -> list[str]:
 
 
 def _profile(args: argparse.Namespace) -> tuple[Paths, bool]:
-    """The folders to use, and whether they are the demo profile's."""
-    from syncgui.service import demo_paths, ensure_demo, resolve_paths
+    """The folders to use, and whether they are the demo profile's (whose stores and
+    partnership :func:`_prepare_demo` makes, once the window shows)."""
+    from syncgui.service import demo_paths, resolve_paths
 
     paths = resolve_paths(args.config_dir, args.data_dir)
     demo = bool(args.demo) or (args.demo_if_unconfigured and not _configured(paths))
     if demo:
         paths = demo_paths(paths)
-        ensure_demo(paths)
         log.info("using the demo profile in %s", paths.data_dir)
     return paths, demo
 
@@ -183,8 +185,8 @@ class _Running:
     """The app's parts, for shutting them down in order."""
 
     app: QApplication
-    controller: AppController
-    window: Any
+    window: MainWindow
+    controller: AppController | None = None  # once the service is loaded
     tray: TrayIcon | None = None
     autosync: AutoSync | None = None
     keep: list[Any] = field(default_factory=list)  # Qt objects Python must keep alive
@@ -199,7 +201,8 @@ class _Running:
             self.autosync.stop()
         if self.tray is not None:
             self.tray.hide()
-        self.controller.shutdown()
+        if self.controller is not None:
+            self.controller.shutdown()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -227,13 +230,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     instance.listen()
-    running = _build(app, paths, demo, autostart=autostart_command(args))
+    running = _Running(app, _frame(app, paths, demo, autostart=autostart_command(args)))
     instance.show_requested.connect(lambda: _raise(running.window))
     app.aboutToQuit.connect(running.shutdown)
     _wire_profiles(running, args)
     _handle_signals(running)
-    _appear(running, args, started)
-    _after_start(running)
+    if not args.background:
+        _show(running.window, started)
+    from PySide6.QtCore import QTimer
+
+    QTimer.singleShot(0, lambda: _start(running, paths, demo, args, started))
     try:
         return app.exec()
     finally:
@@ -241,15 +247,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         instance.release()
 
 
-def _appear(running: _Running, args: argparse.Namespace, started: float) -> None:
-    """Show the window (and the New partnership wizard when asked for), or start in the
-    tray (``--background``: waiting for one at login)."""
-    if not args.background:
-        _show(running.window, started)
-        if args.new_partnership:
-            from PySide6.QtCore import QTimer
+def _start(
+    running: _Running, paths: Paths, demo: bool, args: argparse.Namespace, started: float
+) -> None:
+    """Once the window shows: the service, the controller and the views; then the tray
+    (or, at login, the wait for one), the wizard when asked for, auto-sync and the device
+    monitor. A demo profile that cannot be made ends the app (said in a message)."""
+    if demo and not _prepare_demo(running, paths):
+        return
+    _attach(running, paths, demo)
+    log.info("window ready %.3f s after start", time.perf_counter() - started)
+    _appear(running, args, started)
+    _after_start(running)
 
-            QTimer.singleShot(0, running.window.new_partnership)
+
+def _prepare_demo(running: _Running, paths: Paths) -> bool:
+    from syncgui.service import ensure_demo
+
+    try:
+        ensure_demo(paths)
+    except Exception as err:
+        log.exception("preparing the demo profile failed")
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(
+            running.window,
+            running.window.tr("syncgui"),
+            running.window.tr("The demo could not be prepared in %1: %2")
+            .replace("%1", str(paths.data_dir))
+            .replace("%2", str(err)),
+        )
+        running.app.exit(1)
+        return False
+    return True
+
+
+def _appear(running: _Running, args: argparse.Namespace, started: float) -> None:
+    """The New partnership wizard when asked for (the window shows already), or the tray
+    (``--background``: waiting for one at login)."""
+    if not args.background:
+        if args.new_partnership:
+            running.window.new_partnership()
     elif running.tray is not None:
         log.info("started in the tray")
     else:  # at login the tray may not be up yet
@@ -294,27 +332,34 @@ def _wait_for_tray(
     return timer
 
 
-def _build(
+def _frame(
     app: QApplication, paths: Paths, demo: bool, autostart: Sequence[str] | None = None
-) -> _Running:
-    from syncgui.gui.controller import AppController
+) -> MainWindow:
+    """The main window before the service loads: its frame, shown at once."""
     from syncgui.gui.icons import app_icon
     from syncgui.gui.main_window import MainWindow
     from syncgui.gui.tray import tray_available
-    from syncgui.service import SyncService
 
     app.setWindowIcon(app_icon())
     has_tray = tray_available()
     app.setQuitOnLastWindowClosed(not has_tray)
-    service = SyncService(paths, demo=demo)
-    controller = AppController(service)
-    window = MainWindow(controller, has_tray=has_tray, autostart_command=autostart)
+    window = MainWindow(
+        None, has_tray=has_tray, autostart_command=autostart, demo=demo, config_dir=paths.config_dir
+    )
     window.quit_requested.connect(app.quit)
+    return window
+
+
+def _attach(running: _Running, paths: Paths, demo: bool) -> None:
+    """The service and the controller, the window's views over them, and the tray."""
+    from syncgui.gui.controller import AppController
+    from syncgui.service import SyncService
+
+    running.controller = AppController(SyncService(paths, demo=demo))
+    running.window.attach(running.controller)
     gc.freeze()  # start-up's objects live as long as the app: no collection walks them
-    running = _Running(app, controller, window)
-    if has_tray:
+    if running.window.has_tray:
         _attach_tray(running)
-    return running
 
 
 def _attach_tray(running: _Running) -> bool:
@@ -322,7 +367,7 @@ def _attach_tray(running: _Running) -> bool:
     running there. False where no tray exists."""
     from syncgui.gui.tray import create_tray
 
-    tray = create_tray(running.controller)
+    tray = create_tray(running.window.controller)
     if tray is None:
         return False
     window = running.window
@@ -343,9 +388,10 @@ def _after_start(running: _Running) -> None:
         from syncgui.gui.autosync import AutoSync
 
         # phones already connected when the app starts are not "connected now"
-        running.autosync = AutoSync(running.controller, running.app, startup_ms=STARTUP_MS)
+        controller = running.window.controller
+        running.autosync = AutoSync(controller, running.app, startup_ms=STARTUP_MS)
         running.autosync.start()
-        running.controller.call(
+        controller.call(
             lambda service: service.start_device_monitor(),
             lambda _r: log.info("device monitor started"),
             lambda message: log.warning("the device monitor did not start: %s", message),

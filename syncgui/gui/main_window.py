@@ -1,16 +1,24 @@
 """The main window: partnerships on top; activity, problems and devices below; menus,
 toolbar and shortcuts for every action. Closing it keeps syncing when a tray icon exists.
 In the demo profile a banner says so, and a new partnership is made in the user's own
-profile (the app reopens there), never in the demo's."""
+profile (the app reopens there), never in the demo's.
+
+The app shows the window before the service loads (:mod:`.app`): made without a controller
+it is its frame only (title, size, menus and toolbar with every action off, "Starting…"),
+and :meth:`MainWindow.attach` builds the views once the controller exists. So this module
+imports only Qt and the frame's parts at the top; the views, dialogs and wording, which
+load the service and the sync engine, are imported where they are used."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import SIGNAL, QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
@@ -21,25 +29,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from syncgui.gui import wording
-from syncgui.gui.accounts_view import AccountsView
-from syncgui.gui.activity_view import ActivityView, ProblemsView
-from syncgui.gui.controller import AppController
 from syncgui.gui.demo_banner import DemoBanner, LeaveDemoQuestion
-from syncgui.gui.devices_view import DevicesView
 from syncgui.gui.empty_state import EmptyState
-from syncgui.gui.history_view import HistoryView
-from syncgui.gui.partnerships_view import PartnershipsView
-from syncgui.gui.questions import QuitQuestion, RemoveQuestion
-from syncgui.gui.schedule_dialog import ScheduleDialog
 from syncgui.gui.window_state import (
     WindowBase,
     build_actions,
     build_menus,
     default_size,
-    restore_window,
+    restore_frame,
+    restore_views,
     save_window,
 )
+
+if TYPE_CHECKING:
+    from syncgui.gui.controller import AppController
 
 STATUS_TIMEOUT_MS = 8000
 
@@ -50,7 +53,10 @@ class MainWindow(WindowBase):
     their own profile, opening the New partnership wizard there when True);
     ``quit_requested``: the user asked to quit (the app shuts the controller down).
     ``autostart_command`` is what "Start at login" writes: the app's own command line,
-    with the folders it was started with (default: the plain background start)."""
+    with the folders it was started with (default: the plain background start).
+
+    With ``controller`` None the window is its frame until :meth:`attach`; ``demo`` and
+    ``config_dir`` then say whose profile it shows (else the controller's service does)."""
 
     demo_requested = Signal()
     leave_demo_requested = Signal(bool)
@@ -58,15 +64,23 @@ class MainWindow(WindowBase):
 
     def __init__(
         self,
-        controller: AppController,
+        controller: AppController | None,
         has_tray: bool,
         parent: QWidget | None = None,
         *,
         autostart_command: Sequence[str] | None = None,
+        demo: bool = False,
+        config_dir: Path | None = None,
     ) -> None:
         super().__init__(parent)
-        self.controller = controller
+        if controller is not None:
+            demo, config_dir = controller.service.is_demo, controller.service.paths.config_dir
+        if config_dir is None:
+            raise ValueError("a window without a controller needs the profile's config_dir")
+        self.is_demo = demo
+        self.config_dir = config_dir
         self.has_tray = has_tray
+        self.has_views = False
         self.autostart_command = list(
             autostart_command or [sys.executable, "-m", "syncgui", "--background"]
         )
@@ -75,21 +89,58 @@ class MainWindow(WindowBase):
         self._user_close = False
         self._select_next = ""
         self._dialogs: dict[str, QWidget] = {}
+        self._held: list[tuple[QAction, bool]] = []
         self.setObjectName("mainWindow")
-        self._build_views()
         build_actions(self)
         self._demo_autostart()
         build_menus(self)
         self._build_status()
-        self._connect()
         self._update_title()
         default_size(self)
-        restore_window(self)
+        restore_frame(self)
+        if controller is None:
+            self._hold_actions()
+            self.setCentralWidget(self._starting_label())
+        else:
+            self.attach(controller)
+
+    def attach(self, controller: AppController) -> None:
+        """Build the views over ``controller`` and bring the window to life (once)."""
+        if self.has_views:
+            raise RuntimeError("the window has its controller already")
+        self.controller = controller
+        self._build_views()
+        self.has_views = True
+        central = self.centralWidget()
+        if central is not None and self.isVisible():  # shown now, not on a later turn
+            central.show()
+        self._connect()
+        restore_views(self)
+        self._release_actions()
         self._on_partnerships_changed()
         self._on_paused_changed(controller.is_paused())
         self._on_overall_changed(controller.overall().value)
         self._on_problem_count(len(controller.problems()))
         controller.call(lambda s: s.autostart_enabled(), self._on_autostart_read, lambda _m: None)
+
+    def _starting_label(self) -> QLabel:
+        label = QLabel(self.tr("Starting…"), self)
+        label.setObjectName("startingLabel")
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setEnabled(False)  # greyed: nothing to act on yet
+        return label
+
+    def _hold_actions(self) -> None:
+        """Until the views exist every action is off (their slots need the controller):
+        the window's, the menus' and the toolbar's."""
+        self._held = [(a, a.isEnabled()) for a in self.findChildren(QAction)]
+        for action, _enabled in self._held:
+            action.setEnabled(False)
+
+    def _release_actions(self) -> None:
+        for action, enabled in self._held:
+            action.setEnabled(enabled)
+        self._held = []
 
     # -- building ---------------------------------------------------------------------
     def _connect(self) -> None:
@@ -119,7 +170,14 @@ class MainWindow(WindowBase):
             page.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def _build_views(self) -> None:
+        from syncgui.gui.accounts_view import AccountsView
+        from syncgui.gui.activity_view import ActivityView, ProblemsView
+        from syncgui.gui.devices_view import DevicesView
+        from syncgui.gui.history_view import HistoryView
+        from syncgui.gui.partnerships_view import PartnershipsView
+
         self.partnerships = PartnershipsView(self.controller, self)
+        self.partnerships.addAction(self.remove_action)  # Delete, while the list has the focus
         self.empty = EmptyState(self)
         self.empty.demo_clicked.connect(self.demo_requested)
         self.empty.new_clicked.connect(self.new_partnership)
@@ -148,7 +206,7 @@ class MainWindow(WindowBase):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.banner: DemoBanner | None = None
-        if not self.controller.service.is_demo:
+        if not self.is_demo:
             self.setCentralWidget(self.splitter)
             return
         self.banner = DemoBanner(self)  # the demo is visibly a demo
@@ -162,7 +220,7 @@ class MainWindow(WindowBase):
         self.setCentralWidget(central)
 
     def _demo_autostart(self) -> None:
-        if self.controller.service.is_demo:  # the demo's folders are no one's contacts
+        if self.is_demo:  # the demo's folders are no one's contacts
             self.autostart_action.setEnabled(False)
             self.autostart_action.setToolTip(
                 self.tr("Start at login is for your own partnerships, not for the demo.")
@@ -201,9 +259,11 @@ class MainWindow(WindowBase):
 
     def _update_title(self) -> None:
         """ "syncgui (demo) — 1 conflict": the conflicts badge on the taskbar, too."""
-        title = self.tr("syncgui (demo)") if self.controller.service.is_demo else self.tr("syncgui")
-        count = self.controller.conflict_total()
+        title = self.tr("syncgui (demo)") if self.is_demo else self.tr("syncgui")
+        count = self.controller.conflict_total() if self.has_views else 0
         if count:
+            from syncgui.gui import wording
+
             title += " — " + wording.plural(
                 count, self.tr("{n} conflict"), self.tr("{n} conflicts")
             )
@@ -231,6 +291,8 @@ class MainWindow(WindowBase):
         self._on_overall_changed(self.controller.overall().value)
 
     def _on_overall_changed(self, overall: str) -> None:
+        from syncgui.gui import wording
+
         texts = {
             "idle": self.tr("Idle"),
             "syncing": self.tr("Syncing…"),
@@ -251,6 +313,8 @@ class MainWindow(WindowBase):
         until = self.controller.paused_until()
         if until is None:
             return self.tr("automatic syncs paused until you resume")
+        from syncgui.gui import wording
+
         return self.tr("automatic syncs paused until %1").replace("%1", wording.clock(until))
 
     def _on_problem_count(self, count: int) -> None:
@@ -290,7 +354,7 @@ class MainWindow(WindowBase):
     def new_partnership(self) -> None:
         """The wizard; in the demo, first the question to leave it (a partnership of the
         user's own is made in their own profile)."""
-        if self.controller.service.is_demo:
+        if self.is_demo:
             box = LeaveDemoQuestion(self)
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             box.confirmed.connect(lambda: self.leave_demo_requested.emit(True))
@@ -334,6 +398,10 @@ class MainWindow(WindowBase):
         self._keep_dialog(key, dialog)
         dialog.show()
 
+    def reload(self) -> None:
+        """Read the configuration and what the syncs left again (View ▸ Reload)."""
+        self.controller.refresh()
+
     def show_history(self, name: str | None = None) -> None:
         """The History tab, listing what the syncs of ``name`` kept (None: of all)."""
         self.tabs.setCurrentWidget(self.history)
@@ -344,6 +412,8 @@ class MainWindow(WindowBase):
         row = self.controller.row(name) if name else None
         if row is None or name is None:
             return
+        from syncgui.gui.schedule_dialog import ScheduleDialog
+
         dialog = ScheduleDialog(name, row.schedule, self)
         self._dialogs["schedule"] = dialog
 
@@ -375,6 +445,8 @@ class MainWindow(WindowBase):
         name = self.partnerships.selected()
         if not name:
             return
+        from syncgui.gui.questions import RemoveQuestion
+
         box = RemoveQuestion(name, self)
         box.confirmed.connect(
             lambda: self.controller.call(
@@ -528,9 +600,13 @@ class MainWindow(WindowBase):
     def _work_left(self) -> bool:
         """A sync runs, or work waits (resolves, a partnership being added) that a quit
         would drop."""
+        if not self.has_views:  # still starting: nothing runs yet
+            return False
         return bool(self._busy_names()) or self.controller.pending_work() > 0
 
     def _ask_quit(self) -> None:
+        from syncgui.gui.questions import QuitQuestion
+
         box = QuitQuestion(len(self._busy_names()), self.controller.pending_work(), self)
         box.confirmed.connect(self._on_quit_confirmed)
         self._dialogs["quit"] = box
@@ -565,7 +641,8 @@ class MainWindow(WindowBase):
                     "syncgui keeps syncing in the background. Use Quit in the tray menu to stop it."
                 )
                 self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
-                self.controller.notify.emit(self.tr("Still syncing"), message, "info")
+                if self.has_views:
+                    self.controller.notify.emit(self.tr("Still syncing"), message, "info")
             return
         if self._work_left():
             event.ignore()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
-from syncgui.service import JobError, Partnership, Schedule, SessionRecord
+if TYPE_CHECKING:  # (the tray's icons need this module before the service loads)
+    from syncgui.service import JobError, Partnership, Schedule, SessionRecord
 
 
 class Activity(Enum):

@@ -11,15 +11,17 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from syncgui.gui import wording
-from syncgui.gui.controller import AppController
 from syncgui.gui.icons import SYNC_FRAMES, state_icon
 from syncgui.gui.state import Activity, Overall
+
+if TYPE_CHECKING:
+    from syncgui.gui.controller import AppController
 
 __all__ = ["TrayIcon", "create_tray", "tray_available"]
 
@@ -141,6 +143,8 @@ class TrayIcon(QSystemTrayIcon):
     def summary(self) -> str:
         """The tooltip: the state in a few words, and whether automatic syncs are paused
         (and in the demo, that it is the demo)."""
+        from syncgui.gui import wording  # (the app asks tray_available before the service loads)
+
         ctl = self.controller
         lines = [self.tr("syncgui (demo)") if ctl.service.is_demo else "syncgui"]
         busy = [r for r in ctl.rows() if r.activity is not Activity.IDLE]

@@ -6,12 +6,14 @@ The texts are translated in the context "MainWindow" (the window's own ``tr``), 
 out for pyside6-lupdate, which would file ``w.tr(...)`` under "w".
 
 :class:`WindowBase` declares what they are built on (the views, and the slots the actions
-call), so that this module does not import the main window that uses it."""
+call), so that this module does not import the main window that uses it; nor the views
+or the controller, which the app loads after the window shows (see :mod:`.app`)."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -25,12 +27,13 @@ from PySide6.QtWidgets import (
     QToolBar,
 )
 
-from syncgui.gui.accounts_view import AccountsView
-from syncgui.gui.activity_view import ActivityView, ProblemsView
-from syncgui.gui.controller import AppController
-from syncgui.gui.devices_view import DevicesView
-from syncgui.gui.history_view import HistoryView
-from syncgui.gui.partnerships_view import PartnershipsView
+if TYPE_CHECKING:
+    from syncgui.gui.accounts_view import AccountsView
+    from syncgui.gui.activity_view import ActivityView, ProblemsView
+    from syncgui.gui.controller import AppController
+    from syncgui.gui.devices_view import DevicesView
+    from syncgui.gui.history_view import HistoryView
+    from syncgui.gui.partnerships_view import PartnershipsView
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,9 @@ class WindowBase(QMainWindow):
     :class:`~syncgui.gui.main_window.MainWindow`)."""
 
     controller: AppController
+    is_demo: bool  # the demo profile's window
+    config_dir: Path  # the profile's settings folder (window.ini)
+    has_views: bool  # the views are built (the window is attached to its controller)
     partnerships: PartnershipsView
     activity: ActivityView
     problems: ProblemsView
@@ -129,6 +135,9 @@ class WindowBase(QMainWindow):
         raise NotImplementedError
 
     def show_history(self, name: str | None = None) -> None:
+        raise NotImplementedError
+
+    def reload(self) -> None:
         raise NotImplementedError
 
 
@@ -219,11 +228,11 @@ def _partnership_actions(w: WindowBase) -> None:
     w.remove_action = _action(
         w, translate("MainWindow", "&Remove…"), w.remove_selected, None, SP.SP_TrashIcon
     )
-    # Delete removes only while the partnerships list has the focus
+    # Delete removes only while the partnerships list has the focus (the window adds the
+    # action to the list when it builds it)
     w.remove_action.setShortcut(KEY(KEY.StandardKey.Delete))
     w.remove_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     w.removeAction(w.remove_action)
-    w.partnerships.addAction(w.remove_action)
 
 
 def _app_actions(w: WindowBase) -> None:
@@ -248,12 +257,12 @@ def _app_actions(w: WindowBase) -> None:
         [KEY("Ctrl+?"), KEY("Ctrl+/")],
     )
     w.try_demo_action = _action(w, translate("MainWindow", "Try the &demo"), w.try_demo)
-    w.try_demo_action.setVisible(not w.controller.service.is_demo)
+    w.try_demo_action.setVisible(not w.is_demo)
 
 
 def _view_actions(w: WindowBase) -> None:
     w.refresh_action = _action(
-        w, translate("MainWindow", "Re&load"), w.controller.refresh, [KEY("Ctrl+Shift+R")]
+        w, translate("MainWindow", "Re&load"), w.reload, [KEY("Ctrl+Shift+R")]
     )
     texts = [
         translate("MainWindow", "Show &activity"),
@@ -335,14 +344,14 @@ def _headers(w: WindowBase) -> dict[str, QHeaderView]:
 
 
 def _settings(w: WindowBase) -> QSettings:
-    path = w.controller.service.paths.config_dir / SETTINGS_FILE
+    path = w.config_dir / SETTINGS_FILE
     return QSettings(str(path), QSettings.Format.IniFormat)
 
 
 def save_window(w: WindowBase) -> None:
     """Write the window's state to the profile's ``window.ini``, making the config folder
     if need be; a folder that cannot be written only loses the state (logged)."""
-    folder = w.controller.service.paths.config_dir
+    folder = w.config_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
@@ -351,10 +360,11 @@ def save_window(w: WindowBase) -> None:
     s = _settings(w)
     s.setValue("window/geometry", w.saveGeometry())
     s.setValue("window/state", w.saveState())
-    s.setValue("window/splitter", w.splitter.saveState())
-    s.setValue("window/tab", w.tabs.currentIndex())
-    for key, header in _headers(w).items():
-        s.setValue(f"headers/{key}", header.saveState())
+    if w.has_views:  # (closed while it was starting: the views' state stays as it was)
+        s.setValue("window/splitter", w.splitter.saveState())
+        s.setValue("window/tab", w.tabs.currentIndex())
+        for key, header in _headers(w).items():
+            s.setValue(f"headers/{key}", header.saveState())
     s.sync()
     if s.status() != QSettings.Status.NoError:
         log.warning("the window's state is not saved to %s: %s", s.fileName(), s.status().name)
@@ -367,7 +377,7 @@ def _bytes(s: QSettings, key: str) -> QByteArray | None:
 
 def default_size(w: WindowBase) -> None:
     """Wide enough for a sync summary in the partnerships list, within 80 % of the screen
-    (restore_window then applies the size the user left it at)."""
+    (restore_frame then applies the size the user left it at)."""
     fm = w.fontMetrics()
     width, height = fm.averageCharWidth() * 220, fm.height() * 40
     screen = w.screen()
@@ -378,14 +388,19 @@ def default_size(w: WindowBase) -> None:
     w.resize(width, height)
 
 
-def restore_window(w: WindowBase) -> None:
-    """Apply the state saved in the profile's ``window.ini`` (none yet: the defaults stay;
-    reading never creates the file or its folder)."""
+def restore_frame(w: WindowBase) -> None:
+    """Apply the window's size, place and toolbar saved in the profile's ``window.ini``
+    (none yet: the defaults stay; reading never creates the file or its folder)."""
     s = _settings(w)
     if (geometry := _bytes(s, "window/geometry")) is not None:
         w.restoreGeometry(geometry)
     if (state := _bytes(s, "window/state")) is not None:
         w.restoreState(state)
+
+
+def restore_views(w: WindowBase) -> None:
+    """Apply the views' saved state: the splitter, the current tab, the lists' columns."""
+    s = _settings(w)
     if (splitter := _bytes(s, "window/splitter")) is not None:
         w.splitter.restoreState(splitter)
     tab = s.value("window/tab", 0)

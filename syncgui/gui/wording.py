@@ -11,12 +11,17 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QCoreApplication, QDateTime, QLocale
 
-from syncgui.engine import Direction, Policy, SessionResult
-from syncgui.service import Account, Counts, DeviceReport, ItemNote, Schedule, SessionRecord
+from syncgui.engine import Direction, Policy
+from syncgui.service import Counts
+
+if TYPE_CHECKING:
+    from syncgui.engine import SessionResult
+    from syncgui.service import Account, DeviceReport, ItemNote, Schedule, SessionRecord
 
 translate = QCoreApplication.translate
 

@@ -15,7 +15,7 @@ from syncgui.engine.lazy import lazy_names
 if TYPE_CHECKING:
     from syncgui.service.accounts import Account, AddedAccount, OnlineBook
     from syncgui.service.config import Partnership
-    from syncgui.service.demo import DEMO_NAME, demo_paths, ensure_demo, run_demo
+    from syncgui.service.demo import DEMO_NAME, ensure_demo, run_demo
     from syncgui.service.devices import (
         NO_DEVICES_HINT,
         DeviceEvent,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from syncgui.service.history import HistoryEntry, HistoryUsage
     from syncgui.service.jobs import Done, Failed, Job, JobEnd, JobError, JobPool, Skipped
     from syncgui.service.logs import setup_logging
-    from syncgui.service.paths import Paths, resolve_paths
+    from syncgui.service.paths import Paths, demo_paths, resolve_paths
     from syncgui.service.port import SyncPort
     from syncgui.service.records import (
         ConflictDetail,
@@ -129,7 +129,7 @@ _HOMES: dict[str, str] = {
     "UndoOutcome": "syncgui.service.undoing",
     "UndoPlan": "syncgui.service.undoing",
     "UndoStep": "syncgui.service.undoing",
-    "demo_paths": "syncgui.service.demo",
+    "demo_paths": "syncgui.service.paths",
     "device_resources": "syncgui.service.resources",
     "ensure_demo": "syncgui.service.demo",
     "parse_password_command": "syncgui.service.secrets",

@@ -3,7 +3,8 @@
 A newcomer sees a partnership, a sync that adds and merges contacts, and a conflict: one
 contact whose note was edited differently on both sides. ``syncgui-cli demo`` creates it in
 a fresh folder and syncs once (:func:`run_demo`); the desktop app keeps it as a profile of
-its own (:func:`demo_paths`, :func:`ensure_demo`) and leaves the first sync to the user."""
+its own (:func:`~syncgui.service.paths.demo_paths`, :func:`ensure_demo`) and leaves the
+first sync to the user."""
 
 from __future__ import annotations
 
@@ -63,13 +64,6 @@ def create_demo(root: Path) -> tuple[Path, Path]:
             text + "END:VCARD\r\n", encoding="utf-8", newline=""
         )
     return book, phone
-
-
-def demo_paths(base: Paths) -> Paths:
-    """The demo profile: its own settings, state and logs under the user's data folder,
-    so the demo never mixes with the user's partnerships."""
-    root = base.data_dir / "demo"
-    return Paths(root / "config", root / "data", root / "logs")
 
 
 def ensure_demo(paths: Paths) -> None:

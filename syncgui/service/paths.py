@@ -79,3 +79,10 @@ def resolve_paths(
     overridden = bool(data_dir or os.environ.get("SYNCGUI_DATA_DIR"))
     logs = Path(data) / "logs" if overridden else Path(platformdirs.user_log_dir(APP))
     return Paths(Path(config).expanduser(), Path(data).expanduser(), logs.expanduser())
+
+
+def demo_paths(base: Paths) -> Paths:
+    """The demo profile: its own settings, state and logs under the user's data folder,
+    so the demo never mixes with the user's partnerships."""
+    root = base.data_dir / "demo"
+    return Paths(root / "config", root / "data", root / "logs")

@@ -49,14 +49,17 @@ def apps(qapp: QApplication) -> Iterator[list[Any]]:
 
 
 def _start(qtbot: QtBot, qapp: QApplication, apps: list[Any], argv: list[str]) -> Any:
-    """What ``main(argv)`` does, up to the event loop (no single-instance lock, no signals)."""
+    """What ``main(argv)`` does, up to the event loop (no single-instance lock, no signals):
+    the window's frame shown, then the service, the controller and the views."""
     args = app_module.parse_args(argv)
     paths, demo = app_module._profile(args)
-    running = app_module._build(qapp, paths, demo, autostart=app_module.autostart_command(args))
+    window = app_module._frame(qapp, paths, demo, autostart=app_module.autostart_command(args))
+    running = app_module._Running(qapp, window)
     apps.append(running)
     qtbot.addWidget(running.window)
     app_module._wire_profiles(running, args)
-    app_module._appear(running, args, 0.0)
+    running.window.show()
+    app_module._start(running, paths, demo, args, 0.0)
     qtbot.waitExposed(running.window)
     return running
 

@@ -21,7 +21,7 @@ from syncgui.gui.tray import TrayIcon
 def running(qapp: QApplication, controller: AppController) -> Iterator[Any]:
     window = MainWindow(controller, has_tray=False)
     qapp.setQuitOnLastWindowClosed(True)
-    parts = app_module._Running(qapp, controller, window)
+    parts = app_module._Running(qapp, window, controller)
     yield parts
     if parts.tray is not None:
         parts.tray.hide()

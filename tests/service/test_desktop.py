@@ -19,7 +19,8 @@ from syncgui.providers.mtp.discovery.devices import DeviceReport, scan
 from syncgui.providers.mtp.virtual import VirtualBackend
 from syncgui.service import SyncService
 from syncgui.service.config import Partnership, PartnershipBook
-from syncgui.service.demo import DEMO_NAME, demo_paths, ensure_demo
+from syncgui.service.demo import DEMO_NAME, ensure_demo
+from syncgui.service.paths import demo_paths
 from syncgui.service.records import Place, Schedule
 from tests.providers.mtp.memory_backend import MemoryBackend, MemoryPhone
 from tests.service.support import card, desktop, profile, write_cards

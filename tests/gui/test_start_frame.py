@@ -1,0 +1,106 @@
+"""The window shows before the service loads: the app's first window is its frame (title,
+menus and toolbar, every action off, "Starting…"), made without the service, the sync
+engine or any store; attached to its controller it becomes the whole window, its actions
+working as in a window made in one go."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QLabel
+from pytestqt.qtbot import QtBot
+
+from syncgui.gui.controller import AppController
+from syncgui.gui.main_window import MainWindow
+from tests.gui.fake_service import FakeDesktop
+from tests.gui.support import settle
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# what the app's start does up to the shown window, in a fresh interpreter (this one has
+# loaded everything already); it reports what the window shows and which modules loaded
+FRAME_ONLY = """
+import json, sys
+from pathlib import Path
+from PySide6.QtGui import QAction
+from syncgui.gui import app
+from syncgui.service import resolve_paths
+
+paths = resolve_paths(Path(sys.argv[1]) / "config", Path(sys.argv[1]) / "data")
+qt = app._make_app([])
+window = app._frame(qt, paths, demo=False)
+window.show()
+qt.processEvents()
+print(json.dumps({
+    "title": window.windowTitle(),
+    "visible": window.isVisible(),
+    "menus": [a.text() for a in window.menuBar().actions()],
+    "enabled": [a.text() for a in window.findChildren(QAction) if a.isEnabled() and a.text()],
+    "loaded": sorted(m for m in sys.modules if m.startswith("syncgui")),
+}))
+"""
+
+
+def test_the_window_shows_before_the_service_and_the_engine_load(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", FRAME_ONLY, str(tmp_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    shown = json.loads(done.stdout.splitlines()[-1])
+    assert shown["title"] == "syncgui" and shown["visible"]
+    assert shown["menus"] == ["&File", "&Sync", "&Partnership", "&View", "&Help"]
+    assert shown["enabled"] == []  # nothing to act on until the views exist
+    # none of the service, the engine or the stores yet: only the folders' names
+    loaded = set(shown["loaded"])
+    assert {m for m in loaded if not m.startswith("syncgui.gui")} == {
+        "syncgui",
+        "syncgui.engine",  # (the package: its names load when first used)
+        "syncgui.engine.lazy",
+        "syncgui.service",
+        "syncgui.service.paths",
+    }
+    later = {"controller", "bridge", "wording", "partnerships_view", "activity_view"}
+    assert not loaded & {f"syncgui.gui.{m}" for m in later}
+
+
+def _enabled(window: MainWindow) -> dict[str, bool]:
+    return {a.text(): a.isEnabled() for a in window.findChildren(QAction) if a.text()}
+
+
+def test_attached_the_frame_is_the_whole_window(
+    qtbot: QtBot, fake: FakeDesktop, controller: AppController
+) -> None:
+    frame = MainWindow(None, has_tray=True, config_dir=fake.paths.config_dir)
+    qtbot.addWidget(frame)
+    frame.show()
+    starting = frame.findChild(QLabel, "startingLabel")
+    assert starting is not None and starting.isVisible() and starting.text() == "Starting…"
+    assert not frame.sync_all_action.isEnabled() and not frame.quit_action.isEnabled()
+
+    frame.attach(controller)
+    settle(qtbot, controller)
+    assert frame.partnerships.isVisible()  # at once, not on a later turn of the loop
+    assert frame.findChild(QLabel, "startingLabel") is None
+    assert frame.partnerships.names() == ["phone"]
+    assert frame.windowTitle() == "syncgui"
+
+    whole = MainWindow(controller, has_tray=True)  # the same window, made in one go
+    qtbot.addWidget(whole)
+    whole.show()
+    settle(qtbot, controller)
+    assert _enabled(frame) == _enabled(whole)
+    assert frame.quit_action.isEnabled() and frame.sync_all_action.isEnabled()
+
+    frame.partnerships.select("phone")
+    frame.partnerships.setFocus()
+    assert frame.remove_action in frame.partnerships.actions()  # Delete removes from the list
