@@ -197,6 +197,7 @@ def usb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A /dev/bus/usb where the phone's node exists."""
     monkeypatch.setattr(libmtp_backend, "USB_DEVICE_DIR", tmp_path)
     monkeypatch.setattr(libmtp_backend, "_NEW_OBJECT_WAIT", 0.0)
+    monkeypatch.setattr(libmtp_backend, "_NEW_OBJECT_QUICK", (0.0, 0.0, 0.0, 0.0))
     node = tmp_path / "001" / "004"
     node.parent.mkdir()
     node.touch()
@@ -346,6 +347,39 @@ def test_an_upload_the_device_lists_late_still_succeeds(fake: FakeLib, phone: Li
     fake.unlisted_after_send = True  # sent, but the device did not list it at once (QEMU)
     made = phone.upload(STORAGE, ROOT, "late.vcf", b"abc")
     assert (made.id, made.name, made.size, made.parent) == (fake.next_id, "late.vcf", 3, ROOT)
+
+
+def test_an_upload_listed_a_moment_late_is_found_by_its_id_without_a_listing(
+    fake: FakeLib, phone: LibmtpDevice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = fake.add("Contacts", data=None)
+    for i in range(5):
+        fake.add(f"c{i}.vcf", parent=folder)
+    fake.unlisted_after_send = True  # QEMU: its file monitor notices the new file a bit later
+    lookups: list[int] = []
+    real = fake.file_metadata
+
+    def late(device: Any, object_id: int) -> FileRecord | None:
+        lookups.append(object_id)
+        if len(lookups) == 3:  # noticed now, under the id the device answered with
+            fake.add("late.vcf", folder, b"abc", oid=object_id)
+        return real(device, object_id)
+
+    monkeypatch.setattr(fake, "file_metadata", late)
+    made = phone.upload(STORAGE, folder, "late.vcf", b"abc")
+    assert (made.id, made.name, made.size, made.parent) == (fake.next_id, "late.vcf", 3, folder)
+    assert lookups == [fake.next_id] * 3
+    assert not [c for c in fake.calls if c[0] == "list"]  # no listing of the whole folder
+
+
+def test_an_id_answered_for_another_object_falls_back_to_the_listing(
+    fake: FakeLib, phone: LibmtpDevice
+) -> None:
+    fake.add("hello.vcf")
+    fake.wrong_ids = True
+    made = phone.upload(STORAGE, ROOT, "a.vcf", b"abc")
+    assert fake.objects[made.id].filename == "a.vcf"
+    assert ("list", STORAGE, TOP) in fake.calls
 
 
 def test_rename(fake: FakeLib, phone: LibmtpDevice) -> None:

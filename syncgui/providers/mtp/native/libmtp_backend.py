@@ -62,7 +62,10 @@ USB_DEVICE_DIR = Path("/dev/bus/usb")
 UDEV_RULE = "packaging/udev/69-syncgui-mtp.rules"
 _TOP = FILES_AND_FOLDERS_ROOT
 # After creating an object, how long to look for it (QEMU's responder lists a new object only
-# when its file monitor has noticed the file).
+# when its file monitor has noticed the file, usually a few milliseconds later): first by the
+# id the device answered with, after these short pauses (one GetObjectInfo each), ...
+_NEW_OBJECT_QUICK = (0.005, 0.01, 0.02, 0.04)
+# ... then, and if that id is another object's, also by listing the parent, this often.
 _NEW_OBJECT_TRIES = 5
 _NEW_OBJECT_WAIT = 0.2
 # General (code-less) errors of LIBMTP_Set_File_Name that mean "this device cannot rename".
@@ -273,7 +276,19 @@ class LibmtpDevice:
         """The object just created, as the device lists it. The id the device answered with
         is trusted only if it names that object: QEMU's responder answers with a guess that
         another object may get, and lists a new object only once its file monitor noticed
-        it. Otherwise the parent is searched by name, for a moment."""
+        it. A late object is looked up by that id for a few milliseconds (cheap), and only
+        then is the parent searched by name (a listing costs a request per object in it),
+        for a moment."""
+        if given:
+            for pause in (0.0, *_NEW_OBJECT_QUICK):
+                time.sleep(pause)
+                record = self._lib.file_metadata(device, given)
+                self._lib.take_errors(device)
+                if record is None:
+                    continue  # not noticed yet, or the id is wrong: look again
+                if record.filename == name and _parent(record.parent_id) == parent:
+                    return _object(record)
+                break  # the id went to another object: search by name below
         for attempt in range(_NEW_OBJECT_TRIES):
             if attempt:
                 time.sleep(_NEW_OBJECT_WAIT)

@@ -39,7 +39,7 @@ FORMAT_VERSION: Final = 1
 MAX_DEPTH: Final = 32  # nested bags below the top one
 
 _SIGNED: Final = frozenset({VT.I4, VT.I8, VT.ERROR})
-_VT_NUMBERS: Final[frozenset[int]] = frozenset(VT)
+_VT_BY_NUMBER: Final[dict[int, VT]] = {int(vt): vt for vt in VT}
 _DOUBLE = struct.Struct("<d")
 
 
@@ -106,12 +106,15 @@ class _Writer:
 
 
 class _Reader:
-    __slots__ = ("data", "fmtids", "pos")
+    __slots__ = ("data", "fmtids", "keys", "pos")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
         self.fmtids: list[uuid.UUID] = []
+        # Keys made so far, by (fmtid index, pid): a listing repeats the same few keys in
+        # every object's bag, and making (and hashing) a PropertyKey is most of decoding.
+        self.keys: dict[tuple[int, int], PropertyKey] = {}
 
     def remaining(self) -> int:
         return len(self.data) - self.pos
@@ -146,23 +149,26 @@ class _Reader:
         if count > self.remaining() // 3:  # an entry takes at least 3 bytes
             raise CodecError(f"{count} entries cannot fit in {self.remaining()} bytes")
         bag = PropertyBag()
-        for _ in range(count):
+        for n in range(count):
             index, pid, vt_number = self.varint(), self.varint(), self.varint()
-            if index >= len(self.fmtids):
-                raise CodecError(f"fmtid index {index} is not in the table")
-            if pid > 0xFFFFFFFF:
-                raise CodecError(f"pid {pid} is not a DWORD")
-            if vt_number not in _VT_NUMBERS:
+            key = self.keys.get((index, pid))
+            if key is None:
+                if index >= len(self.fmtids):
+                    raise CodecError(f"fmtid index {index} is not in the table")
+                if pid > 0xFFFFFFFF:
+                    raise CodecError(f"pid {pid} is not a DWORD")
+                key = self.keys[index, pid] = PropertyKey(self.fmtids[index], pid)
+            vt = _VT_BY_NUMBER.get(vt_number)
+            if vt is None:
                 raise CodecError(f"VARTYPE {vt_number} is not supported")
-            key, vt = PropertyKey(self.fmtids[index], pid), VT(vt_number)
-            if key in bag:
-                raise CodecError(f"{key} appears twice in one bag")
             try:
                 bag[key] = PropVariant(vt, self.value(vt, depth))
             except (TypeError, ValueError) as exc:
                 if isinstance(exc, CodecError):
                     raise
                 raise CodecError(f"{key}: {exc}") from None
+            if len(bag) == n:  # the key was there already: the bag did not grow
+                raise CodecError(f"{key} appears twice in one bag")
         return bag
 
     def value(self, vt: VT, depth: int) -> object:
