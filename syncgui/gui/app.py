@@ -28,6 +28,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from logging import FileHandler
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -250,36 +251,35 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _start(
     running: _Running, paths: Paths, demo: bool, args: argparse.Namespace, started: float
 ) -> None:
-    """Once the window shows: the service, the controller and the views; then the tray
-    (or, at login, the wait for one), the wizard when asked for, auto-sync and the device
-    monitor. A demo profile that cannot be made ends the app (said in a message)."""
-    if demo and not _prepare_demo(running, paths):
+    """Once the window shows: the demo's stores (in the demo profile), the service, the
+    controller and the views; then the tray (or, at login, the wait for one), the wizard
+    when asked for, auto-sync and the device monitor. If that fails the window says so and
+    the app ends (a frame left saying "Starting…" would help no one)."""
+    try:
+        if demo:
+            from syncgui.service import ensure_demo
+
+            ensure_demo(paths)
+        _attach(running, paths, demo)
+    except Exception as err:
+        log.exception("starting failed")
+        _cannot_start(running, err)
         return
-    _attach(running, paths, demo)
     log.info("window ready %.3f s after start", time.perf_counter() - started)
     _appear(running, args, started)
     _after_start(running)
 
 
-def _prepare_demo(running: _Running, paths: Paths) -> bool:
-    from syncgui.service import ensure_demo
+def _cannot_start(running: _Running, err: Exception) -> None:
+    from PySide6.QtWidgets import QMessageBox
 
-    try:
-        ensure_demo(paths)
-    except Exception as err:
-        log.exception("preparing the demo profile failed")
-        from PySide6.QtWidgets import QMessageBox
-
-        QMessageBox.critical(
-            running.window,
-            running.window.tr("syncgui"),
-            running.window.tr("The demo could not be prepared in %1: %2")
-            .replace("%1", str(paths.data_dir))
-            .replace("%2", str(err)),
-        )
-        running.app.exit(1)
-        return False
-    return True
+    window = running.window
+    text = window.tr("syncgui could not start: %1").replace("%1", str(err) or type(err).__name__)
+    logs = [h.baseFilename for h in logging.getLogger().handlers if isinstance(h, FileHandler)]
+    if logs:
+        text += "\n\n" + window.tr("The details are in %1.").replace("%1", logs[0])
+    QMessageBox.critical(window, window.tr("syncgui"), text)
+    running.app.exit(1)
 
 
 def _appear(running: _Running, args: argparse.Namespace, started: float) -> None:

@@ -1,7 +1,7 @@
 """The window shows before the service loads: the app's first window is its frame (title,
 menus and toolbar, every action off, "Starting…"), made without the service, the sync
 engine or any store; attached to its controller it becomes the whole window, its actions
-working as in a window made in one go."""
+working as in a window made in one go; a start that fails there says so and ends the app."""
 
 from __future__ import annotations
 
@@ -11,12 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 from pytestqt.qtbot import QtBot
 
+from syncgui.gui import app as app_module
 from syncgui.gui.controller import AppController
 from syncgui.gui.main_window import MainWindow
+from syncgui.service import resolve_paths
 from tests.gui.fake_service import FakeDesktop
 from tests.gui.support import settle
 
@@ -104,3 +107,31 @@ def test_attached_the_frame_is_the_whole_window(
     frame.partnerships.select("phone")
     frame.partnerships.setFocus()
     assert frame.remove_action in frame.partnerships.actions()  # Delete removes from the list
+
+
+def test_a_start_that_fails_says_so_and_ends_the_app(
+    qapp: QApplication, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No window left saying "Starting…" for ever: the error is shown, the app ends."""
+    paths = resolve_paths(tmp_path / "config", tmp_path / "data")
+    window = app_module._frame(qapp, paths, demo=False)
+    running = app_module._Running(qapp, window)
+
+    def broken(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    shown: list[str] = []
+    ended: list[int] = []
+    monkeypatch.setattr(app_module, "_attach", broken)
+    monkeypatch.setattr(
+        QMessageBox, "critical", staticmethod(lambda _w, _title, text: shown.append(text))
+    )
+    monkeypatch.setattr(qapp, "exit", ended.append)
+    args = app_module.parse_args([])
+    try:
+        app_module._start(running, paths, False, args, 0.0)
+    finally:
+        window.close()
+    assert len(shown) == 1 and "could not start: [Errno 28] No space left" in shown[0]
+    assert ended == [1]
+    assert running.controller is None and not window.has_views
