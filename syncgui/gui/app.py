@@ -148,10 +148,10 @@ def _profile(args: argparse.Namespace) -> tuple[Paths, bool]:
 
 
 def _configured(paths: Paths) -> bool:
-    from syncgui.service import ConfigError, SyncService
+    from syncgui.service import ConfigError, has_partnerships  # (not the whole service)
 
     try:
-        return bool(SyncService(paths).partnerships())
+        return has_partnerships(paths)
     except ConfigError as err:  # an unreadable configuration is the window's to show
         log.warning("the partnerships cannot be read: %s", err.message)
         return True

@@ -14,7 +14,7 @@ from syncgui.engine.lazy import lazy_names
 
 if TYPE_CHECKING:
     from syncgui.service.accounts import Account, AddedAccount, OnlineBook
-    from syncgui.service.config import Partnership
+    from syncgui.service.config import Partnership, has_partnerships
     from syncgui.service.demo import DEMO_NAME, ensure_demo, run_demo
     from syncgui.service.devices import (
         NO_DEVICES_HINT,
@@ -132,6 +132,7 @@ _HOMES: dict[str, str] = {
     "demo_paths": "syncgui.service.paths",
     "device_resources": "syncgui.service.resources",
     "ensure_demo": "syncgui.service.demo",
+    "has_partnerships": "syncgui.service.config",
     "parse_password_command": "syncgui.service.secrets",
     "partnership_resources": "syncgui.service.resources",
     "account_of": "syncgui.service.stores",
@@ -205,6 +206,7 @@ __all__ = [
     "demo_paths",
     "device_resources",
     "ensure_demo",
+    "has_partnerships",
     "parse_password_command",
     "partnership_resources",
     "resolve_paths",

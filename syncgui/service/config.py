@@ -14,6 +14,7 @@ from syncgui.engine.matching import MatchLevel
 from syncgui.engine.sqlite import connect
 from syncgui.service.errors import ConfigError
 from syncgui.service.files import write_atomically
+from syncgui.service.paths import Paths
 from syncgui.service.stores import StoreSpec, parse_spec
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._-]{0,63}$")
@@ -152,3 +153,9 @@ def rename_in_database(path: Path, old: str, new: str) -> int:
         return moved
     finally:
         db.close()
+
+
+def has_partnerships(paths: Paths) -> bool:
+    """Whether the profile ``paths`` has any partnership: what the app asks to choose the
+    demo profile, before the rest of the service loads (ConfigError: the file is damaged)."""
+    return bool(PartnershipBook(paths.partnerships_file).load())

@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtGui import QAction
@@ -32,11 +33,10 @@ import json, sys
 from pathlib import Path
 from PySide6.QtGui import QAction
 from syncgui.gui import app
-from syncgui.service import resolve_paths
 
-paths = resolve_paths(Path(sys.argv[1]) / "config", Path(sys.argv[1]) / "data")
+paths, demo = app._profile(app.parse_args(sys.argv[1:]))
 qt = app._make_app([])
-window = app._frame(qt, paths, demo=False)
+window = app._frame(qt, paths, demo)
 window.show()
 qt.processEvents()
 print(json.dumps({
@@ -49,17 +49,23 @@ print(json.dumps({
 """
 
 
-def test_the_window_shows_before_the_service_and_the_engine_load(tmp_path: Path) -> None:
+def _frame_only(tmp_path: Path, *args: str) -> dict[str, Any]:
+    folders = ["--config-dir", str(tmp_path / "config"), "--data-dir", str(tmp_path / "data")]
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-c", FRAME_ONLY, str(tmp_path)],
+        [sys.executable, "-c", FRAME_ONLY, *folders, *args],
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    shown = json.loads(done.stdout.splitlines()[-1])
+    shown: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return shown
+
+
+def test_the_window_shows_before_the_service_and_the_engine_load(tmp_path: Path) -> None:
+    shown = _frame_only(tmp_path)
     assert shown["title"] == "syncgui" and shown["visible"]
     assert shown["menus"] == ["&File", "&Sync", "&Partnership", "&View", "&Help"]
     assert shown["enabled"] == []  # nothing to act on until the views exist
@@ -74,6 +80,22 @@ def test_the_window_shows_before_the_service_and_the_engine_load(tmp_path: Path)
     }
     later = {"controller", "bridge", "wording", "partnerships_view", "activity_view"}
     assert not loaded & {f"syncgui.gui.{m}" for m in later}
+
+
+def test_choosing_the_demo_reads_only_the_partnerships_file(tmp_path: Path) -> None:
+    """``--demo-if-unconfigured`` (as ``scripts/run`` starts the app) looks whether any
+    partnership exists before the window shows: through the partnerships file, not the
+    whole service (its sessions, devices, history, accounts)."""
+    shown = _frame_only(tmp_path, "--demo-if-unconfigured")
+    assert shown["title"] == "syncgui (demo)" and shown["visible"]  # nothing configured
+    assert "syncgui.service.config" in shown["loaded"]
+    for later in (
+        "syncgui.service.facade",
+        "syncgui.service.running",
+        "syncgui.engine.session",
+        "syncgui.gui.controller",
+    ):
+        assert later not in shown["loaded"]
 
 
 def _enabled(window: MainWindow) -> dict[str, bool]:
