@@ -136,7 +136,7 @@ def _folder_args(args: argparse.Namespace | None) -> list[str]:
 
 def _profile(args: argparse.Namespace) -> tuple[Paths, bool]:
     """The folders to use, and whether they are the demo profile's (whose stores and
-    partnership :func:`_prepare_demo` makes, once the window shows)."""
+    partnership :func:`_start` makes, once the window shows)."""
     from syncgui.service import demo_paths, resolve_paths
 
     paths = resolve_paths(args.config_dir, args.data_dir)

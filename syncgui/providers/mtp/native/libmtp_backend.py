@@ -281,7 +281,8 @@ class LibmtpDevice:
         for a moment."""
         if given:
             for pause in (0.0, *_NEW_OBJECT_QUICK):
-                time.sleep(pause)
+                if pause:
+                    time.sleep(pause)
                 record = self._lib.file_metadata(device, given)
                 self._lib.take_errors(device)
                 if record is None:
