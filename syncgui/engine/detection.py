@@ -20,7 +20,7 @@ from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnava
 from syncgui.engine.ids import content_hash, gid_for_uid, synthesize_uid
 from syncgui.engine.items import ItemMeta
 from syncgui.engine.metadata import Brief, ItemRow, MetadataStore
-from syncgui.engine.provider import Entry, SimpleStore
+from syncgui.engine.provider import Entry, Listing, SimpleStore
 from syncgui.engine.replica import DetectReport
 
 log = logging.getLogger(__name__)
@@ -121,9 +121,8 @@ class ChangeDetector:
             return report
         seen = self.meta.live_stamp_map()
         changed = [e for e in listing.entries if seen.get(e.key) != e.stamp]
-        unchanged = len(listing.entries) - len(changed)
-        if not changed and unchanged == len(seen) and listing.token == self.meta.token:
-            return report  # the common case: nothing to read, nothing to write
+        if self._nothing_changed(listing, changed, seen):
+            return report
         listed = {e.key for e in listing.entries} | set(listing.unreadable)
         known, owners = self._load(changed, seen, listed, listing.unreadable)
         self._vanished = None  # by UID, read when first needed
@@ -170,6 +169,20 @@ class ChangeDetector:
             report.changes += self._detect_deletes(gone.values())
             self.meta.token = None if report.problems else listing.token
         return report
+
+    def _nothing_changed(
+        self, listing: Listing, changed: list[Entry], seen: dict[str, str | None]
+    ) -> bool:
+        """True in the common case: every item listed as seen last, none gone, the same
+        token; nothing to read, nothing to write. The stamps seen are then kept in one piece
+        for the next no-op (see :meth:`MetadataStore.keep_stamp_map`)."""
+        entries = listing.entries
+        if changed or entries is None or len(entries) != len(seen):
+            return False
+        if listing.token != self.meta.token:
+            return False
+        self.meta.keep_stamp_map(seen)
+        return True
 
     def _load(
         self,

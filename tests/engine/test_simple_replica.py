@@ -4,8 +4,10 @@ stores, cards without UID, restarts and crashes between the store and the metada
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -305,6 +307,69 @@ def test_a_no_op_sync_reads_nothing(bench: Bench) -> None:
     assert store_of(a).reads == store_of(b).reads == 0
 
 
+def snapshot_of(replica: SimpleReplica) -> bytes | None:
+    """The stamp snapshot in the replica's database, read by a connection of its own."""
+    path = replica.meta._db.execute("PRAGMA database_list").fetchone()[2]
+    with closing(sqlite3.connect(path)) as db:
+        row = db.execute("SELECT map FROM stamp_snapshot").fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def test_a_no_op_keeps_the_stamps_in_one_piece_which_any_change_drops(bench: Bench) -> None:
+    a, b = synced(bench, "x", "y", "z")
+    assert a.detect().changes == 0
+    kept = snapshot_of(a)
+    assert kept is not None and b"x.card" in kept
+
+    store_of(a).edit("x.card", card("x", "Person x", tel="2"))
+    assert a.detect().changes == 1  # seen through the snapshot: x's stamp differs
+    assert snapshot_of(a) is None  # the new stamp's row dropped it
+    store_of(a).drop("y.card")
+    assert a.detect().changes == 1
+    assert a.detect().changes == 0  # a no-op again: kept again, with x's new stamp
+
+    reopened = bench.reopen(a)
+    store_of(reopened).touch("z.card")
+    store_of(reopened).reads = 0
+    assert reopened.detect().changes == 0
+    assert store_of(reopened).reads == 1  # z's new stamp made it look, as without a snapshot
+    result = bench.net.sync(reopened, b)
+    assert (result.status, result.to_b.updated, result.to_b.deleted) == (Status.OK, 1, 1)
+    assert sorted(contacts(b)) == ["x", "z"]
+    assert contacts(b)["x"]["TEL"] == "2"
+
+
+def test_rows_changed_by_another_process_are_never_hidden_by_a_snapshot(bench: Bench) -> None:
+    a, _b = synced(bench, "x", "y")
+    meta = a.meta
+    assert a.detect().changes == 0  # snapshot kept
+    path = meta._db.execute("PRAGMA database_list").fetchone()[2]
+    with closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("UPDATE item SET stamp='elsewhere' WHERE key='x.card'")
+    # the other process's change dropped the snapshot: the rows are read, x looks changed
+    assert meta.live_stamp_map()["x.card"] == "elsewhere"
+
+    seen = meta.live_stamp_map()  # read from the rows
+    with closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("UPDATE item SET stamp='later' WHERE key='y.card'")
+    meta.keep_stamp_map(seen)  # another commit came between: not kept
+    assert snapshot_of(a) is None
+    assert meta.live_stamp_map()["y.card"] == "later"
+
+
+def test_a_damaged_snapshot_is_ignored_and_the_rows_are_read(bench: Bench) -> None:
+    a, _b = synced(bench, "x", "y")
+    assert a.detect().changes == 0
+    path = a.meta._db.execute("PRAGMA database_list").fetchone()[2]
+    rows = dict(a.meta._db.execute("SELECT key, stamp FROM item WHERE deleted=0"))
+    for damage in (b"x.card\0s1\0y.card", b"\xff\xfe", b"x.card"):
+        with closing(sqlite3.connect(path, isolation_level=None)) as other:
+            other.execute("UPDATE stamp_snapshot SET map=?", (damage,))
+        assert a.meta.live_stamp_map() == rows
+    store_of(a).edit("y.card", card("y", "Person y", tel="9"))
+    assert a.detect().changes == 1
+
+
 # -- stores that cannot tell everything --------------------------------------------------------
 
 
@@ -385,6 +450,34 @@ def test_a_card_without_uid_keeps_one_identity_across_runs(bench: Bench) -> None
     assert list(contacts(b)) == [uid]
     assert contacts(b)[uid]["TEL"] == "2"
     assert len(store_of(a).items) == 1
+
+
+def test_two_processes_opening_new_metadata_at_once_get_one_replica(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app and the CLI may both open a replica's metadata for the first time at once:
+    the second one to write takes the replica the first one made, never fails."""
+    from syncgui.engine import metadata
+
+    path = tmp_path / "new.sqlite"
+    made = metadata.new_replica_id
+    others: list[MetadataStore] = []
+    calls: list[int] = []
+
+    def other_process_first() -> bytes:
+        calls.append(1)
+        if len(calls) == 1:  # between this store's look and its write, another one is made
+            others.append(MetadataStore(path, "dict:A"))
+        return made()
+
+    monkeypatch.setattr(metadata, "new_replica_id", other_process_first)
+    meta = MetadataStore(path, "dict:A")
+    try:
+        assert meta.replica_id == others[0].replica_id
+        assert meta.tick == 0 and meta.knowledge == others[0].knowledge
+    finally:
+        meta.close()
+        others[0].close()
 
 
 def test_reopened_metadata_has_the_same_replica_knowledge_items_and_conflicts(
