@@ -151,13 +151,14 @@ def test_the_commands_print_the_version(capsys: pytest.CaptureFixture[str]) -> N
 def test_the_about_box_shows_the_version(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     from PySide6.QtWidgets import QWidget
 
-    from syncgui.gui import main_window
+    from syncgui.gui import window_actions
 
     shown: list[str] = []
     monkeypatch.setattr(
-        main_window.QMessageBox, "about", lambda _parent, _title, text: shown.append(text)
+        window_actions.QMessageBox, "about", lambda _parent, _title, text: shown.append(text)
     )
-    main_window.MainWindow.show_about(QWidget())  # type: ignore[arg-type]  # only tr() is used
+    # the box needs only a parent
+    window_actions.WindowActions(QWidget()).show_about()  # type: ignore[arg-type]
     [text] = shown
     assert f"syncgui {__version__}" in text
 

@@ -1,7 +1,10 @@
-"""The main window: partnerships on top; activity, problems and devices below; menus,
-toolbar and shortcuts for every action. Closing it keeps syncing when a tray icon exists.
-In the demo profile a banner says so, and a new partnership is made in the user's own
-profile (the app reopens there), never in the demo's.
+"""The main window, built and kept up to date: partnerships on top; activity, problems and
+devices below; menus, toolbar and shortcuts for every action (:mod:`.window_state`); the
+state line and which actions are on. In the demo profile a banner says so.
+
+What its actions do beyond a call to the controller — the dialogs they open, "Start at
+login", quitting, and closing (which keeps syncing when a tray icon exists) — is in
+:mod:`.window_actions`; the window keeps the slots its menus and the app call.
 
 The app shows the window before the service loads (:mod:`.app`): made without a controller
 it is its frame only (title, size, menus and toolbar with every action off, "Starting…"),
@@ -12,16 +15,14 @@ load the service and the sync engine, are imported where they are used."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import SIGNAL, QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import (
     QLabel,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QTabWidget,
@@ -29,8 +30,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from syncgui.gui.demo_banner import DemoBanner, LeaveDemoQuestion
+from syncgui.gui.demo_banner import DemoBanner
 from syncgui.gui.empty_state import EmptyState
+from syncgui.gui.window_actions import STATUS_TIMEOUT_MS, WindowActions
 from syncgui.gui.window_state import (
     WindowBase,
     build_actions,
@@ -43,8 +45,6 @@ from syncgui.gui.window_state import (
 
 if TYPE_CHECKING:
     from syncgui.gui.controller import AppController
-
-STATUS_TIMEOUT_MS = 8000
 
 
 class MainWindow(WindowBase):
@@ -84,13 +84,10 @@ class MainWindow(WindowBase):
         self.autostart_command = list(
             autostart_command or [sys.executable, "-m", "syncgui", "--background"]
         )
-        self._quitting = False
-        self._told_hidden = False
-        self._user_close = False
         self._select_next = ""
-        self._dialogs: dict[str, QWidget] = {}
         self._held: list[tuple[QAction, bool]] = []
         self.setObjectName("mainWindow")
+        self.act = WindowActions(self)  # its dialogs, Start at login and quitting
         build_actions(self)
         self._demo_autostart()
         build_menus(self)
@@ -121,7 +118,7 @@ class MainWindow(WindowBase):
         self._on_paused_changed(controller.is_paused())
         self._on_overall_changed(controller.overall().value)
         self._on_problem_count(len(controller.problems()))
-        controller.call(lambda s: s.autostart_enabled(), self._on_autostart_read, lambda _m: None)
+        self.act.read_autostart()
 
     def _starting_label(self) -> QLabel:
         label = QLabel(self.tr("Starting…"), self)
@@ -149,9 +146,9 @@ class MainWindow(WindowBase):
         c.progress_changed.connect(self._on_progress_changed)
         c.paused_changed.connect(self._on_paused_changed)
         c.overall_changed.connect(self._on_overall_changed)
-        c.guard_blocked.connect(self._on_guard_blocked)
-        c.sign_in_needed.connect(self.ask_password)
-        self.accounts.password_requested.connect(self.ask_password)
+        c.guard_blocked.connect(self.act.on_guard_blocked)
+        c.sign_in_needed.connect(self.act.ask_password)
+        self.accounts.password_requested.connect(self.act.ask_password)
         c.conflicts_changed.connect(self._update_actions)
         self.partnerships.conflicts_requested.connect(self.open_conflicts)
         self.partnerships.history_requested.connect(self.show_history)
@@ -240,12 +237,13 @@ class MainWindow(WindowBase):
         )
 
     # -- state ------------------------------------------------------------------------
-    def _busy_names(self) -> list[str]:
+    def busy_names(self) -> list[str]:
+        """The listed partnerships with a run under way (not cancelled)."""
         return [n for n in self.partnerships.names() if self.controller.is_busy(n)]
 
     def _update_actions(self) -> None:
         selected = self.partnerships.selected()
-        busy = self._busy_names()
+        busy = self.busy_names()
         has_rows = bool(self.partnerships.names())
         self.sync_all_action.setEnabled(has_rows)
         self.cancel_all_action.setEnabled(bool(busy))
@@ -351,53 +349,6 @@ class MainWindow(WindowBase):
         else:
             self.controller.pause(3600)
 
-    def new_partnership(self) -> None:
-        """The wizard; in the demo, first the question to leave it (a partnership of the
-        user's own is made in their own profile)."""
-        if self.is_demo:
-            box = LeaveDemoQuestion(self)
-            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.confirmed.connect(lambda: self.leave_demo_requested.emit(True))
-            self._keep_dialog("leave-demo", box)
-            box.open()
-            return
-        from syncgui.gui.wizard import PartnershipWizard  # loaded when first needed
-
-        wizard = PartnershipWizard(self.controller, self)
-        wizard.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        wizard.partnership_added.connect(self._on_partnership_added)
-        wizard.partnership_dropped.connect(self._on_partnership_dropped)
-        self._dialogs["wizard"] = wizard
-        wizard.open()
-
-    def _on_partnership_added(self, name: str) -> None:
-        """Select ``name`` (added, or renamed) once the controller lists it."""
-        self._select_next = name
-        self._on_partnerships_changed()
-
-    def _on_partnership_dropped(self, name: str) -> None:
-        self._select_next = ""
-        self.statusBar().showMessage(
-            self.tr("The partnership “%1” was not kept: the wizard was cancelled.").replace(
-                "%1", name
-            ),
-            STATUS_TIMEOUT_MS,
-        )
-
-    def open_conflicts(self, name: str | None = None) -> None:
-        from syncgui.gui.conflict_dialog import ConflictDialog
-
-        key = f"conflicts:{name or ''}"
-        dialog = self._dialogs.get(key)
-        if dialog is not None and dialog.isVisible():
-            dialog.raise_()
-            dialog.activateWindow()
-            return
-        dialog = ConflictDialog(self.controller, name, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._keep_dialog(key, dialog)
-        dialog.show()
-
     def reload(self) -> None:
         """Read the configuration and what the syncs left again (View ▸ Reload)."""
         self.controller.refresh()
@@ -407,247 +358,58 @@ class MainWindow(WindowBase):
         self.tabs.setCurrentWidget(self.history)
         self.history.show_partnership(name)
 
+    def try_demo(self) -> None:
+        self.demo_requested.emit()
+
+    def select_when_listed(self, name: str) -> None:
+        """Select ``name`` (added, or renamed) once the controller lists it ("": none)."""
+        self._select_next = name
+        if name:
+            self._on_partnerships_changed()
+
+    # -- the actions' dialogs, Start at login and quitting: see window_actions ---------
+    def new_partnership(self) -> None:
+        self.act.new_partnership()
+
+    def open_conflicts(self, name: str | None = None) -> None:
+        self.act.open_conflicts(name)
+
     def edit_schedule(self) -> None:
-        name = self.partnerships.selected()
-        row = self.controller.row(name) if name else None
-        if row is None or name is None:
-            return
-        from syncgui.gui.schedule_dialog import ScheduleDialog
-
-        dialog = ScheduleDialog(name, row.schedule, self)
-        self._dialogs["schedule"] = dialog
-
-        def save() -> None:
-            schedule = dialog.schedule()
-            self.controller.call(
-                lambda s: s.set_schedule(name, schedule),
-                lambda _r: self.controller.refresh(),
-                partial(self._show_failure, name, self.tr("schedule")),
-            )
-
-        dialog.accepted.connect(save)
-        dialog.open()
+        self.act.edit_schedule()
 
     def edit_selected(self) -> None:
-        """Edit the selected partnership (name, direction, policy, schedule)."""
-        name = self.partnerships.selected()
-        if not name:
-            return
-        from syncgui.gui.edit_dialog import EditPartnershipDialog  # loaded when first needed
-
-        dialog = EditPartnershipDialog(self.controller, name, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.saved.connect(self._on_partnership_added)  # renamed: still selected
-        self._keep_dialog("edit", dialog)
-        dialog.open()
+        self.act.edit_selected()
 
     def remove_selected(self) -> None:
-        name = self.partnerships.selected()
-        if not name:
-            return
-        from syncgui.gui.questions import RemoveQuestion
+        self.act.remove_selected()
 
-        box = RemoveQuestion(name, self)
-        box.confirmed.connect(
-            lambda: self.controller.call(
-                lambda s: s.remove_partnership(name),
-                lambda _r: self.controller.refresh(),
-                partial(self._show_failure, name, self.tr("removing it")),
-                resources=self.controller.resources(name),  # after a sync that runs
-            )
-        )
-        self._dialogs["remove"] = box
-        box.open()
+    def show_guide(self) -> None:
+        self.act.show_guide()
 
-    def _on_guard_blocked(
-        self, name: str, store: str, items: list[str], emptied: str = "", held: int = 0
-    ) -> None:
-        from syncgui.gui.guard_dialog import Emptied, GuardDialog
+    def show_shortcuts(self) -> None:
+        self.act.show_shortcuts()
 
-        why = Emptied(emptied, held) if emptied else None
-        old = self._dialogs.get(f"guard:{name}")
-        if isinstance(old, GuardDialog) and old.isVisible():
-            old.show_blocked(store, items, why)  # the newer session's list, in the same dialog
-            old.raise_()
-            return
-        dialog = GuardDialog(self.controller, name, store, items, self, emptied=why)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._keep_dialog(f"guard:{name}", dialog)
-        dialog.open()
-
-    def ask_password(self, name: str, message: str = "") -> None:
-        """Ask for the password of account ``name`` (one dialog per account)."""
-        from syncgui.gui.password_dialog import PasswordDialog
-
-        old = self._dialogs.get(f"password:{name}")
-        if old is not None and old.isVisible():
-            old.raise_()
-            old.activateWindow()
-            return
-        account = next((a for a in self.controller.accounts() if a.name == name), None)
-        if account is None:
-            return
-        said = message or self.controller.password_wanted(name) or ""
-        dialog = PasswordDialog(self.controller, account, said, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        self._keep_dialog(f"password:{name}", dialog)
-        dialog.open()
-
-    def _keep_dialog(self, key: str, dialog: QWidget) -> None:
-        """Remember ``dialog`` under ``key`` until it is destroyed (not a newer one)."""
-        self._dialogs[key] = dialog
-
-        def forget(_obj: object = None) -> None:
-            if self._dialogs.get(key) is dialog:
-                del self._dialogs[key]
-
-        dialog.destroyed.connect(forget)
-
-    def _on_autostart_read(self, enabled: object) -> None:
-        self.autostart_action.blockSignals(True)
-        self.autostart_action.setChecked(bool(enabled))
-        self.autostart_action.blockSignals(False)
+    def show_about(self) -> None:
+        self.act.show_about()
 
     def set_autostart(self, enabled: bool) -> None:
-        """Write or remove the autostart entry (the "Start at login" action)."""
-        command = list(self.autostart_command)
+        self.act.set_autostart(enabled)
 
-        def failed(message: str) -> None:
-            self._on_autostart_read(not enabled)
-            self._show_failure("", self.tr("Start at login"), message)
+    def quit(self) -> None:
+        self.act.quit()
 
-        def done(_r: object) -> None:
-            text = (
-                self.tr("syncgui will start when you log in.")
-                if enabled
-                else self.tr("syncgui will no longer start when you log in.")
-            )
-            self.statusBar().showMessage(text, STATUS_TIMEOUT_MS)
+    def close_by_user(self) -> None:
+        self.act.close_by_user()
 
-        self.controller.call(lambda s: s.set_autostart(enabled, command), done, failed)
-
-    def _show_failure(self, partnership: str, item: str, message: str) -> None:
-        """A failed action of this window: said in the status bar where the user looks,
-        and kept in the Problems list with the rest."""
-        self.statusBar().showMessage(message, 3 * STATUS_TIMEOUT_MS)
-        self.controller.report_problem(partnership, item, message)
-
+    # -- closing ----------------------------------------------------------------------
     def set_has_tray(self, has_tray: bool) -> None:
         """A tray appeared after start-up (at login): closing the window hides it now."""
         self.has_tray = has_tray
         if has_tray and self.statusBar().currentMessage() == self._no_tray_text():
             self.statusBar().clearMessage()
 
-    def try_demo(self) -> None:
-        self.demo_requested.emit()
-
-    def show_guide(self) -> None:
-        from syncgui.gui.help import GuideWindow
-
-        self._show_once("guide", lambda: GuideWindow(self))
-
-    def show_shortcuts(self) -> None:
-        from syncgui.gui.help import ShortcutsWindow
-
-        self._show_once("shortcuts", lambda: ShortcutsWindow(self, self))
-
-    def _show_once(self, key: str, make: Callable[[], QWidget]) -> None:
-        """Show the window kept under ``key`` (raised when it is open already): one each."""
-        window = self._dialogs.get(key)
-        if window is None:
-            window = make()
-            window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self._keep_dialog(key, window)
-        window.show()
-        window.raise_()
-        window.activateWindow()
-
-    def show_about(self) -> None:
-        from syncgui import __version__
-
-        QMessageBox.about(
-            self,
-            self.tr("About syncgui"),
-            self.tr(
-                "<h3>syncgui %1</h3>"
-                "<p>syncgui keeps your contacts in step between phones, vCard folders, "
-                ".vcf files and online address books.</p>"
-                "<p>Free software under the GNU General Public License, version 3 or later.</p>"
-            ).replace("%1", __version__),
-        )
-
-    # -- closing ----------------------------------------------------------------------
-    def quit(self) -> None:
-        """Quit the app (asking first if a sync runs or other work waits)."""
-        if self._work_left() and not self._quitting:
-            self._ask_quit()
-            return
-        self._quitting = True
-        self.close()
-        self._emit_quit()
-
-    def _emit_quit(self) -> None:
-        self.quit_requested.emit()
-        if not self.receivers(SIGNAL("quit_requested()")):  # nobody else quits the app
-            QTimer.singleShot(0, self._app_quit)
-
-    @staticmethod
-    def _app_quit() -> None:
-        from PySide6.QtWidgets import QApplication
-
-        QApplication.quit()
-
-    def _work_left(self) -> bool:
-        """A sync runs, or work waits (resolves, a partnership being added) that a quit
-        would drop."""
-        if not self.has_views:  # still starting: nothing runs yet
-            return False
-        return bool(self._busy_names()) or self.controller.pending_work() > 0
-
-    def _ask_quit(self) -> None:
-        from syncgui.gui.questions import QuitQuestion
-
-        box = QuitQuestion(len(self._busy_names()), self.controller.pending_work(), self)
-        box.confirmed.connect(self._on_quit_confirmed)
-        self._dialogs["quit"] = box
-        box.open()
-
-    def _on_quit_confirmed(self) -> None:
-        self._quitting = True
-        self.quit()
-
-    def close_by_user(self) -> None:
-        """Close as the window's close button does (the Close action)."""
-        self._user_close = True
-        try:
-            self.close()
-        finally:
-            self._user_close = False
-
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        """The user's close hides the window when a tray keeps the app (saying so once),
-        and quits otherwise (asking if a sync runs). Any other close (the app quitting,
-        from the tray or at logout) is accepted: it must never stop the quit."""
+        """Save the window's state; whether it hides, quits or asks first is
+        :meth:`.WindowActions.close_event`'s."""
         save_window(self)
-        by_user = event.spontaneous() or self._user_close
-        if self._quitting or not by_user:
-            event.accept()
-            return
-        if self.has_tray:
-            event.accept()  # only hides: the app does not quit on its last window
-            if not self._told_hidden:
-                self._told_hidden = True
-                message = self.tr(
-                    "syncgui keeps syncing in the background. Use Quit in the tray menu to stop it."
-                )
-                self.statusBar().showMessage(message, STATUS_TIMEOUT_MS)
-                if self.has_views:
-                    self.controller.notify.emit(self.tr("Still syncing"), message, "info")
-            return
-        if self._work_left():
-            event.ignore()
-            self._ask_quit()
-            return
-        self._quitting = True
-        event.accept()
-        self._emit_quit()
+        self.act.close_event(event)

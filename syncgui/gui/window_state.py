@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt
+from PySide6.QtCore import QByteArray, QCoreApplication, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -44,14 +44,19 @@ translate = QCoreApplication.translate
 
 
 class WindowBase(QMainWindow):
-    """The main window as its actions, menus and saved state see it: the views it shows, the
-    actions :func:`build_actions` gives it, and the slots those actions call (defined by
-    :class:`~syncgui.gui.main_window.MainWindow`)."""
+    """The main window as its actions, menus, dialogs and saved state see it: the views it
+    shows, the actions :func:`build_actions` gives it, and the slots those actions call
+    (defined by :class:`~syncgui.gui.main_window.MainWindow`; :mod:`.window_actions` uses
+    the rest)."""
 
+    leave_demo_requested: Signal
+    quit_requested: Signal
     controller: AppController
     is_demo: bool  # the demo profile's window
     config_dir: Path  # the profile's settings folder (window.ini)
     has_views: bool  # the views are built (the window is attached to its controller)
+    has_tray: bool  # a tray icon keeps the app when the window closes
+    autostart_command: list[str]  # what "Start at login" writes
     partnerships: PartnershipsView
     activity: ActivityView
     problems: ProblemsView
@@ -138,6 +143,13 @@ class WindowBase(QMainWindow):
         raise NotImplementedError
 
     def reload(self) -> None:
+        raise NotImplementedError
+
+    # what the dialogs ask of the window
+    def busy_names(self) -> list[str]:
+        raise NotImplementedError
+
+    def select_when_listed(self, name: str) -> None:
         raise NotImplementedError
 
 
