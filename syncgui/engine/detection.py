@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
@@ -120,8 +120,10 @@ class ChangeDetector:
         if listing.entries is None:
             return report
         seen = self.meta.live_stamp_map()
+        if listing.stamps is not None and self._nothing_changed(listing, listing.stamps, seen):
+            return report  # compared whole, without an Entry made (see Listing.stamps)
         changed = [e for e in listing.entries if seen.get(e.key) != e.stamp]
-        if self._nothing_changed(listing, changed, seen):
+        if listing.stamps is None and self._nothing_changed(listing, changed, seen):
             return report
         listed = {e.key for e in listing.entries} | set(listing.unreadable)
         known, owners = self._load(changed, seen, listed, listing.unreadable)
@@ -171,13 +173,20 @@ class ChangeDetector:
         return report
 
     def _nothing_changed(
-        self, listing: Listing, changed: list[Entry], seen: dict[str, str | None]
+        self,
+        listing: Listing,
+        found: list[Entry] | Mapping[str, str],
+        seen: dict[str, str | None],
     ) -> bool:
         """True in the common case: every item listed as seen last, none gone, the same
-        token; nothing to read, nothing to write. The stamps seen are then kept in one piece
-        for the next no-op (see :meth:`MetadataStore.keep_stamp_map`)."""
-        entries = listing.entries
-        if changed or entries is None or len(entries) != len(seen):
+        token; nothing to read, nothing to write. ``found`` is either the entries whose
+        stamp changed or the listing's whole ``key -> stamp`` map. The stamps seen are then
+        kept in one piece for the next no-op (see :meth:`MetadataStore.keep_stamp_map`)."""
+        if isinstance(found, list):
+            entries = listing.entries
+            if found or entries is None or len(entries) != len(seen):
+                return False
+        elif found != seen:  # one comparison of two dicts: keys and stamps alike
             return False
         if listing.token != self.meta.token:
             return False

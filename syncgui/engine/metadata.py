@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS item(
     deleted INTEGER NOT NULL, changed_at REAL NOT NULL,
     stamp TEXT, hash TEXT, own_uid TEXT) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS item_key ON item(key);
+CREATE INDEX IF NOT EXISTS item_tombstone ON item(changed_at) WHERE deleted=1;
 CREATE TABLE IF NOT EXISTS conflict(
     id TEXT PRIMARY KEY, gid BLOB NOT NULL, partnership TEXT NOT NULL, kind TEXT NOT NULL,
     source_side TEXT NOT NULL, source_name TEXT NOT NULL,

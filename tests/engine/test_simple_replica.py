@@ -17,7 +17,7 @@ from syncgui.engine.events import CancelToken, Event, Progress, Status
 from syncgui.engine.ids import gid_for_uid
 from syncgui.engine.itemformat import ItemFormat, ItemInfo
 from syncgui.engine.metadata import MetadataStore
-from syncgui.engine.provider import Capabilities, Entry, Listing, Written
+from syncgui.engine.provider import Capabilities, Entry, Listing, StampedEntries, Written
 from syncgui.engine.replica import Replica
 from syncgui.engine.resolutions import resolve_stored
 from syncgui.engine.simple import SimpleReplica
@@ -337,6 +337,42 @@ def test_a_no_op_keeps_the_stamps_in_one_piece_which_any_change_drops(bench: Ben
     assert (result.status, result.to_b.updated, result.to_b.deleted) == (Status.OK, 1, 1)
     assert sorted(contacts(b)) == ["x", "z"]
     assert contacts(b)["x"]["TEL"] == "2"
+
+
+class StampedDictStore(DictStore):
+    """A DictStore that lists as a folder does: ``key -> stamp`` (Listing.stamps)."""
+
+    def list(self, token: str | None) -> Listing:
+        listing = super().list(token)
+        stamps = {e.key: e.stamp for e in listing.entries or ()}
+        entries = StampedEntries(stamps, lambda _stamp: None)
+        return Listing(
+            entries, None, listing.problems, listing.unreadable, listing.complete, stamps
+        )
+
+
+def test_a_store_listing_key_to_stamp_is_compared_whole_and_misses_nothing(
+    bench: Bench,
+) -> None:
+    a = bench.open("A", StampedDictStore("A", FMT))
+    b = bench.open("B", StampedDictStore("B", FMT))
+    for uid in ("x", "y", "z"):
+        store_of(a).add(f"{uid}.card", card(uid, f"Person {uid}"))
+    assert bench.net.sync(a, b).to_b.created == 3
+    store_of(a).reads = store_of(b).reads = 0
+    assert quiet(bench.net.sync(a, b))
+    assert store_of(a).reads == store_of(b).reads == 0
+
+    store_of(a).edit("x.card", card("x", "Person x", tel="5"))
+    store_of(b).drop("y.card")
+    store_of(b).add("w.card", card("w", "Person w"))
+    result = bench.net.sync(a, b)
+    assert (result.to_b.updated, result.to_a.deleted, result.to_a.created) == (1, 1, 1)
+    assert contacts(a) == contacts(b)
+    assert sorted(contacts(a)) == ["w", "x", "z"]
+    store_of(a).touch("z.card")  # a new stamp, the same bytes: looked at, not a change
+    assert a.detect().changes == 0
+    assert quiet(bench.net.sync(a, b))
 
 
 def test_rows_changed_by_another_process_are_never_hidden_by_a_snapshot(bench: Bench) -> None:

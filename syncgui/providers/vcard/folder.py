@@ -32,7 +32,7 @@ from syncgui.engine.errors import (
     ItemVanished,
     StoreUnavailable,
 )
-from syncgui.engine.provider import Capabilities, Entry, Listing, Written
+from syncgui.engine.provider import Capabilities, Entry, Listing, StampedEntries, Written
 from syncgui.providers.vcard.sniff import quick_card_problem
 
 if TYPE_CHECKING:
@@ -62,6 +62,16 @@ _NO_LINK_ERRNOS = frozenset(
 def stat_stamp(st: os.stat_result) -> str:
     """The cheap version of a file: ``size:mtime_ns:inode``."""
     return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+
+
+def stamp_mtime(stamp: str) -> float | None:
+    """The modification time in a :func:`stat_stamp` as ``os.stat`` gives it (``st_mtime``,
+    computed the same way to the last bit); None if the stamp holds none."""
+    try:
+        seconds, nanoseconds = divmod(int(stamp.split(":", 2)[1]), 1_000_000_000)
+    except (IndexError, ValueError):
+        return None
+    return seconds + nanoseconds * 1e-9
 
 
 def write_temp(folder: str, data: bytes, mode: int | None = None) -> tuple[str, os.stat_result]:
@@ -274,7 +284,7 @@ class VCardFolderProvider:
 
         This loop is the whole cost of a no-op sync, so the common case (a plain regular
         file with a UTF-8 name) is kept tight; anything unusual goes the careful way."""
-        entries: list[Entry] = []
+        stamps: dict[str, str] = {}  # the entries, made when asked for (StampedEntries)
         problems: list[ItemProblem] = []
         unreadable: set[str] = set()
         now = time.time()
@@ -294,16 +304,16 @@ class VCardFolderProvider:
                         pass  # the careful way below says why
                     else:
                         if is_regular(st.st_mode) and st.st_size:
-                            stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-                            entries.append(Entry(name, stamp, None, st.st_mtime))
+                            stamps[name] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
                             continue
                 item = _card_entry(entry, problems)
                 if isinstance(item, Entry):
-                    entries.append(item)
+                    stamps[item.key] = item.stamp
                 elif item is not None:
                     unreadable.add(item)
-        log.debug("%s: %d cards listed, %d problems", self._name, len(entries), len(problems))
-        return Listing(entries, None, tuple(problems), frozenset(unreadable))
+        log.debug("%s: %d cards listed, %d problems", self._name, len(stamps), len(problems))
+        entries = StampedEntries(stamps, stamp_mtime)
+        return Listing(entries, None, tuple(problems), frozenset(unreadable), stamps=stamps)
 
     # -- items --------------------------------------------------------------------------------
 
