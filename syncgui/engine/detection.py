@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
 from syncgui.engine.ids import content_hash, gid_for_uid, synthesize_uid
 from syncgui.engine.items import ItemMeta
 from syncgui.engine.metadata import Brief, ItemRow, MetadataStore
-from syncgui.engine.provider import Entry, Listing, SimpleStore
+from syncgui.engine.provider import Entry, Listing, SimpleStore, StampedEntries
 from syncgui.engine.replica import DetectReport
 
 log = logging.getLogger(__name__)
@@ -120,12 +120,10 @@ class ChangeDetector:
         if listing.entries is None:
             return report
         seen = self.meta.live_stamp_map()
-        if listing.stamps is not None and self._nothing_changed(listing, listing.stamps, seen):
-            return report  # compared whole, without an Entry made (see Listing.stamps)
-        changed = [e for e in listing.entries if seen.get(e.key) != e.stamp]
-        if listing.stamps is None and self._nothing_changed(listing, changed, seen):
-            return report
-        listed = {e.key for e in listing.entries} | set(listing.unreadable)
+        compared = self._compare(listing, listing.entries, seen)
+        if compared is None:
+            return report  # the common case: nothing to read, nothing to write
+        changed, listed = compared
         known, owners = self._load(changed, seen, listed, listing.unreadable)
         self._vanished = None  # by UID, read when first needed
         self._known = known
@@ -172,26 +170,25 @@ class ChangeDetector:
             self.meta.token = None if report.problems else listing.token
         return report
 
-    def _nothing_changed(
-        self,
-        listing: Listing,
-        found: list[Entry] | Mapping[str, str],
-        seen: dict[str, str | None],
-    ) -> bool:
-        """True in the common case: every item listed as seen last, none gone, the same
-        token; nothing to read, nothing to write. ``found`` is either the entries whose
-        stamp changed or the listing's whole ``key -> stamp`` map. The stamps seen are then
-        kept in one piece for the next no-op (see :meth:`MetadataStore.keep_stamp_map`)."""
-        if isinstance(found, list):
-            entries = listing.entries
-            if found or entries is None or len(entries) != len(seen):
-                return False
-        elif found != seen:  # one comparison of two dicts: keys and stamps alike
-            return False
-        if listing.token != self.meta.token:
-            return False
-        self.meta.keep_stamp_map(seen)
-        return True
+    def _compare(
+        self, listing: Listing, entries: Sequence[Entry], seen: dict[str, str | None]
+    ) -> tuple[list[Entry], set[str]] | None:
+        """The entries whose stamps differ from those seen last, and every key listed
+        (unreadable ones too); None in the common case, when every item is listed as seen
+        last, none is gone and the token is the same. The stamps seen are then kept in one
+        piece for the next no-op (see :meth:`MetadataStore.keep_stamp_map`)."""
+        if isinstance(entries, StampedEntries):  # a folder: its stamps compared whole
+            unchanged = entries.stamps == seen
+            changed = [] if unchanged else entries.differing(seen)
+            keys: Iterable[str] = entries.stamps
+        else:
+            changed = [e for e in entries if seen.get(e.key) != e.stamp]
+            unchanged = not changed and len(entries) == len(seen)
+            keys = (e.key for e in entries)
+        if unchanged and listing.token == self.meta.token:
+            self.meta.keep_stamp_map(seen)
+            return None
+        return changed, set(keys).union(listing.unreadable)
 
     def _load(
         self,

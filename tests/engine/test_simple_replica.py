@@ -340,15 +340,13 @@ def test_a_no_op_keeps_the_stamps_in_one_piece_which_any_change_drops(bench: Ben
 
 
 class StampedDictStore(DictStore):
-    """A DictStore that lists as a folder does: ``key -> stamp`` (Listing.stamps)."""
+    """A DictStore that lists as a folder does: one ``key -> stamp`` map."""
 
     def list(self, token: str | None) -> Listing:
         listing = super().list(token)
         stamps = {e.key: e.stamp for e in listing.entries or ()}
         entries = StampedEntries(stamps, lambda _stamp: None)
-        return Listing(
-            entries, None, listing.problems, listing.unreadable, listing.complete, stamps
-        )
+        return Listing(entries, None, listing.problems, listing.unreadable, listing.complete)
 
 
 def test_a_store_listing_key_to_stamp_is_compared_whole_and_misses_nothing(

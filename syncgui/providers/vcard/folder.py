@@ -313,7 +313,7 @@ class VCardFolderProvider:
                     unreadable.add(item)
         log.debug("%s: %d cards listed, %d problems", self._name, len(stamps), len(problems))
         entries = StampedEntries(stamps, stamp_mtime)
-        return Listing(entries, None, tuple(problems), frozenset(unreadable), stamps=stamps)
+        return Listing(entries, None, tuple(problems), frozenset(unreadable))
 
     # -- items --------------------------------------------------------------------------------
 
