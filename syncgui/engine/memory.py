@@ -182,8 +182,9 @@ class MemoryReplica:
             raise BadItem("the item is no longer in the store", item=gid.hex())
         return item.data
 
-    def count_live(self) -> int:
-        return sum(1 for i in self._items.values() if i.data is not None)
+    def count_live(self, at_most: int | None = None) -> int:
+        live = sum(1 for i in self._items.values() if i.data is not None)
+        return live if at_most is None else min(live, at_most)
 
     def candidates(self, gids: Iterable[bytes]) -> tuple[list[Candidate], list[ItemProblem]]:
         found: list[Candidate] = []

@@ -395,8 +395,11 @@ class MetadataStore:
         """Items and tombstones."""
         return int(self._db.execute("SELECT count(*) FROM item").fetchone()[0])
 
-    def count_live(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM item WHERE deleted=0").fetchone()[0])
+    def count_live(self, at_most: int | None = None) -> int:
+        """The live items, counted no further than ``at_most`` (a full count reads every
+        row: 2 ms for 10,000 items)."""
+        sql = "SELECT count(*) FROM (SELECT 1 FROM item WHERE deleted=0 LIMIT ?)"
+        return int(self._db.execute(sql, (-1 if at_most is None else at_most,)).fetchone()[0])
 
     def save(self, row: ItemRow) -> None:
         self.save_many([row])

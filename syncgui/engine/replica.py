@@ -183,7 +183,10 @@ class Replica(Protocol):
         """The item's bytes; raises a per-item SyncError when it cannot be read."""
         ...
 
-    def count_live(self) -> int: ...
+    def count_live(self, at_most: int | None = None) -> int:
+        """How many live items there are; with ``at_most``, counted no further than that
+        (``at_most=1`` asks whether there is any)."""
+        ...
 
     def candidates(self, gids: Iterable[bytes]) -> tuple[list[Candidate], list[ItemProblem]]:
         """The live items ``gids`` with their match keys (see :mod:`.matching`), and the

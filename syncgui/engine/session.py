@@ -170,11 +170,11 @@ class SyncSession:
             doomed = plan.deletes
             if not doomed:
                 continue
+            emptied = one.source.count_live(at_most=1) == 0
+            if not emptied and len(doomed) < s.guard_minimum:
+                continue
             live = one.dest.count_live()
-            emptied = one.source.count_live() == 0
-            if not emptied and (
-                len(doomed) < s.guard_minimum or len(doomed) <= s.guard_ratio * live
-            ):
+            if not emptied and len(doomed) <= s.guard_ratio * live:
                 continue
             if self._approves(one, len(doomed)):
                 # the passes after this one are checked when their turn comes: a second

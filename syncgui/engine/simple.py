@@ -166,8 +166,8 @@ class SimpleReplica:
             raise BadItem("the item is no longer in the store", item=gid.hex())
         return self.store.read(key)
 
-    def count_live(self) -> int:
-        return self.meta.count_live()
+    def count_live(self, at_most: int | None = None) -> int:
+        return self.meta.count_live(at_most)
 
     # -- matching when stores meet --------------------------------------------------------
 
