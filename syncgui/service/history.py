@@ -65,8 +65,8 @@ _WRITE_COLUMNS = (
 
 log = logging.getLogger(__name__)
 
-#: the store's own name for a record's item (None: unknown)
-KeyLookup = Callable[[HistoryRecord], str | None]
+#: the store's own name for each record's item, in the records' order (None: unknown)
+KeyLookup = Callable[[Sequence[HistoryRecord]], list[str | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +123,7 @@ class HistoryLog:
         self._key_of = key_of
 
     def keep(self, records: Sequence[HistoryRecord]) -> None:
-        key_of = self._key_of
+        keys = self._key_of(records) if self._key_of is not None else [None] * len(records)
         rows = [
             (
                 r.at,
@@ -135,10 +135,10 @@ class HistoryLog:
                 r.label,
                 r.reason,
                 r.data,
-                key_of(r) if key_of is not None else None,
+                key,
                 self.session,
             )
-            for r in records
+            for r, key in zip(records, keys, strict=True)
         ]
         self._db.execute("BEGIN")
         self._db.executemany(

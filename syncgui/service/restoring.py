@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from syncgui.engine.errors import SyncError
@@ -29,17 +29,21 @@ __all__ = ["keys_in", "restore_entry"]
 log = logging.getLogger(__name__)
 
 
-def keys_in(*replicas: SimpleReplica) -> Callable[[HistoryRecord], str | None]:
+def keys_in(*replicas: SimpleReplica) -> Callable[[Sequence[HistoryRecord]], list[str | None]]:
     """For the history: the name each kept version's item has in its store (the item row
     still holds it when the history is kept, before anything is written)."""
     by_store = {r.identity: r for r in replicas}
 
-    def key_of(record: HistoryRecord) -> str | None:
-        replica = by_store.get(record.store)
-        row = replica.meta.row(record.gid) if replica is not None else None
-        return row.key if row is not None else None
+    def keys_of(records: Sequence[HistoryRecord]) -> list[str | None]:
+        found: dict[tuple[str, bytes], str | None] = {}
+        for identity, replica in by_store.items():  # one query per store, not per record
+            gids = [r.gid for r in records if r.store == identity]
+            if gids:
+                rows = replica.meta.rows(gids)
+                found.update(((identity, gid), row.key) for gid, row in rows.items())
+        return [found.get((r.store, r.gid)) for r in records]
 
-    return key_of
+    return keys_of
 
 
 def restore_entry(
