@@ -53,5 +53,8 @@ def wide_encoding(data: bytes) -> str | None:
         return "UTF-32"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "UTF-16"
-    head = data[:128].lstrip(b"\x00 \t\r\n").upper()
+    head = data[:128]
+    if b"\x00" not in head:  # the common case: wide text has a NUL in every character
+        return None
+    head = head.lstrip(b"\x00 \t\r\n").upper()
     return next((name for name, begin in _WIDE_BEGINS if head.startswith(begin)), None)
