@@ -164,6 +164,12 @@ class _Helper:
     def send(self, data: bytes, deadline: float) -> None:
         view = memoryview(data)
         fd = self._stdin.fileno()
+        with contextlib.suppress(BlockingIOError):
+            # the pipe usually takes a whole request at once: no selector (an epoll file
+            # descriptor made and closed) for those
+            view = view[os.write(fd, view) :]
+        if not view:
+            return
         with selectors.DefaultSelector() as selector:
             selector.register(fd, selectors.EVENT_WRITE)
             while view:

@@ -29,8 +29,16 @@ from __future__ import annotations
 import itertools
 import math
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
+from collections.abc import (
+    ItemsView,
+    Iterable,
+    Iterator,
+    KeysView,
+    Mapping,
+    MutableMapping,
+    ValuesView,
+)
+from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import Final, TypeVar, cast
 
@@ -67,6 +75,7 @@ INT_RANGES: Final[Mapping[VT, tuple[int, int]]] = {
     VT.UI4: (0, 2**32 - 1),
     VT.UI8: (0, 2**64 - 1),
 }
+_VT_BY_NUMBER: Final[dict[object, VT]] = {int(vt): vt for vt in VT}
 _OLE_EPOCH_DAYS: Final = 25569.0  # 1970-01-01 as an OLE Automation date (days since 1899-12-30)
 
 
@@ -87,6 +96,8 @@ class PropertyKey:
 
     fmtid: uuid.UUID
     pid: int
+    # Every bag access hashes its key: computed once (a UUID hashes in Python code).
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.fmtid, uuid.UUID):
@@ -95,6 +106,17 @@ class PropertyKey:
             raise TypeError(f"pid must be an int, not {type(self.pid).__name__}")
         if not 0 <= self.pid <= 0xFFFFFFFF:
             raise ValueError(f"pid {self.pid} is not a DWORD")
+        object.__setattr__(self, "_hash", hash((self.fmtid.int, self.pid)))
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if type(other) is not PropertyKey:
+            return NotImplemented
+        return self._hash == other._hash and self.pid == other.pid and self.fmtid == other.fmtid
 
     def __str__(self) -> str:
         return f"{{{str(self.fmtid).upper()}}} {self.pid}"
@@ -110,15 +132,33 @@ class PropVariant:
     value: object = None
 
     def __post_init__(self) -> None:
+        vt, value = self.vt, self.value
+        if type(vt) is VT:  # fast paths for values already as stored (most of them)
+            kind = type(value)
+            if _FAST_TYPES.get(vt) is kind:
+                return  # a str for LPWSTR, bytes for VECTOR_UI1, ...
+            if kind is int and vt in INT_RANGES:
+                low, high = INT_RANGES[vt]
+                if low <= cast(int, value) <= high:
+                    return
         try:
-            vt = VT(self.vt)
-        except ValueError:
+            vt = _VT_BY_NUMBER[vt]
+        except (KeyError, TypeError):
             raise ValueError(f"VARTYPE {self.vt!r} is not supported") from None
         object.__setattr__(self, "vt", vt)
-        object.__setattr__(self, "value", _checked(vt, self.value))
+        object.__setattr__(self, "value", _checked(vt, value))
 
     def __str__(self) -> str:
         return f"VT_{self.vt.name}:{self.value!r}"
+
+    @classmethod
+    def _trusted(cls, vt: VT, value: object) -> PropVariant:
+        """A variant made without checks, for the codec's decoder: ``value`` is already
+        what ``vt`` stores (see ``propcodec._Reader.bag``)."""
+        variant = object.__new__(cls)
+        object.__setattr__(variant, "vt", vt)
+        object.__setattr__(variant, "value", value)
+        return variant
 
 
 def _checked(vt: VT, value: object) -> object:
@@ -176,6 +216,14 @@ class PropertyBag(MutableMapping[PropertyKey, PropVariant]):
         self._values: dict[PropertyKey, PropVariant] = {}
         self.update(values)
 
+    @classmethod
+    def _trusted(cls, values: dict[PropertyKey, PropVariant]) -> PropertyBag:
+        """A bag that takes ``values`` as they are, for the codec's decoder (which made and
+        checked every key and value)."""
+        bag = cls.__new__(cls)
+        bag._values = values
+        return bag
+
     def __getitem__(self, key: PropertyKey) -> PropVariant:
         return self._values[key]
 
@@ -191,6 +239,19 @@ class PropertyBag(MutableMapping[PropertyKey, PropVariant]):
 
     def __iter__(self) -> Iterator[PropertyKey]:
         return iter(self._values)
+
+    # The dict's own views and membership test: Mapping's would go through __getitem__.
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def keys(self) -> KeysView[PropertyKey]:
+        return self._values.keys()
+
+    def items(self) -> ItemsView[PropertyKey, PropVariant]:
+        return self._values.items()
+
+    def values(self) -> ValuesView[PropVariant]:
+        return self._values.values()
 
     def __len__(self) -> int:
         return len(self._values)
@@ -316,6 +377,15 @@ class PropertyBag(MutableMapping[PropertyKey, PropVariant]):
         return cast("list[PropertyBag] | _T", list(value) if isinstance(value, tuple) else value)
 
 
+# The VARTYPEs whose values of exactly this type need no check and no conversion.
+_FAST_TYPES: Final[Mapping[object, type]] = {
+    VT.LPWSTR: str,
+    VT.VECTOR_UI1: bytes,
+    VT.BOOL: bool,
+    VT.CLSID: uuid.UUID,
+    VT.R8: float,
+    VT.EMPTY: type(None),
+}
 _PLAIN_TYPES: Final[Mapping[VT, type]] = {
     VT.EMPTY: type(None),
     VT.BOOL: bool,

@@ -41,6 +41,12 @@ MAX_DEPTH: Final = 32  # nested bags below the top one
 _SIGNED: Final = frozenset({VT.I4, VT.I8, VT.ERROR})
 _VT_BY_NUMBER: Final[dict[int, VT]] = {int(vt): vt for vt in VT}
 _DOUBLE = struct.Struct("<d")
+# The VARTYPEs whose decoded values need no check: of the right type, and in range (a
+# varint is below 2**64, so every UI8 and, zigzagged, every I8 fits).
+_IN_RANGE: Final = frozenset(
+    {VT.EMPTY, VT.BOOL, VT.R8, VT.CLSID, VT.LPWSTR, VT.VECTOR_UI1, VT.UI8, VT.I8}
+    | {VT.UNKNOWN, VT.VECTOR_UNKNOWN}
+)
 
 
 class CodecError(ValueError):
@@ -62,11 +68,22 @@ def _unzigzag(number: int) -> int:
     return number >> 1 if not number & 1 else -((number + 1) >> 1)
 
 
+def _varint_bytes(number: int) -> bytes:
+    out = bytearray()
+    _put_varint(out, number)
+    return bytes(out)
+
+
+_VT_BYTES: Final[dict[VT, bytes]] = {vt: _varint_bytes(vt) for vt in VT}
+
+
 class _Writer:
-    __slots__ = ("body", "fmtids")
+    __slots__ = ("body", "fmtids", "heads")
 
     def __init__(self) -> None:
         self.fmtids: dict[uuid.UUID, int] = {}
+        # Each key's encoded fmtid index and pid, once made: messages repeat their keys.
+        self.heads: dict[PropertyKey, bytes] = {}
         self.body = bytearray()
 
     def bag(self, bag: PropertyBag, depth: int) -> None:
@@ -74,18 +91,28 @@ class _Writer:
             raise CodecError(f"bags nest deeper than {MAX_DEPTH} (or a bag contains itself)")
         out = self.body
         _put_varint(out, len(bag))
+        heads = self.heads
         for key, variant in bag.items():
-            _put_varint(out, self.fmtids.setdefault(key.fmtid, len(self.fmtids)))
-            _put_varint(out, key.pid)
-            _put_varint(out, variant.vt)
-            self.value(variant.vt, variant.value, depth)
+            head = heads.get(key)
+            if head is None:
+                index = self.fmtids.setdefault(key.fmtid, len(self.fmtids))
+                head = heads[key] = _varint_bytes(index) + _varint_bytes(key.pid)
+            out += head
+            vt = variant.vt
+            out += _VT_BYTES[vt]
+            if vt in INT_RANGES:  # the most common values, inline
+                number = _zigzag(cast(int, variant.value)) if vt in _SIGNED else variant.value
+                if cast(int, number) < 0x80:
+                    out.append(cast(int, number))
+                else:
+                    _put_varint(out, cast(int, number))
+            else:
+                self.value(vt, variant.value, depth)
 
     def value(self, vt: VT, value: object, depth: int) -> None:
         out = self.body
-        if vt in _SIGNED:
-            _put_varint(out, _zigzag(cast(int, value)))
-        elif vt in INT_RANGES:
-            _put_varint(out, cast(int, value))
+        if vt in INT_RANGES:
+            _put_varint(out, _zigzag(cast(int, value)) if vt in _SIGNED else cast(int, value))
         elif vt is VT.BOOL:
             out.append(1 if value else 0)
         elif vt in (VT.R8, VT.DATE):
@@ -105,16 +132,33 @@ class _Writer:
                 self.bag(item, depth + 1)
 
 
+# Property keys and fmtids decoded before, shared by all decodes (a listing or a helper
+# message repeats the same few): bounded, so that odd input cannot grow them for ever.
+_KEYS: Final[dict[tuple[bytes, int], PropertyKey]] = {}
+_FMTIDS: Final[dict[bytes, uuid.UUID]] = {}
+_CACHE_LIMIT: Final = 4096
+
+
+def _fmtid(raw: bytes) -> uuid.UUID:
+    fmtid = _FMTIDS.get(raw)
+    if fmtid is None:
+        fmtid = uuid.UUID(bytes=raw)
+        if len(_FMTIDS) < _CACHE_LIMIT:
+            _FMTIDS[raw] = fmtid
+    return fmtid
+
+
 class _Reader:
-    __slots__ = ("data", "fmtids", "keys", "pos")
+    __slots__ = ("data", "fmtids", "keys", "pos", "raw_fmtids")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.pos = 0
         self.fmtids: list[uuid.UUID] = []
+        self.raw_fmtids: list[bytes] = []
         # Keys made so far, by (fmtid index, pid): a listing repeats the same few keys in
         # every object's bag, and making (and hashing) a PropertyKey is most of decoding.
-        self.keys: dict[tuple[int, int], PropertyKey] = {}
+        self.keys: dict[int, PropertyKey] = {}  # by index << 64 | pid
 
     def remaining(self) -> int:
         return len(self.data) - self.pos
@@ -127,6 +171,10 @@ class _Reader:
         return chunk
 
     def varint(self) -> int:
+        pos = self.pos
+        if pos < len(self.data) and self.data[pos] < 0x80:  # one byte: most numbers here
+            self.pos = pos + 1
+            return self.data[pos]
         number = 0
         for shift in range(0, 70, 7):
             if self.pos >= len(self.data):
@@ -142,34 +190,52 @@ class _Reader:
                 return number
         raise CodecError("number longer than 10 bytes")
 
+    def key(self, index: int, pid: int) -> PropertyKey:
+        if index >= len(self.fmtids):
+            raise CodecError(f"fmtid index {index} is not in the table")
+        if pid > 0xFFFFFFFF:
+            raise CodecError(f"pid {pid} is not a DWORD")
+        shared = (self.raw_fmtids[index], pid)
+        key = _KEYS.get(shared)
+        if key is None:
+            key = PropertyKey(self.fmtids[index], pid)
+            if len(_KEYS) < _CACHE_LIMIT:
+                _KEYS[shared] = key
+        self.keys[index << 64 | pid] = key
+        return key
+
     def bag(self, depth: int) -> PropertyBag:
         if depth > MAX_DEPTH:
             raise CodecError(f"bags nest deeper than {MAX_DEPTH}")
         count = self.varint()
         if count > self.remaining() // 3:  # an entry takes at least 3 bytes
             raise CodecError(f"{count} entries cannot fit in {self.remaining()} bytes")
-        bag = PropertyBag()
-        for n in range(count):
-            index, pid, vt_number = self.varint(), self.varint(), self.varint()
-            key = self.keys.get((index, pid))
-            if key is None:
-                if index >= len(self.fmtids):
-                    raise CodecError(f"fmtid index {index} is not in the table")
-                if pid > 0xFFFFFFFF:
-                    raise CodecError(f"pid {pid} is not a DWORD")
-                key = self.keys[index, pid] = PropertyKey(self.fmtids[index], pid)
+        values: dict[PropertyKey, PropVariant] = {}
+        data, keys = self.data, self.keys
+        for _ in range(count):
+            pos = self.pos
+            if pos + 2 <= len(data) and data[pos] | data[pos + 1] < 0x80:
+                index, pid = data[pos], data[pos + 1]  # both one byte: the usual case
+                self.pos = pos + 2
+            else:
+                index, pid = self.varint(), self.varint()
+            key = keys.get(index << 64 | pid) or self.key(index, pid)
+            vt_number = self.varint()
             vt = _VT_BY_NUMBER.get(vt_number)
             if vt is None:
                 raise CodecError(f"VARTYPE {vt_number} is not supported")
-            try:
-                bag[key] = PropVariant(vt, self.value(vt, depth))
-            except (TypeError, ValueError) as exc:
-                if isinstance(exc, CodecError):
-                    raise
-                raise CodecError(f"{key}: {exc}") from None
-            if len(bag) == n:  # the key was there already: the bag did not grow
+            if key in values:
                 raise CodecError(f"{key} appears twice in one bag")
-        return bag
+            value = self.value(vt, depth)
+            if vt in _IN_RANGE:
+                # the value is of the type vt stores, and in its range
+                values[key] = PropVariant._trusted(vt, value)
+                continue
+            try:
+                values[key] = PropVariant(vt, value)
+            except (TypeError, ValueError) as exc:
+                raise CodecError(f"{key}: {exc}") from None
+        return PropertyBag._trusted(values)
 
     def value(self, vt: VT, depth: int) -> object:
         if vt in _SIGNED:
@@ -229,8 +295,9 @@ def decode(data: bytes | bytearray | memoryview) -> PropertyBag:
     count = reader.varint()
     if count > reader.remaining() // 16:
         raise CodecError(f"{count} fmtids cannot fit in {reader.remaining()} bytes")
-    reader.fmtids = [uuid.UUID(bytes=reader.take(16)) for _ in range(count)]
-    if len(set(reader.fmtids)) != count:
+    reader.raw_fmtids = [reader.take(16) for _ in range(count)]
+    reader.fmtids = [_fmtid(raw) for raw in reader.raw_fmtids]
+    if len(set(reader.raw_fmtids)) != count:
         raise CodecError("an fmtid appears twice in the table")
     bag = reader.bag(0)
     if reader.remaining():
