@@ -27,7 +27,7 @@ from syncgui.providers.mtp.backend import (
     StorageFull,
     Unsupported,
 )
-from syncgui.providers.mtp.helper import keys
+from syncgui.providers.mtp.helper import keys, server
 from syncgui.providers.mtp.helper.protocol import (
     PROTOCOL_VERSION,
     error_from_bag,
@@ -371,3 +371,22 @@ def test_errors_travel_as_bags() -> None:
     error_to_bag(DeviceBusy("Busy."), bag)
     assert keys.ERROR_HOLDER not in bag
     assert getattr(error_from_bag(bag), "holder", "x") is None
+
+
+def test_the_helper_reads_its_options_and_refuses_others(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert server._options(["--backend", "libmtp"]) == ("libmtp", logging.INFO)
+    assert server._options(["--log-level", "10", "--backend", "virtual:/a b"]) == (
+        "virtual:/a b",
+        10,
+    )
+    for argv in (
+        [],
+        ["--backend"],
+        ["--log-level", "10"],
+        ["--backend", "libmtp", "--log-level", "loud"],
+        ["--backend", "libmtp", "--verbose", "1"],
+    ):
+        assert server.main(argv) == 2, argv
+    assert "usage:" in capsys.readouterr().err

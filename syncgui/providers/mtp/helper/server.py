@@ -16,7 +16,6 @@ Backend SPECs: ``libmtp``, ``virtual:ROOT`` (a folder that behaves as a phone) o
 
 from __future__ import annotations
 
-import argparse
 import faulthandler
 import importlib
 import json
@@ -26,7 +25,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import BinaryIO, cast
 
 from syncgui.providers.mtp.backend import MtpBackend, MtpDevice, MtpError
@@ -59,6 +57,8 @@ def load_backend(spec: str) -> MtpBackend:
         module = importlib.import_module("syncgui.providers.mtp.native.libmtp_backend")
         return cast(MtpBackend, module.LibmtpBackend())
     if spec.startswith("virtual:"):
+        from pathlib import Path
+
         module = importlib.import_module("syncgui.providers.mtp.virtual")
         return cast(MtpBackend, module.VirtualBackend(Path(spec.removeprefix("virtual:"))))
     module_name, colon, factory_name = spec.partition(":")
@@ -243,19 +243,37 @@ def _watch_parent(parent: int) -> None:
     os._exit(4)
 
 
+USAGE = "usage: python -m syncgui.providers.mtp.helper --backend SPEC [--log-level N]"
+
+
+def _options(argv: list[str]) -> tuple[str, int] | None:
+    """``--backend SPEC`` (libmtp, virtual:ROOT or module:factory) and ``--log-level N``;
+    None if ``argv`` is not that. By hand: argparse would add to the helper's start, which
+    every phone sync waits for."""
+    options = {"--backend": "", "--log-level": str(logging.INFO)}
+    if len(argv) % 2 or not set(argv[::2]) <= options.keys():
+        return None
+    options.update(zip(argv[::2], argv[1::2], strict=True))
+    level = options["--log-level"]
+    if not options["--backend"] or not level.lstrip("-").isdigit():
+        return None
+    return options["--backend"], int(level)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m syncgui.providers.mtp.helper")
-    parser.add_argument("--backend", required=True, help="libmtp, virtual:ROOT or module:factory")
-    parser.add_argument("--log-level", type=int, default=logging.INFO)
-    args = parser.parse_args(argv)
+    options = _options(sys.argv[1:] if argv is None else argv)
+    if options is None:
+        sys.stderr.write(USAGE + "\n")
+        return 2
+    spec, level = options
     frames_in, frames_out = _claim_stdio()
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LineFormatter())
-    logging.basicConfig(level=args.log_level, handlers=[handler], force=True)
+    logging.basicConfig(level=level, handlers=[handler], force=True)
     faulthandler.enable()  # a segfault leaves its Python stack in the client's log
-    log.debug("MTP helper %d serving backend %s", os.getpid(), args.backend)
+    log.debug("MTP helper %d serving backend %s", os.getpid(), spec)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
     try:
-        return serve(args.backend, frames_in, frames_out)
+        return serve(spec, frames_in, frames_out)
     except BrokenPipeError:
         return 0  # the client went away

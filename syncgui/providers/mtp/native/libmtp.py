@@ -21,13 +21,13 @@ command). This module replaces it; how it avoids those traps:
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
-import ctypes.util
 import logging
 import re
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -58,7 +58,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Tried after ctypes.util.find_library("mtp"), which needs ldconfig or a compiler to answer.
+# Tried before ctypes.util.find_library("mtp"), which needs ldconfig or a compiler to answer.
 FALLBACK_NAMES: tuple[str, ...] = ("libmtp.so.9", "libmtp.9.dylib")
 INSTALL_HINT = (
     "libmtp is not installed: install the libmtp9 package (Debian/Ubuntu), libmtp "
@@ -426,17 +426,35 @@ def failure(lib: Lib, device: DevicePtr, doing: str) -> MtpError:
 _load_lock = threading.Lock()
 
 
+def _library_names() -> Iterator[str]:
+    """The library's usual names, then what ``ctypes.util.find_library`` finds: that runs
+    ldconfig (or a compiler), a process of its own, slow to start on a slow computer."""
+    yield from FALLBACK_NAMES
+    from ctypes import util
+
+    found = util.find_library("mtp")
+    if found and found not in FALLBACK_NAMES:
+        yield found
+
+
+def _libc() -> ctypes.CDLL:
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            return ctypes.CDLL("libc.so.6")  # glibc's soname: no ldconfig needed
+    from ctypes import util
+
+    return ctypes.CDLL(util.find_library("c"))  # None = the process, libc included
+
+
 def _open_library() -> Lib:
-    found = ctypes.util.find_library("mtp")
-    names = list(dict.fromkeys([*([found] if found else []), *FALLBACK_NAMES]))
     problems = []
-    for name in names:
+    for name in _library_names():
         try:
             mtp = ctypes.CDLL(name)
         except OSError as err:
             problems.append(f"{name}: {err}")
             continue
-        libc = ctypes.CDLL(ctypes.util.find_library("c"))  # None = the process, libc included
+        libc = _libc()
         try:
             return Lib(mtp, libc, name)
         except AttributeError as err:
