@@ -8,6 +8,7 @@ import gc
 import io
 import logging
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from syncgui.providers.mtp.backend import (
     ROOT,
@@ -33,6 +36,8 @@ from syncgui.providers.mtp.helper.protocol import (
     error_from_bag,
     error_to_bag,
     frame,
+    objects_from_table,
+    objects_to_table,
     read_frame,
 )
 from syncgui.providers.mtp.helper.remote import GONE_MESSAGE, RemoteBackend
@@ -390,3 +395,51 @@ def test_the_helper_reads_its_options_and_refuses_others(
     ):
         assert server.main(argv) == 2, argv
     assert "usage:" in capsys.readouterr().err
+
+
+_OBJECTS = st.builds(
+    ObjectInfo,
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**64 - 1),
+    st.integers(0, 2**64 - 1),
+    st.text(st.characters(exclude_categories=()), max_size=20),
+    st.integers(0, 2**64 - 1),
+    st.floats(allow_nan=False),
+    st.booleans(),
+)
+
+
+@given(st.lists(_OBJECTS, max_size=6))
+def test_objects_travel_as_one_table(infos: list[ObjectInfo]) -> None:
+    assert objects_from_table(objects_to_table(infos)) == infos
+
+
+def test_a_damaged_object_table_is_refused() -> None:
+    table = objects_to_table([ObjectInfo(5, 1, 2, "a.vcf", 9, 1.5, False)] * 2)
+    for cut in range(len(table)):
+        with pytest.raises((ValueError, struct.error)):
+            objects_from_table(table[:cut])
+    folder_flag = 4 + 2 * 8 * 5  # after the count and five columns of numbers
+    for bad in (
+        table + b"\0",
+        table[:folder_flag] + b"\x02" + table[folder_flag + 1 :],
+        (3).to_bytes(4, "little") + table[4:],
+    ):
+        with pytest.raises((ValueError, struct.error)):
+            objects_from_table(bad)
+
+
+def test_an_answer_with_a_damaged_object_table_ends_the_session(remote: MakeRemote) -> None:
+    backend = remote("memory")
+    device = backend.open(backend.detect()[0])
+    real_call = backend._call
+
+    def damaging(command: str, request: PropertyBag, size: int = 0) -> PropertyBag:
+        response = real_call(command, request, size)
+        if keys.HELPER_OBJECTS in response:
+            response.set_buffer(keys.HELPER_OBJECTS, response.get_buffer(keys.HELPER_OBJECTS)[:-1])
+        return response
+
+    backend._call = damaging  # type: ignore[method-assign]
+    with pytest.raises(DeviceGone):
+        device.list_folder(device.storages()[0].id, ROOT)

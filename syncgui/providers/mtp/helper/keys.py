@@ -90,7 +90,7 @@ MTP_LOCATION: Final = PropertyKey(SYNCGUI_MTP, 9)  # VT_LPWSTR: where the backen
 # -- syncgui: helper process commands ----------------------------------------------------
 # A request holds COMMAND, REQUEST_ID and the command's arguments (MTP_* handles,
 # WPD_OBJECT_NAME, DATA, DEVICE); a response echoes REQUEST_ID and holds RESULT, RESULTS,
-# DATA or MTP_OBJECT_HANDLE, or the ERROR_* keys.
+# OBJECTS, DATA or MTP_OBJECT_HANDLE, or the ERROR_* keys.
 
 SYNCGUI_HELPER: Final = uuid.UUID("5773CB27-D67F-45CB-B66A-35CEF1DB0132")
 HELPER_COMMAND: Final = PropertyKey(SYNCGUI_HELPER, 2)  # VT_LPWSTR: "list_folder", ...
@@ -101,6 +101,8 @@ HELPER_DEVICE: Final = PropertyKey(SYNCGUI_HELPER, 6)  # VT_UNKNOWN: a RawDevice
 HELPER_DATA: Final = PropertyKey(SYNCGUI_HELPER, 7)  # VT_VECTOR|VT_UI1: file contents
 HELPER_RESULT: Final = PropertyKey(SYNCGUI_HELPER, 8)  # VT_UNKNOWN: one result
 HELPER_RESULTS: Final = PropertyKey(SYNCGUI_HELPER, 9)  # VT_VECTOR|VT_UNKNOWN: a list
+# VT_VECTOR|VT_UI1: ObjectInfos as one table of columns (protocol.objects_to_table)
+HELPER_OBJECTS: Final = PropertyKey(SYNCGUI_HELPER, 10)
 
 # -- syncgui: errors --------------------------------------------------------------------
 

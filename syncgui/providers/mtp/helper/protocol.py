@@ -5,13 +5,16 @@ On stdin and stdout of the helper, frames of a 4-byte big-endian length and an e
 (protocol version, pid), then answers each request with one response carrying the request's
 id: a result, or the ``ERROR_*`` keys (the class name of an error from
 :mod:`syncgui.providers.mtp.backend`, its message and ``holder``). The backend's values
-travel as bags with the WPD keys (see :mod:`.keys`). The helper's log records travel on its
+travel as bags with the WPD keys (see :mod:`.keys`), except objects (a listing, an upload's
+new object): those travel as one table of columns (:func:`objects_to_table`), a bag per
+object being most of a listing's cost on both sides. The helper's log records travel on its
 stderr, one per line, each starting with :data:`LOG_MARK`.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import IO, Final
 
 from syncgui.providers.mtp.backend import (
@@ -28,9 +31,15 @@ from syncgui.providers.mtp.backend import (
     Unsupported,
 )
 from syncgui.providers.mtp.helper import keys
+from syncgui.providers.mtp.props.columns import (
+    ColumnReader,
+    pack_count,
+    pack_numbers,
+    pack_strings,
+)
 from syncgui.providers.mtp.props.propbag import PropertyBag
 
-PROTOCOL_VERSION: Final = 1
+PROTOCOL_VERSION: Final = 2  # 2: objects as a table (HELPER_OBJECTS)
 MAX_FRAME: Final = 1 << 30
 LOG_MARK: Final = "\x1e"  # starts a structured log line: MARK levelno SP name SP json(text)
 ERROR_CLASSES: Final[dict[str, type[MtpError]]] = {
@@ -157,29 +166,42 @@ def storage_from_bag(bag: PropertyBag) -> StorageInfo:
     )
 
 
-def object_to_bag(info: ObjectInfo) -> PropertyBag:
-    bag = PropertyBag()
-    bag.set_uint64(keys.MTP_OBJECT_HANDLE, info.id)
-    bag.set_uint64(keys.MTP_PARENT_HANDLE, info.parent)
-    bag.set_uint64(keys.MTP_STORAGE_ID, info.storage)
-    bag.set_string(keys.WPD_OBJECT_NAME, info.name)
-    bag.set_uint64(keys.WPD_OBJECT_SIZE, info.size)
-    bag.set_date(keys.WPD_OBJECT_DATE_MODIFIED, info.mtime)
-    content = keys.WPD_CONTENT_TYPE_FOLDER if info.is_folder else keys.WPD_CONTENT_TYPE_GENERIC_FILE
-    bag.set_guid(keys.WPD_OBJECT_CONTENT_TYPE, content)
-    return bag
-
-
-def object_from_bag(bag: PropertyBag) -> ObjectInfo:
-    return ObjectInfo(
-        id=bag.get_uint64(keys.MTP_OBJECT_HANDLE),
-        parent=bag.get_uint64(keys.MTP_PARENT_HANDLE),
-        storage=bag.get_uint64(keys.MTP_STORAGE_ID),
-        name=bag.get_string(keys.WPD_OBJECT_NAME),
-        size=bag.get_uint64(keys.WPD_OBJECT_SIZE),
-        mtime=bag.get_date(keys.WPD_OBJECT_DATE_MODIFIED),
-        is_folder=bag.get_guid(keys.WPD_OBJECT_CONTENT_TYPE) == keys.WPD_CONTENT_TYPE_FOLDER,
+def objects_to_table(infos: Sequence[ObjectInfo]) -> bytes:
+    """``infos`` as columns: count, then id, parent, storage, size (u64 each), mtime (f64),
+    is_folder (a byte, 0 or 1) and name (text); see :mod:`~syncgui.providers.mtp.props.columns`."""
+    return b"".join(
+        [
+            pack_count(len(infos)),
+            pack_numbers("Q", [i.id for i in infos]),
+            pack_numbers("Q", [i.parent for i in infos]),
+            pack_numbers("Q", [i.storage for i in infos]),
+            pack_numbers("Q", [i.size for i in infos]),
+            pack_numbers("d", [i.mtime for i in infos]),
+            bytes(1 if i.is_folder else 0 for i in infos),
+            pack_strings([i.name for i in infos]),
+        ]
     )
+
+
+def objects_from_table(data: bytes) -> list[ObjectInfo]:
+    """The objects :func:`objects_to_table` packed; ``ValueError`` (or ``struct.error``)
+    if ``data`` is not exactly such a table."""
+    reader = ColumnReader(data)
+    count = reader.count()
+    ids, parents = reader.ints("Q", count), reader.ints("Q", count)
+    storages, sizes = reader.ints("Q", count), reader.ints("Q", count)
+    mtimes = reader.floats(count)
+    folders = reader.take(count)
+    if folders and max(folders) > 1:
+        raise ValueError("a folder flag is neither 0 nor 1")
+    names = reader.strings(count)
+    reader.end()
+    return [
+        ObjectInfo(*fields)
+        for fields in zip(
+            ids, parents, storages, names, sizes, mtimes, map(bool, folders), strict=True
+        )
+    ]
 
 
 def error_to_bag(error: BaseException, bag: PropertyBag) -> None:

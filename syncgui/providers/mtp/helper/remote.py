@@ -26,6 +26,7 @@ import queue
 import re
 import selectors
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -53,7 +54,7 @@ from syncgui.providers.mtp.helper.protocol import (
     device_info_from_bag,
     error_from_bag,
     frame,
-    object_from_bag,
+    objects_from_table,
     raw_device_from_bag,
     raw_device_to_bag,
     read_frame,
@@ -382,6 +383,19 @@ class RemoteBackend:
     def _bags(response: PropertyBag) -> list[PropertyBag]:
         return response.get_bags(keys.HELPER_RESULTS)
 
+    @staticmethod
+    def _objects(response: PropertyBag) -> list[ObjectInfo]:
+        try:
+            return objects_from_table(response.get_buffer(keys.HELPER_OBJECTS))
+        except struct.error as exc:  # a table cut short: the wrong shape, as ValueError
+            raise ValueError(str(exc)) from exc
+
+
+def _one(objects: list[ObjectInfo]) -> ObjectInfo:
+    if len(objects) != 1:
+        raise ValueError(f"{len(objects)} objects where one was expected")
+    return objects[0]
+
 
 class RemoteDevice:
     """The device open in a RemoteBackend's helper (an MtpDevice)."""
@@ -410,9 +424,7 @@ class RemoteDevice:
         request.set_uint64(keys.MTP_STORAGE_ID, storage)
         request.set_uint64(keys.MTP_PARENT_HANDLE, parent)
         response = self._call("list_folder", request)
-        listing = self._parse(
-            response, lambda: [*map(object_from_bag, RemoteBackend._bags(response))]
-        )
+        listing = self._parse(response, lambda: RemoteBackend._objects(response))
         self._sizes.update((info.id, info.size) for info in listing)
         return listing
 
@@ -429,7 +441,7 @@ class RemoteDevice:
         request.set_string(keys.WPD_OBJECT_NAME, name)
         request.set_buffer(keys.HELPER_DATA, data)
         response = self._call("upload", request, len(data))
-        info = self._parse(response, lambda: object_from_bag(RemoteBackend._result(response)))
+        info = self._parse(response, lambda: _one(RemoteBackend._objects(response)))
         self._sizes[info.id] = info.size
         return info
 

@@ -36,7 +36,7 @@ from syncgui.providers.mtp.helper.protocol import (
     device_info_to_bag,
     error_to_bag,
     frame,
-    object_to_bag,
+    objects_to_table,
     raw_device_from_bag,
     raw_device_to_bag,
     read_frame,
@@ -145,7 +145,7 @@ class Server:
         listing = self.device().list_folder(
             request.get_uint64(keys.MTP_STORAGE_ID), request.get_uint64(keys.MTP_PARENT_HANDLE)
         )
-        response.set_bags(keys.HELPER_RESULTS, map(object_to_bag, listing))
+        response.set_buffer(keys.HELPER_OBJECTS, objects_to_table(listing))
 
     def _download(self, request: PropertyBag, response: PropertyBag) -> None:
         data = self.device().download(request.get_uint64(keys.MTP_OBJECT_HANDLE))
@@ -158,7 +158,7 @@ class Server:
             request.get_string(keys.WPD_OBJECT_NAME),
             request.get_buffer(keys.HELPER_DATA),
         )
-        response.set_bag(keys.HELPER_RESULT, object_to_bag(info))
+        response.set_buffer(keys.HELPER_OBJECTS, objects_to_table([info]))
 
     def _rename(self, request: PropertyBag, response: PropertyBag) -> None:
         self.device().rename(

@@ -82,9 +82,19 @@ class _Writer:
 
     def __init__(self) -> None:
         self.fmtids: dict[uuid.UUID, int] = {}
-        # Each key's encoded fmtid index and pid, once made: messages repeat their keys.
+        # Each key's encoded fmtid index and pid, once made: a listing repeats its keys.
         self.heads: dict[PropertyKey, bytes] = {}
         self.body = bytearray()
+
+    def head(self, key: PropertyKey) -> bytes:
+        index = self.fmtids.setdefault(key.fmtid, len(self.fmtids))
+        pid = key.pid
+        if index < 0x80 and pid < 0x80:  # one byte each: the usual case
+            head = bytes((index, pid))
+        else:
+            head = _varint_bytes(index) + _varint_bytes(pid)
+        self.heads[key] = head
+        return head
 
     def bag(self, bag: PropertyBag, depth: int) -> None:
         if depth > MAX_DEPTH:
@@ -93,11 +103,7 @@ class _Writer:
         _put_varint(out, len(bag))
         heads = self.heads
         for key, variant in bag.items():
-            head = heads.get(key)
-            if head is None:
-                index = self.fmtids.setdefault(key.fmtid, len(self.fmtids))
-                head = heads[key] = _varint_bytes(index) + _varint_bytes(key.pid)
-            out += head
+            out += heads.get(key) or self.head(key)
             vt = variant.vt
             out += _VT_BYTES[vt]
             if vt in INT_RANGES:  # the most common values, inline
