@@ -62,16 +62,18 @@ class ColumnReader:
         self.pos += 4
         return int(number)
 
+    # struct's module functions keep the formats they compiled (a Struct made here would
+    # compile its format on every call)
     def ints(self, code: str, count: int) -> tuple[int, ...]:
-        layout = struct.Struct(f"<{count}{code}")
-        values: tuple[int, ...] = layout.unpack_from(self.data, self.pos)
-        self.pos += layout.size
+        layout = f"<{count}{code}"
+        values: tuple[int, ...] = struct.unpack_from(layout, self.data, self.pos)
+        self.pos += struct.calcsize(layout)
         return values
 
     def floats(self, count: int) -> tuple[float, ...]:
-        layout = struct.Struct(f"<{count}d")
-        values: tuple[float, ...] = layout.unpack_from(self.data, self.pos)
-        self.pos += layout.size
+        layout = f"<{count}d"
+        values: tuple[float, ...] = struct.unpack_from(layout, self.data, self.pos)
+        self.pos += struct.calcsize(layout)
         return values
 
     def _cut(self, count: int) -> tuple[list[int], bytes]:
