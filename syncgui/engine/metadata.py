@@ -341,18 +341,28 @@ class MetadataStore:
         blob = _encode_stamp_map(stamps)
         if blob is None:
             return
+        db = self._db
+        patience = db.execute("PRAGMA busy_timeout").fetchone()[0]
+        db.execute("PRAGMA busy_timeout=0")  # a snapshot is worth no wait: next time, then
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                # kept only if no other process (the app, the CLI) changed the items since
-                version = self._db.execute("PRAGMA data_version").fetchone()[0]
-                if version == self._stamps_read_at:
-                    self._db.execute("INSERT OR REPLACE INTO stamp_snapshot VALUES (1, ?)", (blob,))
-                    self._snapshot_kept = True
-            finally:
-                self._db.execute("COMMIT")
-        except sqlite3.OperationalError as err:  # e.g. the database is busy: next time, then
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as err:  # another process is writing
             log.debug("stamp snapshot not kept: %s", err)
+            return
+        finally:
+            db.execute(f"PRAGMA busy_timeout={int(patience)}")
+        try:
+            # kept only if no other process (the app, the CLI) changed the items since
+            kept = db.execute("PRAGMA data_version").fetchone()[0] == self._stamps_read_at
+            if kept:
+                db.execute("INSERT OR REPLACE INTO stamp_snapshot VALUES (1, ?)", (blob,))
+            db.execute("COMMIT")
+        except sqlite3.Error as err:  # e.g. the disk is full: the snapshot is not needed
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            log.debug("stamp snapshot not kept: %s", err)
+            return
+        self._snapshot_kept = kept
 
     def live_keys(self) -> dict[bytes, str]:
         """``gid -> key`` of every live item."""

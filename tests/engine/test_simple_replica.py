@@ -5,6 +5,7 @@ stores, cards without UID, restarts and crashes between the store and the metada
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -389,6 +390,24 @@ def test_rows_changed_by_another_process_are_never_hidden_by_a_snapshot(bench: B
     meta.keep_stamp_map(seen)  # another commit came between: not kept
     assert snapshot_of(a) is None
     assert meta.live_stamp_map()["y.card"] == "later"
+
+
+def test_a_no_op_never_waits_for_another_process_to_keep_its_snapshot(bench: Bench) -> None:
+    a, _b = synced(bench, "x")
+    path = a.meta._db.execute("PRAGMA database_list").fetchone()[2]
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another process writes for a second
+    release = threading.Timer(1.0, lambda: other.execute("COMMIT"))
+    release.start()
+    try:
+        assert a.detect().changes == 0  # the sync itself goes on
+    finally:
+        release.join()
+        other.close()
+    assert snapshot_of(a) is None  # it did not wait a second for the lock to keep it
+    assert a.meta._db.execute("PRAGMA busy_timeout").fetchone()[0] == 10_000  # as it was
+    assert a.detect().changes == 0
+    assert snapshot_of(a) is not None  # kept by the next no-op
 
 
 def test_a_damaged_snapshot_is_ignored_and_the_rows_are_read(bench: Bench) -> None:
