@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from syncgui.engine.errors import SyncError
@@ -19,7 +19,7 @@ from syncgui.service.accounts import Accounts
 from syncgui.service.config import PartnershipBook
 from syncgui.service.editing import open_metadata
 from syncgui.service.errors import ConfigError
-from syncgui.service.history import HistoryEntry, HistoryLog
+from syncgui.service.history import HistoryEntry, HistoryLog, KeyLookup
 from syncgui.service.locks import locks
 from syncgui.service.paths import Paths
 from syncgui.service.stores import NamingStore, name_stem, open_store, parse_spec
@@ -29,7 +29,7 @@ __all__ = ["keys_in", "restore_entry"]
 log = logging.getLogger(__name__)
 
 
-def keys_in(*replicas: SimpleReplica) -> Callable[[Sequence[HistoryRecord]], list[str | None]]:
+def keys_in(*replicas: SimpleReplica) -> KeyLookup:
     """For the history: the name each kept version's item has in its store (the item row
     still holds it when the history is kept, before anything is written)."""
     by_store = {r.identity: r for r in replicas}

@@ -75,7 +75,8 @@ INT_RANGES: Final[Mapping[VT, tuple[int, int]]] = {
     VT.UI4: (0, 2**32 - 1),
     VT.UI8: (0, 2**64 - 1),
 }
-_VT_BY_NUMBER: Final[dict[object, VT]] = {int(vt): vt for vt in VT}
+# each VARTYPE by its number (an int or a VT alike: a VT is an IntEnum)
+VT_BY_NUMBER: Final[Mapping[object, VT]] = {int(vt): vt for vt in VT}
 _OLE_EPOCH_DAYS: Final = 25569.0  # 1970-01-01 as an OLE Automation date (days since 1899-12-30)
 
 
@@ -142,7 +143,7 @@ class PropVariant:
                 if low <= cast(int, value) <= high:
                     return
         try:
-            vt = _VT_BY_NUMBER[vt]
+            vt = VT_BY_NUMBER[vt]
         except (KeyError, TypeError):
             raise ValueError(f"VARTYPE {self.vt!r} is not supported") from None
         object.__setattr__(self, "vt", vt)

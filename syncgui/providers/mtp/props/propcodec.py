@@ -28,6 +28,7 @@ from typing import Final, cast
 from syncgui.providers.mtp.props.propbag import (
     INT_RANGES,
     VT,
+    VT_BY_NUMBER,
     PropertyBag,
     PropertyKey,
     PropVariant,
@@ -39,7 +40,6 @@ FORMAT_VERSION: Final = 1
 MAX_DEPTH: Final = 32  # nested bags below the top one
 
 _SIGNED: Final = frozenset({VT.I4, VT.I8, VT.ERROR})
-_VT_BY_NUMBER: Final[dict[int, VT]] = {int(vt): vt for vt in VT}
 _DOUBLE = struct.Struct("<d")
 # The VARTYPEs whose decoded values need no check: of the right type, and in range (a
 # varint is below 2**64, so every UI8 and, zigzagged, every I8 fits).
@@ -227,7 +227,7 @@ class _Reader:
                 index, pid = self.varint(), self.varint()
             key = keys.get(index << 64 | pid) or self.key(index, pid)
             vt_number = self.varint()
-            vt = _VT_BY_NUMBER.get(vt_number)
+            vt = VT_BY_NUMBER.get(vt_number)
             if vt is None:
                 raise CodecError(f"VARTYPE {vt_number} is not supported")
             if key in values:
