@@ -5,3 +5,9 @@
 __version__ = "0.9.0"
 # the app id: the desktop entry's and the icon's name, the AppStream id, Wayland's app id
 APP_ID = "io.github.syncgui.SyncGui"
+
+# Before any of syncgui's dataclasses is made: their generated methods compile once, not at
+# every start (see syncgui.dataclass_cache).
+from syncgui import dataclass_cache as _dataclass_cache  # noqa: E402
+
+_dataclass_cache.install()

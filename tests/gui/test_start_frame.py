@@ -73,6 +73,7 @@ def test_the_window_shows_before_the_service_and_the_engine_load(tmp_path: Path)
     loaded = set(shown["loaded"])
     assert {m for m in loaded if not m.startswith("syncgui.gui")} == {
         "syncgui",
+        "syncgui.dataclass_cache",
         "syncgui.engine",  # (the package: its names load when first used)
         "syncgui.engine.lazy",
         "syncgui.service",
