@@ -2,6 +2,6 @@
 
 from frozen_main import run
 
-from syncgui.cli import main
+from syncgui.cli import run as run_cli
 
-run(main)
+run(run_cli)

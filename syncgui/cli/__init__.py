@@ -11,10 +11,11 @@ command's module load once the command line has been read."""
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from syncgui.cli.exit_codes import (
     EXIT_BLOCKED,
@@ -38,8 +39,40 @@ __all__ = [
     "EXIT_PIPE_CLOSED",
     "EXIT_USAGE",
     "build_parser",
+    "exit_now",
     "main",
+    "run",
 ]
+
+
+def run() -> NoReturn:
+    """The ``syncgui-cli`` program (its console script, ``python -m syncgui.cli`` and the
+    frozen executable): :func:`main`, then :func:`exit_now`."""
+    exit_now(main())
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the process with ``code`` without tearing the interpreter down.
+
+    When a command returns, everything it opened is closed (databases, locks, the phone's
+    helper) and its output is written; what a normal exit still does is free every object
+    one by one and collect garbage a last time: 20 ms of a 0.2 s no-op sync. Like mypy, the
+    CLI skips that: the exit handlers run (they flush the log files, close what was
+    registered to be closed at exit and keep syncgui's start-up cache), stdout and stderr
+    are flushed, and the process ends. While another thread that is not a daemon still runs,
+    the exit is the normal one, which waits for it."""
+    threading = sys.modules.get("threading")  # not loaded: no other thread was started
+    if threading is not None and any(
+        not t.daemon and t is not threading.main_thread() for t in threading.enumerate()
+    ):
+        raise SystemExit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # as Python's own exit says: 120
+            code = code or 120
+    os._exit(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
