@@ -119,6 +119,12 @@ class ChangeDetector:
         report = DetectReport(problems=list(listing.problems))
         if listing.entries is None:
             return report
+        if (
+            isinstance(listing.entries, StampedEntries)
+            and listing.token == self.meta.token
+            and self.meta.snapshot_holds(listing.entries.stamps)
+        ):
+            return report  # a no-op: the folder lists exactly what was kept last time
         seen = self.meta.live_stamp_map()
         compared = self._compare(listing, listing.entries, seen)
         if compared is None:
@@ -186,7 +192,9 @@ class ChangeDetector:
             unchanged = not changed and len(entries) == len(seen)
             keys = (e.key for e in entries)
         if unchanged and listing.token == self.meta.token:
-            self.meta.keep_stamp_map(seen)
+            # a folder's map in its listing order: the next no-op compares it byte for byte
+            kept = entries.stamps if isinstance(entries, StampedEntries) else seen
+            self.meta.keep_stamp_map(kept)
             return None
         return changed, set(keys).union(listing.unreadable)
 

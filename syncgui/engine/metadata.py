@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import chain
@@ -115,7 +115,7 @@ def _item_row(row: Sequence[Any]) -> ItemRow:
     )
 
 
-def _encode_stamp_map(stamps: dict[str, str | None]) -> bytes | None:
+def _encode_stamp_map(stamps: Mapping[str, str | None]) -> bytes | None:
     """``stamps`` as keys and stamps in turn, NUL-separated (neither a file name nor a
     stamp holds NUL; a map where one does, or with a missing stamp, gives None)."""
     try:
@@ -149,7 +149,7 @@ class MetadataStore:
         self._upgrade()
         self._in_tx = False
         self._scratch = False
-        self._snapshot_kept = False  # the stamp snapshot holds what live_stamp_map returned
+        self._snapshot: bytes | None = None  # the stamp snapshot live_stamp_map read or kept
         self._stamps_read_at = -1  # data_version when live_stamp_map last read the rows
         self.commits = 0  # transactions committed through this object
         self._knowledge = Knowledge.empty()
@@ -322,26 +322,38 @@ class MetadataStore:
         quarter of the cost of reading the rows); any change to the items' keys, stamps or
         deletions drops that snapshot in the same transaction (triggers in the schema), so
         a snapshot there is always the rows' own map (:meth:`save_many` drops it itself)."""
-        row = self._db.execute("SELECT map FROM stamp_snapshot").fetchone()
-        if row is not None:
-            found = _decode_stamp_map(bytes(row[0]))
-            if found is not None:
-                self._snapshot_kept = True
-                return found
-        self._snapshot_kept = False
         # another connection's commit after this read changes data_version: see keep_stamp_map
         self._stamps_read_at = self._db.execute("PRAGMA data_version").fetchone()[0]
+        row = self._db.execute("SELECT map FROM stamp_snapshot").fetchone()
+        if row is not None:
+            blob = bytes(row[0])
+            found = _decode_stamp_map(blob)
+            if found is not None:
+                self._snapshot = blob
+                return found
+        self._snapshot = None
         cur = self._db.execute("SELECT key, stamp FROM item WHERE deleted=0 AND key IS NOT NULL")
         return dict(cur)
 
-    def keep_stamp_map(self, stamps: dict[str, str | None]) -> None:
-        """Keep ``stamps`` (what :meth:`live_stamp_map` just returned, found unchanged) as the
-        snapshot the next no-op reads; nothing when it is kept already, in a dry run, or when
-        the map cannot be written that way (a key or stamp with NUL, a missing stamp)."""
-        if self._snapshot_kept or self._scratch or self._in_tx:
+    def snapshot_holds(self, stamps: Mapping[str, str | None]) -> bool:
+        """Whether the stamp snapshot is ``stamps`` byte for byte, in their order: a no-op's
+        whole comparison, without decoding the snapshot (a folder lists its files in the
+        same order while it is unchanged, and the snapshot is kept in that order)."""
+        row = self._db.execute("SELECT map FROM stamp_snapshot").fetchone()
+        if row is None:
+            return False
+        blob = _encode_stamp_map(stamps)
+        return blob is not None and blob == bytes(row[0])
+
+    def keep_stamp_map(self, stamps: Mapping[str, str | None]) -> None:
+        """Keep ``stamps`` (what :meth:`live_stamp_map` just returned, found unchanged,
+        perhaps in another order) as the snapshot the next no-op reads; nothing when it is
+        kept already in this order, in a dry run, or when the map cannot be written that way
+        (a key or stamp with NUL, a missing stamp)."""
+        if self._scratch or self._in_tx:
             return
         blob = _encode_stamp_map(stamps)
-        if blob is None:
+        if blob is None or blob == self._snapshot:
             return
         db = self._db
         patience = db.execute("PRAGMA busy_timeout").fetchone()[0]
@@ -364,7 +376,8 @@ class MetadataStore:
                 db.execute("ROLLBACK")
             log.debug("stamp snapshot not kept: %s", err)
             return
-        self._snapshot_kept = kept
+        if kept:
+            self._snapshot = blob
 
     def live_keys(self) -> dict[bytes, str]:
         """``gid -> key`` of every live item."""

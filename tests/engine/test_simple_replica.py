@@ -374,6 +374,38 @@ def test_a_store_listing_key_to_stamp_is_compared_whole_and_misses_nothing(
     assert quiet(bench.net.sync(a, b))
 
 
+def test_a_folder_no_op_is_its_listing_byte_for_byte_and_never_misses_a_change(
+    bench: Bench,
+) -> None:
+    a = bench.open("A", StampedDictStore("A", FMT))
+    b = bench.open("B", StampedDictStore("B", FMT))
+    for uid in ("x", "y", "z"):
+        store_of(a).add(f"{uid}.card", card(uid, f"Person {uid}"))
+    assert bench.net.sync(a, b).to_b.created == 3
+    assert a.detect().changes == 0
+    stamps = store_of(a).list(None).entries
+    assert isinstance(stamps, StampedEntries)
+    in_listing_order = "\0".join(x for kv in stamps.stamps.items() for x in kv).encode()
+    assert snapshot_of(a) == in_listing_order  # kept in the order the store lists
+
+    # the same map in another order (as an older syncgui kept it): still a no-op, and kept
+    # again in the listing's order
+    reordered = "\0".join(x for kv in reversed(stamps.stamps.items()) for x in kv).encode()
+    path = a.meta._db.execute("PRAGMA database_list").fetchone()[2]
+    with closing(sqlite3.connect(path, isolation_level=None)) as other:
+        other.execute("UPDATE stamp_snapshot SET map=?", (reordered,))
+    store_of(a).reads = 0
+    assert a.detect().changes == 0 and store_of(a).reads == 0
+    assert snapshot_of(a) == in_listing_order
+
+    store_of(a).touch("y.card")  # a new stamp alone: the bytes differ, y is looked at
+    assert a.detect().changes == 0 and store_of(a).reads == 1
+    store_of(a).edit("z.card", card("z", "Person z", tel="7"))
+    result = bench.net.sync(a, b)
+    assert (result.status, result.to_b.updated) == (Status.OK, 1)
+    assert contacts(b)["z"]["TEL"] == "7"
+
+
 def test_rows_changed_by_another_process_are_never_hidden_by_a_snapshot(bench: Bench) -> None:
     a, _b = synced(bench, "x", "y")
     meta = a.meta
