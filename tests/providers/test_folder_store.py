@@ -288,6 +288,23 @@ def test_vanished_files(root: Path) -> None:
     store.delete(w.key)
 
 
+def test_big_cards_are_read_whole(root: Path) -> None:
+    """A card bigger than one read call (a large photo) comes back complete."""
+    photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "QUJD" * 60_000
+    data = card("big", "Big", note="x").replace(b"END:VCARD", photo.encode() + b"\r\nEND:VCARD")
+    (root / "big.vcf").write_bytes(data)
+    assert len(data) > 3 * folder_mod._READ_CHUNK
+    assert open_folder_store(str(root)).read("big.vcf") == data
+
+
+def test_a_folder_named_like_a_card_is_unreadable(root: Path) -> None:
+    (root / "odd.vcf").mkdir()
+    store = open_folder_store(str(root))
+    assert [e.key for e in store.list(None).entries or ()] == []
+    with pytest.raises(ItemUnreadable, match=r"odd\.vcf cannot be read"):
+        store.read("odd.vcf")
+
+
 # -- writing --------------------------------------------------------------------------------
 
 
