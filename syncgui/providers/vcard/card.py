@@ -59,9 +59,13 @@ _CARD_EDGES = (b"END:VCARD", b"BEGIN:VCARD")
 # and no BEGIN or END line occurs inside.
 _FAST_START = re.compile(rb"((?:\xef\xbb\xbf)?\s*)(?i:BEGIN:VCARD)(\r?\n)")
 _FAST_END = re.compile(rb"\n(?i:END:VCARD)(?:\r?\n)*\Z")
+# Possessive repeats and the quoted parameter values as an unrolled loop (runs of plain
+# bytes, then one quoted value at a time) instead of an alternation per byte: the same
+# language, but half the time (this scan is most of what a plain card costs).
 _FAST_SUSPECT = re.compile(
     rb"\n(?:(?i:BEGIN|END)[;:]"
-    rb"|(?![ \t]|\r*\n|(?:[A-Za-z0-9_-]+\.)?[A-Za-z0-9_/-]+(?:;(?:[^:\r\n\"]|\"[^\"\r\n:]*\")*)?:))"
+    rb"|(?![ \t]|\r*\n|(?:[A-Za-z0-9_-]++\.)?[A-Za-z0-9_/-]++"
+    rb"(?:;[^:\r\n\"]*+(?:\"[^\"\r\n:]*+\"[^:\r\n\"]*+)*+)?:))"
 )
 _FAST_SOFT_BREAK = re.compile(rb"=\r*\n(?![ \t])")
 _VCARDS = re.compile(rb":(?i:vcard)")
@@ -162,6 +166,8 @@ class ContentLine:
     def raw_text(self) -> str:
         """The value decoded from quoted-printable and its charset, escapes kept (a
         quoted-printable CRLF becomes a plain newline)."""
+        if self.semi < 0:  # no parameters: neither quoted-printable nor a charset
+            return decode_bytes(self.value, None)
         value = self.value
         if self.is_qp:
             value = binascii.a2b_qp(value).replace(b"\r\n", b"\n")
@@ -180,7 +186,7 @@ class Card:
     """One valid card. ``prefix + b"".join(line.raw for line in lines) + suffix`` is the
     original data; ``lines`` runs from BEGIN:VCARD to END:VCARD, both included."""
 
-    __slots__ = ("_lines", "data", "eol", "prefix", "suffix", "version", "what")
+    __slots__ = ("_lines", "_version", "data", "eol", "prefix", "suffix", "what")
 
     def __init__(
         self,
@@ -198,8 +204,16 @@ class Card:
         self.eol = eol  # line ending of the BEGIN line: b"\r\n" or b"\n"
         self.what = what
         self._lines = lines
-        version = self.first("VERSION")
-        self.version = normalize_version(version.value.strip()) if version else "3.0"
+        self._version: str | None = None
+
+    @property
+    def version(self) -> str:
+        """``"2.1"``, ``"3.0"`` or ``"4.0"``; found when first asked for (describing a card
+        never needs it)."""
+        if self._version is None:
+            line = self.first("VERSION")
+            self._version = normalize_version(line.value.strip()) if line else "3.0"
+        return self._version
 
     @property
     def lines(self) -> tuple[ContentLine, ...]:
