@@ -140,6 +140,42 @@ def test_with_uid_without_version_goes_after_begin() -> None:
     assert FORMAT.with_uid(data, "u") == b"BEGIN:VCARD\nUID:u\nFN:A\nEND:VCARD\n"
 
 
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (  # blank lines after VERSION belong to it: the UID goes after them
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\n\r\n\r\nFN:A\r\nEND:VCARD\r\n",
+            b"BEGIN:VCARD\r\nVERSION:3.0\r\n\r\n\r\nUID:u\r\nFN:A\r\nEND:VCARD\r\n",
+        ),
+        (  # VERSION later in the card, a BOM and blanks before BEGIN, CRLF set by BEGIN
+            b"\xef\xbb\xbf \nBEGIN:VCARD\nFN:A\r\nversion:4.0\r\nEND:VCARD\n\n",
+            b"\xef\xbb\xbf \nBEGIN:VCARD\nFN:A\r\nversion:4.0\r\nUID:u\nEND:VCARD\n\n",
+        ),
+        (  # a folded VERSION line, and a UID in a NOTE that is no UID line
+            b"BEGIN:VCARD\nVERSION:3.\n 0\nNOTE:x\n UID:u\nEND:VCARD\n",
+            b"BEGIN:VCARD\nVERSION:3.\n 0\nUID:u\nNOTE:x\n UID:u\nEND:VCARD\n",
+        ),
+        (  # not a plain card (quoted-printable soft break): the line model's way
+            b"BEGIN:VCARD\nVERSION:2.1\nNOTE;QUOTED-PRINTABLE:a=\nb\nEND:VCARD\n",
+            b"BEGIN:VCARD\nVERSION:2.1\nUID:u\nNOTE;QUOTED-PRINTABLE:a=\nb\nEND:VCARD\n",
+        ),
+    ],
+)
+def test_with_uid_adds_the_line_after_the_whole_version_line(data: bytes, expected: bytes) -> None:
+    assert FORMAT.with_uid(data, "u") == expected
+
+
+def test_with_uid_inserts_where_the_line_model_does() -> None:
+    """The insertion that splits no line agrees with rebuilding the card from its lines."""
+    for made in generated_cards(40, seed=3):
+        data = made.replace(b"UID:", b"X-OLD-ID:", 1)
+        card = parse_card(data)
+        line = f"UID:new{card.eol.decode()}".encode()
+        version = card.index_of("VERSION")
+        assert version is not None
+        assert FORMAT.with_uid(data, "new") == card.rebuild({}, {version: [line]})
+
+
 # --- as_copy -----------------------------------------------------------------------------
 
 

@@ -233,6 +233,20 @@ class Card:
         found = finder.search(self.data)
         return None if found is None else _line_at(self.data, found)
 
+    def end_of(self, name: str) -> int | None:
+        """The offset in :attr:`data` just after the first line named ``name`` (the blank
+        lines that belong to it included): where :meth:`rebuild` puts what goes after that
+        line. None when there is no such line. Splits no lines of a plain card."""
+        if self._lines is not None:
+            at = len(self.prefix)
+            for line in self._lines:
+                at += len(line.raw)
+                if line.name == name:
+                    return at
+            return None
+        found = (_FINDERS.get((name,)) or _finder((name,))).search(self.data)
+        return None if found is None else _line_end(self.data, found.end())
+
     def index_of(self, name: str) -> int | None:
         return next((i for i, line in enumerate(self.lines) if line.name == name), None)
 
@@ -361,10 +375,7 @@ def _finder(names: tuple[str, ...]) -> re.Pattern[bytes]:
 def _line_at(data: bytes, found: re.Match[bytes]) -> ContentLine:
     """The fast-path line whose header ``found`` matched (its blank lines attached)."""
     start = found.start() + 1
-    after = _LOGICAL_SPLIT.search(data, found.end())
-    end = after.end() if after else len(data)
-    end = _BLANK_LINES.match(data, end).end()  # type: ignore[union-attr]  # always matches
-    raw = data[start:end]
+    raw = data[start : _line_end(data, found.end())]
     group, bname, sep = found.groups()
     head = found.end() - start
     colon = head - 1 if sep == b":" else raw.index(b":", head)
@@ -372,6 +383,13 @@ def _line_at(data: bytes, found: re.Match[bytes]) -> ContentLine:
     return ContentLine(
         raw, colon, -1 if sep == b":" else head - 1, group.decode() if group else None, name
     )
+
+
+def _line_end(data: bytes, inside: int) -> int:
+    """Where the fast-path line holding offset ``inside`` ends, its blank lines included."""
+    after = _LOGICAL_SPLIT.search(data, inside)
+    end = after.end() if after else len(data)
+    return _BLANK_LINES.match(data, end).end()  # type: ignore[union-attr]  # always matches
 
 
 @dataclass(frozen=True, slots=True)

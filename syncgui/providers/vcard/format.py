@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from syncgui.engine.errors import BadItem
 from syncgui.engine.itemformat import FieldPair, ItemInfo, MatchKeys, MergeOutcome, MergeSide
-from syncgui.providers.vcard.card import Card, parse_card
+from syncgui.providers.vcard.card import Card, ContentLine, parse_card
 from syncgui.providers.vcard.compare import field_rows
 from syncgui.providers.vcard.identity import match_keys
 from syncgui.providers.vcard.merge import merge_cards, merge_cards_choosing, same_cards
@@ -43,10 +43,11 @@ def describe_card(raw: bytes) -> ItemInfo:
 
 def card_uid(card: Card) -> str | None:
     """The decoded UID value (quoted-printable and folded UIDs included), or None."""
-    line = card.first("UID")
-    if line is None:
-        return None
-    return line.text().strip() or None
+    return _uid_of(card.first("UID"))
+
+
+def _uid_of(line: ContentLine | None) -> str | None:
+    return None if line is None else line.text().strip() or None
 
 
 def card_label(card: Card) -> str:
@@ -67,8 +68,13 @@ def card_label(card: Card) -> str:
     return UNNAMED
 
 
-# A plain UID line (no parameters, not folded): its value, for the quick path of with_uid.
-_PLAIN_UID = re.compile(rb"(?im)^(?:[a-z0-9-]+\.)?UID:[ \t]*([^\r\n]*?)[ \t]*\r?$")
+# A plain UID line (no parameters, not folded): its value, with the blanks around it, for
+# the quick path of with_uid. Anchored on the line feed before it (and tried at the very
+# start apart): a pattern that may start anywhere, as ``(?m)^`` does, is tried at every
+# byte of the card (30 instead of 7 ms for 10,000 cards).
+_UID_LINE = rb"(?:[A-Za-z0-9-]++\.)?(?i:UID):[ \t]*+([^\r\n]*+)\r?(?=\n|\Z)"
+_PLAIN_UID = re.compile(rb"\n" + _UID_LINE)
+_PLAIN_UID_FIRST = re.compile(_UID_LINE)
 
 
 def with_uid(data: bytes, uid: str) -> bytes:
@@ -76,15 +82,21 @@ def with_uid(data: bytes, uid: str) -> bytes:
     otherwise the first UID line replaced (an empty one filled in) or, when there is none,
     one line ``UID:<uid>`` added after VERSION. Each store keeps its own UID for a contact
     matched across stores, so a card written over another store's copy takes that copy's."""
-    found = _PLAIN_UID.search(data)  # every card written by a sync goes through here
+    # every card written by a sync goes through here
+    found = _PLAIN_UID_FIRST.match(data) or _PLAIN_UID.search(data)
     if (
         found is not None
-        and found.group(1) == uid.encode("utf-8", "replace")
+        and found.group(1).rstrip(b" \t") == uid.encode("utf-8", "replace")
         and not _next_line_folded(data, found.end())
     ):
         return data
     card = parse_card(data)
-    if card_uid(card) == uid:
+    present = card.first("UID")
+    if present is None:
+        at = card.end_of("VERSION")
+        if at is not None:  # the common case, a card without UID: no line is split
+            return data[:at] + text_line("UID", uid, card.version, card.eol) + data[at:]
+    elif _uid_of(present) == uid:
         return data
     line = text_line("UID", uid, card.version, card.eol)
     first = card.index_of("UID")
