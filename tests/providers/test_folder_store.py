@@ -56,6 +56,35 @@ def root(tmp_path: Path) -> Path:
     return path
 
 
+def unnamed_files_work(folder: Path) -> bool:
+    """Whether ``folder`` takes files made without a name (Linux, O_TMPFILE)."""
+    if not getattr(os, "O_TMPFILE", 0) or not Path("/proc/self/fd").is_dir():
+        return False
+    try:
+        os.close(os.open(folder, os.O_WRONLY | os.O_TMPFILE, 0o600))
+    except OSError:
+        return False
+    return True
+
+
+# How the store makes new files: without a name where the system can (Linux), else with a
+# temporary name; "old kernel" and "no /proc" make the first way fail for real the way
+# those systems do, so that the store must notice and take the second.
+MAKING = ["as the system allows", "temporary names", "old kernel", "no /proc"]
+
+
+@pytest.fixture(params=MAKING)
+def making(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    how: str = request.param
+    if how == "temporary names":
+        monkeypatch.setattr(folder_mod, "_O_TMPFILE", 0)
+    elif how == "old kernel":  # a kernel without O_TMPFILE sees only its O_DIRECTORY bit
+        monkeypatch.setattr(folder_mod, "_O_TMPFILE", getattr(os, "O_DIRECTORY", 0))
+    elif how == "no /proc":
+        monkeypatch.setattr(folder_mod, "_FD_PATH", "/nonexistent-proc/self/fd/{}")
+    return how
+
+
 def snapshot(root: Path) -> dict[str, tuple[bytes | str, int]]:
     """Content (or link target) and mtime of everything under ``root``."""
     out: dict[str, tuple[bytes | str, int]] = {}
@@ -86,7 +115,7 @@ def test_file_names_from_uids() -> None:
     assert file_name_for("a/b") != file_name_for("a\\b")
 
 
-def test_create_names_and_suffixes(root: Path) -> None:
+def test_create_names_and_suffixes(root: Path, making: str) -> None:
     (root / "jane.vcf").write_bytes(b"written by another program")
     store = open_folder_store(str(root))
     store.list(None)
@@ -100,7 +129,7 @@ def test_create_names_and_suffixes(root: Path) -> None:
     assert (root / "jane.vcf").read_bytes() == b"written by another program"
 
 
-def test_stamp_is_size_mtime_inode(root: Path) -> None:
+def test_stamp_is_size_mtime_inode(root: Path, making: str) -> None:
     store = open_folder_store(str(root))
     w = store.create("a", card("a", "A"))
     st = (root / w.key).stat()
@@ -308,7 +337,7 @@ def test_a_folder_named_like_a_card_is_unreadable(root: Path) -> None:
 # -- writing --------------------------------------------------------------------------------
 
 
-def test_new_files_follow_the_umask_and_updates_keep_permissions(root: Path) -> None:
+def test_new_files_follow_the_umask_and_updates_keep_permissions(root: Path, making: str) -> None:
     old = os.umask(0o027)
     try:
         store = open_folder_store(str(root))
@@ -321,7 +350,9 @@ def test_new_files_follow_the_umask_and_updates_keep_permissions(root: Path) -> 
     assert stat.S_IMODE((root / w.key).stat().st_mode) == 0o604
 
 
-def test_failed_write_leaves_nothing(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_leaves_nothing(
+    root: Path, making: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     store = open_folder_store(str(root))
     w = store.create("keep", card("keep", "Keep"))
     original = (root / w.key).read_bytes()
@@ -340,7 +371,7 @@ def test_failed_write_leaves_nothing(root: Path, monkeypatch: pytest.MonkeyPatch
 
 
 def test_without_hard_links_create_still_never_overwrites(
-    root: Path, monkeypatch: pytest.MonkeyPatch
+    root: Path, monkeypatch: pytest.MonkeyPatch, making: str
 ) -> None:
     def no_links(*args: object, **kwargs: object) -> None:
         raise OSError(errno.EPERM, "Operation not permitted")
@@ -353,6 +384,40 @@ def test_without_hard_links_create_still_never_overwrites(
     assert (root / "dup.vcf").read_bytes() == b"theirs"
     assert [e.stamp for e in store.list(None).entries or () if e.key == w.key] == [w.stamp]
     assert not [p for p in root.iterdir() if p.name.startswith(TEMP_PREFIX)]
+
+
+def test_new_files_are_made_without_a_temporary_name_where_possible(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the system can, a new card never has a temporary name: with that way made to
+    fail, creating still works (and still never replaces a file)."""
+    if not unnamed_files_work(root):
+        pytest.skip("no O_TMPFILE here")
+
+    def no_temporary_names(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a temporary name was used")
+
+    monkeypatch.setattr(folder_mod, "write_temp", no_temporary_names)
+    (root / "dup.vcf").write_bytes(b"theirs")
+    store = open_folder_store(str(root))
+    w = store.create("dup", card("dup", "Dup"))
+    assert w.key == "dup-2.vcf"
+    assert (root / "dup.vcf").read_bytes() == b"theirs"
+    assert (root / w.key).read_bytes() == card("dup", "Dup")
+    assert [e.stamp for e in store.list(None).entries or () if e.key == w.key] == [w.stamp]
+    assert sorted(p.name for p in root.iterdir()) == ["dup-2.vcf", "dup.vcf"]
+
+
+def test_creating_works_whichever_way_new_files_are_made(root: Path, making: str) -> None:
+    store = open_folder_store(str(root))
+    written = [store.create(f"c{i}", card(f"c{i}", f"C {i}")) for i in range(3)]
+    store.commit()
+    assert sorted(p.name for p in root.iterdir()) == ["c0.vcf", "c1.vcf", "c2.vcf"]
+    for i, w in enumerate(written):
+        assert (root / w.key).read_bytes() == card(f"c{i}", f"C {i}")
+    assert sorted(e.stamp for e in store.list(None).entries or ()) == sorted(
+        w.stamp for w in written
+    )
 
 
 def test_commit_fsyncs_the_folder_after_writes(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
