@@ -15,7 +15,7 @@ from syncgui.engine.ids import content_hash
 from syncgui.engine.provider import Listing
 from syncgui.providers.vcard import file as file_mod
 from syncgui.providers.vcard.file import VCardFileProvider, open_file_store
-from syncgui.providers.vcard.folder import TEMP_PREFIX
+from syncgui.providers.vcard.fileops import TEMP_PREFIX
 from syncgui.providers.vcard.format import describe_card
 from syncgui.providers.vcard.split import find_value, split_cards
 

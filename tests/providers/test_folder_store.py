@@ -19,9 +19,10 @@ from syncgui.engine.errors import (
     ItemVanished,
     StoreUnavailable,
 )
+from syncgui.providers.vcard import fileops
 from syncgui.providers.vcard import folder as folder_mod
+from syncgui.providers.vcard.fileops import TEMP_PREFIX
 from syncgui.providers.vcard.folder import (
-    TEMP_PREFIX,
     VCardFolderProvider,
     file_name_for,
     open_folder_store,
@@ -77,11 +78,11 @@ MAKING = ["as the system allows", "temporary names", "old kernel", "no /proc"]
 def making(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     how: str = request.param
     if how == "temporary names":
-        monkeypatch.setattr(folder_mod, "_O_TMPFILE", 0)
+        monkeypatch.setattr(fileops, "_O_TMPFILE", 0)
     elif how == "old kernel":  # a kernel without O_TMPFILE sees only its O_DIRECTORY bit
-        monkeypatch.setattr(folder_mod, "_O_TMPFILE", getattr(os, "O_DIRECTORY", 0))
+        monkeypatch.setattr(fileops, "_O_TMPFILE", getattr(os, "O_DIRECTORY", 0))
     elif how == "no /proc":
-        monkeypatch.setattr(folder_mod, "_FD_PATH", "/nonexistent-proc/self/fd/{}")
+        monkeypatch.setattr(fileops, "_FD_PATH", "/nonexistent-proc/self/fd/{}")
     return how
 
 
@@ -322,7 +323,7 @@ def test_big_cards_are_read_whole(root: Path) -> None:
     photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "QUJD" * 60_000
     data = card("big", "Big", note="x").replace(b"END:VCARD", photo.encode() + b"\r\nEND:VCARD")
     (root / "big.vcf").write_bytes(data)
-    assert len(data) > 3 * folder_mod._READ_CHUNK
+    assert len(data) > 3 * fileops._READ_CHUNK
     assert open_folder_store(str(root)).read("big.vcf") == data
 
 

@@ -18,7 +18,8 @@ from syncgui.engine.errors import ItemVanished, StoreUnavailable
 from syncgui.engine.provider import Listing, SimpleStore, Written
 from syncgui.providers.mtp.phone.store import open_virtual_store
 from syncgui.providers.vcard.file import open_file_store
-from syncgui.providers.vcard.folder import TEMP_PREFIX, open_folder_store
+from syncgui.providers.vcard.fileops import TEMP_PREFIX
+from syncgui.providers.vcard.folder import open_folder_store
 
 KINDS = ["vdir", "vcf", "phone", "phonefile"]
 

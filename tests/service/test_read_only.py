@@ -113,7 +113,7 @@ def test_a_read_only_store_is_never_written_and_its_contacts_still_flow_out(
 
 @pytest.mark.skipif(not hasattr(os, "statvfs"), reason="POSIX only")
 def test_a_writable_folder_is_not_taken_for_read_only(tmp_path: Path) -> None:
-    from syncgui.providers.vcard.folder import write_block
+    from syncgui.providers.vcard.fileops import write_block
 
     assert write_block(str(tmp_path), "the folder") is None
     _no_write(tmp_path)

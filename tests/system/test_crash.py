@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pytest
 
-from syncgui.providers.vcard.folder import stat_stamp
+from syncgui.providers.vcard.fileops import stat_stamp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import cards

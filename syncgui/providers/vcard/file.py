@@ -20,7 +20,7 @@ from syncgui.engine.errors import BadItem, ItemProblem, ItemRejected, ItemVanish
 from syncgui.engine.ids import content_hash
 from syncgui.engine.itemformat import ItemFormat, ItemInfo
 from syncgui.engine.provider import Capabilities, Entry, Listing, Written
-from syncgui.providers.vcard.folder import (
+from syncgui.providers.vcard.fileops import (
     fsync_folder,
     os_message,
     remove_quietly,
