@@ -318,12 +318,23 @@ def test_vanished_files(root: Path) -> None:
     store.delete(w.key)
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="no /proc here")
+def test_a_file_holding_more_than_its_size_says_is_read_to_the_end() -> None:
+    """A file that grows while it is read (here /proc's, whose size says 0) is read to the
+    end, however much more it holds."""
+    expected = Path("/proc/self/status").read_bytes()
+    assert os.stat("/proc/self/status").st_size == 0 and len(expected) > 100
+    found = fileops.read_whole("/proc/self/status")
+    assert found.splitlines()[0] == expected.splitlines()[0]  # Name: the same process
+    assert len(found) > 100 and found.endswith(b"\n")
+
+
 def test_big_cards_are_read_whole(root: Path) -> None:
     """A card bigger than one read call (a large photo) comes back complete."""
     photo = "PHOTO;ENCODING=b;TYPE=JPEG:" + "QUJD" * 60_000
     data = card("big", "Big", note="x").replace(b"END:VCARD", photo.encode() + b"\r\nEND:VCARD")
     (root / "big.vcf").write_bytes(data)
-    assert len(data) > 3 * fileops._READ_CHUNK
+    assert len(data) > 3 * fileops._READ_CHUNK  # (read in one call, its size known)
     assert open_folder_store(str(root)).read("big.vcf") == data
 
 
