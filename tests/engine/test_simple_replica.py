@@ -350,14 +350,20 @@ class StampedDictStore(DictStore):
         return Listing(entries, None, listing.problems, listing.unreadable, listing.complete)
 
 
-def test_a_store_listing_key_to_stamp_is_compared_whole_and_misses_nothing(
-    bench: Bench,
-) -> None:
+def stamped_pair(bench: Bench) -> tuple[SimpleReplica, SimpleReplica]:
+    """Two replicas of folder-like stores, x, y and z synced from A to B."""
     a = bench.open("A", StampedDictStore("A", FMT))
     b = bench.open("B", StampedDictStore("B", FMT))
     for uid in ("x", "y", "z"):
         store_of(a).add(f"{uid}.card", card(uid, f"Person {uid}"))
     assert bench.net.sync(a, b).to_b.created == 3
+    return a, b
+
+
+def test_a_store_listing_key_to_stamp_is_compared_whole_and_misses_nothing(
+    bench: Bench,
+) -> None:
+    a, b = stamped_pair(bench)
     store_of(a).reads = store_of(b).reads = 0
     assert quiet(bench.net.sync(a, b))
     assert store_of(a).reads == store_of(b).reads == 0
@@ -377,11 +383,7 @@ def test_a_store_listing_key_to_stamp_is_compared_whole_and_misses_nothing(
 def test_a_folder_no_op_is_its_listing_byte_for_byte_and_never_misses_a_change(
     bench: Bench,
 ) -> None:
-    a = bench.open("A", StampedDictStore("A", FMT))
-    b = bench.open("B", StampedDictStore("B", FMT))
-    for uid in ("x", "y", "z"):
-        store_of(a).add(f"{uid}.card", card(uid, f"Person {uid}"))
-    assert bench.net.sync(a, b).to_b.created == 3
+    a, b = stamped_pair(bench)
     assert a.detect().changes == 0
     stamps = store_of(a).list(None).entries
     assert isinstance(stamps, StampedEntries)
