@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 def sync(service: SyncService, args: argparse.Namespace) -> int:
     names = [p.name for p in service.partnerships()] if args.all else list(args.names)
+    if args.all and not names:  # nothing to sync is not a failure (a scheduled --all)
+        if args.json:
+            print_json([])
+        else:
+            print("No partnerships yet: nothing to sync. Add one with "
+                  "`syncgui-cli partnership add NAME A B`.")  # fmt: skip
+        return EXIT_OK
     if not names:
         known = ", ".join(p.name for p in service.partnerships()) or "none yet"
         raise ConfigError(f"name the partnerships to sync, or use --all (partnerships: {known})")

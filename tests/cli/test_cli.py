@@ -77,6 +77,17 @@ def test_usage_errors_exit_2(cli: Cli, stores: tuple[Path, Path]) -> None:
     assert code == 2 and "invalid choice" in err
 
 
+def test_sync_all_without_partnerships_says_so_and_succeeds(cli: Cli) -> None:
+    """``sync --all`` before any partnership exists (a schedule set up first) is not an
+    error: it says there is nothing to sync and how to add a partnership."""
+    code, out, err = cli("sync", "--all")
+    assert (code, err) == (0, "")
+    assert "No partnerships yet" in out and "partnership add" in out
+    assert cli.json("sync", "--all") == (0, [])
+    code, _out, err = cli("sync")  # naming none without --all is still a usage error
+    assert code == 2 and "none yet" in err
+
+
 def test_second_sync_of_same_partnership_is_refused(cli: Cli, stores: tuple[Path, Path]) -> None:
     from syncgui.service import resolve_paths
     from syncgui.service.locks import file_lock
