@@ -70,6 +70,18 @@ def file_name_for(uid: str) -> str:
     return hashlib.sha256(uid.encode("utf-8", errors="surrogatepass")).hexdigest()[:32]
 
 
+def _free_names(stem: str) -> Iterator[str]:
+    """The names a new card may take, in turn: ``stem.vcf``, then ``stem-2.vcf`` and on."""
+    yield f"{stem}.vcf"
+    yield from (f"{stem}-{n}.vcf" for n in range(2, _MAX_SUFFIX))
+
+
+def _missing(path: str) -> StoreUnavailable:
+    return StoreUnavailable(
+        f"The folder {path} does not exist; was it moved or is the disk unmounted?"
+    )
+
+
 @contextmanager
 def _scan(path: str) -> Iterator[Iterator[os.DirEntry[str]]]:
     """The entries of the folder ``path``, read as they are used (listing 10,000 files
@@ -92,9 +104,7 @@ def _scan(path: str) -> Iterator[Iterator[os.DirEntry[str]]]:
             with os.scandir(path) as found:
                 yield found
     except FileNotFoundError:
-        raise StoreUnavailable(
-            f"The folder {path} does not exist; was it moved or is the disk unmounted?"
-        ) from None
+        raise _missing(path) from None
     except NotADirectoryError:
         raise StoreUnavailable(f"{path} is not a folder.") from None
     except OSError as err:
@@ -249,8 +259,7 @@ class VCardFolderProvider:
         temp, st = self._write_temp(stem + ".vcf", data, None)
         placed = False
         try:
-            for n in range(1, _MAX_SUFFIX):
-                name = f"{stem}.vcf" if n == 1 else f"{stem}-{n}.vcf"
+            for name in _free_names(stem):
                 try:
                     place_new(temp, os.path.join(self._path, name))
                 except FileExistsError:
@@ -268,13 +277,10 @@ class VCardFolderProvider:
         raise ItemRejected(f"No free file name for {stem}.vcf", item=stem + ".vcf")
 
     def _create_unnamed(self, stem: str, data: bytes) -> Written | None:
-        names = (f"{stem}.vcf" if n == 1 else f"{stem}-{n}.vcf" for n in range(1, _MAX_SUFFIX))
         try:
-            created = create_unnamed(self._path, data, names)
+            created = create_unnamed(self._path, data, _free_names(stem))
         except FileNotFoundError:
-            raise StoreUnavailable(
-                f"The folder {self._path} does not exist; was it moved or is the disk unmounted?"
-            ) from None
+            raise _missing(self._path) from None
         except FileExistsError:
             raise ItemRejected(f"No free file name for {stem}.vcf", item=stem + ".vcf") from None
         except OSError as err:
@@ -347,9 +353,7 @@ class VCardFolderProvider:
         try:
             return write_temp(self._path, data, mode)
         except FileNotFoundError:
-            raise StoreUnavailable(
-                f"The folder {self._path} does not exist; was it moved or is the disk unmounted?"
-            ) from None
+            raise _missing(self._path) from None
         except OSError as err:
             raise ItemRejected(f"{name} cannot be written: {os_message(err)}", item=name) from err
 
