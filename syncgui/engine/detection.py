@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
@@ -119,13 +119,8 @@ class ChangeDetector:
         report = DetectReport(problems=list(listing.problems))
         if listing.entries is None:
             return report
-        if (
-            isinstance(listing.entries, StampedEntries)
-            and listing.token == self.meta.token
-            and self.meta.snapshot_holds(listing.entries.stamps)
-        ):
-            return report  # a no-op: the folder lists exactly what was kept last time
-        seen = self.meta.live_stamp_map()
+        stamped = listing.entries if isinstance(listing.entries, StampedEntries) else None
+        seen = self.meta.live_stamp_map(stamped.stamps if stamped is not None else None)
         compared = self._compare(listing, listing.entries, seen)
         if compared is None:
             return report  # the common case: nothing to read, nothing to write
@@ -177,14 +172,15 @@ class ChangeDetector:
         return report
 
     def _compare(
-        self, listing: Listing, entries: Sequence[Entry], seen: dict[str, str | None]
+        self, listing: Listing, entries: Sequence[Entry], seen: Mapping[str, str | None]
     ) -> tuple[list[Entry], set[str]] | None:
         """The entries whose stamps differ from those seen last, and every key listed
         (unreadable ones too); None in the common case, when every item is listed as seen
         last, none is gone and the token is the same. The stamps seen are then kept in one
         piece for the next no-op (see :meth:`MetadataStore.keep_stamp_map`)."""
         if isinstance(entries, StampedEntries):  # a folder: its stamps compared whole
-            unchanged = entries.stamps == seen
+            # (``seen`` is the listing's own map when the snapshot held it byte for byte)
+            unchanged = seen is entries.stamps or entries.stamps == seen
             changed = [] if unchanged else entries.differing(seen)
             keys: Iterable[str] = entries.stamps
         else:
@@ -193,15 +189,17 @@ class ChangeDetector:
             keys = (e.key for e in entries)
         if unchanged and listing.token == self.meta.token:
             # a folder's map in its listing order: the next no-op compares it byte for byte
-            kept = entries.stamps if isinstance(entries, StampedEntries) else seen
-            self.meta.keep_stamp_map(kept)
+            if not isinstance(entries, StampedEntries):
+                self.meta.keep_stamp_map(seen)
+            elif seen is not entries.stamps:  # (else the snapshot is this listing already)
+                self.meta.keep_stamp_map(entries.stamps)
             return None
         return changed, set(keys).union(listing.unreadable)
 
     def _load(
         self,
         changed: list[Entry],
-        seen: dict[str, str | None],
+        seen: Mapping[str, str | None],
         listed: set[str],
         unreadable: Iterable[str],
     ) -> tuple[dict[str, Brief], _Owners]:

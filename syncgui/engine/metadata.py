@@ -315,35 +315,36 @@ class MetadataStore:
         ).fetchone()
         return None if found is None else str(found[0])
 
-    def live_stamp_map(self) -> dict[str, str | None]:
+    def live_stamp_map(
+        self, listed: Mapping[str, str | None] | None = None
+    ) -> Mapping[str, str | None]:
         """``key -> stamp`` of every live item: the whole of what a no-op sync compares.
 
         It is read from the snapshot :meth:`keep_stamp_map` left when there is one (a
         quarter of the cost of reading the rows); any change to the items' keys, stamps or
         deletions drops that snapshot in the same transaction (triggers in the schema), so
-        a snapshot there is always the rows' own map (:meth:`save_many` drops it itself)."""
+        a snapshot there is always the rows' own map (:meth:`save_many` drops it itself).
+
+        ``listed``, a folder's ``key -> stamp`` in its listing order, is returned itself when
+        the snapshot is that map byte for byte: a no-op's whole comparison, without decoding
+        the snapshot (a folder lists an unchanged directory in the same order, and the
+        snapshot is kept in that order)."""
         # another connection's commit after this read changes data_version: see keep_stamp_map
         self._stamps_read_at = self._db.execute("PRAGMA data_version").fetchone()[0]
         row = self._db.execute("SELECT map FROM stamp_snapshot").fetchone()
         if row is not None:
             blob = bytes(row[0])
-            found = _decode_stamp_map(blob)
+            found: Mapping[str, str | None] | None
+            if listed is not None and _encode_stamp_map(listed) == blob:
+                found = listed
+            else:
+                found = _decode_stamp_map(blob)
             if found is not None:
                 self._snapshot = blob
                 return found
         self._snapshot = None
         cur = self._db.execute("SELECT key, stamp FROM item WHERE deleted=0 AND key IS NOT NULL")
         return dict(cur)
-
-    def snapshot_holds(self, stamps: Mapping[str, str | None]) -> bool:
-        """Whether the stamp snapshot is ``stamps`` byte for byte, in their order: a no-op's
-        whole comparison, without decoding the snapshot (a folder lists its files in the
-        same order while it is unchanged, and the snapshot is kept in that order)."""
-        row = self._db.execute("SELECT map FROM stamp_snapshot").fetchone()
-        if row is None:
-            return False
-        blob = _encode_stamp_map(stamps)
-        return blob is not None and blob == bytes(row[0])
 
     def keep_stamp_map(self, stamps: Mapping[str, str | None]) -> None:
         """Keep ``stamps`` (what :meth:`live_stamp_map` just returned, found unchanged,
