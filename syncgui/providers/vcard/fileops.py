@@ -92,9 +92,7 @@ def write_temp(folder: str, data: bytes, mode: int | None = None) -> tuple[str, 
         try:
             if mode is not None and hasattr(os, "fchmod"):
                 os.fchmod(fd, mode)
-            _write_all(fd, data)
-            os.fsync(fd)
-            st = os.fstat(fd)
+            st = _write_durably(fd, data)
         finally:
             os.close(fd)
     except BaseException:
@@ -103,10 +101,13 @@ def write_temp(folder: str, data: bytes, mode: int | None = None) -> tuple[str, 
     return path, st
 
 
-def _write_all(fd: int, data: bytes) -> None:
+def _write_durably(fd: int, data: bytes) -> os.stat_result:
+    """Write ``data`` to ``fd`` and fsync it; the file's stat after."""
     view = memoryview(data)
     while view:  # plain os.write: no buffered file object per card
         view = view[os.write(fd, view) :]
+    os.fsync(fd)
+    return os.fstat(fd)
 
 
 def create_unnamed(
@@ -130,9 +131,7 @@ def create_unnamed(
             return None
         raise
     try:
-        _write_all(fd, data)
-        os.fsync(fd)
-        st = os.fstat(fd)
+        st = _write_durably(fd, data)
         name = _link_unnamed(fd, folder, names)
     finally:
         os.close(fd)
