@@ -40,14 +40,13 @@ MAX_ENTRIES = 3000
 class MethodCache:
     """Source text → code object, loaded from and saved to one file."""
 
-    def __init__(self, path: str | None) -> None:
+    def __init__(self, path: str) -> None:
         self.path = path
-        self.codes: dict[str, CodeType] = self._load() if path else {}
+        self.codes: dict[str, CodeType] = self._load()
         self.used: set[str] = set()
         self.compiled = 0  # texts compiled by this process (misses)
 
     def _load(self) -> dict[str, CodeType]:
-        assert self.path is not None
         try:
             with open(self.path, "rb") as f:
                 data = f.read()
@@ -87,7 +86,7 @@ class MethodCache:
 
     def save(self) -> None:
         """Write the file if this run compiled anything; never fails (it is a cache)."""
-        if not self.path or not self.compiled or sys.dont_write_bytecode:
+        if not self.compiled or sys.dont_write_bytecode:
             return
         codes = self.codes
         if len(codes) > MAX_ENTRIES:
