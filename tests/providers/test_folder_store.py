@@ -19,6 +19,7 @@ from syncgui.engine.errors import (
     ItemVanished,
     StoreUnavailable,
 )
+from syncgui.engine.provider import Written
 from syncgui.providers.vcard import fileops
 from syncgui.providers.vcard import folder as folder_mod
 from syncgui.providers.vcard.fileops import TEMP_PREFIX
@@ -382,6 +383,18 @@ def test_failed_write_leaves_nothing(
     assert sorted(p.name for p in root.iterdir()) == [w.key]
 
 
+def create_beside_theirs(root: Path) -> Written:
+    """Create card "dup" where another program's dup.vcf is: it must take dup-2.vcf, leave
+    theirs alone, and list with the stamp create() returned."""
+    (root / "dup.vcf").write_bytes(b"theirs")
+    store = open_folder_store(str(root))
+    w = store.create("dup", card("dup", "Dup"))
+    assert w.key == "dup-2.vcf"
+    assert (root / "dup.vcf").read_bytes() == b"theirs"
+    assert [e.stamp for e in store.list(None).entries or () if e.key == w.key] == [w.stamp]
+    return w
+
+
 def test_without_hard_links_create_still_never_overwrites(
     root: Path, monkeypatch: pytest.MonkeyPatch, making: str
 ) -> None:
@@ -389,12 +402,7 @@ def test_without_hard_links_create_still_never_overwrites(
         raise OSError(errno.EPERM, "Operation not permitted")
 
     monkeypatch.setattr(os, "link", no_links)
-    (root / "dup.vcf").write_bytes(b"theirs")
-    store = open_folder_store(str(root))
-    w = store.create("dup", card("dup", "Dup"))
-    assert w.key == "dup-2.vcf"
-    assert (root / "dup.vcf").read_bytes() == b"theirs"
-    assert [e.stamp for e in store.list(None).entries or () if e.key == w.key] == [w.stamp]
+    create_beside_theirs(root)
     assert not [p for p in root.iterdir() if p.name.startswith(TEMP_PREFIX)]
 
 
@@ -410,13 +418,8 @@ def test_new_files_are_made_without_a_temporary_name_where_possible(
         raise AssertionError("a temporary name was used")
 
     monkeypatch.setattr(folder_mod, "write_temp", no_temporary_names)
-    (root / "dup.vcf").write_bytes(b"theirs")
-    store = open_folder_store(str(root))
-    w = store.create("dup", card("dup", "Dup"))
-    assert w.key == "dup-2.vcf"
-    assert (root / "dup.vcf").read_bytes() == b"theirs"
+    w = create_beside_theirs(root)
     assert (root / w.key).read_bytes() == card("dup", "Dup")
-    assert [e.stamp for e in store.list(None).entries or () if e.key == w.key] == [w.stamp]
     assert sorted(p.name for p in root.iterdir()) == ["dup-2.vcf", "dup.vcf"]
 
 
