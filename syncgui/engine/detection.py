@@ -119,8 +119,9 @@ class ChangeDetector:
         report = DetectReport(problems=list(listing.problems))
         if listing.entries is None:
             return report
-        stamped = listing.entries if isinstance(listing.entries, StampedEntries) else None
-        seen = self.meta.live_stamp_map(stamped.stamps if stamped is not None else None)
+        seen = self._seen(listing)
+        if seen is None:
+            return report  # a folder as it was: nothing to read, nothing to write
         compared = self._compare(listing, listing.entries, seen)
         if compared is None:
             return report  # the common case: nothing to read, nothing to write
@@ -171,6 +172,15 @@ class ChangeDetector:
             self.meta.token = None if report.problems else listing.token
         return report
 
+    def _seen(self, listing: Listing) -> Mapping[str, str | None] | None:
+        """The stamps seen last, ``key -> stamp``; None when ``listing`` is a folder's listed
+        byte for byte as the snapshot of those stamps, under the same token: unchanged."""
+        stamped = listing.entries if isinstance(listing.entries, StampedEntries) else None
+        seen = self.meta.live_stamp_map(stamped.encoded if stamped is not None else None)
+        if seen is None and stamped is not None and listing.token != self.meta.token:
+            return stamped.stamps  # (never for a folder: it has no token)
+        return seen
+
     def _compare(
         self, listing: Listing, entries: Sequence[Entry], seen: Mapping[str, str | None]
     ) -> tuple[list[Entry], set[str]] | None:
@@ -192,7 +202,7 @@ class ChangeDetector:
             if not isinstance(entries, StampedEntries):
                 self.meta.keep_stamp_map(seen)
             elif seen is not entries.stamps:  # (else the snapshot is this listing already)
-                self.meta.keep_stamp_map(entries.stamps)
+                self.meta.keep_stamp_map(entries.encoded)
             return None
         return changed, set(keys).union(listing.unreadable)
 

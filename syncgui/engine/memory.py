@@ -156,6 +156,9 @@ class MemoryReplica:
     def detect(self) -> DetectReport:
         return DetectReport()
 
+    def detect_ahead(self) -> None:
+        pass
+
     def knowledge(self) -> Knowledge:
         return self._knowledge
 

@@ -17,7 +17,6 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from syncgui.engine.events import ConflictKind, Side
 from syncgui.engine.ids import Version, new_replica_id
 from syncgui.engine.items import ItemMeta, StoredConflict
 from syncgui.engine.knowledge import Knowledge
+from syncgui.engine.provider import decode_stamps, encode_stamps
 from syncgui.engine.sqlite import connect
 
 log = logging.getLogger(__name__)
@@ -113,31 +113,6 @@ def _item_row(row: Sequence[Any]) -> ItemRow:
         None if digest is None else str(digest),
         None if own is None else str(own),
     )
-
-
-def _encode_stamp_map(stamps: Mapping[str, str | None]) -> bytes | None:
-    """``stamps`` as keys and stamps in turn, NUL-separated (neither a file name nor a
-    stamp holds NUL; a map where one does, or with a missing stamp, gives None)."""
-    try:
-        text = "\0".join(chain.from_iterable(stamps.items()))  # type: ignore[arg-type]
-    except TypeError:  # a stamp is None
-        return None
-    if stamps and text.count("\0") != 2 * len(stamps) - 1:
-        return None
-    return text.encode("utf-8", "surrogatepass")
-
-
-def _decode_stamp_map(blob: bytes) -> dict[str, str | None] | None:
-    """The map :func:`_encode_stamp_map` wrote; None when ``blob`` is not one."""
-    if not blob:
-        return {}
-    try:
-        parts = blob.decode("utf-8", "surrogatepass").split("\0")
-    except UnicodeDecodeError:
-        return None
-    if len(parts) % 2:
-        return None
-    return dict(zip(parts[::2], parts[1::2], strict=True))
 
 
 class MetadataStore:
@@ -315,9 +290,7 @@ class MetadataStore:
         ).fetchone()
         return None if found is None else str(found[0])
 
-    def live_stamp_map(
-        self, listed: Mapping[str, str | None] | None = None
-    ) -> Mapping[str, str | None]:
+    def live_stamp_map(self, listed: bytes | None = None) -> Mapping[str, str | None] | None:
         """``key -> stamp`` of every live item: the whole of what a no-op sync compares.
 
         It is read from the snapshot :meth:`keep_stamp_map` left when there is one (a
@@ -325,20 +298,18 @@ class MetadataStore:
         deletions drops that snapshot in the same transaction (triggers in the schema), so
         a snapshot there is always the rows' own map (:meth:`save_many` drops it itself).
 
-        ``listed``, a folder's ``key -> stamp`` in its listing order, is returned itself when
-        the snapshot is that map byte for byte: a no-op's whole comparison, without decoding
-        the snapshot (a folder lists an unchanged directory in the same order, and the
-        snapshot is kept in that order)."""
+        None when ``listed``, a folder's listing in its :func:`encode_stamps` form, is that
+        snapshot byte for byte: nothing changed, found without decoding either (a folder
+        lists an unchanged directory in the same order, and the snapshot is kept in it)."""
         # another connection's commit after this read changes data_version: see keep_stamp_map
         self._stamps_read_at = self._db.execute("PRAGMA data_version").fetchone()[0]
         row = self._db.execute("SELECT map FROM stamp_snapshot").fetchone()
         if row is not None:
             blob = bytes(row[0])
-            found: Mapping[str, str | None] | None
-            if listed is not None and _encode_stamp_map(listed) == blob:
-                found = listed
-            else:
-                found = _decode_stamp_map(blob)
+            if listed is not None and listed == blob:
+                self._snapshot = blob
+                return None
+            found = decode_stamps(blob)
             if found is not None:
                 self._snapshot = blob
                 return found
@@ -346,14 +317,15 @@ class MetadataStore:
         cur = self._db.execute("SELECT key, stamp FROM item WHERE deleted=0 AND key IS NOT NULL")
         return dict(cur)
 
-    def keep_stamp_map(self, stamps: Mapping[str, str | None]) -> None:
+    def keep_stamp_map(self, stamps: Mapping[str, str | None] | bytes) -> None:
         """Keep ``stamps`` (what :meth:`live_stamp_map` just returned, found unchanged,
-        perhaps in another order) as the snapshot the next no-op reads; nothing when it is
-        kept already in this order, in a dry run, or when the map cannot be written that way
-        (a key or stamp with NUL, a missing stamp)."""
+        perhaps in another order; or a listing's :func:`encode_stamps` form of it) as the
+        snapshot the next no-op reads; nothing when it is kept already in this order, in a
+        dry run, or when the map cannot be written that way (a key or stamp with NUL, a
+        missing stamp)."""
         if self._scratch or self._in_tx:
             return
-        blob = _encode_stamp_map(stamps)
+        blob = stamps if isinstance(stamps, bytes) else encode_stamps(stamps)
         if blob is None or blob == self._snapshot:
             return
         db = self._db

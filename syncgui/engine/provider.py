@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import NamedTuple, Protocol, overload, runtime_checkable
 
 from syncgui.engine.errors import ItemProblem
@@ -48,18 +49,58 @@ class Listing:
     complete: bool = True
 
 
+def encode_stamps(stamps: Mapping[str, str | None]) -> bytes | None:
+    """``stamps`` as one piece of bytes: keys and stamps in turn, NUL-separated (neither a
+    file name nor a stamp holds NUL; a map where one does, or with a missing stamp, gives
+    None). The metadata keeps a replica's last listing so, and a folder lists in it."""
+    try:
+        text = "\0".join(chain.from_iterable(stamps.items()))  # type: ignore[arg-type]
+    except TypeError:  # a stamp is None
+        return None
+    if stamps and text.count("\0") != 2 * len(stamps) - 1:
+        return None
+    return text.encode("utf-8", "surrogatepass")
+
+
+def decode_stamps(blob: bytes) -> dict[str, str] | None:
+    """The map :func:`encode_stamps` wrote; None when ``blob`` is not one."""
+    if not blob:
+        return {}
+    try:
+        parts = blob.decode("utf-8", "surrogatepass").split("\0")
+    except UnicodeDecodeError:
+        return None
+    if len(parts) % 2:
+        return None
+    return dict(zip(parts[::2], parts[1::2], strict=True))
+
+
 class StampedEntries(Sequence[Entry]):
-    """Listing entries kept as one ``key -> stamp`` map (a folder lists them so), made into
-    :class:`Entry` tuples only when asked for. Change detection compares the map whole with
-    the stamps seen last and makes entries only of those that differ: a no-op of 10,000
-    items makes none. ``mtime_of`` gives an entry's ``mtime`` from its stamp."""
+    """Listing entries kept as one ``key -> stamp`` map, ``encoded`` as :func:`encode_stamps`
+    writes it (a folder lists them so), made into a dict and :class:`Entry` tuples only when
+    asked for. Change detection compares ``encoded`` with the snapshot of the stamps seen
+    last and, only when they differ, the map whole with those stamps; it makes entries only
+    of those that differ: a no-op of 10,000 items decodes nothing and makes none.
+    ``mtime_of`` gives an entry's ``mtime`` from its stamp."""
 
-    __slots__ = ("_made", "_mtime_of", "stamps")
+    __slots__ = ("_made", "_mtime_of", "_stamps", "encoded")
 
-    def __init__(self, stamps: Mapping[str, str], mtime_of: Callable[[str], float | None]) -> None:
-        self.stamps = stamps
+    def __init__(self, encoded: bytes, mtime_of: Callable[[str], float | None]) -> None:
+        self.encoded = encoded
         self._mtime_of = mtime_of
+        self._stamps: dict[str, str] | None = None
         self._made: list[Entry] | None = None
+
+    @property
+    def stamps(self) -> Mapping[str, str]:
+        """``key -> stamp``, decoded when first asked for."""
+        stamps = self._stamps
+        if stamps is None:
+            stamps = decode_stamps(self.encoded)
+            if stamps is None:
+                raise ValueError("StampedEntries: the encoded map is damaged")
+            self._stamps = stamps
+        return stamps
 
     def _entries(self) -> list[Entry]:
         if self._made is None:
@@ -73,7 +114,9 @@ class StampedEntries(Sequence[Entry]):
         return [Entry(k, s, None, mtime_of(s)) for k, s in self.stamps.items() if seen.get(k) != s]
 
     def __len__(self) -> int:
-        return len(self.stamps)
+        if self._stamps is not None:
+            return len(self._stamps)
+        return (self.encoded.count(b"\0") + 1) // 2 if self.encoded else 0
 
     def __iter__(self) -> Iterator[Entry]:
         return iter(self._entries())
@@ -126,6 +169,16 @@ class Intent:
     key: str | None  # None: a new item; the store picks its key from ``uid``
     uid: str
     delete: bool = False
+
+
+@runtime_checkable
+class ListsAhead(Protocol):
+    """Optional, for stores whose listing can be made while the engine does other work (a
+    folder lists itself in a child process). The engine calls :meth:`list_ahead` just before
+    it examines the partnership's other store; the next :meth:`SimpleStore.list` returns
+    that listing, or lists anew. A store closed before then drops it."""
+
+    def list_ahead(self, token: str | None) -> None: ...
 
 
 @runtime_checkable

@@ -160,6 +160,11 @@ class Replica(Protocol):
         """Find local changes made by other programs (full enumeration)."""
         ...
 
+    def detect_ahead(self) -> None:
+        """Start what the next :meth:`detect` needs where that can be done meanwhile (a
+        folder's listing); nothing for most stores."""
+        ...
+
     def scratch(self) -> AbstractContextManager[None]:
         """A dry run: inside, the replica works as always, but nothing reaches its store
         and every change to its metadata (here or kept in the store) is undone at the end."""

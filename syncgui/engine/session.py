@@ -69,6 +69,7 @@ class SyncSession:
         result = SessionResult(s.partnership, dry_run=s.dry_run)
         self.emit(Progress(s.partnership, Stage.DETECTING))
         damaged: dict[bytes, dict[bytes, str]] = {}
+        self.b.detect_ahead()  # b's listing may be made meanwhile (a folder lists in a child)
         for replica in (self.a, self.b):
             found = replica.detect()
             result.errors.extend(found.problems)

@@ -35,6 +35,7 @@ from syncgui.engine.provider import (
     BatchJournal,
     Capabilities,
     Intent,
+    ListsAhead,
     SimpleStore,
     Written,
     release,
@@ -131,6 +132,11 @@ class SimpleReplica:
             self._hosted = hosted
         self._keys = None  # keys may change
         return self._detector.detect()
+
+    def detect_ahead(self) -> None:
+        store = self.store.inner if isinstance(self.store, ScratchStore) else self.store
+        if isinstance(store, ListsAhead):
+            store.list_ahead(self.meta.token)
 
     # -- as a source ----------------------------------------------------------------------
 

@@ -345,8 +345,8 @@ class StampedDictStore(DictStore):
 
     def list(self, token: str | None) -> Listing:
         listing = super().list(token)
-        stamps = {e.key: e.stamp for e in listing.entries or ()}
-        entries = StampedEntries(stamps, lambda _stamp: None)
+        pairs = [f"{e.key}\0{e.stamp}" for e in listing.entries or ()]
+        entries = StampedEntries("\0".join(pairs).encode(), lambda _stamp: None)
         return Listing(entries, None, listing.problems, listing.unreadable, listing.complete)
 
 

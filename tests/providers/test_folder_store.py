@@ -9,6 +9,7 @@ import re
 import stat
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -282,7 +283,15 @@ def test_file_that_cannot_be_examined(root: Path, monkeypatch: pytest.MonkeyPatc
         def __exit__(self, *exc: object) -> None:
             self._it.close()
 
+    real_lstat = os.lstat
+
+    def lstat(path: str, **kwargs: Any) -> os.stat_result:  # the careful look, by path
+        if os.path.basename(path) == "locked.vcf":
+            raise PermissionError(errno.EACCES, "Permission denied")
+        return real_lstat(path, **kwargs)
+
     monkeypatch.setattr(os, "scandir", Scan)
+    monkeypatch.setattr(os, "lstat", lstat)
     listing = open_folder_store(str(root)).list(None)
     assert [e.key for e in listing.entries or ()] == ["fine.vcf"]
     assert listing.unreadable == frozenset({"locked.vcf"})

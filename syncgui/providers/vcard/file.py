@@ -466,7 +466,7 @@ class VCardFileProvider:
         try:
             with os.scandir(folder) as found:
                 for entry in found:
-                    remove_stale_temp(folder, entry, now)
+                    remove_stale_temp(folder, entry.name, now)
         except OSError as err:
             log.debug("Could not look for leftover temporary files in %s: %s", folder, err)
 

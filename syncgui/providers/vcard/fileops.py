@@ -17,6 +17,8 @@ import stat
 import sys
 from collections.abc import Iterable
 
+from syncgui.engine.errors import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 TEMP_PREFIX = ".syncgui-tmp-"
@@ -200,19 +202,26 @@ def remove_quietly(path: str) -> None:
         log.warning("Could not remove %s: %s", path, err)
 
 
-def remove_stale_temp(folder: str, entry: os.DirEntry[str], now: float) -> None:
-    """Remove ``entry`` of ``folder`` if it is one of our temporary files and older than a
-    minute."""
-    if not entry.name.startswith(TEMP_PREFIX):
+def remove_stale_temp(folder: str, name: str, now: float) -> None:
+    """Remove the file ``name`` of ``folder`` if it is one of our temporary files and older
+    than a minute."""
+    if not name.startswith(TEMP_PREFIX):
         return
+    path = os.path.join(folder, name)
     try:
-        st = entry.stat(follow_symlinks=False)
+        st = os.lstat(path)
     except OSError:
         return
     if stat.S_ISREG(st.st_mode) and now - st.st_mtime > STALE_TEMP_SECONDS:
-        path = os.path.join(folder, entry.name)
         log.info("Removing a leftover temporary file %s", path)
         remove_quietly(path)
+
+
+def missing_folder(path: str) -> StoreUnavailable:
+    """The error for a folder that is not there (any more)."""
+    return StoreUnavailable(
+        f"The folder {path} does not exist; was it moved or is the disk unmounted?"
+    )
 
 
 def os_message(err: OSError) -> str:

@@ -16,33 +16,34 @@ import logging
 import os
 import re
 import stat
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from syncgui.engine.errors import (
     BadItem,
-    ItemProblem,
     ItemRejected,
     ItemUnreadable,
     ItemVanished,
     StoreUnavailable,
 )
-from syncgui.engine.provider import Capabilities, Entry, Listing, StampedEntries, Written
+from syncgui.engine.provider import Capabilities, Listing, Written
 from syncgui.providers.vcard.fileops import (
-    O_DIRECTORY,
     create_unnamed,
     fsync_folder,
+    missing_folder,
     os_message,
     place_new,
     read_whole,
     remove_quietly,
-    remove_stale_temp,
-    stamp_mtime,
     stat_stamp,
     write_block,
     write_temp,
+)
+from syncgui.providers.vcard.listing import (
+    ListingAhead,
+    can_list_ahead,
+    finish_listing,
+    scan_folder,
 )
 from syncgui.providers.vcard.sniff import quick_card_problem
 
@@ -58,8 +59,6 @@ _WINDOWS_RESERVED = frozenset(
     | {f"LPT{i}" for i in range(1, 10)}
 )
 _MAX_SUFFIX = 10_000
-# Listing a folder through its descriptor (see _scan): POSIX systems, not Windows.
-_SCAN_BY_FD = os.scandir in os.supports_fd
 
 
 def file_name_for(uid: str) -> str:
@@ -76,66 +75,6 @@ def _free_names(stem: str) -> Iterator[str]:
     yield from (f"{stem}-{n}.vcf" for n in range(2, _MAX_SUFFIX))
 
 
-def _missing(path: str) -> StoreUnavailable:
-    return StoreUnavailable(
-        f"The folder {path} does not exist; was it moved or is the disk unmounted?"
-    )
-
-
-@contextmanager
-def _scan(path: str) -> Iterator[Iterator[os.DirEntry[str]]]:
-    """The entries of the folder ``path``, read as they are used (listing 10,000 files
-    first and examining them after costs 5 ms more); StoreUnavailable when it cannot be
-    listed, also midway.
-
-    Where the system allows, the folder is opened once and listed through that descriptor,
-    so that each entry's ``stat`` looks up its bare name in it instead of walking the whole
-    path again: 10,000 stats took 25 ms that way against 28 ms by path. Entries listed so
-    carry no folder in ``path``; join their ``name`` to the folder's path instead."""
-    try:
-        if _SCAN_BY_FD:
-            fd = os.open(path, os.O_RDONLY | O_DIRECTORY)
-            try:
-                with os.scandir(fd) as found:  # it reads a duplicate of fd
-                    yield found
-            finally:
-                os.close(fd)
-        else:
-            with os.scandir(path) as found:
-                yield found
-    except FileNotFoundError:
-        raise _missing(path) from None
-    except NotADirectoryError:
-        raise StoreUnavailable(f"{path} is not a folder.") from None
-    except OSError as err:
-        raise StoreUnavailable(f"The folder {path} cannot be read: {os_message(err)}.") from err
-
-
-def _card_entry(entry: os.DirEntry[str], problems: list[ItemProblem]) -> Entry | str | None:
-    """The listing entry for one ``.vcf`` name; its key alone when it is unusable (a problem
-    is added); None when it is not a card file after all, or has just gone."""
-    name = entry.name
-    try:
-        name.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = name.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
-        problems.append(ItemProblem(shown, f"{shown}: the file name is not valid UTF-8"))
-        return None
-    try:
-        st = entry.stat(follow_symlinks=False)
-    except FileNotFoundError:
-        return None
-    except OSError as err:
-        problems.append(ItemProblem(name, f"{name}: cannot be examined: {os_message(err)}"))
-        return name
-    if not stat.S_ISREG(st.st_mode):
-        return None
-    if st.st_size == 0:
-        problems.append(ItemProblem(name, f"{name}: the file is empty"))
-        return name
-    return Entry(name, stat_stamp(st), None, st.st_mtime)
-
-
 # -- the store --------------------------------------------------------------------------------
 
 
@@ -149,6 +88,7 @@ class VCardFolderProvider:
         self._format: ItemFormat | None = None
         self._dirty = False
         self._unnamed = True  # create_unnamed works here, as far as we know
+        self._ahead: ListingAhead | None = None  # see list_ahead
 
     def __repr__(self) -> str:
         return f"VCardFolderProvider({self._path!r})"
@@ -180,38 +120,25 @@ class VCardFolderProvider:
     def list(self, token: str | None) -> Listing:
         """Every ``.vcf`` file with its stamp; no file is opened. ``token`` is not used.
 
-        This loop is the whole cost of a no-op sync, so the common case (a plain regular
-        file with a UTF-8 name) is kept tight; anything unusual goes the careful way."""
-        stamps: dict[str, str] = {}  # the entries, made when asked for (StampedEntries)
-        problems: list[ItemProblem] = []
-        unreadable: set[str] = set()
-        now = time.time()
-        is_regular = stat.S_ISREG
-        with _scan(self._path) as scan:
-            for entry in scan:
-                name = entry.name
-                if name[:1] == ".":
-                    remove_stale_temp(self._path, entry, now)
-                    continue
-                if name[-4:].lower() != ".vcf":
-                    continue
-                if name.isascii():
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except OSError:
-                        pass  # the careful way below says why
-                    else:
-                        if is_regular(st.st_mode) and st.st_size:
-                            stamps[name] = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
-                            continue
-                item = _card_entry(entry, problems)
-                if isinstance(item, Entry):
-                    stamps[item.key] = item.stamp
-                elif item is not None:
-                    unreadable.add(item)
-        log.debug("%s: %d cards listed, %d problems", self._name, len(stamps), len(problems))
-        entries = StampedEntries(stamps, stamp_mtime)
-        return Listing(entries, None, tuple(problems), frozenset(unreadable))
+        The scan :meth:`list_ahead` started is used when it is there and fresh."""
+        ahead, self._ahead = self._ahead, None
+        scan = ahead.collect() if ahead is not None else None
+        return finish_listing(self._path, scan or scan_folder(self._path))
+
+    def list_ahead(self, token: str | None) -> None:
+        """Start the listing the next :meth:`list` returns in a child process, when this
+        process may fork (see :func:`~syncgui.providers.vcard.listing.can_list_ahead`)."""
+        if self._ahead is None and can_list_ahead():
+            try:
+                self._ahead = ListingAhead(self._path)
+            except OSError as err:  # then it lists when asked, as everywhere else
+                log.debug("%s: no listing ahead: %s", self._name, err)
+
+    def close(self) -> None:
+        """Stop a listing started ahead and not used (the session ended before)."""
+        if self._ahead is not None:
+            self._ahead.discard()
+            self._ahead = None
 
     # -- items --------------------------------------------------------------------------------
 
@@ -280,7 +207,7 @@ class VCardFolderProvider:
         try:
             created = create_unnamed(self._path, data, _free_names(stem))
         except FileNotFoundError:
-            raise _missing(self._path) from None
+            raise missing_folder(self._path) from None
         except FileExistsError:
             raise ItemRejected(f"No free file name for {stem}.vcf", item=stem + ".vcf") from None
         except OSError as err:
@@ -353,7 +280,7 @@ class VCardFolderProvider:
         try:
             return write_temp(self._path, data, mode)
         except FileNotFoundError:
-            raise _missing(self._path) from None
+            raise missing_folder(self._path) from None
         except OSError as err:
             raise ItemRejected(f"{name} cannot be written: {os_message(err)}", item=name) from err
 

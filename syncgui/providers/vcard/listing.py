@@ -1,0 +1,274 @@
+"""Listing a folder of ``.vcf`` files: every card file with its stamp, no file opened.
+
+This is the whole cost of a no-op sync (10,000 files: 4 ms to list the names, 20 ms to stat
+them), so it is made in two steps. :func:`scan_folder` goes through the folder once and
+keeps the common entry, a plain regular file with an ASCII name, as its key and stamp in
+the form the engine compares whole (:class:`~syncgui.engine.provider.StampedEntries`); it
+only names everything else. :func:`finish_listing` then looks at those few names carefully
+(a name that is not UTF-8, an empty file, a file that cannot be examined, a leftover
+temporary file of ours) and makes the :class:`~syncgui.engine.provider.Listing`.
+
+The scan can also run ahead in a child process (:class:`ListingAhead`), while this process
+examines the other side of the partnership: on a computer with two processors that takes
+the second folder's listing off a no-op sync's time (10,000 cards: 54 → 34 ms for both).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import stat
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+
+from syncgui.engine.errors import ItemProblem, StoreUnavailable
+from syncgui.engine.provider import Listing, StampedEntries
+from syncgui.providers.vcard.fileops import (
+    O_DIRECTORY,
+    TEMP_PREFIX,
+    missing_folder,
+    os_message,
+    remove_stale_temp,
+    stamp_mtime,
+    stat_stamp,
+)
+
+log = logging.getLogger(__name__)
+
+# Listing a folder through its descriptor (see _scan): POSIX systems, not Windows.
+_SCAN_BY_FD = os.scandir in os.supports_fd
+# A listing made ahead is used only this soon after it was made (see ListingAhead.collect).
+AHEAD_FRESH_SECONDS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class FolderScan:
+    """One pass over a folder: ``cards``, the card files' names and stamps in the folder's
+    order as :class:`~syncgui.engine.provider.StampedEntries` keeps them (encoded); and
+    ``others``, the names to look at one by one."""
+
+    cards: bytes
+    others: list[str]
+
+
+@contextmanager
+def _scan(path: str) -> Iterator[Iterator[os.DirEntry[str]]]:
+    """The entries of the folder ``path``, read as they are used (listing 10,000 files
+    first and examining them after costs 5 ms more); StoreUnavailable when it cannot be
+    listed, also midway.
+
+    Where the system allows, the folder is opened once and listed through that descriptor,
+    so that each entry's ``stat`` looks up its bare name in it instead of walking the whole
+    path again: 10,000 stats took 25 ms that way against 28 ms by path. Entries listed so
+    carry no folder in ``path``; join their ``name`` to the folder's path instead."""
+    try:
+        if _SCAN_BY_FD:
+            fd = os.open(path, os.O_RDONLY | O_DIRECTORY)
+            try:
+                with os.scandir(fd) as found:  # it reads a duplicate of fd
+                    yield found
+            finally:
+                os.close(fd)
+        else:
+            with os.scandir(path) as found:
+                yield found
+    except FileNotFoundError:
+        raise missing_folder(path) from None
+    except NotADirectoryError:
+        raise StoreUnavailable(f"{path} is not a folder.") from None
+    except OSError as err:
+        raise StoreUnavailable(f"The folder {path} cannot be read: {os_message(err)}.") from err
+
+
+def scan_folder(path: str) -> FolderScan:
+    """Go through the folder ``path`` once (see the module's text); StoreUnavailable when it
+    cannot be listed. Files that are not ``.vcf`` and dot-files that are not our temporary
+    files are passed over."""
+    pairs: list[str] = []
+    others: list[str] = []
+    keep, other = pairs.append, others.append
+    is_regular = stat.S_ISREG
+    with _scan(path) as scan:
+        for entry in scan:
+            name = entry.name
+            if name[:1] == ".":
+                if name.startswith(TEMP_PREFIX):
+                    other(name)
+                continue
+            if name[-4:] != ".vcf" and name[-4:].lower() != ".vcf":
+                continue
+            if name.isascii():
+                try:
+                    st = entry.stat(follow_symlinks=False)
+                except OSError:
+                    pass  # the careful way says why
+                else:
+                    if is_regular(st.st_mode) and st.st_size:
+                        keep(f"{name}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
+                        continue
+            other(name)
+    return FolderScan("\0".join(pairs).encode("ascii"), others)
+
+
+_UNUSABLE = ""
+
+
+def _card_entry(folder: str, name: str, problems: list[ItemProblem]) -> str | None:
+    """The stamp of the ``.vcf`` file ``name`` of ``folder``; None when it is not a card file
+    after all or has just gone; ``_UNUSABLE`` when it cannot be used (a problem is added,
+    naming it)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = name.encode("utf-8", errors="surrogateescape").decode("utf-8", "replace")
+        problems.append(ItemProblem(shown, f"{shown}: the file name is not valid UTF-8"))
+        return None
+    try:
+        st = os.lstat(os.path.join(folder, name))
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        problems.append(ItemProblem(name, f"{name}: cannot be examined: {os_message(err)}"))
+        return _UNUSABLE
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    if st.st_size == 0:
+        problems.append(ItemProblem(name, f"{name}: the file is empty"))
+        return _UNUSABLE
+    return stat_stamp(st)
+
+
+def finish_listing(folder: str, scan: FolderScan) -> Listing:
+    """The listing of ``folder`` from its ``scan``: the names it left are looked at here
+    (their cards follow the others), and our temporary files older than a minute go."""
+    pairs: list[str] = []
+    problems: list[ItemProblem] = []
+    unreadable: set[str] = set()
+    now = time.time()
+    for name in scan.others:
+        if name[:1] == ".":
+            remove_stale_temp(folder, name, now)
+            continue
+        stamp = _card_entry(folder, name, problems)
+        if stamp == _UNUSABLE:
+            unreadable.add(name)
+        elif stamp is not None:
+            pairs.append(f"{name}\0{stamp}")
+    cards = scan.cards
+    if pairs:  # (rare) names with more than ASCII
+        more = "\0".join(pairs).encode("utf-8", "surrogatepass")
+        cards = cards + b"\0" + more if cards else more
+    entries = StampedEntries(cards, stamp_mtime)
+    log.debug("%s: %d cards listed, %d problems", folder, len(entries), len(problems))
+    return Listing(entries, None, tuple(problems), frozenset(unreadable))
+
+
+# -- a listing made ahead, in a child process -------------------------------------------------
+
+
+def can_list_ahead() -> bool:
+    """Whether a scan may run in a child process now: on Linux (where it is tested), with a
+    second processor to run on, and in a process of one thread. A child of ``fork`` holds
+    only the thread that forked, so a lock another thread held (in the allocator, in
+    logging) would stay locked there; the app syncs on worker threads and lists in place."""
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return False
+    try:
+        if len(os.sched_getaffinity(0)) < 2:
+            return False
+        return len(os.listdir("/proc/self/task")) == 1  # no thread a library started either
+    except OSError:
+        return False
+
+
+def _pack(scan: FolderScan) -> bytes:
+    others = b"\0".join(os.fsencode(name) for name in scan.others)
+    return b"%d %d\n" % (len(scan.cards), len(others)) + scan.cards + others
+
+
+def _unpack(data: bytes) -> FolderScan | None:
+    head, _, body = data.partition(b"\n")
+    try:
+        sizes = [int(n) for n in head.split(b" ")]
+    except ValueError:
+        return None
+    if len(sizes) != 2 or sum(sizes) != len(body):
+        return None
+    others = body[sizes[0] :]
+    return FolderScan(
+        body[: sizes[0]], [os.fsdecode(name) for name in others.split(b"\0")] if others else []
+    )
+
+
+class ListingAhead:
+    """:func:`scan_folder` of ``path`` running in a child process, started now.
+
+    The child only lists the folder and writes what it found to a pipe, then ends with
+    ``os._exit``: none of this process's clean-up runs in it (no exit handlers, no buffered
+    output written twice, no database closed). Anything unexpected there (the folder is
+    gone, the child was killed) makes :meth:`collect` answer None, and the caller lists the
+    folder itself, which says what is wrong in the usual words."""
+
+    def __init__(self, path: str) -> None:
+        self._started = time.monotonic()
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no memory or processes to spare
+            os.close(read_end)
+            os.close(write_end)
+            raise
+        if pid == 0:  # pragma: no cover  (the child: coverage is not kept there)
+            status = 1
+            try:
+                os.close(read_end)
+                data = memoryview(_pack(scan_folder(path)))
+                while data:
+                    data = data[os.write(write_end, data) :]
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        self._pid: int | None = pid
+        self._fd = read_end
+
+    def collect(self) -> FolderScan | None:
+        """What the child found; None when it failed, or when its listing is more than
+        :data:`AHEAD_FRESH_SECONDS` old: a listing taken long before it is used would widen
+        the window in which another program's change goes unseen until the next sync (one
+        more listing costs little beside whatever took that long)."""
+        chunks = []
+        try:
+            while chunk := os.read(self._fd, 1 << 20):
+                chunks.append(chunk)
+        except OSError as err:
+            log.debug("listing ahead: %s", err)
+            chunks = []
+        finally:
+            status = self._end()
+        if status != 0 or not chunks or time.monotonic() - self._started > AHEAD_FRESH_SECONDS:
+            return None
+        return _unpack(b"".join(chunks))
+
+    def discard(self) -> None:
+        """Stop the child if it still runs, and forget it."""
+        if self._pid is not None:
+            with suppress(OSError):  # it has ended already
+                os.kill(self._pid, signal.SIGKILL)
+        self._end()
+
+    def _end(self) -> int:
+        """Close the pipe and reap the child; its exit status (-1 if already reaped)."""
+        if self._pid is None:
+            return -1
+        os.close(self._fd)
+        pid, self._pid = self._pid, None
+        try:
+            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        except ChildProcessError:
+            return -1

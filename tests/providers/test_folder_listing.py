@@ -1,0 +1,143 @@
+"""Listing a vCard folder, in place and ahead in a child process: the same listing either way,
+whatever the folder holds, and nothing left behind when it is not used."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from syncgui.engine.errors import StoreUnavailable
+from syncgui.engine.provider import Listing
+from syncgui.providers.vcard import listing as listing_mod
+from syncgui.providers.vcard.fileops import TEMP_PREFIX
+from syncgui.providers.vcard.folder import VCardFolderProvider
+from syncgui.providers.vcard.listing import ListingAhead, can_list_ahead, scan_folder
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
+
+
+def card(uid: str) -> bytes:
+    return f"BEGIN:VCARD\r\nVERSION:3.0\r\nUID:{uid}\r\nFN:{uid}\r\nEND:VCARD\r\n".encode()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A folder with every kind of entry a listing must tell apart."""
+    path = tmp_path / "contacts"
+    path.mkdir()
+    for n in range(30):
+        (path / f"plain-{n}.vcf").write_bytes(card(f"plain-{n}"))
+    (path / "UPPER.VCF").write_bytes(card("upper"))
+    (path / "Zoë Müller.vcf").write_bytes(card("zoe"))  # not ASCII, but UTF-8: a card
+    bad_name = os.path.join(os.fsencode(path), b"caf\xe9.vcf")  # not UTF-8: a problem
+    with open(bad_name, "wb") as f:
+        f.write(card("latin1"))
+    (path / "empty.vcf").write_bytes(b"")  # unusable: a problem, kept as it was
+    (path / "link.vcf").symlink_to(path / "plain-1.vcf")  # not ours: passed over
+    (path / "folder.vcf").mkdir()
+    (path / ".hidden.vcf").write_bytes(card("hidden"))
+    (path / "notes.txt").write_text("not a card")
+    stale = path / (TEMP_PREFIX + "stale")
+    stale.write_bytes(b"half a card")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    (path / (TEMP_PREFIX + "young")).write_bytes(b"being written")
+    return path
+
+
+def described(listing: Listing) -> tuple[object, ...]:
+    entries = listing.entries or ()
+    return (
+        [(e.key, e.stamp, e.mtime) for e in entries],
+        [(p.item, p.message) for p in listing.problems],
+        listing.unreadable,
+        listing.complete,
+    )
+
+
+def children() -> set[str]:
+    """This process's children, running or ended and not yet waited for (zombies)."""
+    return set(Path(f"/proc/self/task/{os.getpid()}/children").read_text().split())
+
+
+@pytest.fixture
+def no_children() -> Iterator[None]:
+    """Every child process a test started has ended and was waited for."""
+    before = children()
+    yield
+    assert children() <= before
+
+
+def test_the_scan_made_in_a_child_is_the_scan_made_in_place(root: Path, no_children: None) -> None:
+    in_place = scan_folder(str(root))
+    assert ListingAhead(str(root)).collect() == in_place
+    assert in_place.cards.count(b"\0") == 2 * 31 - 1  # the ASCII-named plain cards
+    looked_at = ["Zoë Müller.vcf", os.fsdecode(b"caf\xe9.vcf"), "empty.vcf", "link.vcf"]
+    temporary = [TEMP_PREFIX + "stale", TEMP_PREFIX + "young"]
+    assert sorted(in_place.others) == sorted([*looked_at, "folder.vcf", *temporary])
+
+
+def test_a_listing_made_ahead_is_the_listing_made_in_place(root: Path, no_children: None) -> None:
+    expected = described(VCardFolderProvider(str(root)).list(None))
+    store = VCardFolderProvider(str(root))
+    store.list_ahead(None)
+    assert described(store.list(None)) == expected
+    keys = [e.key for e in VCardFolderProvider(str(root)).list(None).entries or ()]
+    assert {"UPPER.VCF", "Zoë Müller.vcf"} <= set(keys) and len(keys) == 32
+    assert not (root / (TEMP_PREFIX + "stale")).exists()  # removed by either listing
+    assert (root / (TEMP_PREFIX + "young")).exists()
+
+
+def test_a_folder_gone_after_the_listing_started_says_so(root: Path, no_children: None) -> None:
+    store = VCardFolderProvider(str(root))
+    store.list_ahead(None)
+    moved = root.rename(root.with_name("elsewhere"))
+    with pytest.raises(StoreUnavailable, match="does not exist"):
+        store.list(None)
+    assert moved.exists()
+
+
+def test_a_child_that_cannot_list_gives_nothing(tmp_path: Path, no_children: None) -> None:
+    assert ListingAhead(str(tmp_path / "nowhere")).collect() is None
+
+
+def test_a_listing_made_long_before_it_is_used_is_made_again(
+    root: Path, monkeypatch: pytest.MonkeyPatch, no_children: None
+) -> None:
+    monkeypatch.setattr(listing_mod, "AHEAD_FRESH_SECONDS", 0.0)
+    store = VCardFolderProvider(str(root))
+    store.list_ahead(None)
+    time.sleep(0.2)  # the child has listed the folder by now
+    (root / "added-later.vcf").write_bytes(card("added-later"))
+    keys = [e.key for e in store.list(None).entries or ()]
+    assert "added-later.vcf" in keys
+
+
+def test_closing_a_store_stops_a_listing_not_used(root: Path, no_children: None) -> None:
+    store = VCardFolderProvider(str(root))
+    store.list_ahead(None)
+    store.close()
+    keys = [e.key for e in store.list(None).entries or ()]  # listed in place after that
+    assert len(keys) == 32
+
+
+def test_no_child_while_another_thread_runs() -> None:
+    if not can_list_ahead():
+        pytest.skip("this machine has one processor, or this process more threads")
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert not can_list_ahead()
+    finally:
+        stop.set()
+        other.join()
+    deadline = time.monotonic() + 5  # the system may take a moment to end the thread
+    while not can_list_ahead() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert can_list_ahead()
