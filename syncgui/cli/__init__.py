@@ -106,7 +106,7 @@ def _discard_stdout() -> None:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(sys.argv[1:] if argv is None else argv).parse_args(argv)
     # only now: --help and usage errors need none of the service
     from syncgui.service import ConfigError, SyncService, resolve_paths, setup_logging
 
