@@ -31,7 +31,6 @@ from dataclasses import dataclass
 
 from syncgui.engine.errors import BadItem
 from syncgui.providers.vcard.sniff import wide_encoding
-from syncgui.providers.vcard.split import split_cards
 from syncgui.providers.vcard.text import (
     decode_bytes,
     split_escaped,
@@ -336,6 +335,8 @@ def _check_one_card(data: bytes, what: str) -> None:
     reads as values. A plain card has two ``:VCARD``s; only then is the splitter asked."""
     if len(_VCARDS.findall(data)) <= 2:
         return
+    from syncgui.providers.vcard.split import split_cards  # only for such a card: 2 ms to load
+
     spans = split_cards(data)
     if len(spans) == 1 and spans[0].problem is None:
         return

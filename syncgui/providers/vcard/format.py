@@ -14,9 +14,6 @@ from collections.abc import Mapping
 from syncgui.engine.errors import BadItem
 from syncgui.engine.itemformat import FieldPair, ItemInfo, MatchKeys, MergeOutcome, MergeSide
 from syncgui.providers.vcard.card import Card, ContentLine, parse_card
-from syncgui.providers.vcard.compare import field_rows
-from syncgui.providers.vcard.identity import match_keys
-from syncgui.providers.vcard.merge import merge_cards, merge_cards_choosing, same_cards
 from syncgui.providers.vcard.safety import unexpected
 from syncgui.providers.vcard.values import display, text_line
 
@@ -146,19 +143,32 @@ class VCardFormat:
     def as_copy(self, data: bytes, uid: str, origin: str) -> bytes:
         return as_copy(data, uid, origin)
 
+    # Comparing, matching and merging are imported when first used: a sync that only carries
+    # changes across (the usual one) needs none of them, and they are a third of the codec.
+
     def same(self, a: bytes, b: bytes) -> bool:
+        from syncgui.providers.vcard.merge import same_cards
+
         return same_cards(a, b)
 
     def compare(self, a: bytes | None, b: bytes | None) -> list[FieldPair]:
+        from syncgui.providers.vcard.compare import field_rows
+
         return field_rows(a, b)
 
     def match_keys(self, data: bytes) -> MatchKeys:
+        from syncgui.providers.vcard.identity import match_keys
+
         return match_keys(data)
 
     def merge(self, base: bytes | None, ours: bytes, theirs: bytes) -> MergeOutcome:
+        from syncgui.providers.vcard.merge import merge_cards
+
         return merge_cards(base, ours, theirs)
 
     def merge_choosing(
         self, base: bytes | None, ours: bytes, theirs: bytes, prefer: Mapping[str, MergeSide]
     ) -> bytes:
+        from syncgui.providers.vcard.merge import merge_cards_choosing
+
         return merge_cards_choosing(base, ours, theirs, prefer)

@@ -8,7 +8,6 @@ import logging
 
 from syncgui.engine.errors import BadItem
 from syncgui.engine.ids import content_hash
-from syncgui.providers.vcard.split import find_value
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,8 @@ def unexpected(raw: bytes, err: Exception, doing: str) -> BadItem:
 
 def _uid_for_log(raw: bytes) -> str:
     """The card's UID as far as a line scan finds it, shortened, for a log line."""
+    from syncgui.providers.vcard.split import find_value  # (a card that broke the reader)
+
     try:
         uid = find_value(raw, "UID")
     except Exception:  # only for a log line: a failure here must not hide the first one
