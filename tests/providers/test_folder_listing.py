@@ -106,6 +106,13 @@ def test_a_child_that_cannot_list_gives_nothing(tmp_path: Path, no_children: Non
     assert ListingAhead(str(tmp_path / "nowhere")).collect() is None
 
 
+def test_a_listing_is_collected_once(root: Path, no_children: None) -> None:
+    ahead = ListingAhead(str(root))
+    assert ahead.collect() is not None
+    assert ahead.collect() is None  # its pipe is closed: never read again
+    ahead.discard()
+
+
 def test_a_listing_made_long_before_it_is_used_is_made_again(
     root: Path, monkeypatch: pytest.MonkeyPatch, no_children: None
 ) -> None:

@@ -242,6 +242,8 @@ class ListingAhead:
         :data:`AHEAD_FRESH_SECONDS` old: a listing taken long before it is used would widen
         the window in which another program's change goes unseen until the next sync (one
         more listing costs little beside whatever took that long)."""
+        if self._pid is None:  # collected or discarded already
+            return None
         chunks = []
         try:
             while chunk := os.read(self._fd, 1 << 20):
