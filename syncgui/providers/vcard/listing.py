@@ -108,7 +108,7 @@ def scan_folder(path: str) -> FolderScan:
                 except OSError:
                     pass  # the careful way says why
                 else:
-                    if is_regular(st.st_mode) and st.st_size:
+                    if is_regular(st.st_mode) and st.st_size:  # (stat_stamp, inlined)
                         keep(f"{name}\0{st.st_size}:{st.st_mtime_ns}:{st.st_ino}")
                         continue
             other(name)
