@@ -555,6 +555,19 @@ def test_deleting_fewer_than_the_threshold_goes_through(net: Net) -> None:
     assert len(contacts(b)) == 6
 
 
+@pytest.mark.parametrize(("deleted", "blocked"), [(40, False), (50, False), (51, True)])
+def test_the_guard_blocks_just_past_half_of_a_store(net: Net, deleted: int, blocked: bool) -> None:
+    """The default ratio 0.5 of 100 contacts: 50 deletes go through, 51 are held."""
+    a, b = pair(net, *(card(f"p{i}", f"Person {i}") for i in range(100)))
+    for i in range(deleted):
+        a.remove(gid(f"p{i}"))
+
+    result = net.sync(a, b)
+
+    assert result.status is (Status.BLOCKED if blocked else Status.OK)
+    assert len(contacts(b)) == (100 if blocked else 100 - deleted)
+
+
 def _three(net: Net) -> tuple[MemoryReplica, MemoryReplica]:
     return pair(net, *(card(f"p{i}", f"Person {i}") for i in range(3)))
 
