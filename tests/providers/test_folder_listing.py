@@ -15,7 +15,7 @@ import pytest
 from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.provider import Listing
 from syncgui.providers.vcard import listing as listing_mod
-from syncgui.providers.vcard.fileops import TEMP_PREFIX
+from syncgui.providers.vcard.fileops import TEMP_PREFIX, stat_stamp
 from syncgui.providers.vcard.folder import VCardFolderProvider
 from syncgui.providers.vcard.listing import ListingAhead, scan_folder
 
@@ -93,12 +93,24 @@ def test_a_listing_made_ahead_is_the_listing_made_in_place(root: Path, no_childr
     assert (root / (TEMP_PREFIX + "young")).exists()
 
 
-def test_a_folder_gone_after_the_listing_started_says_so(root: Path, no_children: None) -> None:
+def test_the_quick_way_stamps_a_card_as_a_write_does(root: Path) -> None:
+    """The scan writes the stamp out itself (for speed): it is the stamp a write returns,
+    or every card written would look changed at the next sync."""
+    listing = VCardFolderProvider(str(root)).list(None)
+    stamps = {e.key: e.stamp for e in listing.entries or ()}
+    for name in ("plain-7.vcf", "UPPER.VCF", "Zoë Müller.vcf"):
+        assert stamps[name] == stat_stamp(os.lstat(root / name))
+    written = VCardFolderProvider(str(root)).update("plain-7.vcf", card("plain-7-edited"))
+    stamps = {e.key: e.stamp for e in VCardFolderProvider(str(root)).list(None).entries or ()}
+    assert stamps["plain-7.vcf"] == written.stamp
+
+
+def test_a_folder_gone_when_the_listing_starts_says_so(root: Path, no_children: None) -> None:
     store = VCardFolderProvider(str(root))
-    store.list_ahead(None)
     moved = root.rename(root.with_name("elsewhere"))
+    store.list_ahead(None)  # the child finds no folder
     with pytest.raises(StoreUnavailable, match="does not exist"):
-        store.list(None)
+        store.list(None)  # listed in place then, which says so in the usual words
     assert moved.exists()
 
 
