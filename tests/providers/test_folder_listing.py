@@ -17,7 +17,7 @@ from syncgui.engine.provider import Listing
 from syncgui.providers.vcard import listing as listing_mod
 from syncgui.providers.vcard.fileops import TEMP_PREFIX, stat_stamp
 from syncgui.providers.vcard.folder import VCardFolderProvider
-from syncgui.providers.vcard.listing import ListingAhead, scan_folder
+from syncgui.providers.vcard.listing import ListingAhead, finish_listing, scan_folder
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
 
@@ -112,6 +112,19 @@ def test_a_folder_gone_when_the_listing_starts_says_so(root: Path, no_children: 
     with pytest.raises(StoreUnavailable, match="does not exist"):
         store.list(None)  # listed in place then, which says so in the usual words
     assert moved.exists()
+
+
+def test_a_folder_gone_after_its_scan_is_not_listed_without_its_cards(
+    root: Path, no_children: None
+) -> None:
+    """The cards looked at one by one (here a name with more than ASCII) are looked at after
+    the scan; when the folder went in between, they must not be missing from a listing (a
+    sync would take them as deleted): the listing says the folder is gone instead."""
+    scan = ListingAhead(str(root)).collect()
+    assert scan is not None and "Zoë Müller.vcf" in scan.others
+    root.rename(root.with_name("elsewhere"))
+    with pytest.raises(StoreUnavailable, match="does not exist"):
+        finish_listing(str(root), scan)
 
 
 def test_a_child_that_cannot_list_gives_nothing(tmp_path: Path, no_children: None) -> None:

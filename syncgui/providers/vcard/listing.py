@@ -131,6 +131,8 @@ def _card_entry(folder: str, name: str, problems: list[ItemProblem]) -> str | No
     try:
         st = os.lstat(os.path.join(folder, name))
     except FileNotFoundError:
+        if not os.path.isdir(folder):  # the folder went since the scan: no card is gone
+            raise missing_folder(folder) from None
         return None
     except OSError as err:
         problems.append(ItemProblem(name, f"{name}: cannot be examined: {os_message(err)}"))
@@ -145,7 +147,9 @@ def _card_entry(folder: str, name: str, problems: list[ItemProblem]) -> str | No
 
 def finish_listing(folder: str, scan: FolderScan) -> Listing:
     """The listing of ``folder`` from its ``scan``: the names it left are looked at here
-    (their cards follow the others), and our temporary files older than a minute go."""
+    (their cards follow the others), and our temporary files older than a minute go.
+    StoreUnavailable when the folder is no longer there: a listing without the cards looked
+    at here would take them as deleted."""
     pairs: list[str] = []
     problems: list[ItemProblem] = []
     unreadable: set[str] = set()
