@@ -189,8 +189,7 @@ class ChangeDetector:
         last, none is gone and the token is the same. The stamps seen are then kept in one
         piece for the next no-op (see :meth:`MetadataStore.keep_stamp_map`)."""
         if isinstance(entries, StampedEntries):  # a folder: its stamps compared whole
-            # (``seen`` is the listing's own map when the snapshot held it byte for byte)
-            unchanged = seen is entries.stamps or entries.stamps == seen
+            unchanged = entries.stamps == seen
             changed = [] if unchanged else entries.differing(seen)
             keys: Iterable[str] = entries.stamps
         else:
@@ -199,10 +198,8 @@ class ChangeDetector:
             keys = (e.key for e in entries)
         if unchanged and listing.token == self.meta.token:
             # a folder's map in its listing order: the next no-op compares it byte for byte
-            if not isinstance(entries, StampedEntries):
-                self.meta.keep_stamp_map(seen)
-            elif seen is not entries.stamps:  # (else the snapshot is this listing already)
-                self.meta.keep_stamp_map(entries.encoded)
+            stamped = entries if isinstance(entries, StampedEntries) else None
+            self.meta.keep_stamp_map(seen if stamped is None else stamped.encoded)
             return None
         return changed, set(keys).union(listing.unreadable)
 

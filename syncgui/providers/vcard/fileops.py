@@ -183,7 +183,7 @@ def fsync_folder(folder: str) -> None:
     """Make renames in ``folder`` durable (POSIX only; Windows has no folder fsync)."""
     if sys.platform == "win32":
         return
-    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    fd = os.open(folder, os.O_RDONLY | O_DIRECTORY)
     try:
         os.fsync(fd)
     except OSError as err:  # some file systems refuse fsync on a folder
