@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import json
 import logging
+import pickle
 import time
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, BinaryIO, NamedTuple
 
 from syncgui.engine.errors import BadItem, ItemProblem, ItemVanished, StoreUnavailable, SyncError
+from syncgui.engine.forked import ForkedWork, can_fork
 from syncgui.engine.ids import content_hash, gid_for_uid, synthesize_uid
+from syncgui.engine.itemformat import ItemInfo
 from syncgui.engine.items import ItemMeta
 from syncgui.engine.metadata import Brief, ItemRow, MetadataStore
-from syncgui.engine.provider import Entry, Listing, SimpleStore, StampedEntries
+from syncgui.engine.provider import Entry, Listing, ReadsInChild, SimpleStore, StampedEntries
 from syncgui.engine.replica import DetectReport
 
 log = logging.getLogger(__name__)
@@ -137,12 +141,12 @@ class ChangeDetector:
                 report.damaged[known[key][1]] = key
         pending: list[ItemRow] = []
         rows = self.meta.rows(known[e.key][1] for e in changed if e.key in known)
-        with self.meta.transaction():
-            for entry in changed:
+        with self.meta.transaction(), _PartAhead.start(self, changed, known, rows) as ahead:
+            for index, entry in enumerate(changed):
                 brief = known.get(entry.key)
                 row = None if brief is None else rows.get(brief[1])
                 try:
-                    found = self._detect_one(entry, row, owners, listed)
+                    found = self._detect_one(entry, row, owners, listed, ahead.get(index))
                 except StoreUnavailable:
                     raise
                 except ItemVanished as err:
@@ -255,25 +259,29 @@ class ChangeDetector:
         return deleted
 
     def _detect_one(
-        self, entry: Entry, row: ItemRow | None, owners: _Owners, listed: set[str]
+        self,
+        entry: Entry,
+        row: ItemRow | None,
+        owners: _Owners,
+        listed: set[str],
+        ready: _Ready | None = None,
     ) -> tuple[ItemRow, bytes] | None:
         """The new row (and the bytes read) for a listed item whose stamp changed, or None
-        when it was only touched."""
-        data = entry.data if entry.data is not None else self.store.read(entry.key)
-        digest = content_hash(data)
+        when it was only touched. ``ready``: what a child process read and found for it."""
+        if ready is not None and not ready.data and (row is None or row.hash != ready.digest):
+            ready = None  # found touched there but not by this row (cannot be): read it here
+        if ready is not None:
+            data, digest = ready.data, ready.digest
+        else:
+            data = entry.data if entry.data is not None else self.store.read(entry.key)
+            digest = content_hash(data)
         if row is not None and row.hash == digest:
             self.meta.set_stamp(row.meta.gid, entry.stamp)
             return None
-        try:
-            info = self.store.format.describe(data)
-        except BadItem as err:
-            raise BadItem(f"{entry.key}: {err.message}", item=entry.key) from err
-        except Exception as err:  # a format's bug must not stop the whole store
-            log.warning("%s: describing %s failed", self.store.name, entry.key, exc_info=True)
-            raise BadItem(
-                f"{entry.key}: the card could not be understood ({type(err).__name__})",
-                item=entry.key,
-            ) from err
+        if ready is not None and ready.info is not None:
+            info = ready.info
+        else:
+            info = self._describe(entry, data)
         when = entry.mtime if entry.mtime is not None else time.time()
         if row is None:
             row = self._renamed(info.uid, owners, listed)
@@ -289,6 +297,18 @@ class ChangeDetector:
             meta = self._new_item(entry.key, info.uid, info.label, when, owners)
         owners[meta.gid] = entry.key
         return ItemRow(meta, entry.key, entry.stamp, digest, own_uid), data
+
+    def _describe(self, entry: Entry, data: bytes) -> ItemInfo:
+        try:
+            return self.store.format.describe(data)
+        except BadItem as err:
+            raise BadItem(f"{entry.key}: {err.message}", item=entry.key) from err
+        except Exception as err:  # a format's bug must not stop the whole store
+            log.warning("%s: describing %s failed", self.store.name, entry.key, exc_info=True)
+            raise BadItem(
+                f"{entry.key}: the card could not be understood ({type(err).__name__})",
+                item=entry.key,
+            ) from err
 
     def _renamed(self, uid: str | None, owners: _Owners, listed: set[str]) -> ItemRow | None:
         """The row of a card that another program renamed (same UID as the store keeps
@@ -331,3 +351,136 @@ class ChangeDetector:
             tomb = ItemMeta(m.gid, m.uid, m.label, m.created, self.meta.next_version(), True, now)
             self.meta.save(ItemRow(tomb, None, None, None))
         return len(gone)
+
+
+# -- a large batch of changed items, read and described partly in a child process ------------
+
+
+class _Ready(NamedTuple):
+    """What a child process found for one changed item: its bytes (empty when it found the
+    item only touched, its digest the one seen last), their digest, and its description."""
+
+    data: bytes
+    digest: str
+    info: ItemInfo | None
+
+
+# what the child sends for an item: data, digest, uid, label (None: it could not do it)
+_Found = tuple[bytes, str, str | None, str | None] | None
+
+
+class _PartAhead:
+    """The last part of a large batch of changed items read, hashed and described in a child
+    process (:mod:`syncgui.engine.forked`) while the detection does the first part itself.
+    An item the child could not do (it could not be read, or the child failed) is done in
+    place, which reports any problem as always; what is found is the same either way, only
+    the time differs (10,000 new cards on two processors: ≈ 0.6 → 0.35 s)."""
+
+    MIN_ITEMS = 400  # a fork costs ≈ 1 ms: fewer changed items are done in place
+    CHILD_SHARE = 0.55  # the parent makes each item's metadata besides
+    FRAME = 500  # items per piece the child writes (what the parent holds at once)
+
+    def __init__(self, work: ForkedWork | None, first: int) -> None:
+        self._work = work
+        self._next = first  # index (in the batch) of the child's next item
+        self._found: Generator[_Found, None, None] | None = None
+
+    @classmethod
+    @contextmanager
+    def start(
+        cls,
+        detector: ChangeDetector,
+        changed: Sequence[Entry],
+        known: Mapping[str, Brief],
+        rows: Mapping[bytes, ItemRow],
+    ) -> Iterator[_PartAhead]:
+        """The child for ``changed`` when the store and this process allow one and the batch
+        is worth it; stopped on leaving if still running."""
+        store = detector.store
+        work = None
+        first = len(changed) - int(len(changed) * cls.CHILD_SHARE)
+        if (
+            len(changed) >= cls.MIN_ITEMS
+            and isinstance(store, ReadsInChild)
+            and store.reads_in_child()
+            and can_fork()
+        ):
+            part = changed[first:]
+
+            def hash_seen(key: str) -> str | None:
+                brief = known.get(key)
+                row = None if brief is None else rows.get(brief[1])
+                return None if row is None else row.hash
+
+            try:
+                work = ForkedWork(lambda out: _do_part(store, part, hash_seen, out))
+            except OSError as err:
+                log.debug("%s: reading in place: %s", store.name, err)
+        ahead = cls(work, first)
+        try:
+            yield ahead
+        finally:
+            ahead.close()
+
+    def get(self, index: int) -> _Ready | None:
+        """What the child found for item ``index`` of the batch (asked in order), or None."""
+        if index != self._next or (self._work is None and self._found is None):
+            return None
+        self._next += 1
+        if self._found is None:
+            self._found = self._collect()
+        found = next(self._found, None)
+        if found is None:
+            return None
+        data, digest, uid, label = found
+        return _Ready(data, digest, None if label is None else ItemInfo(uid, label))
+
+    def _collect(self) -> Generator[_Found, None, None]:
+        work, self._work = self._work, None
+        return _pieces(work.result() if work is not None else None)
+
+    def close(self) -> None:
+        if self._work is not None:
+            self._work.discard()
+            self._work = None
+        if self._found is not None:
+            self._found.close()
+
+
+def _pieces(out: BinaryIO | None) -> Generator[_Found, None, None]:
+    """The child's items, one piece read at a time (none when it failed)."""
+    if out is None:
+        return
+    with out:
+        while True:
+            try:
+                piece = pickle.load(out)
+            except EOFError:
+                return
+            yield from piece
+
+
+def _do_part(
+    store: SimpleStore,
+    entries: Sequence[Entry],
+    hash_seen: Callable[[str], str | None],
+    out: BinaryIO,
+) -> None:  # pragma: no cover  (runs in the child, where coverage is not kept)
+    """The child's work: each entry read, hashed and (unless only touched) described."""
+    piece: list[_Found] = []
+    for entry in entries:
+        try:
+            data = entry.data if entry.data is not None else store.read(entry.key)
+            digest = content_hash(data)
+            if digest == hash_seen(entry.key):
+                piece.append((b"", digest, None, None))
+            else:
+                info = store.format.describe(data)
+                piece.append((data, digest, info.uid, info.label))
+        except Exception:  # the parent does it again and says what is wrong
+            piece.append(None)
+        if len(piece) == _PartAhead.FRAME:
+            pickle.dump(piece, out, pickle.HIGHEST_PROTOCOL)
+            piece = []
+    if piece:
+        pickle.dump(piece, out, pickle.HIGHEST_PROTOCOL)

@@ -182,6 +182,18 @@ class ListsAhead(Protocol):
 
 
 @runtime_checkable
+class ReadsInChild(Protocol):
+    """Optional, for stores whose :meth:`SimpleStore.read` may run in a child process made
+    by ``fork`` (see :mod:`syncgui.engine.forked`): reading an item opens that item's own
+    file and uses nothing this process shares with the outside (no connection, no helper
+    process, no lock). Change detection then reads and describes part of a large batch of
+    changed items in a child while it does the rest. The answer may change over the store's
+    life; it is asked before each batch."""
+
+    def reads_in_child(self) -> bool: ...
+
+
+@runtime_checkable
 class BatchJournal(Protocol):
     """Optional, for stores whose writes are not atomic (a phone over MTP replaces a file by
     deleting and uploading it). The engine calls :meth:`begin_batch` with every write of a

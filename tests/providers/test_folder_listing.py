@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -58,19 +57,6 @@ def described(listing: Listing) -> tuple[object, ...]:
         listing.unreadable,
         listing.complete,
     )
-
-
-def children() -> set[str]:
-    """This process's children, running or ended and not yet waited for (zombies)."""
-    return set(Path(f"/proc/self/task/{os.getpid()}/children").read_text().split())
-
-
-@pytest.fixture
-def no_children() -> Iterator[None]:
-    """Every child process a test started has ended and was waited for."""
-    before = children()
-    yield
-    assert children() <= before
 
 
 def test_the_scan_made_in_a_child_is_the_scan_made_in_place(root: Path, no_children: None) -> None:

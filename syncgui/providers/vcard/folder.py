@@ -134,6 +134,11 @@ class VCardFolderProvider:
             except OSError as err:  # then it lists when asked, as everywhere else
                 log.debug("%s: no listing ahead: %s", self._name, err)
 
+    def reads_in_child(self) -> bool:
+        """Yes: reading a card opens its own file and nothing else (see
+        :class:`~syncgui.engine.provider.ReadsInChild`)."""
+        return True
+
     def close(self) -> None:
         """Stop a listing started ahead and not used (the session ended before)."""
         if self._ahead is not None:

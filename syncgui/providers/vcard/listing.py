@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import stat
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from syncgui.engine.errors import ItemProblem, StoreUnavailable
+from syncgui.engine.forked import ForkedWork, can_fork
 from syncgui.engine.provider import Listing, StampedEntries
 from syncgui.providers.vcard.fileops import (
     O_DIRECTORY,
@@ -176,18 +175,9 @@ def finish_listing(folder: str, scan: FolderScan) -> Listing:
 
 
 def can_list_ahead() -> bool:
-    """Whether a scan may run in a child process now: on Linux (where it is tested), with a
-    second processor to run on, and in a process of one thread. A child of ``fork`` holds
-    only the thread that forked, so a lock another thread held (in the allocator, in
-    logging) would stay locked there; the app syncs on worker threads and lists in place."""
-    if not sys.platform.startswith("linux") or threading.active_count() != 1:
-        return False
-    try:
-        if len(os.sched_getaffinity(0)) < 2:
-            return False
-        return len(os.listdir("/proc/self/task")) == 1  # no thread a library started either
-    except OSError:
-        return False
+    """Whether a scan may run in a child process now (see
+    :func:`~syncgui.engine.forked.can_fork`)."""
+    return can_fork()
 
 
 def _pack(scan: FolderScan) -> bytes:
@@ -210,71 +200,36 @@ def _unpack(data: bytes) -> FolderScan | None:
 
 
 class ListingAhead:
-    """:func:`scan_folder` of ``path`` running in a child process, started now.
-
-    The child only lists the folder and writes what it found to a pipe, then ends with
-    ``os._exit``: none of this process's clean-up runs in it (no exit handlers, no buffered
-    output written twice, no database closed). Anything unexpected there (the folder is
-    gone, the child was killed) makes :meth:`collect` answer None, and the caller lists the
-    folder itself, which says what is wrong in the usual words."""
+    """:func:`scan_folder` of ``path`` running in a child process, started now (see
+    :class:`~syncgui.engine.forked.ForkedWork`: the child only lists the folder). When it
+    fails (the folder is gone, the child was killed), :meth:`collect` answers None and the
+    caller lists the folder itself, which says what is wrong in the usual words."""
 
     def __init__(self, path: str) -> None:
-        self._started = time.monotonic()
-        read_end, write_end = os.pipe()
-        try:
-            pid = os.fork()
-        except OSError:  # no memory or processes to spare
-            os.close(read_end)
-            os.close(write_end)
-            raise
-        if pid == 0:  # pragma: no cover  (the child: coverage is not kept there)
-            status = 1
-            try:
-                os.close(read_end)
-                data = memoryview(_pack(scan_folder(path)))
-                while data:
-                    data = data[os.write(write_end, data) :]
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write_end)
-        self._pid: int | None = pid
-        self._fd = read_end
+        def scan(out: BinaryIO) -> None:
+            out.write(_pack(scan_folder(path)))
+
+        self._work: ForkedWork | None = ForkedWork(scan)
 
     def collect(self) -> FolderScan | None:
         """What the child found; None when it failed, or when its listing is more than
         :data:`AHEAD_FRESH_SECONDS` old: a listing taken long before it is used would widen
         the window in which another program's change goes unseen until the next sync (one
         more listing costs little beside whatever took that long)."""
-        if self._pid is None:  # collected or discarded already
+        work, self._work = self._work, None
+        if work is None:  # collected or discarded already
             return None
-        chunks = []
-        try:
-            while chunk := os.read(self._fd, 1 << 20):
-                chunks.append(chunk)
-        except OSError as err:
-            log.debug("listing ahead: %s", err)
-            chunks = []
-        finally:
-            status = self._end()
-        if status != 0 or not chunks or time.monotonic() - self._started > AHEAD_FRESH_SECONDS:
+        found = work.result()
+        if found is None:
             return None
-        return _unpack(b"".join(chunks))
+        with found:
+            data = found.read()
+        if time.monotonic() - work.started > AHEAD_FRESH_SECONDS:
+            return None
+        return _unpack(data)
 
     def discard(self) -> None:
         """Stop the child if it still runs, and forget it."""
-        if self._pid is not None:
-            with suppress(OSError):  # it has ended already
-                os.kill(self._pid, signal.SIGKILL)
-        self._end()
-
-    def _end(self) -> int:
-        """Close the pipe and reap the child; its exit status (-1 if already reaped)."""
-        if self._pid is None:
-            return -1
-        os.close(self._fd)
-        pid, self._pid = self._pid, None
-        try:
-            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        except ChildProcessError:
-            return -1
+        work, self._work = self._work, None
+        if work is not None:
+            work.discard()
