@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import pickle
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -451,6 +450,8 @@ def _pieces(out: BinaryIO | None) -> Generator[_Found, None, None]:
     """The child's items, one piece read at a time (none when it failed)."""
     if out is None:
         return
+    import pickle  # (3 ms to load: only when a child was made)
+
     with out:
         while True:
             try:
@@ -467,6 +468,8 @@ def _do_part(
     out: BinaryIO,
 ) -> None:  # pragma: no cover  (runs in the child, where coverage is not kept)
     """The child's work: each entry read, hashed and (unless only touched) described."""
+    import pickle
+
     piece: list[_Found] = []
     for entry in entries:
         try:
