@@ -67,6 +67,8 @@ class ForkedWork:
             status = 1
             try:
                 logging.disable(logging.CRITICAL)  # this process's log is not the child's
+                # Ctrl-C reaches the child too: this process says what it does about it
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
                 with os.fdopen(fd, "wb", closefd=False) as out:
                     work(out)
                 status = 0
