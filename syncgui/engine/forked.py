@@ -80,25 +80,15 @@ class ForkedWork:
     def result(self) -> BinaryIO | None:
         """Wait for the child; what it wrote, as a file read from its start (the caller
         closes it), or None when it failed or was stopped."""
-        finished = self.finish()
-        if finished is None:
+        if self._pid is None:  # collected or discarded already
             return None
-        out, ended_well = finished
-        if not ended_well:
-            out.close()
+        status = self._reap()
+        if status != 0:
+            os.close(self._fd)
             return None
-        return out
-
-    def finish(self) -> tuple[BinaryIO, bool] | None:
-        """Wait for the child; what it wrote (as :meth:`result`, also when it failed: work
-        that writes as it goes tells how far it got) and whether it ended well. None when
-        collected or discarded already."""
-        if self._pid is None:
-            return None
-        ended_well = self._reap() == 0
         out = os.fdopen(self._fd, "rb")
         out.seek(0)
-        return out, ended_well
+        return out
 
     def discard(self) -> None:
         """Stop the child if it still runs, and forget it."""

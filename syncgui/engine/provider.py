@@ -194,20 +194,6 @@ class ReadsInChild(Protocol):
 
 
 @runtime_checkable
-class CreatesInChild(Protocol):
-    """Optional, for stores whose :meth:`SimpleStore.create` may run in a child process made
-    by ``fork``: creating an item makes that item's own file and uses nothing this process
-    shares with the outside (as :class:`ReadsInChild`). The engine then writes part of a
-    large batch of new items in a child while it writes the rest, and calls
-    :meth:`made_in_child` before the batch's :meth:`SimpleStore.commit`, which must make
-    the child's writes durable as well as this process's."""
-
-    def creates_in_child(self) -> bool: ...
-
-    def made_in_child(self) -> None: ...
-
-
-@runtime_checkable
 class BatchJournal(Protocol):
     """Optional, for stores whose writes are not atomic (a phone over MTP replaces a file by
     deleting and uploading it). The engine calls :meth:`begin_batch` with every write of a

@@ -13,7 +13,6 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from syncgui.engine.creates_ahead import CreatesAhead
 from syncgui.engine.detection import ChangeDetector, ReadCache
 from syncgui.engine.errors import BadItem, ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.hosted import HostedMetadata, HostsMetadata, MetadataHost
@@ -289,19 +288,17 @@ class SimpleReplica:
         except SyncError as err:
             return self._failed_batch(actions, err, out)
         written: dict[bytes, tuple[Written | None, str | None]] = {}
-        with CreatesAhead.start(self.store, self.format, actions, rows, out.failed) as ahead:
-            for action in actions:
-                gid = action.meta.gid
-                if gid in out.failed or ahead.takes(gid):
-                    continue
-                try:
-                    written[gid] = self._write(action, rows.get(gid), old.get(gid), out)
-                except StoreUnavailable:
-                    raise  # the store is gone: the session ends; nothing of this batch is kept
-                except SyncError as err:
-                    out.failed.add(gid)
-                    out.problems.append(ItemProblem(action.meta.label, err.message))
-            ahead.collect(written, out)  # the new items a child process wrote meanwhile
+        for action in actions:
+            gid = action.meta.gid
+            if gid in out.failed:
+                continue
+            try:
+                written[gid] = self._write(action, rows.get(gid), old.get(gid), out)
+            except StoreUnavailable:
+                raise  # the store is gone: the session ends; nothing of this batch is recorded
+            except SyncError as err:
+                out.failed.add(gid)
+                out.problems.append(ItemProblem(action.meta.label, err.message))
         try:
             token = self.store.commit()
         except SyncError as err:

@@ -139,15 +139,6 @@ class VCardFolderProvider:
         :class:`~syncgui.engine.provider.ReadsInChild`)."""
         return True
 
-    def creates_in_child(self) -> bool:
-        """Yes: a new card is a new file of its own (see
-        :class:`~syncgui.engine.provider.CreatesInChild`)."""
-        return True
-
-    def made_in_child(self) -> None:
-        """Files were made by a child process: the next commit syncs the folder."""
-        self._dirty = True
-
     def close(self) -> None:
         """Stop a listing started ahead and not used (the session ended before)."""
         if self._ahead is not None:
