@@ -458,6 +458,9 @@ def _pieces(out: BinaryIO | None) -> Generator[_Found, None, None]:
                 piece = pickle.load(out)
             except EOFError:
                 return
+            except Exception as err:  # (cannot be: the child ended well) the rest in place
+                log.warning("the child's findings cannot be read: %s", err)
+                return
             yield from piece
 
 
