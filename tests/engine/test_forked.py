@@ -7,20 +7,22 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from typing import BinaryIO
 
 import pytest
 
 from syncgui.engine.forked import ForkedWork
-from tests.providers.conftest import children
+from tests.processes import children
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
 
 
 @pytest.fixture(autouse=True)
-def no_children_left() -> object:
+def no_children_left() -> Iterator[None]:
+    """Every child a test started has ended and was waited for."""
     before = children()
-    yield None
+    yield
     assert children() <= before
 
 

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-
-def children() -> set[str]:
-    """This process's children, running or ended and not yet waited for (zombies)."""
-    return set(Path(f"/proc/self/task/{os.getpid()}/children").read_text().split())
+from tests.processes import children
 
 
 @pytest.fixture
