@@ -146,18 +146,18 @@ def test_closing_a_store_stops_a_listing_not_used(root: Path, no_children: None)
 
 CHECK_THREADS = """
 import threading, time
-from syncgui.providers.vcard.listing import can_list_ahead
-alone = can_list_ahead()
+from syncgui.engine.forked import can_fork
+alone = can_fork()
 stop = threading.Event()
 other = threading.Thread(target=stop.wait)
 other.start()
-with_thread = can_list_ahead()
+with_thread = can_fork()
 stop.set()
 other.join()
 deadline = time.monotonic() + 5  # the system may take a moment to end the thread
-while not can_list_ahead() and time.monotonic() < deadline:
+while not can_fork() and time.monotonic() < deadline:
     time.sleep(0.01)
-print(alone, with_thread, can_list_ahead())
+print(alone, with_thread, can_fork())
 """
 
 

@@ -26,6 +26,7 @@ from syncgui.engine.errors import (
     ItemVanished,
     StoreUnavailable,
 )
+from syncgui.engine.forked import can_fork
 from syncgui.engine.provider import Capabilities, Listing, Written
 from syncgui.providers.vcard.fileops import (
     create_unnamed,
@@ -41,7 +42,6 @@ from syncgui.providers.vcard.fileops import (
 )
 from syncgui.providers.vcard.listing import (
     ListingAhead,
-    can_list_ahead,
     finish_listing,
     scan_folder,
 )
@@ -127,8 +127,8 @@ class VCardFolderProvider:
 
     def list_ahead(self, token: str | None) -> None:
         """Start the listing the next :meth:`list` returns in a child process, when this
-        process may fork (see :func:`~syncgui.providers.vcard.listing.can_list_ahead`)."""
-        if self._ahead is None and can_list_ahead():
+        process may fork (see :func:`~syncgui.engine.forked.can_fork`)."""
+        if self._ahead is None and can_fork():
             try:
                 self._ahead = ListingAhead(self._path)
             except OSError as err:  # then it lists when asked, as everywhere else

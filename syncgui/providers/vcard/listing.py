@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from syncgui.engine.errors import ItemProblem, StoreUnavailable
-from syncgui.engine.forked import ForkedWork, can_fork
+from syncgui.engine.forked import ForkedWork
 from syncgui.engine.provider import Listing, StampedEntries
 from syncgui.providers.vcard.fileops import (
     O_DIRECTORY,
@@ -172,12 +172,6 @@ def finish_listing(folder: str, scan: FolderScan) -> Listing:
 
 
 # -- a listing made ahead, in a child process -------------------------------------------------
-
-
-def can_list_ahead() -> bool:
-    """Whether a scan may run in a child process now (see
-    :func:`~syncgui.engine.forked.can_fork`)."""
-    return can_fork()
 
 
 def _pack(scan: FolderScan) -> bytes:
