@@ -159,6 +159,12 @@ class MemoryReplica:
     def detect_ahead(self) -> None:
         pass
 
+    def apply_ahead(self, actions: Sequence[Action]) -> bool:
+        return False
+
+    def end_ahead(self) -> None:
+        pass
+
     def knowledge(self) -> Knowledge:
         return self._knowledge
 

@@ -194,6 +194,21 @@ class ReadsInChild(Protocol):
 
 
 @runtime_checkable
+class CreatesInChild(Protocol):
+    """Optional, for stores whose :meth:`SimpleStore.create` may run in a child process made
+    by ``fork``: creating an item makes that item's own file and uses nothing this process
+    shares with the outside (as :class:`ReadsInChild`), and two processes creating items at
+    once never take the same key. In a pass of many new items the engine then writes each
+    batch's new items in a child while it records the batch before
+    (:mod:`syncgui.engine.creates_ahead`), and calls :meth:`made_in_child` before the
+    batch's :meth:`SimpleStore.commit`, which must make the child's writes durable too."""
+
+    def creates_in_child(self) -> bool: ...
+
+    def made_in_child(self) -> None: ...
+
+
+@runtime_checkable
 class BatchJournal(Protocol):
     """Optional, for stores whose writes are not atomic (a phone over MTP replaces a file by
     deleting and uploading it). The engine calls :meth:`begin_batch` with every write of a

@@ -228,6 +228,16 @@ class Replica(Protocol):
         metadata."""
         ...
 
+    def apply_ahead(self, actions: Sequence[Action]) -> bool:
+        """The batch ``actions`` comes next: start what of it can be done while another
+        batch is applied (a folder's new files, written by a child process); its
+        :meth:`apply` takes that in. Whether anything was started (most stores: no)."""
+        ...
+
+    def end_ahead(self) -> None:
+        """The pass is over: stop what :meth:`apply_ahead` started."""
+        ...
+
     def conflicts(self, partnership: str | None = None) -> list[StoredConflict]: ...
 
     def conflict_gids(self, partnership: str) -> set[bytes]: ...

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
+from syncgui.engine.creates_ahead import MIN_CREATES, CreatesAhead, is_new
 from syncgui.engine.detection import ChangeDetector, ReadCache
 from syncgui.engine.errors import BadItem, ItemProblem, StoreUnavailable, SyncError
 from syncgui.engine.hosted import HostedMetadata, HostsMetadata, MetadataHost
@@ -68,6 +69,8 @@ class SimpleReplica:
         self._cache = ReadCache()
         self._detector = ChangeDetector(store, meta, self._cache)
         self._hosted: HostedMetadata | None = None
+        self._ahead: CreatesAhead | None = None  # a child writing new items (a pass's)
+        self._ahead_refused = False  # one could not be made in this pass
 
     @property
     def replica_id(self) -> bytes:
@@ -97,6 +100,9 @@ class SimpleReplica:
 
     def close(self) -> None:
         try:
+            if self._ahead is not None:
+                self._ahead.discard()
+                self._ahead = None
             if self._hosted is not None:
                 self._hosted.publish()
         finally:
@@ -268,6 +274,31 @@ class SimpleReplica:
 
     # -- as a destination -----------------------------------------------------------------
 
+    def apply_ahead(self, actions: Sequence[Action]) -> bool:
+        """Hand the new items of the batch ``actions`` to a child process that writes them
+        while another batch is applied (:mod:`syncgui.engine.creates_ahead`); made at the
+        first batch with enough of them, when the store and this process allow it."""
+        puts = [a.meta.gid for a in actions if isinstance(a, Put)]
+        if self._ahead is None and (self._ahead_refused or len(puts) < MIN_CREATES):
+            return False
+        rows = self.meta.rows(puts)
+        if self._ahead is None:
+            new = sum(1 for a in actions if isinstance(a, Put) and is_new(a, rows))
+            if new < MIN_CREATES:
+                return False
+            self._ahead = CreatesAhead.start(self.store, self.format)
+            if self._ahead is None:
+                self._ahead_refused = True
+                return False
+        return self._ahead.hand(actions, rows)
+
+    def end_ahead(self) -> None:
+        """The pass is over: the child writing new items (if any) ends."""
+        ahead, self._ahead = self._ahead, None
+        self._ahead_refused = False
+        if ahead is not None:
+            ahead.stop()
+
     def apply(
         self,
         actions: Sequence[Action],
@@ -288,10 +319,11 @@ class SimpleReplica:
         except SyncError as err:
             return self._failed_batch(actions, err, out)
         written: dict[bytes, tuple[Written | None, str | None]] = {}
+        ahead = self._ahead
         for action in actions:
             gid = action.meta.gid
-            if gid in out.failed:
-                continue
+            if gid in out.failed or (ahead is not None and ahead.takes(action)):
+                continue  # (a child process wrote it: taken in below)
             try:
                 written[gid] = self._write(action, rows.get(gid), old.get(gid), out)
             except StoreUnavailable:
@@ -299,6 +331,8 @@ class SimpleReplica:
             except SyncError as err:
                 out.failed.add(gid)
                 out.problems.append(ItemProblem(action.meta.label, err.message))
+        if ahead is not None:
+            ahead.collect(actions, written, out)
         try:
             token = self.store.commit()
         except SyncError as err:

@@ -191,8 +191,19 @@ class OneWayPass:
         ]
 
     def apply(self, plan: Plan) -> PassReport:
+        """Apply ``plan`` batch by batch, in order. The destination may start on a batch's
+        writes while the batch before is applied (:meth:`Replica.apply_ahead`: a folder's
+        new files, written by a child process); such a batch is applied once the next is
+        decided, so a cancel then stops after it rather than after the current one."""
         report = PassReport()
         report.problems.extend(plan.waiting)
+        try:
+            self._apply_batches(plan, report)
+        finally:
+            self.dest.end_ahead()
+        return report
+
+    def _apply_batches(self, plan: Plan, report: PassReport) -> None:
         ctx = ConflictContext(
             self.partnership,
             self.policy,
@@ -204,46 +215,87 @@ class OneWayPass:
         )
         reshape = self.combined if self.policy is Policy.MERGE else frozenset()
         applier = ChangeApplier(ctx, self.emit, self.label, reshape)
-        total = len(plan.steps) + len(plan.forget)
-        done = 0
+        progress = _Progress(len(plan.steps) + len(plan.forget))
+        pending: _Batch | None = None  # decided, handed ahead, not applied yet
         lower = b""
-        for full_batch, last in _batches(plan.steps, self.batch_size):
-            batch = full_batch
-            actions: list[Action] = []
-            unlearned: set[bytes] = set(plan.held)
-            upper: bytes | None = None if last else batch[-1][0].gid
-            for i, (change, local, verdict) in enumerate(batch):
-                if self.cancel.cancelled:
-                    report.cancelled = True
-                    upper = batch[i - 1][0].gid if i else None
-                    batch = batch[:i]
+        try:
+            for steps, last in _batches(plan.steps, self.batch_size):
+                decided, upper = self._decide(steps, last, lower, plan, applier, report)
+                if decided is None:
                     break
-                try:
-                    found, outcome = applier.actions(change, local, verdict)
-                except StoreUnavailable:
-                    raise  # a store went away (a phone was unplugged): the session ends here
-                except SyncError as err:
-                    unlearned.add(change.gid)
-                    report.problems.append(ItemProblem(err.item or change.label, err.message))
-                    continue
-                actions.extend(found)
-                report.conflicts += outcome is Outcome.DEFERRED
-                report.merged += outcome is Outcome.MERGED
-            if last and not report.cancelled:
-                actions.extend(Forget(m) for m in plan.forget)
-            else:  # the forgotten deletes wait for the last batch: nothing learned of them
-                unlearned.update(m.gid for m in plan.forget)
-            if report.cancelled and not batch:
+                # the destination may start on this batch while the one before is applied
+                # (then this one is applied after the next is decided): when there is one
+                # before, or one after
+                early = pending is not None or not (last or report.cancelled)
+                handed = early and self.dest.apply_ahead(decided.actions)
+                if pending is not None:
+                    self._apply_batch(pending, plan.made_with, report, progress)
+                    pending = None
+                if handed:
+                    pending = decided
+                else:
+                    self._apply_batch(decided, plan.made_with, report, progress)
+                if report.cancelled or upper is None:
+                    break
+                lower = upper + b"\x00"
+        except BaseException:
+            if pending is not None:  # decided before the failure: applied as it would be
+                self._apply_batch(pending, plan.made_with, report, progress)
+            raise
+        if pending is not None:
+            self._apply_batch(pending, plan.made_with, report, progress)
+
+    def _decide(
+        self,
+        batch: list[tuple[ItemMeta, ItemMeta | None, Verdict]],
+        last: bool,
+        lower: bytes,
+        plan: Plan,
+        applier: ChangeApplier,
+        report: PassReport,
+    ) -> tuple[_Batch | None, bytes | None]:
+        """The actions of ``batch`` (its ids from ``lower`` on) and what applying it
+        learns, and the highest id it covers (None: the rest of the id space). None for an
+        empty batch cut off by a cancel."""
+        actions: list[Action] = []
+        unlearned: set[bytes] = set(plan.held)
+        upper: bytes | None = None if last else batch[-1][0].gid
+        for i, (change, local, verdict) in enumerate(batch):
+            if self.cancel.cancelled:
+                report.cancelled = True
+                upper = batch[i - 1][0].gid if i else None
+                batch = batch[:i]
                 break
-            learned = plan.made_with.project_range(lower, upper).exclude_items(unlearned)
-            forgotten = plan.forgotten if last and not report.cancelled else None
-            self._commit(actions, learned, plan.made_with, report, forgotten)
-            done += len(batch) + (len(plan.forget) if last else 0)
-            self.emit(Progress(self.partnership, Stage.APPLYING, self.label, done, total))
-            if report.cancelled or upper is None:
-                break
-            lower = upper + b"\x00"
-        return report
+            try:
+                found, outcome = applier.actions(change, local, verdict)
+            except StoreUnavailable:
+                raise  # a store went away (a phone was unplugged): the session ends here
+            except SyncError as err:
+                unlearned.add(change.gid)
+                report.problems.append(ItemProblem(err.item or change.label, err.message))
+                continue
+            actions.extend(found)
+            report.conflicts += outcome is Outcome.DEFERRED
+            report.merged += outcome is Outcome.MERGED
+        if last and not report.cancelled:
+            actions.extend(Forget(m) for m in plan.forget)
+        else:  # the forgotten deletes wait for the last batch: nothing learned of them
+            unlearned.update(m.gid for m in plan.forget)
+        if report.cancelled and not batch:
+            return None, None
+        learned = plan.made_with.project_range(lower, upper).exclude_items(unlearned)
+        forgotten = plan.forgotten if last and not report.cancelled else None
+        size = len(batch) + (len(plan.forget) if last else 0)
+        return _Batch(actions, learned, forgotten, size), upper
+
+    def _apply_batch(
+        self, batch: _Batch, made_with: Knowledge, report: PassReport, progress: _Progress
+    ) -> None:
+        self._commit(batch.actions, batch.learned, made_with, report, batch.forgotten)
+        progress.done += batch.size
+        self.emit(
+            Progress(self.partnership, Stage.APPLYING, self.label, progress.done, progress.total)
+        )
 
     def _commit(
         self,
@@ -272,6 +324,22 @@ class OneWayPass:
             self.bases.put_many(
                 (gid, v, data, made_with) for gid, (v, data) in outcome.agreed.items()
             )
+
+
+@dataclass(slots=True)
+class _Batch:
+    """A batch decided: its actions and what the destination learns by applying it."""
+
+    actions: list[Action]
+    learned: Knowledge
+    forgotten: Knowledge | None  # the last batch's
+    size: int  # steps it counts for in the progress
+
+
+@dataclass(slots=True)
+class _Progress:
+    total: int
+    done: int = 0
 
 
 def _batches(

@@ -1,5 +1,6 @@
 """Work in a child process (engine/forked.py): what the child wrote comes back once, a child
-that fails or is stopped gives nothing, and no child is left behind."""
+that fails or is stopped gives nothing, a child serving requests answers each in order
+however large, and no child is left behind."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
-from syncgui.engine.forked import ForkedWork
+from syncgui.engine.forked import ChildGone, ForkedServer, ForkedWork
 from tests.processes import children
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
@@ -67,3 +68,80 @@ def test_a_discarded_child_is_stopped_and_reaped() -> None:
     work.discard()
     assert time.monotonic() - started < 5
     assert work.result() is None
+
+
+# -- a child serving requests -----------------------------------------------------------------
+
+
+def test_each_request_is_answered_in_order() -> None:
+    server = ForkedServer(lambda n: n * n)
+    try:
+        for n in range(5):
+            server.send(n)
+        assert [server.receive() for _ in range(5)] == [0, 1, 4, 9, 16]
+    finally:
+        server.stop()
+
+
+def test_large_requests_and_answers_both_ways_never_wait_on_each_other() -> None:
+    """Requests sent while the child's answers fill the other pipe: this process takes the
+    answers in while it sends, so neither side waits on a full pipe forever."""
+    server = ForkedServer(lambda data: data[::-1] * 2)  # each answer twice its request
+    requests = [bytes([n]) * 1_000_000 + b"end" for n in range(4)]  # far more than a pipe
+    try:
+        for request in requests:
+            server.send(request)
+        assert [server.receive() for _ in requests] == [r[::-1] * 2 for r in requests]
+    finally:
+        server.stop()
+
+
+def test_a_child_that_fails_answers_no_more() -> None:
+    def serve(n: int) -> int:
+        if n == 2:
+            raise MemoryError
+        return n
+
+    server = ForkedServer(serve)
+    try:
+        for n in range(4):
+            server.send(n)
+        assert [server.receive(), server.receive()] == [0, 1]
+        with pytest.raises(ChildGone):
+            server.receive()
+        with pytest.raises(ChildGone):  # the child has ended: nothing more can be sent
+            for _ in range(100):  # (the first may still fit in the pipe)
+                server.send(b"x" * 100_000)
+    finally:
+        server.stop()
+
+
+def test_a_stopped_child_answers_what_it_had_then_ends() -> None:
+    server = ForkedServer(lambda n: (time.sleep(0.05), n)[1])
+    server.send(1)
+    assert server.receive() == 1
+    server.stop()
+    with pytest.raises(ChildGone):
+        server.send(2)
+
+
+def test_a_discarded_server_is_stopped_at_once() -> None:
+    server = ForkedServer(lambda _: time.sleep(30))
+    server.send(None)
+    started = time.monotonic()
+    server.discard()
+    assert time.monotonic() - started < 5
+
+
+def test_ctrl_c_is_left_to_this_process_by_a_serving_child() -> None:
+    def interrupted(_: Any) -> str:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        return "finished"
+
+    server = ForkedServer(interrupted)
+    try:
+        server.send(None)
+        assert server.receive() == "finished"
+    finally:
+        server.stop()

@@ -4,8 +4,9 @@ store, what the result reports, and which conflicts are raised."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,11 @@ from syncgui.engine.events import (
     Progress,
     Status,
 )
+from syncgui.engine.items import Action
+from syncgui.engine.knowledge import Knowledge
 from syncgui.engine.memory import MemoryReplica
 from syncgui.engine.provider import Capabilities
+from syncgui.engine.replica import BatchOutcome
 from syncgui.engine.resolutions import Keep, resolve_stored
 from tests.engine.lineformat import parse
 from tests.engine.support import FMT, Events, Net, card, contacts, gid, names, quiet
@@ -620,6 +624,80 @@ def test_a_store_that_was_empty_before_or_keeps_one_contact_is_not_asked_about(
     kept = net.sync(a, b)
     assert kept.status is Status.OK and kept.to_a.deleted == 2
     assert names(a) == names(b) == ["Person 2"]
+
+
+class WorksAhead(MemoryReplica):
+    """A replica that starts on each batch ahead (as a folder hands its new cards to a
+    child process) and notes what the pass asks of it, in order."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def apply_ahead(self, actions: Sequence[Action]) -> bool:
+        self.calls.append(("ahead", [a.meta.uid for a in actions]))
+        return True
+
+    def apply(self, actions: Sequence[Action], learned: Knowledge, **kw: Any) -> BatchOutcome:
+        self.calls.append(("apply", [a.meta.uid for a in actions]))
+        return super().apply(actions, learned, **kw)
+
+    def end_ahead(self) -> None:
+        self.calls.append(("end", []))
+
+
+def test_a_batch_started_ahead_is_applied_after_the_next_is_decided_and_all_in_order(
+    net: Net,
+) -> None:
+    a, b = net.replica("A"), WorksAhead("B", FMT, None)
+    for i in range(7):
+        a.put(card(f"p{i}", f"Person {i}"))
+
+    result = net.sync(a, b, batch_size=3)
+
+    assert result.to_b.created == 7
+    batches = [c for kind, c in b.calls if kind == "apply" and c]
+    assert batches == [sorted(batch, key=gid) for batch in batches]  # ids ascending
+    assert [uid for batch in batches for uid in batch] == sorted(
+        (f"p{i}" for i in range(7)), key=gid
+    )
+    first, second, third = batches
+    # each batch is handed ahead before the one before it is applied; then the pass ends
+    assert b.calls[:6] == [
+        ("ahead", first),
+        ("ahead", second),
+        ("apply", first),
+        ("ahead", third),
+        ("apply", second),
+        ("apply", third),
+    ]
+    assert b.calls[-1] == ("end", [])
+    assert_knowledge_backed(a, b)
+    assert quiet(net.sync(a, b, batch_size=3))
+
+
+def test_a_cancel_finishes_the_batch_started_ahead_and_the_next_sync_the_rest(
+    net: Net,
+) -> None:
+    a, b = net.replica("A"), WorksAhead("B", FMT, None)
+    for i in range(10):
+        a.put(card(f"p{i}", f"Person {i}"))
+    token = CancelToken()
+
+    def cancel_after_first_batch(event: Event) -> None:
+        if isinstance(event, Progress) and event.stage == "applying" and event.done:
+            token.cancel()
+
+    cancelled = net.sync(a, b, emit=cancel_after_first_batch, cancel=token, batch_size=2)
+
+    # the second batch was decided and started ahead when the cancel came: it is finished
+    assert cancelled.status is Status.CANCELLED
+    assert cancelled.to_b.created == len(contacts(b)) == 4
+    assert_knowledge_backed(a, b)
+    finished = net.sync(a, b, batch_size=2)
+    assert (finished.status, finished.to_b.created) == (Status.OK, 6)
+    assert sorted(contacts(b)) == sorted(contacts(a))
+    assert quiet(net.sync(a, b, batch_size=2))
 
 
 def test_cancelled_sync_keeps_what_it_applied_and_the_next_one_finishes(net: Net) -> None:

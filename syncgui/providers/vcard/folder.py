@@ -139,6 +139,16 @@ class VCardFolderProvider:
         :class:`~syncgui.engine.provider.ReadsInChild`)."""
         return True
 
+    def creates_in_child(self) -> bool:
+        """Yes: a new card is a new file of its own, and its name is taken with a hard link
+        that fails when another process took it first (see
+        :class:`~syncgui.engine.provider.CreatesInChild`)."""
+        return True
+
+    def made_in_child(self) -> None:
+        """Cards were made by a child process: the next commit syncs the folder."""
+        self._dirty = True
+
     def close(self) -> None:
         """Stop a listing started ahead and not used (the session ended before)."""
         if self._ahead is not None:
