@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 
@@ -68,6 +69,8 @@ class CreatesAhead:
         self._server: ForkedServer | None = server
         self._jobs: deque[dict[bytes, Put]] = deque()  # handed, not taken in yet
         self._sending = True  # False once the child has ended (found while handing)
+        self._waited = 0.0  # for the log: time spent waiting for the child's answers
+        self._taken = 0  # items taken in from it
 
     @classmethod
     def start(cls, store: SimpleStore, fmt: ItemFormat) -> CreatesAhead | None:
@@ -118,12 +121,15 @@ class CreatesAhead:
             return
         handed = self._jobs.popleft()
         reports: dict[bytes, _Report] = {}
+        waiting = time.perf_counter()
         try:
             if self._server is not None:
                 reports = self._server.receive()
         except ChildGone:
             log.warning("%s: the process writing new items has ended", self._name)
             self._sending = False
+        self._waited += time.perf_counter() - waiting
+        self._taken += len(reports)
         self._store.made_in_child()  # whatever it did, the commit makes durable
         gone: str | None = None
         missing = []
@@ -161,6 +167,12 @@ class CreatesAhead:
         server, self._server = self._server, None
         if server is not None:
             server.stop()
+            log.debug(
+                "%s: a child process wrote %d new items; waited for it %.0f ms",
+                self._name,
+                self._taken,
+                self._waited * 1000,
+            )
 
     def discard(self) -> None:
         """Stop the child at once (the pass ended early: what it was given is not recorded,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -143,4 +144,6 @@ def test_demo_synced_from_the_tray_conflict_resolved_in_the_dialog(
     text = (tmp_path / "app.log").read_text("utf-8", "replace")
     assert "Traceback" not in text, text
     assert "queued a sync of Demo (manual)" in text
-    assert "queued a sync of Demo (resolve)" in text
+    # the resolve asks for a sync; when the folder watcher saw the resolve's write first,
+    # the request joins the sync that queued (a loaded machine, CI 2026-12-08)
+    assert re.search(r"(queued a sync of|merged a sync request for) Demo \(resolve\)", text)
