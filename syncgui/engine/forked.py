@@ -33,7 +33,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from typing import Any, BinaryIO
 
@@ -120,13 +120,112 @@ class ForkedWork:
             return -1
 
 
+_HEAD = 8  # the length of a message, before it (little-endian)
+_CHUNK = 1 << 20
+
+
+class ForkedPieces:
+    """``work(put)`` run in a child process started now: each piece it hands to ``put`` can
+    be taken here (:meth:`pieces`) as soon as it is complete, while the child goes on.
+    Pieces are pickled into a file in memory, so the child never waits for this process to
+    read; a pipe only says how far the file is complete. Raises OSError when no child can
+    be made."""
+
+    def __init__(self, work: Callable[[Callable[[Any], None]], None]) -> None:
+        self.started = time.monotonic()
+        fd = os.memfd_create("syncgui-pieces", os.MFD_CLOEXEC)
+        try:
+            done_r, done_w = os.pipe()
+        except OSError:
+            os.close(fd)
+            raise
+        try:
+            pid = os.fork()
+        except OSError:
+            for each in (fd, done_r, done_w):
+                os.close(each)
+            raise
+        if pid == 0:  # pragma: no cover  (the child: coverage is not kept there)
+            status = 1
+            try:
+                logging.disable(logging.CRITICAL)
+                signal.signal(signal.SIGINT, signal.SIG_IGN)  # as ForkedWork's child
+                os.close(done_r)
+                work(_PieceWriter(fd, done_w).put)
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(done_w)
+        self._pid: int | None = pid
+        self._fd: int | None = fd
+        self._done: int | None = done_r
+        self.ended_well: bool | None = None  # known once every piece was taken
+
+    def pieces(self) -> Iterator[Any]:
+        """Each piece in order, waiting for the next while the child works; the end comes
+        when the child has ended (then :attr:`ended_well` tells whether it finished its
+        work: a child that failed midway gives the pieces it completed)."""
+        import pickle  # (3 ms to load: only where a child was made)
+
+        read_at = complete = 0
+        while self._fd is not None and self._done is not None:
+            if read_at < complete:
+                size = int.from_bytes(os.pread(self._fd, _HEAD, read_at), "little")
+                piece = os.pread(self._fd, size, read_at + _HEAD)
+                read_at += _HEAD + size
+                yield pickle.loads(piece)
+                continue
+            told = os.read(self._done, _CHUNK)
+            if not told:  # the child has ended
+                self.ended_well = self._reap() == 0
+                return
+            complete = int.from_bytes(told[-_HEAD:], "little")
+
+    def discard(self) -> None:
+        """Stop the child if it still runs, and forget it."""
+        if self._pid is not None:
+            with suppress(OSError):  # it has ended already
+                os.kill(self._pid, signal.SIGKILL)
+        self._reap()
+
+    def _reap(self) -> int:
+        for fd in (self._fd, self._done):
+            if fd is not None:
+                os.close(fd)
+        self._fd = self._done = None
+        pid, self._pid = self._pid, None
+        if pid is None:
+            return -1
+        try:
+            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+        except ChildProcessError:
+            return -1
+
+
+class _PieceWriter:  # pragma: no cover  (used in a child)
+    """A child's side of :class:`ForkedPieces`: each piece appended to the file, then the
+    file's complete length told through the pipe (a few bytes: the pipe never fills)."""
+
+    def __init__(self, fd: int, done: int) -> None:
+        self._fd = fd
+        self._done = done
+        self._end = 0
+
+    def put(self, piece: Any) -> None:
+        import pickle
+
+        data = pickle.dumps(piece, pickle.HIGHEST_PROTOCOL)
+        view = memoryview(len(data).to_bytes(_HEAD, "little") + data)
+        while view:
+            written = os.pwrite(self._fd, view, self._end)
+            view = view[written:]
+            self._end += written
+        os.write(self._done, self._end.to_bytes(_HEAD, "little"))
+
+
 class ChildGone(Exception):
     """The child of a :class:`ForkedServer` has ended (it failed, was killed, or its work
     raised): no more answers come."""
-
-
-_HEAD = 8  # the length of a message, before it (little-endian)
-_CHUNK = 1 << 20
 
 
 class ForkedServer:

@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 
 import pytest
 
-from syncgui.engine.forked import ChildGone, ForkedServer, ForkedWork
+from syncgui.engine.forked import ChildGone, ForkedPieces, ForkedServer, ForkedWork
 from tests.processes import children
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
@@ -68,6 +68,43 @@ def test_a_discarded_child_is_stopped_and_reaped() -> None:
     work.discard()
     assert time.monotonic() - started < 5
     assert work.result() is None
+
+
+# -- a child handing on pieces as it goes ------------------------------------------------------
+
+
+def test_pieces_come_while_the_child_still_works() -> None:
+    def work(put: Any) -> None:
+        put(b"a" * 200_000)  # more than a pipe holds
+        time.sleep(3)
+        put("b")
+
+    pieces = ForkedPieces(work)
+    started = time.monotonic()
+    taken = pieces.pieces()
+    assert next(taken) == b"a" * 200_000
+    assert time.monotonic() - started < 2.5  # before the child's second piece
+    assert list(taken) == ["b"]
+    assert pieces.ended_well is True
+
+
+def test_a_child_that_fails_midway_gives_the_pieces_it_completed() -> None:
+    def work(put: Any) -> None:
+        put(1)
+        put(2)
+        raise MemoryError
+
+    pieces = ForkedPieces(work)
+    assert list(pieces.pieces()) == [1, 2]
+    assert pieces.ended_well is False
+
+
+def test_discarded_pieces_stop_the_child() -> None:
+    pieces = ForkedPieces(lambda put: time.sleep(30))
+    started = time.monotonic()
+    pieces.discard()
+    assert time.monotonic() - started < 5
+    assert list(pieces.pieces()) == []
 
 
 # -- a child serving requests -----------------------------------------------------------------

@@ -135,10 +135,12 @@ def test_many_new_cards_are_found_as_in_place_broken_ones_included(
     assert len(report.problems) == N // 10 * 2  # each broken card named
     # the child did its part: this process read and described its own part, and again only
     # what the child could not do (the broken cards of the child's part)
+    # (which broken cards fall in the child's part depends on the listing's order: at most
+    # all of them)
     child_part = int(N * _PartAhead.CHILD_SHARE)
-    broken_there = child_part // 10 * 2 + 2
-    assert counts["read"] <= N - child_part + broken_there
-    assert counts["describe"] <= N - child_part + broken_there
+    broken = N // 10 * 2
+    assert counts["read"] <= N - child_part + broken
+    assert counts["describe"] <= N - child_part + broken
 
 
 def test_cards_only_touched_are_not_taken_for_changes(
@@ -163,7 +165,7 @@ def test_cards_only_touched_are_not_taken_for_changes(
     assert counts["read"] <= N - int(N * _PartAhead.CHILD_SHARE) + N // 10 * 2
 
 
-@pytest.mark.parametrize("failure", ["raises", "killed"])
+@pytest.mark.parametrize("failure", ["raises", "killed", "midway"])
 def test_a_child_that_fails_costs_time_not_cards(
     twins: tuple[Path, Path, Path],
     monkeypatch: pytest.MonkeyPatch,
@@ -173,10 +175,14 @@ def test_a_child_that_fails_costs_time_not_cards(
     folder, ahead_db, place_db = twins
     expected = in_place(monkeypatch, folder, place_db)
     monkeypatch.setattr(detection, "can_fork", lambda: True)
+    real = detection._do_part
+    monkeypatch.setattr(_PartAhead, "FRAME", 50)
 
-    def broken_part(*args: object) -> None:  # runs in the child
+    def broken_part(store: Any, entries: Any, hash_seen: Any, put: Any) -> None:  # in the child
         if failure == "killed":
             os.kill(os.getpid(), signal.SIGKILL)
+        if failure == "midway":  # two pieces handed on, then it fails
+            real(store, entries[:100], hash_seen, put)
         raise MemoryError
 
     monkeypatch.setattr(detection, "_do_part", broken_part)
@@ -186,8 +192,13 @@ def test_a_child_that_fails_costs_time_not_cards(
 
     assert found(report) == found(expected)
     assert rows(ahead_db) == rows(place_db)
-    assert counts["describe"] == N - N // 10 * 2 + N // 10  # every card, here (not only
-    # the good ones: describing the joined cards fails here too)
+    # every card here (describing the joined cards fails here too), but for the good
+    # cards of the pieces the child completed before it failed
+    every = N - N // 10 * 2 + N // 10
+    if failure == "midway":
+        assert every - 100 <= counts["describe"] < every
+    else:
+        assert counts["describe"] == every
 
 
 def test_few_changes_are_found_in_place(
