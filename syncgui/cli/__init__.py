@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -47,7 +48,13 @@ __all__ = [
 
 def run() -> NoReturn:
     """The ``syncgui-cli`` program (its console script, ``python -m syncgui.cli`` and the
-    frozen executable): :func:`main`, then :func:`exit_now`."""
+    frozen executable): :func:`main`, then :func:`exit_now`.
+
+    Young objects are collected every 20,000 allocations instead of 700: a sync makes
+    millions of short-lived objects and few cycles, and a first sync of 10,000 contacts
+    spent 55 ms in 234 collections (26 ms in 5 so). One program run is short, and what a
+    cycle holds is freed at the next collection all the same."""
+    gc.set_threshold(20_000, 10, 10)
     exit_now(main())
 
 
