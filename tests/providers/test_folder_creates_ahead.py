@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +112,14 @@ def people(folder: Path) -> list[bytes]:
     return sorted(p.read_bytes().split(b"FN:")[1].split(b"\r\n")[0] for p in folder.iterdir())
 
 
+def kept_bases(state: Path) -> list[tuple[int, bytes, bool]]:
+    """The merge bases kept: (tick, data, kept with knowledge), sorted (replica ids, and the
+    global ids of cards without a UID, differ between two states)."""
+    with closing(sqlite3.connect(state / "bases.sqlite")) as db:
+        rows = db.execute("SELECT tick, data, made_with IS NOT NULL FROM base").fetchall()
+    return sorted((t, bytes(d), bool(m)) for t, d, m in rows)
+
+
 EVERYONE = sorted(f"Person {n}".encode() for n in range(N))
 
 
@@ -129,6 +139,9 @@ def test_the_folder_ends_as_an_in_place_sync_leaves_it(
     assert result.to_b == expected.to_b
     assert contents(tmp_path / "ahead") == contents(tmp_path / "in-place")
     assert made == []  # every card was written by the child
+    # and their merge bases kept, the same as in place, version for version
+    assert kept_bases(tmp_path / "state-2") == kept_bases(tmp_path / "state-1")
+    assert len(kept_bases(tmp_path / "state-2")) == N
     again = sync(source, tmp_path / "ahead", tmp_path / "state-2")  # every card recorded
     assert (again.status, again.to_a, again.to_b) == (Status.OK, PassCounts(), PassCounts())
 
