@@ -410,7 +410,7 @@ class _PartAhead:
 
     MIN_ITEMS = 400  # a fork costs ≈ 1 ms: fewer changed items are done in place
     CHILD_SHARE = 0.7  # the parent makes and saves each item's metadata besides
-    FRAME = 500  # items per piece the child writes (what the parent holds at once)
+    FRAME = 200  # items per piece the child hands on (the parent waits for a whole one)
 
     def __init__(self, work: ForkedPieces | None, first: int) -> None:
         self._work = work
