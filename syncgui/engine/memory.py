@@ -162,7 +162,7 @@ class MemoryReplica:
     def apply_ahead(self, actions: Sequence[Action]) -> bool:
         return False
 
-    def end_ahead(self) -> None:
+    def end_ahead(self, finished: bool) -> None:
         pass
 
     def knowledge(self) -> Knowledge:

@@ -234,8 +234,10 @@ class Replica(Protocol):
         :meth:`apply` takes that in. Whether anything was started (most stores: no)."""
         ...
 
-    def end_ahead(self) -> None:
-        """The pass is over: stop what :meth:`apply_ahead` started."""
+    def end_ahead(self, finished: bool) -> None:
+        """The pass is over: stop what :meth:`apply_ahead` started, at once when it did not
+        finish (what was started for a batch never applied is not recorded: the next sync
+        finds it, as after a crash)."""
         ...
 
     def conflicts(self, partnership: str | None = None) -> list[StoredConflict]: ...

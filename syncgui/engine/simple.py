@@ -292,12 +292,17 @@ class SimpleReplica:
                 return False
         return self._ahead.hand(actions, rows)
 
-    def end_ahead(self) -> None:
-        """The pass is over: the child writing new items (if any) ends."""
+    def end_ahead(self, finished: bool) -> None:
+        """The pass is over: the child writing new items (if any) ends, at once when the
+        pass did not finish."""
         ahead, self._ahead = self._ahead, None
         self._ahead_refused = False
-        if ahead is not None:
+        if ahead is None:
+            return
+        if finished:
             ahead.stop()
+        else:
+            ahead.discard()
 
     def apply(
         self,

@@ -197,10 +197,12 @@ class OneWayPass:
         decided, so a cancel then stops after it rather than after the current one."""
         report = PassReport()
         report.problems.extend(plan.waiting)
+        finished = False
         try:
             self._apply_batches(plan, report)
+            finished = True
         finally:
-            self.dest.end_ahead()
+            self.dest.end_ahead(finished)
         return report
 
     def _apply_batches(self, plan: Plan, report: PassReport) -> None:
@@ -218,30 +220,30 @@ class OneWayPass:
         progress = _Progress(len(plan.steps) + len(plan.forget))
         pending: _Batch | None = None  # decided, handed ahead, not applied yet
         lower = b""
-        try:
-            for steps, last in _batches(plan.steps, self.batch_size):
+        for steps, last in _batches(plan.steps, self.batch_size):
+            try:
                 decided, upper = self._decide(steps, last, lower, plan, applier, report)
-                if decided is None:
-                    break
-                # the destination may start on this batch while the one before is applied
-                # (then this one is applied after the next is decided): when there is one
-                # before, or one after
-                early = pending is not None or not (last or report.cancelled)
-                handed = early and self.dest.apply_ahead(decided.actions)
-                if pending is not None:
+            except BaseException:
+                if pending is not None:  # its writes are under way: recorded as they would be
                     self._apply_batch(pending, plan.made_with, report, progress)
-                    pending = None
-                if handed:
-                    pending = decided
-                else:
-                    self._apply_batch(decided, plan.made_with, report, progress)
-                if report.cancelled or upper is None:
-                    break
-                lower = upper + b"\x00"
-        except BaseException:
-            if pending is not None:  # decided before the failure: applied as it would be
-                self._apply_batch(pending, plan.made_with, report, progress)
-            raise
+                raise
+            if decided is None:
+                break
+            # the destination may start on this batch while the one before is applied (then
+            # this one is applied after the next is decided): when there is one before, or
+            # one after. A batch whose apply fails is never applied again.
+            early = pending is not None or not (last or report.cancelled)
+            handed = early and self.dest.apply_ahead(decided.actions)
+            before, pending = pending, None
+            if before is not None:
+                self._apply_batch(before, plan.made_with, report, progress)
+            if handed:
+                pending = decided
+            else:
+                self._apply_batch(decided, plan.made_with, report, progress)
+            if report.cancelled or upper is None:
+                break
+            lower = upper + b"\x00"
         if pending is not None:
             self._apply_batch(pending, plan.made_with, report, progress)
 

@@ -4,6 +4,7 @@ store, what the result reports, and which conflicts are raised."""
 from __future__ import annotations
 
 import time
+import types
 from collections.abc import Iterator, Sequence
 from types import SimpleNamespace
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from syncgui.engine import memory
+from syncgui.engine.errors import StoreUnavailable
 from syncgui.engine.events import (
     Approval,
     CancelToken,
@@ -642,8 +644,8 @@ class WorksAhead(MemoryReplica):
         self.calls.append(("apply", [a.meta.uid for a in actions]))
         return super().apply(actions, learned, **kw)
 
-    def end_ahead(self) -> None:
-        self.calls.append(("end", []))
+    def end_ahead(self, finished: bool) -> None:
+        self.calls.append(("end" if finished else "abandoned", []))
 
 
 def test_a_batch_started_ahead_is_applied_after_the_next_is_decided_and_all_in_order(
@@ -674,6 +676,33 @@ def test_a_batch_started_ahead_is_applied_after_the_next_is_decided_and_all_in_o
     assert b.calls[-1] == ("end", [])
     assert_knowledge_backed(a, b)
     assert quiet(net.sync(a, b, batch_size=3))
+
+
+def test_a_batch_whose_apply_fails_is_never_applied_twice(net: Net) -> None:
+    """A failure applying a batch (the store went away, the disk is full) ends the pass:
+    that batch is not applied again, nor the one started ahead after it."""
+    a, b = net.replica("A"), WorksAhead("B", FMT, None)
+    for i in range(9):
+        a.put(card(f"p{i}", f"Person {i}"))
+    real = MemoryReplica.apply
+    applied: list[int] = []
+
+    def apply(self: WorksAhead, actions: Sequence[Action], learned: Knowledge, **kw: Any) -> Any:
+        applied.append(len(actions))
+        if len(applied) == 2:
+            raise StoreUnavailable("The folder disappeared during the sync.")
+        return real(self, actions, learned, **kw)
+
+    b.apply = types.MethodType(apply, b)  # type: ignore[method-assign]
+
+    with pytest.raises(StoreUnavailable):  # (the service tells the user)
+        net.sync(a, b, batch_size=3)
+
+    assert applied == [3, 3]  # the first batch, then the second once
+    assert b.calls[-1] == ("abandoned", [])
+    assert len(contacts(b)) == 3
+    finished = net.sync(a, b, batch_size=3)
+    assert (finished.status, sorted(contacts(b))) == (Status.OK, sorted(contacts(a)))
 
 
 def test_a_cancel_finishes_the_batch_started_ahead_and_the_next_sync_the_rest(
