@@ -40,7 +40,7 @@ def log(service: SyncService, args: argparse.Namespace) -> int:
         trigger = _TRIGGERS.get(r.trigger, r.trigger)
         print(f"{r.id:>5}  {when}  {r.partnership}  {r.status} ({trigger}): {_summary(r)}")
         for e in r.errors:
-            print(f"         ! {e.item}: {e.message}")
+            print(f"         ! {e.text}")
     return EXIT_OK
 
 

@@ -46,3 +46,15 @@ def test_log_json_and_limit_and_one_partnership(cli: Cli, tmp_path: Path) -> Non
     assert started.tzinfo is not None and started <= datetime.fromisoformat(r["finished"])
     code, out, _err = cli("log", "other")
     assert (code, out.strip()) == (0, "No session of other yet.")
+
+
+def test_log_names_a_broken_card_once_as_the_sync_did(cli: Cli, tmp_path: Path) -> None:
+    a, _b = _two_syncs(cli, tmp_path)
+    (a / "broken.vcf").write_bytes(b"BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Cut Off\r\n")
+    code, synced, _err = cli("sync", "p")
+    assert code == 1
+    [said] = [line.strip() for line in synced.splitlines() if "!" in line]
+    assert said == "! broken.vcf: no END:VCARD line (the card is cut off)"
+    code, out, _err = cli("log", "p", "--limit", "1")
+    assert code == 0
+    assert [line.strip() for line in out.splitlines() if "!" in line] == [said]
