@@ -58,6 +58,30 @@ def can_fork() -> bool:
         return False
 
 
+def _fork(child: Callable[[], None], fds: tuple[int, ...]) -> int:
+    """A child process running ``child``: it logs nothing (this process's log is not its),
+    ignores Ctrl-C (the terminal sends it to the child too: this process says what it does
+    about it) and ends with ``os._exit`` (status 0, or 1 when ``child`` raised): no exit
+    handlers, no buffered output written twice, no database closed. Here, its pid; when no
+    child can be made, ``fds`` are closed and OSError raised."""
+    try:
+        pid = os.fork()
+    except OSError:
+        for fd in fds:
+            os.close(fd)
+        raise
+    if pid == 0:  # pragma: no cover  (the child: coverage is not kept there)
+        status = 1
+        try:
+            logging.disable(logging.CRITICAL)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            child()
+            status = 0
+        finally:
+            os._exit(status)
+    return pid
+
+
 class ForkedWork:
     """``work`` run in a child process started now; it writes its result to the file it is
     given. Call :meth:`result` once to wait for it, or :meth:`discard` to stop it. Raises
@@ -66,22 +90,12 @@ class ForkedWork:
     def __init__(self, work: Callable[[BinaryIO], None]) -> None:
         self.started = time.monotonic()
         fd = os.memfd_create("syncgui-work", os.MFD_CLOEXEC)
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(fd)
-            raise
-        if pid == 0:  # pragma: no cover  (the child: coverage is not kept there)
-            status = 1
-            try:
-                logging.disable(logging.CRITICAL)  # this process's log is not the child's
-                # Ctrl-C reaches the child too: this process says what it does about it
-                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                with os.fdopen(fd, "wb", closefd=False) as out:
-                    work(out)
-                status = 0
-            finally:
-                os._exit(status)
+
+        def child() -> None:  # pragma: no cover  (the child: coverage is not kept there)
+            with os.fdopen(fd, "wb", closefd=False) as out:
+                work(out)
+
+        pid = _fork(child, (fd,))
         self._pid: int | None = pid
         self._fd = fd
 
@@ -101,23 +115,31 @@ class ForkedWork:
     def discard(self) -> None:
         """Stop the child if it still runs, and forget it."""
         if self._pid is not None:
-            with suppress(OSError):  # it has ended already
-                os.kill(self._pid, signal.SIGKILL)
+            _kill(self._pid)
             self._reap()
             os.close(self._fd)
 
     def _reap(self) -> int:
-        """Wait for the child; its exit status (-1 when it cannot be told)."""
         pid, self._pid = self._pid, None
-        if pid is None:
-            return -1
-        try:
-            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        except ChildProcessError:
-            return -1
-        except OSError as err:  # pragma: no cover  (waitpid is retried on EINTR by Python)
-            log.debug("waiting for a child: %s", err)
-            return -1
+        return _reap(pid)
+
+
+def _kill(pid: int) -> None:
+    with suppress(OSError):  # it has ended already
+        os.kill(pid, signal.SIGKILL)
+
+
+def _reap(pid: int | None) -> int:
+    """Wait for the child ``pid``; its exit status (-1 when it cannot be told)."""
+    if pid is None:
+        return -1
+    try:
+        return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    except ChildProcessError:
+        return -1
+    except OSError as err:  # pragma: no cover  (waitpid is retried on EINTR by Python)
+        log.debug("waiting for a child: %s", err)
+        return -1
 
 
 _HEAD = 8  # the length of a message, before it (little-endian)
@@ -139,22 +161,12 @@ class ForkedPieces:
         except OSError:
             os.close(fd)
             raise
-        try:
-            pid = os.fork()
-        except OSError:
-            for each in (fd, done_r, done_w):
-                os.close(each)
-            raise
-        if pid == 0:  # pragma: no cover  (the child: coverage is not kept there)
-            status = 1
-            try:
-                logging.disable(logging.CRITICAL)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # as ForkedWork's child
-                os.close(done_r)
-                work(_PieceWriter(fd, done_w).put)
-                status = 0
-            finally:
-                os._exit(status)
+
+        def child() -> None:  # pragma: no cover  (the child: coverage is not kept there)
+            os.close(done_r)
+            work(_PieceWriter(fd, done_w).put)
+
+        pid = _fork(child, (fd, done_r, done_w))
         os.close(done_w)
         self._pid: int | None = pid
         self._fd: int | None = fd
@@ -184,8 +196,7 @@ class ForkedPieces:
     def discard(self) -> None:
         """Stop the child if it still runs, and forget it."""
         if self._pid is not None:
-            with suppress(OSError):  # it has ended already
-                os.kill(self._pid, signal.SIGKILL)
+            _kill(self._pid)
         self._reap()
 
     def _reap(self) -> int:
@@ -194,12 +205,7 @@ class ForkedPieces:
                 os.close(fd)
         self._fd = self._done = None
         pid, self._pid = self._pid, None
-        if pid is None:
-            return -1
-        try:
-            return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-        except ChildProcessError:
-            return -1
+        return _reap(pid)
 
 
 class _PieceWriter:  # pragma: no cover  (used in a child)
@@ -246,23 +252,13 @@ class ForkedServer:
             os.close(ask_w)
             raise
         _widen(ask_w)
-        try:
-            pid = os.fork()
-        except OSError:
-            for fd in (ask_r, ask_w, answer_r, answer_w):
-                os.close(fd)
-            raise
-        if pid == 0:  # pragma: no cover  (the child: coverage is not kept there)
-            status = 1
-            try:
-                logging.disable(logging.CRITICAL)
-                signal.signal(signal.SIGINT, signal.SIG_IGN)  # as ForkedWork's child
-                os.close(ask_w)
-                os.close(answer_r)
-                _serve(serve, ask_r, answer_w, parent)
-                status = 0
-            finally:
-                os._exit(status)
+
+        def child() -> None:  # pragma: no cover  (the child: coverage is not kept there)
+            os.close(ask_w)
+            os.close(answer_r)
+            _serve(serve, ask_r, answer_w, parent)
+
+        pid = _fork(child, (ask_r, ask_w, answer_r, answer_w))
         os.close(ask_r)
         os.close(answer_w)
         os.set_blocking(ask_w, False)
@@ -334,13 +330,9 @@ class ForkedServer:
                 os.close(fd)
         self._ask = self._answers = None
         pid, self._pid = self._pid, None
-        if pid is None:
-            return
-        if kill:
-            with suppress(OSError):  # it has ended already
-                os.kill(pid, signal.SIGKILL)
-        with suppress(ChildProcessError):
-            os.waitpid(pid, 0)
+        if pid is not None and kill:
+            _kill(pid)
+        _reap(pid)
 
 
 def _widen(pipe: int) -> None:
