@@ -186,7 +186,7 @@ class CreatesAhead:
 def is_new(action: Put, rows: Mapping[bytes, ItemRow]) -> bool:
     """Whether ``action`` creates its item (no live row), as SimpleReplica._write decides."""
     row = rows.get(action.meta.gid)
-    return row is None or row.meta.deleted or row.key is None
+    return row is None or not row.live
 
 
 def _create_all(

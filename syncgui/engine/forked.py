@@ -154,7 +154,6 @@ class ForkedPieces:
     be made."""
 
     def __init__(self, work: Callable[[Callable[[Any], None]], None]) -> None:
-        self.started = time.monotonic()
         fd = os.memfd_create("syncgui-pieces", os.MFD_CLOEXEC)
         try:
             done_r, done_w = os.pipe()
@@ -242,7 +241,6 @@ class ForkedServer:
     every request; if it raises, the child ends and :meth:`receive` raises ChildGone."""
 
     def __init__(self, serve: Callable[[Any], Any]) -> None:
-        self.started = time.monotonic()
         parent = os.getpid()
         ask_r, ask_w = os.pipe()
         try:

@@ -90,6 +90,11 @@ class ItemRow:
         """The UID the store's copy of the item carries."""
         return self.own_uid or self.meta.uid
 
+    @property
+    def live(self) -> bool:
+        """Whether the store holds the item (under :attr:`key`): not a tombstone."""
+        return not self.meta.deleted and self.key is not None
+
 
 def _meta(row: Sequence[Any]) -> ItemMeta:
     gid, _key, uid, label, cre_rep, cre_tick, chg_rep, chg_tick, deleted, changed_at = row[:10]

@@ -438,7 +438,7 @@ class SimpleReplica:
         intents = []
         for action in actions:
             row = rows.get(action.meta.gid)
-            live = row is not None and not row.meta.deleted and row.key is not None
+            live = row is not None and row.live
             key = row.key if live and row is not None else None
             if action.meta.gid in failed:
                 continue
@@ -452,7 +452,7 @@ class SimpleReplica:
     def _write(
         self, action: Action, row: ItemRow | None, old: bytes | None, out: BatchOutcome
     ) -> tuple[Written | None, str | None]:
-        live = row is not None and not row.meta.deleted and row.key is not None
+        live = row is not None and row.live
         if isinstance(action, Put):
             # an item held here keeps the UID this store gave it (it may have been matched
             # to another store's contact); a new one takes the item's
